@@ -1,0 +1,48 @@
+# Lexicraft — every target is one line of real work. `make help` lists them.
+PYTHON ?= python3.11
+VENV := .venv
+CLIENTS := .venv-clients
+PORT ?= 5000
+DATASET ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help serve test lint typecheck bench-ner bench-classify bench-runtime clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Official clients that cannot share one environment (spec §7): one venv each, driven as subprocesses.
+$(CLIENTS)/textanalytics6/.installed:
+	test -x $(CLIENTS)/textanalytics6/bin/python || $(PYTHON) -m venv $(CLIENTS)/textanalytics6
+	$(CLIENTS)/textanalytics6/bin/pip install --quiet 'azure-ai-textanalytics==6.0.0b3' 'azure-ai-textanalytics-authoring==1.0.0b1'
+	touch $@
+
+serve: $(VENV)/.installed ## Install, migrate, make a key, deploy the demo projects, serve on :5000
+	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
+
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed ## Install everything and run the whole suite
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed ## ruff check + format check
+	$(VENV)/bin/ruff check src tests bench && $(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(VENV)/.installed ## mypy --strict on src
+	$(VENV)/bin/mypy
+
+bench-ner: $(VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
+	$(VENV)/bin/python bench/ner.py $(if $(DATASET),--dataset $(DATASET))
+
+bench-classify: $(VENV)/.installed ## Classification benchmark → bench/results/classify.json
+	$(VENV)/bin/python bench/classify.py $(if $(DATASET),--dataset $(DATASET))
+
+bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
+	$(VENV)/bin/python bench/runtime.py
+
+clean: ## Remove virtual environments and local data
+	rm -rf $(VENV) $(CLIENTS) .lexicraft

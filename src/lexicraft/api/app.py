@@ -1,0 +1,58 @@
+"""The ASGI application: routes, error map, authentication, and the job workers' lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from lexicraft import __version__
+from lexicraft.api.auth import SubscriptionKeyMiddleware
+from lexicraft.api.authoring.routes import router as authoring_router
+from lexicraft.api.authoring.storage import router as storage_router
+from lexicraft.api.errors import install_error_handlers
+from lexicraft.api.runtime.analyze_text import router as analyze_text_router
+from lexicraft.api.runtime.legacy import router as legacy_router
+from lexicraft.jobs.handlers import worker_pools
+from lexicraft.services.context import ServiceContext
+from lexicraft.settings import Settings
+
+
+def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
+    """An app for ``settings``; with ``run_workers`` it also runs the job worker threads."""
+    context = ServiceContext.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pools = worker_pools(context) if run_workers else []
+        # Jobs whose worker died with the previous process go back to the queue first.
+        context.queue.recover_expired_leases()
+        for pool in pools:
+            pool.start()
+        try:
+            yield
+        finally:
+            for pool in pools:
+                pool.stop()
+            context.database.engine.dispose()
+
+    app = FastAPI(
+        title="Lexicraft",
+        version=__version__,
+        description="Custom NER and text classification with the Azure AI Language API.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(authoring_router)
+    app.include_router(storage_router)
+    app.include_router(analyze_text_router)
+    app.include_router(legacy_router)
+    app.add_middleware(SubscriptionKeyMiddleware, context=context)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,43 @@
+"""Subscription-key authentication for every ``/language/…`` and ``/text/…`` route."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lexicraft.api.errors import error_response
+from lexicraft.errors import Unauthorized
+from lexicraft.services.context import ServiceContext
+from lexicraft.services.keys import verify_key
+
+KEY_HEADER = b"ocp-apim-subscription-key"
+_PROTECTED_PREFIXES = ("/language/", "/text/")
+
+_DENIED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
+    "a valid key for an active subscription and use a correct regional API endpoint for your "
+    "resource."
+)
+
+
+class SubscriptionKeyMiddleware:
+    """Answers 401 (Azure gateway shape) unless the request carries an accepted key.
+
+    A plain ASGI middleware: it runs before routing and body parsing, so an unauthenticated
+    caller learns nothing about the request it sent.
+    """
+
+    def __init__(self, app: ASGIApp, context: ServiceContext) -> None:
+        self.app = app
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(_PROTECTED_PREFIXES):
+            key = next(
+                (value.decode("latin-1") for name, value in scope["headers"] if name == KEY_HEADER),
+                None,
+            )
+            if not verify_key(self.context.database, key, self.context.settings.api_key):
+                response = error_response(Unauthorized(_DENIED))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

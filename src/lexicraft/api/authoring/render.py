@@ -1,0 +1,132 @@
+"""Authoring wire shapes (spec §5): projects, jobs, models, deployments, pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from lexicraft.api.requests import absolute_url, int_query
+from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.projects import Project
+from lexicraft.services.project_files import render_metadata
+from lexicraft.storage.sql.tables import DeploymentRow, JobRow, TrainedModelRow
+from lexicraft.timeutil import as_utc, format_datetime
+
+T = TypeVar("T")
+
+
+def render_project(project: Project) -> dict[str, Any]:
+    """Project metadata as GET returns it."""
+    body = render_metadata(project)
+    if project.created_at is not None:
+        body["createdDateTime"] = format_datetime(project.created_at)
+    if project.modified_at is not None:
+        body["lastModifiedDateTime"] = format_datetime(project.modified_at)
+    if project.last_trained_at is not None:
+        body["lastTrainedDateTime"] = format_datetime(project.last_trained_at)
+    if project.last_deployed_at is not None:
+        body["lastDeployedDateTime"] = format_datetime(project.last_deployed_at)
+    return body
+
+
+def render_job(job: JobRow, *, result_url: str | None = None) -> dict[str, Any]:
+    """The authoring job state (spec §5.2) with each kind's extra fields."""
+    body: dict[str, Any] = {
+        "jobId": job.id,
+        "createdDateTime": format_datetime(job.created_at),
+        "lastUpdatedDateTime": format_datetime(job.updated_at),
+        "expirationDateTime": format_datetime(job.expires_at),
+        "status": job.status,
+        "warnings": list(job.warnings or []),
+        "errors": list(job.errors or []),
+    }
+    if job.kind == JobKind.TRAIN.value:
+        body["result"] = job.result or _training_progress(job)
+    if job.kind == JobKind.EXPORT.value and job.status == JobStatus.SUCCEEDED.value:
+        body["resultUrl"] = result_url
+    return body
+
+
+def _training_progress(job: JobRow) -> dict[str, Any]:
+    """The training ``result`` of a job still running, from its percentComplete."""
+    percent = job.percent_complete
+    training = min(100.0, percent * 100 / 90)
+    evaluation = max(0.0, (percent - 90) * 10)
+    started = as_utc(job.started_at) if job.started_at else None
+
+    def phase(value: float, begun: bool) -> dict[str, Any]:
+        status = "notStarted" if not begun else ("succeeded" if value >= 100 else "running")
+        if job.status in (JobStatus.FAILED.value, JobStatus.CANCELLED.value) and status != (
+            "succeeded"
+        ):
+            status = job.status
+        phase_body: dict[str, Any] = {"percentComplete": int(value), "status": status}
+        if started is not None and begun:
+            phase_body["startDateTime"] = format_datetime(started)
+        return phase_body
+
+    result: dict[str, Any] = {
+        "modelLabel": job.payload["modelLabel"],
+        "trainingConfigVersion": job.payload["trainingConfigVersion"],
+        "trainingStatus": phase(training, started is not None),
+        "evaluationStatus": phase(evaluation, percent > 90),
+    }
+    if started is not None and 0 < percent < 100:
+        elapsed = as_utc(job.updated_at) - started
+        remaining = elapsed * ((100 - percent) / percent)
+        result["estimatedEndDateTime"] = format_datetime(as_utc(job.updated_at) + remaining)
+    return result
+
+
+def render_model(row: TrainedModelRow) -> dict[str, Any]:
+    """A trained model (spec §5.6)."""
+    return {
+        "label": row.label,
+        "modelId": row.model_id,
+        "lastTrainedDateTime": format_datetime(row.trained_at),
+        "lastTrainingDurationInSeconds": round(row.training_duration_s),
+        "modelExpirationDate": row.expiration_date,
+        "modelTrainingConfigVersion": row.training_config_version,
+        "hasSnapshot": False,
+    }
+
+
+def render_deployment(row: DeploymentRow, model: TrainedModelRow) -> dict[str, Any]:
+    """A deployment (spec §5.8)."""
+    expires = as_utc(row.deployed_at) + timedelta(days=365)
+    return {
+        "deploymentName": row.name,
+        "modelId": model.model_id,
+        "lastTrainedDateTime": format_datetime(model.trained_at),
+        "lastDeployedDateTime": format_datetime(row.deployed_at),
+        "deploymentExpirationDate": min(expires.date().isoformat(), model.expiration_date),
+        "modelTrainingConfigVersion": model.training_config_version,
+    }
+
+
+def page(
+    request: Request,
+    items: Sequence[T],
+    render: Callable[[T], dict[str, Any]],
+    default_size: int,
+) -> dict[str, Any]:
+    """A paged list ``{"value": [...], "nextLink": …}`` honouring top/skip/maxpagesize."""
+    skip = int_query(request, "skip", default=0) or 0
+    top = int_query(request, "top")
+    size = int_query(request, "maxpagesize", default=default_size) or default_size
+    end = len(items) if top is None else min(len(items), skip + top)
+    stop = min(end, skip + size)
+    body: dict[str, Any] = {"value": [render(item) for item in items[skip:stop]]}
+    if stop < end:
+        query = dict(request.query_params)
+        query["skip"] = str(stop)
+        if top is not None:
+            query["top"] = str(end - stop)
+        body["nextLink"] = absolute_url(request, request.url.path, urlencode(query))
+    else:
+        body["nextLink"] = None
+    return body

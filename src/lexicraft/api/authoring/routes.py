@@ -1,0 +1,349 @@
+"""Authoring routes: ``/language/authoring/analyze-text/projects…`` (spec §5).
+
+Each route parses, calls one service, renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from lexicraft.api.authoring import render
+from lexicraft.api.dependencies import ApiVersion, Context
+from lexicraft.api.requests import absolute_url, json_object
+from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.projects import ProjectKind
+from lexicraft.errors import InvalidParameterValue
+from lexicraft.ml import registry
+from lexicraft.ml.offsets import StringIndexType
+from lexicraft.services import deployments, projects, training
+from lexicraft.services.context import ServiceContext
+from lexicraft.storage.sql import projects as project_store
+from lexicraft.storage.sql import trained_models as model_store
+from lexicraft.storage.sql.tables import JobRow
+
+PREFIX = "/language/authoring/analyze-text/projects"
+router = APIRouter(prefix=PREFIX, tags=["authoring"])
+
+_LANGUAGES = {
+    "en": "English", "en-us": "English (United States)", "de": "German", "fr": "French",
+    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "pl": "Polish",
+    "ru": "Russian", "tr": "Turkish", "ja": "Japanese", "ko": "Korean",
+    "zh-hans": "Chinese (Simplified)", "zh-hant": "Chinese (Traditional)", "ar": "Arabic",
+    "he": "Hebrew", "hi": "Hindi", "sv": "Swedish", "da": "Danish", "fi": "Finnish",
+    "no": "Norwegian", "cs": "Czech", "uk": "Ukrainian",
+}  # fmt: skip
+
+
+def _accepted(request: Request, status_path: str, version: str) -> Response:
+    """202 with the absolute ``Operation-Location`` of a job's status."""
+    location = absolute_url(request, f"{PREFIX}{status_path}", f"api-version={version}")
+    return Response(status_code=202, headers={"Operation-Location": location})
+
+
+def _job(
+    context: ServiceContext,
+    job_id: str,
+    kinds: list[JobKind],
+    project_name: str | None,
+    target: str | None = None,
+) -> JobRow:
+    with context.database.session() as session:
+        return context.queue.get(session, job_id, kinds, project_name=project_name, target=target)
+
+
+# -- global ----------------------------------------------------------------------------------
+
+
+@router.get("/global/languages")
+def list_languages(request: Request, context: Context, _version: ApiVersion) -> dict[str, Any]:
+    items = [{"languageName": name, "languageCode": code} for code, name in _LANGUAGES.items()]
+    return render.page(request, items, lambda item: item, context.settings.default_page_size)
+
+
+@router.get("/global/training-config-versions")
+def list_training_config_versions(
+    request: Request, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    kind_filter = request.query_params.get("projectKind")
+    kind = ProjectKind.parse(kind_filter) if kind_filter else None
+    items = [
+        {
+            "trainingConfigVersion": version.name,
+            "modelExpirationDate": version.model_expiration_date.isoformat(),
+        }
+        for version in registry.training_config_versions()
+        if kind is None or kind.value in version.backends
+    ]
+    return render.page(request, items, lambda item: item, context.settings.default_page_size)
+
+
+@router.get("/global/deletion-jobs/{job_id}")
+def get_deletion_job(job_id: str, context: Context, _version: ApiVersion) -> dict[str, Any]:
+    return render.render_job(_job(context, job_id, [JobKind.DELETE_PROJECT], None))
+
+
+# -- projects --------------------------------------------------------------------------------
+
+
+@router.get("")
+def list_projects(request: Request, context: Context, _version: ApiVersion) -> dict[str, Any]:
+    return render.page(
+        request,
+        projects.list_projects(context),
+        render.render_project,
+        context.settings.default_page_size,
+    )
+
+
+@router.patch("/{project_name}")
+async def upsert_project(
+    project_name: str, request: Request, context: Context, _version: ApiVersion
+) -> JSONResponse:
+    patch = await json_object(request)
+    project, created = projects.upsert_project(context, project_name, patch)
+    return JSONResponse(render.render_project(project), status_code=201 if created else 200)
+
+
+@router.get("/{project_name}")
+def get_project(project_name: str, context: Context, _version: ApiVersion) -> dict[str, Any]:
+    return render.render_project(projects.get_project(context, project_name))
+
+
+@router.delete("/{project_name}")
+def delete_project(
+    project_name: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    job = projects.submit_delete(context, project_name)
+    return _accepted(request, f"/global/deletion-jobs/{job.id}", version)
+
+
+@router.post("/{project_name}/:import")
+async def import_project(
+    project_name: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    job = projects.submit_import(context, project_name, await json_object(request))
+    return _accepted(request, f"/{project_name}/import/jobs/{job.id}", version)
+
+
+@router.get("/{project_name}/import/jobs/{job_id}")
+def get_import_job(
+    project_name: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    return render.render_job(_job(context, job_id, [JobKind.IMPORT], project_name))
+
+
+@router.post("/{project_name}/:export")
+def export_project(
+    project_name: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    index_type = request.query_params.get("stringIndexType")
+    if StringIndexType.parse(index_type or "", StringIndexType.UTF16) is not StringIndexType.UTF16:
+        raise InvalidParameterValue(
+            "stringIndexType must be 'Utf16CodeUnit' for exports", target="stringIndexType"
+        )
+    job = projects.submit_export(context, project_name)
+    return _accepted(request, f"/{project_name}/export/jobs/{job.id}", version)
+
+
+@router.get("/{project_name}/export/jobs/{job_id}")
+def get_export_job(
+    project_name: str, job_id: str, request: Request, context: Context, version: ApiVersion
+) -> dict[str, Any]:
+    result_url = absolute_url(
+        request,
+        f"{PREFIX}/{project_name}/export/jobs/{job_id}/result",
+        f"api-version={version}",
+    )
+    return render.render_job(
+        _job(context, job_id, [JobKind.EXPORT], project_name), result_url=result_url
+    )
+
+
+@router.get("/{project_name}/export/jobs/{job_id}/result")
+def get_export_result(
+    project_name: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    return projects.read_export(context, project_name, job_id)
+
+
+# -- training and models ---------------------------------------------------------------------
+
+
+@router.post("/{project_name}/:train")
+async def train(
+    project_name: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    job = training.submit_training(context, project_name, await json_object(request))
+    return _accepted(request, f"/{project_name}/train/jobs/{job.id}", version)
+
+
+@router.get("/{project_name}/train/jobs")
+def list_training_jobs(
+    project_name: str, request: Request, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    jobs = training.list_training_jobs(context, project_name)
+    return render.page(request, jobs, render.render_job, context.settings.default_page_size)
+
+
+@router.get("/{project_name}/train/jobs/{job_id}")
+def get_training_job(
+    project_name: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    return render.render_job(_job(context, job_id, [JobKind.TRAIN], project_name))
+
+
+@router.post("/{project_name}/train/jobs/{job_id}/:cancel")
+def cancel_training_job(
+    project_name: str, job_id: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    training.cancel_training(context, project_name, job_id)
+    return _accepted(request, f"/{project_name}/train/jobs/{job_id}", version)
+
+
+@router.get("/{project_name}/models")
+def list_models(
+    project_name: str, request: Request, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        rows = model_store.list_models(session, project)
+    return render.page(request, rows, render.render_model, context.settings.default_page_size)
+
+
+@router.get("/{project_name}/models/{label}")
+def get_model(
+    project_name: str, label: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        return render.render_model(model_store.get_model(session, project, label))
+
+
+@router.delete("/{project_name}/models/{label}", status_code=204)
+def delete_model(project_name: str, label: str, context: Context, _version: ApiVersion) -> Response:
+    training.delete_model(context, project_name, label)
+    return Response(status_code=204)
+
+
+@router.get("/{project_name}/models/{label}/evaluation/summary-result")
+def get_evaluation_summary(
+    project_name: str, label: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        model = model_store.get_model(session, project, label)
+        kind = ProjectKind(project.kind)
+        key = {
+            ProjectKind.ENTITY_RECOGNITION: "customEntityRecognitionEvaluation",
+            ProjectKind.SINGLE_LABEL_CLASSIFICATION: "customSingleLabelClassificationEvaluation",
+            ProjectKind.MULTI_LABEL_CLASSIFICATION: "customMultiLabelClassificationEvaluation",
+        }[kind]
+        return {
+            "projectKind": kind.value,
+            "evaluationOptions": model.evaluation_options,
+            key: model.evaluation_summary,
+        }
+
+
+@router.get("/{project_name}/models/{label}/evaluation/result")
+def list_evaluation_results(
+    project_name: str, label: str, request: Request, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    index_type = request.query_params.get("stringIndexType")
+    if StringIndexType.parse(index_type or "", StringIndexType.UTF16) is not StringIndexType.UTF16:
+        raise InvalidParameterValue(
+            "stringIndexType must be 'Utf16CodeUnit' for evaluation results",
+            target="stringIndexType",
+        )
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        documents = model_store.get_model(session, project, label).evaluation_documents
+    return render.page(request, documents, lambda item: item, context.settings.default_page_size)
+
+
+# -- deployments -----------------------------------------------------------------------------
+
+
+@router.get("/{project_name}/deployments")
+def list_deployments(
+    project_name: str, request: Request, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        pairs = [
+            (row, model_store.get_model(session, project, row.model_label))
+            for row in model_store.list_deployments(session, project)
+        ]
+    return render.page(
+        request,
+        pairs,
+        lambda pair: render.render_deployment(*pair),
+        context.settings.default_page_size,
+    )
+
+
+@router.post("/{project_name}/deployments/:swap")
+async def swap_deployments(
+    project_name: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    job = deployments.submit_swap(context, project_name, await json_object(request))
+    return _accepted(request, f"/{project_name}/deployments/swap/jobs/{job.id}", version)
+
+
+@router.get("/{project_name}/deployments/swap/jobs/{job_id}")
+def get_swap_job(
+    project_name: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    return render.render_job(_job(context, job_id, [JobKind.SWAP], project_name))
+
+
+@router.get("/{project_name}/deployments/{deployment_name}")
+def get_deployment(
+    project_name: str, deployment_name: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        row = model_store.get_deployment(session, project, deployment_name)
+        return render.render_deployment(
+            row, model_store.get_model(session, project, row.model_label)
+        )
+
+
+@router.put("/{project_name}/deployments/{deployment_name}")
+async def deploy(
+    project_name: str,
+    deployment_name: str,
+    request: Request,
+    context: Context,
+    version: ApiVersion,
+) -> Response:
+    body = await json_object(request)
+    job = deployments.submit_deploy(context, project_name, deployment_name, body)
+    return _accepted(
+        request, f"/{project_name}/deployments/{deployment_name}/jobs/{job.id}", version
+    )
+
+
+@router.delete("/{project_name}/deployments/{deployment_name}")
+def delete_deployment(
+    project_name: str,
+    deployment_name: str,
+    request: Request,
+    context: Context,
+    version: ApiVersion,
+) -> Response:
+    job = deployments.submit_delete(context, project_name, deployment_name)
+    return _accepted(
+        request, f"/{project_name}/deployments/{deployment_name}/jobs/{job.id}", version
+    )
+
+
+@router.get("/{project_name}/deployments/{deployment_name}/jobs/{job_id}")
+def get_deployment_job(
+    project_name: str, deployment_name: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    kinds = [JobKind.DEPLOY, JobKind.DELETE_DEPLOYMENT]
+    return render.render_job(_job(context, job_id, kinds, project_name, deployment_name))

@@ -1,0 +1,59 @@
+"""``lexicraft keys create|list|revoke``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lexicraft.cli.common import load_settings
+from lexicraft.errors import LexicraftError
+from lexicraft.services import keys as key_service
+from lexicraft.services.context import ServiceContext
+from lexicraft.timeutil import format_datetime
+
+app = typer.Typer(help="Manage subscription keys (sent as Ocp-Apim-Subscription-Key).")
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data folder.")]
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "default",
+    data_dir: DataDir = None,
+) -> None:
+    """Create a key and print it (it is shown only once)."""
+    context = ServiceContext.open(load_settings(data_dir))
+    row, key = key_service.create_key(context.database, name)
+    typer.echo(key)
+    typer.echo(f"created key {row.id} ({name}); store it now, it is not shown again", err=True)
+
+
+@app.command("list")
+def list_keys(data_dir: DataDir = None) -> None:
+    """List keys (id, name, first characters, state)."""
+    context = ServiceContext.open(load_settings(data_dir))
+    table = Table("id", "name", "starts with", "created", "state")
+    for row in key_service.list_keys(context.database):
+        state = "revoked " + format_datetime(row.revoked_at) if row.revoked_at else "active"
+        table.add_row(
+            str(row.id), row.name, row.prefix + "…", format_datetime(row.created_at), state
+        )
+    Console().print(table)
+
+
+@app.command("revoke")
+def revoke(
+    key_id: Annotated[int, typer.Argument(help="The id shown by 'keys list'.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke a key; requests with it are refused at once."""
+    context = ServiceContext.open(load_settings(data_dir))
+    try:
+        key_service.revoke_key(context.database, key_id)
+    except LexicraftError as error:
+        typer.echo(f"error: {error.message}; see 'lexicraft keys list'", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"revoked key {key_id}")

@@ -1,0 +1,1 @@
+"""Rules: plain values and invariants, no I/O."""

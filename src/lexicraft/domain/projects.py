@@ -1,0 +1,118 @@
+"""Projects and their labeled documents."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from lexicraft.domain.spans import Span
+from lexicraft.errors import InvalidParameterValue
+
+
+class ProjectKind(StrEnum):
+    """The custom text project kinds Lexicraft trains."""
+
+    ENTITY_RECOGNITION = "CustomEntityRecognition"
+    SINGLE_LABEL_CLASSIFICATION = "CustomSingleLabelClassification"
+    MULTI_LABEL_CLASSIFICATION = "CustomMultiLabelClassification"
+
+    @property
+    def is_classification(self) -> bool:
+        """Whether documents carry classes rather than entity spans."""
+        return self is not ProjectKind.ENTITY_RECOGNITION
+
+    @classmethod
+    def parse(cls, value: object) -> ProjectKind:
+        """The kind named by ``value``, accepting the pre-GA spellings (spec §5.1)."""
+        if isinstance(value, str):
+            kind = _KIND_SPELLINGS.get(value.lower())
+            if kind is not None:
+                return kind
+        raise InvalidParameterValue(
+            f"projectKind {value!r} is not supported; use one of {[k.value for k in cls]}",
+            target="projectKind",
+        )
+
+
+_KIND_SPELLINGS = {
+    "customentityrecognition": ProjectKind.ENTITY_RECOGNITION,
+    "customnamedentityrecognition": ProjectKind.ENTITY_RECOGNITION,
+    "customsinglelabelclassification": ProjectKind.SINGLE_LABEL_CLASSIFICATION,
+    "custommultilabelclassification": ProjectKind.MULTI_LABEL_CLASSIFICATION,
+}
+
+# Spec §4: letters, digits, "_", "-", "."; "global" collides with the authoring routes (§5.9).
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+_RESERVED_PROJECT_NAMES = frozenset({"global"})
+
+
+def check_name(value: str, what: str) -> str:
+    """``value`` if it is a valid project / model / deployment name, else an error."""
+    if not _NAME_PATTERN.fullmatch(value):
+        raise InvalidParameterValue(
+            f"{what} {value!r} is not valid: use 1-100 letters, digits, '_', '-' or '.'",
+            target=what,
+        )
+    if what == "projectName" and value.lower() in _RESERVED_PROJECT_NAMES:
+        raise InvalidParameterValue(f"projectName {value!r} is reserved", target=what)
+    return value
+
+
+class Dataset(StrEnum):
+    """Which split a document is assigned to (absent: decided by the training split)."""
+
+    TRAIN = "Train"
+    TEST = "Test"
+
+    @classmethod
+    def parse(cls, value: object) -> Dataset | None:
+        """The dataset named by ``value`` (case-insensitive), None when absent."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            for member in cls:
+                if member.value.lower() == value.lower():
+                    return member
+        raise InvalidParameterValue(
+            f"dataset {value!r} is not valid; use 'Train' or 'Test'", target="dataset"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project's metadata (the Azure ``CreateProjectOptions`` plus timestamps)."""
+
+    name: str
+    kind: ProjectKind
+    language: str
+    storage_container: str
+    multilingual: bool = False
+    description: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+    last_trained_at: datetime | None = None
+    last_deployed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A labeled document. ``spans`` for NER, ``classes`` for classification."""
+
+    location: str
+    text: str
+    language: str | None = None
+    dataset: Dataset | None = None
+    spans: tuple[Span, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAssets:
+    """Labels and documents of a project, as imported."""
+
+    labels: tuple[str, ...]
+    documents: tuple[Document, ...]

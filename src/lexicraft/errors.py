@@ -1,0 +1,138 @@
+"""The one error tree. Each class carries its Azure ``code`` and ``innererror`` code.
+
+Services raise these; only :mod:`lexicraft.api.errors` turns them into HTTP responses.
+Messages say what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LexicraftError(Exception):
+    """Base of every error a caller can cause or see."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "InvalidRequest"
+    inner_code: ClassVar[str | None] = None
+
+    def __init__(self, message: str, *, target: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.target = target
+
+    def to_error(self) -> dict[str, Any]:
+        """The Azure ``error`` object (without the ``{"error": …}`` wrapper)."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            error["target"] = self.target
+        if self.inner_code is not None:
+            error["innererror"] = {"code": self.inner_code, "message": self.message}
+        return error
+
+
+class InvalidRequestBody(LexicraftError):
+    """The body is not JSON, or misses a required field, or has a value of the wrong type."""
+
+    inner_code = "InvalidRequestBodyFormat"
+
+
+class InvalidParameterValue(LexicraftError):
+    """A parameter has a value outside what is allowed (api-version, enum value, name…)."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class MissingInputDocuments(LexicraftError):
+    """An analyze request without documents."""
+
+    inner_code = "MissingInputDocuments"
+
+
+class InvalidDocumentBatch(LexicraftError):
+    """Too many documents, duplicate ids, or a request over the size limit."""
+
+    inner_code = "InvalidDocumentBatch"
+
+
+class InvalidDocument(LexicraftError):
+    """One document is unusable (too long, empty…)."""
+
+    code = "InvalidArgument"
+    inner_code = "InvalidDocument"
+
+
+class UnsupportedLanguageCode(LexicraftError):
+    """A language code the project does not support."""
+
+    code = "InvalidArgument"
+    inner_code = "UnsupportedLanguageCode"
+
+
+class InvalidProjectContent(LexicraftError):
+    """A project file whose content breaks a rule (label not declared, overlapping spans…)."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class StoragePathError(LexicraftError):
+    """A document location that is absolute, contains ``..`` or leaves the container."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class DocumentFileMissing(LexicraftError):
+    """A document location that names no file in the storage container."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class NotFound(LexicraftError):
+    """Something addressed by name or id does not exist."""
+
+    status_code = 404
+    code = "NotFound"
+
+
+class ProjectNotFound(NotFound):
+    """No project of that name."""
+
+    code = "ProjectNotFound"
+
+
+class OperationNotFound(NotFound):
+    """No job with that id (or it expired)."""
+
+    code = "OperationNotFound"
+
+
+class ModelNotFound(NotFound):
+    """No trained model with that label."""
+
+
+class DeploymentNotFound(NotFound):
+    """No deployment with that name (or it is not ready)."""
+
+
+class Conflict(LexicraftError):
+    """The request conflicts with the current state (e.g. a model a deployment uses)."""
+
+    status_code = 409
+    code = "Conflict"
+
+
+class Unauthorized(LexicraftError):
+    """Missing, unknown or revoked subscription key.
+
+    Azure's gateway answers with a flattened envelope whose ``code`` is the string ``"401"``.
+    """
+
+    status_code = 401
+    code = "401"
+
+
+class JobFailure(LexicraftError):
+    """A job that ran and could not finish; its message is stored on the job."""
+
+    status_code = 500
+    code = "InternalServerError"

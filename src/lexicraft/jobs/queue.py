@@ -1,0 +1,245 @@
+"""The durable job queue in SQL: submit, claim with a lease, heartbeat, finish, re-claim.
+
+A job row is committed before the API answers ``202``. Workers claim a job by a conditional
+``UPDATE … WHERE status = 'notStarted'`` (safe with several processes on SQLite and
+PostgreSQL), keep a lease alive while they work, and a job whose lease expired (its worker
+died) goes back to ``notStarted`` until it has used up its attempts, then fails with a reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from lexicraft.domain.jobs import JobKind, JobStatus, can_transition
+from lexicraft.errors import OperationNotFound
+from lexicraft.storage.sql.engine import Database
+from lexicraft.storage.sql.tables import JobRow
+from lexicraft.timeutil import as_utc, dotnet_ticks, utcnow
+
+
+def new_job_id(authoring: bool) -> str:
+    """A job id shaped as Azure's: ``<uuid>`` (runtime) or ``<uuid>_<ticks>`` (authoring)."""
+    if authoring:
+        return f"{uuid.uuid4()}_{dotnet_ticks(utcnow())}"
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What a handler reports when it is done."""
+
+    status: JobStatus
+    result: dict[str, Any] | None = None
+    errors: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[dict[str, Any], ...] = ()
+
+
+class JobQueue:
+    """Job rows as a queue; every method runs its own short transaction."""
+
+    def __init__(self, database: Database, *, lease_s: float, max_attempts: int) -> None:
+        self.database = database
+        self.lease = timedelta(seconds=lease_s)
+        self.max_attempts = max_attempts
+
+    def add(
+        self,
+        session: Session,
+        kind: JobKind,
+        payload: dict[str, Any],
+        *,
+        ttl_s: float,
+        project_name: str | None = None,
+        target: str | None = None,
+        display_name: str | None = None,
+    ) -> JobRow:
+        """Add a ``notStarted`` job to ``session``; it is visible once the caller commits."""
+        now = utcnow()
+        row = JobRow(
+            id=new_job_id(authoring=kind is not JobKind.ANALYZE),
+            kind=kind.value,
+            project_name=project_name,
+            target=target,
+            display_name=display_name,
+            status=JobStatus.NOT_STARTED.value,
+            payload=payload,
+            result=None,
+            errors=[],
+            warnings=[],
+            percent_complete=0.0,
+            cancel_requested=False,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(seconds=ttl_s),
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def get(
+        self,
+        session: Session,
+        job_id: str,
+        kinds: Collection[JobKind],
+        *,
+        project_name: str | None = None,
+        target: str | None = None,
+    ) -> JobRow:
+        """The unexpired job ``job_id`` of one of ``kinds`` (and of that project / target).
+
+        Anything else is OperationNotFound, so a job id is only found under its own URL.
+        """
+        row = session.get(JobRow, job_id)
+        if (
+            row is None
+            or row.kind not in {kind.value for kind in kinds}
+            or as_utc(row.expires_at) <= utcnow()
+            or (project_name is not None and row.project_name != project_name)
+            or (target is not None and row.target != target)
+        ):
+            raise OperationNotFound(f"job {job_id!r} was not found or has expired")
+        return row
+
+    def claim(self, owner: str, kinds: Collection[JobKind]) -> JobRow | None:
+        """Take the oldest waiting job of ``kinds`` for ``owner``; None when there is none."""
+        kind_values = [kind.value for kind in kinds]
+        with self.database.session() as session:
+            candidates = session.scalars(
+                select(JobRow.id)
+                .where(JobRow.status == JobStatus.NOT_STARTED.value, JobRow.kind.in_(kind_values))
+                .order_by(JobRow.created_at)
+                .limit(5)
+            ).all()
+            for job_id in candidates:
+                now = utcnow()
+                claimed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == JobStatus.NOT_STARTED.value)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        lease_owner=owner,
+                        lease_expires_at=now + self.lease,
+                        attempts=JobRow.attempts + 1,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    session.commit()
+                    row = session.get(JobRow, job_id)
+                    assert row is not None
+                    return row
+        return None
+
+    def heartbeat(self, job_id: str, owner: str) -> bool:
+        """Extend ``owner``'s lease; False when the job is no longer ``owner``'s."""
+        with self.database.session() as session:
+            now = utcnow()
+            result = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner)
+                .where(JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]))
+                .values(lease_expires_at=now + self.lease)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def report_progress(self, job_id: str, owner: str, percent: float) -> None:
+        """Store ``percent`` complete (0 … 100) for a job ``owner`` holds."""
+        with self.database.session() as session:
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.lease_owner == owner)
+                .values(percent_complete=max(0.0, min(100.0, percent)), updated_at=utcnow())
+            )
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """Whether somebody asked to cancel the job."""
+        with self.database.session() as session:
+            return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+
+    def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
+        """Record ``outcome`` if ``owner`` still holds the job; False if it lost the lease."""
+        with self.database.session() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None or row.lease_owner != owner:
+                return False
+            current = JobStatus(row.status)
+            status = outcome.status
+            if current is JobStatus.CANCELLING and status is not JobStatus.FAILED:
+                status = JobStatus.CANCELLED
+            if not can_transition(current, status):
+                return False
+            now = utcnow()
+            row.status = status.value
+            row.result = outcome.result
+            row.errors = list(outcome.errors)
+            row.warnings = list(outcome.warnings)
+            if status is JobStatus.SUCCEEDED:
+                row.percent_complete = 100.0
+            row.lease_owner = None
+            row.lease_expires_at = None
+            row.finished_at = now
+            row.updated_at = now
+            return True
+
+    def request_cancel(self, session: Session, row: JobRow) -> None:
+        """Cancel a waiting job at once, or ask its worker to stop a running one."""
+        status = JobStatus(row.status)
+        now = utcnow()
+        row.cancel_requested = True
+        row.updated_at = now
+        if status is JobStatus.NOT_STARTED:
+            row.status = JobStatus.CANCELLED.value
+            row.finished_at = now
+        elif status is JobStatus.RUNNING:
+            row.status = JobStatus.CANCELLING.value
+
+    def recover_expired_leases(self) -> int:
+        """Re-queue jobs whose worker died (lease expired), or fail them after max attempts."""
+        now = utcnow()
+        recovered = 0
+        with self.database.session() as session:
+            stale = session.scalars(
+                select(JobRow).where(
+                    JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]),
+                    JobRow.lease_expires_at < now,
+                )
+            ).all()
+            for row in stale:
+                recovered += 1
+                row.lease_owner = None
+                row.lease_expires_at = None
+                row.updated_at = now
+                if row.status == JobStatus.CANCELLING.value:
+                    row.status = JobStatus.CANCELLED.value
+                    row.finished_at = now
+                elif row.attempts >= self.max_attempts:
+                    row.status = JobStatus.FAILED.value
+                    row.finished_at = now
+                    row.errors = [
+                        {
+                            "code": "InternalServerError",
+                            "message": (
+                                f"The worker running this job stopped {row.attempts} times "
+                                "before it finished; the job was given up."
+                            ),
+                        }
+                    ]
+                else:
+                    row.status = JobStatus.NOT_STARTED.value
+                    row.percent_complete = 0.0
+        return recovered
+
+    def purge_expired(self) -> int:
+        """Delete jobs whose results are past ``expirationDateTime``."""
+        with self.database.session() as session:
+            result = session.execute(delete(JobRow).where(JobRow.expires_at < utcnow()))
+            return int(result.rowcount)  # type: ignore[attr-defined]

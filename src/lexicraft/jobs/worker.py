@@ -1,0 +1,140 @@
+"""Worker threads: claim jobs, run their handler, keep the lease alive, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.errors import LexicraftError
+from lexicraft.jobs.queue import JobOutcome, JobQueue
+from lexicraft.storage.sql.tables import JobRow
+
+logger = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when its job was cancelled."""
+
+
+@dataclass
+class JobContext:
+    """What a handler may do besides its work: report progress and notice cancellation."""
+
+    job: JobRow
+    queue: JobQueue
+    owner: str
+
+    def progress(self, percent: float) -> None:
+        """Report ``percent`` (0 … 100) done."""
+        self.queue.report_progress(self.job.id, self.owner, percent)
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`JobCancelled` if somebody cancelled the job."""
+        if self.queue.cancel_requested(self.job.id):
+            raise JobCancelled
+
+
+Handler = Callable[[JobContext], JobOutcome]
+
+
+class WorkerPool:
+    """Threads that each loop: claim a job of their kinds, run it, record the outcome.
+
+    Pools are split by job kind so that a long training never holds up analyze jobs.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        handlers: Mapping[JobKind, Handler],
+        *,
+        name: str,
+        kinds: Collection[JobKind],
+        threads: int,
+        poll_interval_s: float,
+    ) -> None:
+        self.queue = queue
+        self.handlers = handlers
+        self.kinds = tuple(kinds)
+        self.threads = threads
+        self.poll_interval_s = poll_interval_s
+        self.owner_prefix = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the threads (daemons: a killed server must not wait for them)."""
+        for index in range(self.threads):
+            thread = threading.Thread(
+                target=self._run, args=(f"{self.owner_prefix}:{index}",), daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """Look for work now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the threads to stop after their current job and wait for them."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+
+    def _run(self, owner: str) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.queue.claim(owner, self.kinds)
+            except Exception:
+                logger.exception("claiming a job failed")
+                job = None
+            if job is None:
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
+                continue
+            self._execute(job, owner)
+
+    def _execute(self, job: JobRow, owner: str) -> None:
+        lease_lost = threading.Event()
+        done = threading.Event()
+
+        def keep_lease() -> None:
+            interval = max(self.queue.lease.total_seconds() / 3, 0.05)
+            while not done.wait(interval):
+                if not self.queue.heartbeat(job.id, owner):
+                    lease_lost.set()
+                    return
+
+        heartbeat = threading.Thread(target=keep_lease, daemon=True)
+        heartbeat.start()
+        context = JobContext(job=job, queue=self.queue, owner=owner)
+        try:
+            outcome = self.handlers[JobKind(job.kind)](context)
+        except JobCancelled:
+            outcome = JobOutcome(JobStatus.CANCELLED)
+        except LexicraftError as error:
+            outcome = JobOutcome(JobStatus.FAILED, errors=(error.to_error(),))
+        except Exception as error:
+            logger.exception("job %s (%s) failed", job.id, job.kind)
+            outcome = JobOutcome(
+                JobStatus.FAILED,
+                errors=(
+                    {
+                        "code": "InternalServerError",
+                        "message": f"The job failed: {type(error).__name__}: {error}",
+                    },
+                ),
+            )
+        finally:
+            done.set()
+            heartbeat.join()
+        if lease_lost.is_set() or not self.queue.finish(job.id, owner, outcome):
+            logger.warning("job %s finished after its lease was taken over", job.id)

@@ -1,0 +1,135 @@
+"""The protocols every ML backend implements, and the plain values they exchange.
+
+Spans are half-open ``[start, end)`` ranges of Unicode code points into the original text;
+backends never normalise the text they are given (CONVENTIONS 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from lexicraft.domain.spans import Span
+
+__all__ = [
+    "ClassExample",
+    "ClassScore",
+    "ClassificationBackend",
+    "ClassificationPredictor",
+    "NerBackend",
+    "NerExample",
+    "NerPredictor",
+    "PredictedSpan",
+    "Progress",
+    "Span",
+    "no_progress",
+]
+
+#: Called by trainers with the fraction of work done, 0.0 … 1.0.
+Progress = Callable[[float], None]
+
+
+def no_progress(_fraction: float) -> None:
+    """A progress callback that ignores progress."""
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedSpan:
+    """An entity found by a model, with the model's confidence in it (0 … 1)."""
+
+    start: int
+    end: int
+    category: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class NerExample:
+    """One training document for NER."""
+
+    text: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassExample:
+    """One training document for classification (one class for single-label)."""
+
+    text: str
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassScore:
+    """A class and the model's confidence in it (0 … 1)."""
+
+    category: str
+    confidence: float
+
+
+class NerPredictor(Protocol):
+    """A loaded NER model."""
+
+    labels: tuple[str, ...]
+
+    def predict(self, texts: Sequence[str]) -> list[list[PredictedSpan]]:
+        """Entities for each text, sorted by start, non-overlapping, inside the text."""
+        ...
+
+
+class ClassificationPredictor(Protocol):
+    """A loaded classification model (single- or multi-label)."""
+
+    labels: tuple[str, ...]
+    multi_label: bool
+
+    def predict(self, texts: Sequence[str]) -> list[list[ClassScore]]:
+        """The chosen classes per text, best first.
+
+        Single-label: exactly one class. Multi-label: every class whose score passes the
+        model's (per-class) threshold; possibly none.
+        """
+        ...
+
+
+class NerBackend(Protocol):
+    """Trains NER models into a directory and loads them back."""
+
+    name: str
+
+    def train(
+        self,
+        examples: Sequence[NerExample],
+        labels: Sequence[str],
+        output_dir: Path,
+        progress: Progress = no_progress,
+    ) -> None:
+        """Train on ``examples``; write config + weights (no pickle) to ``output_dir``."""
+        ...
+
+    def load(self, model_dir: Path) -> NerPredictor:
+        """Load a model that :meth:`train` wrote."""
+        ...
+
+
+class ClassificationBackend(Protocol):
+    """Trains classification models into a directory and loads them back."""
+
+    name: str
+    multi_label: bool
+
+    def train(
+        self,
+        examples: Sequence[ClassExample],
+        labels: Sequence[str],
+        output_dir: Path,
+        progress: Progress = no_progress,
+    ) -> None:
+        """Train on ``examples``; write config + weights (no pickle) to ``output_dir``."""
+        ...
+
+    def load(self, model_dir: Path) -> ClassificationPredictor:
+        """Load a model that :meth:`train` wrote."""
+        ...

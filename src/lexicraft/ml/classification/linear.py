@@ -1,0 +1,477 @@
+"""``textcat.linear.v1`` / ``textcat.linear-multi.v1``: TF-IDF features + logistic regression.
+
+Features are TF-IDF of word 1-2-grams (over :func:`lexicraft.ml.tokenize.tokenize` tokens, so
+text without spaces still yields words) and of character 2-5-grams inside word boundaries, both
+with sublinear term frequency, each block L2-normalised.
+
+Single-label: one multinomial logistic regression; the confidence is the softmax probability of
+the chosen class. Multi-label: one binary logistic regression per class with a per-class decision
+threshold, tuned on a held-out part of the training data before the final fit on all of it.
+
+A model directory holds ``config.json``, ``vocabulary.json`` (the n-gram terms in feature order)
+and ``weights.npz`` (idf vectors, coefficients, intercepts, thresholds) — plain arrays read with
+``allow_pickle=False``, so loading a model never runs code from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
+from lexicraft.ml.tokenize import tokenize
+
+SINGLE_LABEL_BACKEND_NAME = "textcat.linear.v1"
+MULTI_LABEL_BACKEND_NAME = "textcat.linear-multi.v1"
+CONFIG_FILE = "config.json"
+VOCABULARY_FILE = "vocabulary.json"
+WEIGHTS_FILE = "weights.npz"
+_FORMAT_VERSION = 1
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class LinearHyperparameters:
+    """Training settings for the linear classifiers."""
+
+    #: Inverse L2 strength of the logistic regressions. TF-IDF features are many and sparse,
+    #: and fairly weak regularisation (C > 1) is what usually works best for them.
+    c: float = 10.0
+    #: L-BFGS iterations; high enough that the solver converges on tens of thousands of
+    #: documents rather than stopping early with a ConvergenceWarning.
+    max_iterations: int = 2000
+    #: Terms seen in fewer documents are dropped once a training set has at least
+    #: ``min_document_frequency_from`` documents; tiny sets keep every term so that a class
+    #: with one example can still be learned.
+    min_document_frequency: int = 2
+    min_document_frequency_from: int = 200
+    #: Multi-label only: share of the training data held out to tune per-class thresholds.
+    validation_fraction: float = 0.2
+    #: Multi-label only: thresholds are tuned only with at least this many documents in total
+    #: and, per class, at least ``min_validation_positives`` positives in the held-out part;
+    #: otherwise the class keeps ``default_threshold``.
+    min_examples_for_validation: int = 50
+    min_validation_positives: int = 5
+    default_threshold: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.c <= 0:
+            raise ValueError(f"c must be > 0, got {self.c}")
+        if self.max_iterations < 1:
+            raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be between 0 and 1, got {self.validation_fraction}"
+            )
+        if not 0.0 < self.default_threshold < 1.0:
+            raise ValueError(
+                f"default_threshold must be between 0 and 1, got {self.default_threshold}"
+            )
+
+
+class LinearClassificationBackend:
+    """Trains and loads ``textcat.linear.v1`` (single-label) models."""
+
+    name = SINGLE_LABEL_BACKEND_NAME
+    multi_label = False
+
+    def __init__(self, hyperparameters: LinearHyperparameters | None = None) -> None:
+        self.hyperparameters = hyperparameters or LinearHyperparameters()
+
+    def train(
+        self,
+        examples: Sequence[ClassExample],
+        labels: Sequence[str],
+        output_dir: Path,
+        progress: Progress = no_progress,
+    ) -> None:
+        """Train on ``examples`` and write the model to ``output_dir``."""
+        model = fit_linear_model(
+            examples, labels, self.multi_label, self.hyperparameters, progress=progress
+        )
+        save_linear_model(model, self.name, self.hyperparameters, output_dir)
+        progress(1.0)
+
+    def load(self, model_dir: Path) -> LinearClassificationPredictor:
+        """Load a model that :meth:`train` wrote."""
+        return load_linear_model(model_dir, expected_backend=self.name)
+
+
+class LinearMultiLabelClassificationBackend(LinearClassificationBackend):
+    """Trains and loads ``textcat.linear-multi.v1`` (multi-label) models."""
+
+    name = MULTI_LABEL_BACKEND_NAME
+    multi_label = True
+
+
+@dataclass(slots=True)
+class LinearModel:
+    """A trained linear classifier: vectorizers plus one weight row per scored class.
+
+    Single-label: ``classes`` are the classes seen in training and scores are the softmax over
+    the rows. Multi-label: ``classes`` are all labels and each row gives a sigmoid score;
+    ``constant_scores`` holds 0.0 / 1.0 for a class that was never / always present in training
+    (its row is unused) and NaN for a class with a fitted row.
+    """
+
+    labels: tuple[str, ...]
+    multi_label: bool
+    classes: tuple[str, ...]
+    word_vectorizer: TfidfVectorizer
+    char_vectorizer: TfidfVectorizer
+    coefficients: FloatArray
+    intercepts: FloatArray
+    thresholds: FloatArray
+    constant_scores: FloatArray
+
+    def features(self, texts: Sequence[str]) -> scipy.sparse.csr_matrix:
+        """The feature matrix (documents by terms) of ``texts``."""
+        return scipy.sparse.hstack(
+            [self.word_vectorizer.transform(texts), self.char_vectorizer.transform(texts)],
+            format="csr",
+        )
+
+    def scores(self, texts: Sequence[str]) -> FloatArray:
+        """Per-document probabilities for each of :attr:`classes` (documents by classes)."""
+        logits = np.asarray(self.features(texts) @ self.coefficients.T) + self.intercepts
+        if not self.multi_label:
+            return _softmax(logits)
+        probabilities = _sigmoid(logits)
+        constant = ~np.isnan(self.constant_scores)
+        probabilities[:, constant] = self.constant_scores[constant]
+        return probabilities
+
+
+class LinearClassificationPredictor:
+    """A loaded linear classifier."""
+
+    def __init__(self, model: LinearModel) -> None:
+        self.labels = model.labels
+        self.multi_label = model.multi_label
+        self.model = model
+
+    def predict(self, texts: Sequence[str]) -> list[list[ClassScore]]:
+        """The chosen classes per text, best first (exactly one for single-label)."""
+        if not texts:
+            return []
+        scores = self.model.scores(texts)
+        classes = self.model.classes
+        results: list[list[ClassScore]] = []
+        for row in scores:
+            if self.multi_label:
+                chosen = [
+                    ClassScore(classes[index], _probability(row[index]))
+                    for index in np.flatnonzero(row >= self.model.thresholds)
+                ]
+                chosen.sort(key=lambda score: (-score.confidence, score.category))
+            else:
+                best = int(np.argmax(row))
+                chosen = [ClassScore(classes[best], _probability(row[best]))]
+            results.append(chosen)
+        return results
+
+
+def fit_linear_model(
+    examples: Sequence[ClassExample],
+    labels: Sequence[str],
+    multi_label: bool,
+    hyperparameters: LinearHyperparameters,
+    progress: Progress = no_progress,
+) -> LinearModel:
+    """Fit vectorizers and logistic regressions (and, multi-label, tune thresholds)."""
+    label_list = tuple(dict.fromkeys(labels))
+    _check_examples(examples, label_list, multi_label)
+    progress(0.0)
+    if not multi_label:
+        return _fit(examples, label_list, False, hyperparameters, progress, 0.0, 1.0)
+    thresholds = np.full(len(label_list), hyperparameters.default_threshold)
+    if len(examples) >= hyperparameters.min_examples_for_validation:
+        thresholds = _tune_thresholds(examples, label_list, hyperparameters, progress)
+        progress(0.5)
+        model = _fit(examples, label_list, True, hyperparameters, progress, 0.5, 1.0)
+    else:
+        model = _fit(examples, label_list, True, hyperparameters, progress, 0.0, 1.0)
+    model.thresholds = thresholds
+    return model
+
+
+def save_linear_model(
+    model: LinearModel,
+    backend_name: str,
+    hyperparameters: LinearHyperparameters,
+    output_dir: Path,
+) -> None:
+    """Write ``model`` as ``config.json`` + ``vocabulary.json`` + ``weights.npz``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "backend": backend_name,
+        "format_version": _FORMAT_VERSION,
+        "labels": list(model.labels),
+        "multi_label": model.multi_label,
+        "classes": list(model.classes),
+        "hyperparameters": asdict(hyperparameters),
+    }
+    (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    vocabulary = {
+        "word": _terms_in_order(model.word_vectorizer),
+        "char": _terms_in_order(model.char_vectorizer),
+    }
+    (output_dir / VOCABULARY_FILE).write_text(
+        json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8"
+    )
+    with (output_dir / WEIGHTS_FILE).open("wb") as weights:
+        np.savez(
+            weights,
+            word_idf=model.word_vectorizer.idf_,
+            char_idf=model.char_vectorizer.idf_,
+            coefficients=model.coefficients,
+            intercepts=model.intercepts,
+            thresholds=model.thresholds,
+            constant_scores=model.constant_scores,
+        )
+
+
+def load_linear_model(
+    model_dir: Path, expected_backend: str | None = None
+) -> LinearClassificationPredictor:
+    """Load a model that :func:`save_linear_model` wrote."""
+    config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    if expected_backend is not None and config.get("backend") != expected_backend:
+        raise ValueError(
+            f"{model_dir} holds a {config.get('backend')!r} model, not a {expected_backend!r} one"
+        )
+    vocabulary = json.loads((model_dir / VOCABULARY_FILE).read_text(encoding="utf-8"))
+    with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as weights:
+        arrays = {name: np.asarray(weights[name], dtype=np.float64) for name in weights.files}
+    word_vectorizer = _word_vectorizer(vocabulary=vocabulary["word"])
+    word_vectorizer.idf_ = arrays["word_idf"]
+    char_vectorizer = _char_vectorizer(vocabulary=vocabulary["char"])
+    char_vectorizer.idf_ = arrays["char_idf"]
+    model = LinearModel(
+        labels=tuple(config["labels"]),
+        multi_label=bool(config["multi_label"]),
+        classes=tuple(config["classes"]),
+        word_vectorizer=word_vectorizer,
+        char_vectorizer=char_vectorizer,
+        coefficients=arrays["coefficients"],
+        intercepts=arrays["intercepts"],
+        thresholds=arrays["thresholds"],
+        constant_scores=arrays["constant_scores"],
+    )
+    return LinearClassificationPredictor(model)
+
+
+def _fit(
+    examples: Sequence[ClassExample],
+    labels: tuple[str, ...],
+    multi_label: bool,
+    hyperparameters: LinearHyperparameters,
+    progress: Progress,
+    progress_from: float,
+    progress_to: float,
+) -> LinearModel:
+    """Fit vectorizers and weights on ``examples`` (thresholds left at the default)."""
+    texts = [example.text for example in examples]
+    min_df = (
+        hyperparameters.min_document_frequency
+        if len(texts) >= hyperparameters.min_document_frequency_from
+        else 1
+    )
+    word_vectorizer = _word_vectorizer(min_df=min_df)
+    char_vectorizer = _char_vectorizer(min_df=min_df)
+    features = scipy.sparse.hstack(
+        [word_vectorizer.fit_transform(texts), char_vectorizer.fit_transform(texts)],
+        format="csr",
+    )
+    feature_count = features.shape[1]
+
+    def report(fraction: float) -> None:
+        progress(progress_from + (progress_to - progress_from) * fraction)
+
+    report(0.1)
+    if multi_label:
+        classes = labels
+        coefficients = np.zeros((len(classes), feature_count))
+        intercepts = np.zeros(len(classes))
+        constant_scores = np.full(len(classes), np.nan)
+        for index, label in enumerate(classes):
+            targets = np.array([label in example.classes for example in examples])
+            if targets.all() or not targets.any():
+                # A logistic regression needs both outcomes; a class that is always (never)
+                # present is simply always (never) predicted.
+                constant_scores[index] = 1.0 if targets.all() else 0.0
+            else:
+                regression = _logistic_regression(hyperparameters).fit(features, targets)
+                coefficients[index] = regression.coef_[0]
+                intercepts[index] = regression.intercept_[0]
+            report(0.1 + 0.9 * (index + 1) / len(classes))
+    else:
+        targets_list = [example.classes[0] for example in examples]
+        seen = set(targets_list)
+        classes = tuple(label for label in labels if label in seen)
+        constant_scores = np.full(len(classes), np.nan)
+        if len(classes) == 1:
+            # One seen class: a single zero row, whose softmax is 1.0 for every document.
+            coefficients = np.zeros((1, feature_count))
+            intercepts = np.zeros(1)
+        else:
+            regression = _logistic_regression(hyperparameters).fit(
+                features, np.array([classes.index(target) for target in targets_list])
+            )
+            if len(classes) == 2:
+                # A binary regression has one row w; softmax over rows (0, w) equals its
+                # sigmoid, so both cases share one scoring path.
+                coefficients = np.vstack([np.zeros(feature_count), regression.coef_[0]])
+                intercepts = np.array([0.0, regression.intercept_[0]])
+            else:
+                coefficients = np.asarray(regression.coef_, dtype=np.float64)
+                intercepts = np.asarray(regression.intercept_, dtype=np.float64)
+        report(1.0)
+    return LinearModel(
+        labels=labels,
+        multi_label=multi_label,
+        classes=classes,
+        word_vectorizer=word_vectorizer,
+        char_vectorizer=char_vectorizer,
+        coefficients=coefficients,
+        intercepts=intercepts,
+        thresholds=np.full(len(classes), hyperparameters.default_threshold),
+        constant_scores=constant_scores,
+    )
+
+
+def _tune_thresholds(
+    examples: Sequence[ClassExample],
+    labels: tuple[str, ...],
+    hyperparameters: LinearHyperparameters,
+    progress: Progress,
+) -> FloatArray:
+    """Per-class thresholds that maximise F1 on a held-out part of ``examples``."""
+    order = np.random.default_rng(hyperparameters.seed).permutation(len(examples))
+    validation_size = max(1, round(len(examples) * hyperparameters.validation_fraction))
+    validation = [examples[index] for index in order[:validation_size]]
+    training = [examples[index] for index in order[validation_size:]]
+    model = _fit(training, labels, True, hyperparameters, progress, 0.0, 0.45)
+    scores = model.scores([example.text for example in validation])
+    thresholds = np.full(len(labels), hyperparameters.default_threshold)
+    candidates = np.round(np.arange(0.05, 0.951, 0.025), 3)
+    for index, label in enumerate(labels):
+        targets = np.array([label in example.classes for example in validation])
+        if targets.sum() < hyperparameters.min_validation_positives:
+            continue
+        if not np.isnan(model.constant_scores[index]):
+            continue
+        best_f1 = -1.0
+        for candidate in candidates:
+            chosen = scores[:, index] >= candidate
+            true_positive = float(np.sum(chosen & targets))
+            denominator = float(chosen.sum() + targets.sum())
+            f1 = 2.0 * true_positive / denominator if denominator else 0.0
+            # Ties go to the threshold nearest the default, the least surprising choice.
+            if f1 > best_f1 or (
+                f1 == best_f1
+                and abs(candidate - hyperparameters.default_threshold)
+                < abs(thresholds[index] - hyperparameters.default_threshold)
+            ):
+                best_f1, thresholds[index] = f1, candidate
+    return thresholds
+
+
+def _logistic_regression(hyperparameters: LinearHyperparameters) -> LogisticRegression:
+    # lbfgs fits the multinomial model for three or more classes by default; the
+    # ``multi_class`` argument is deprecated, so it is not passed.
+    return LogisticRegression(
+        C=hyperparameters.c,
+        max_iter=hyperparameters.max_iterations,
+        solver="lbfgs",
+    )
+
+
+def _word_tokens(text: str) -> list[str]:
+    return [text[start:end] for start, end in tokenize(text)]
+
+
+def _word_vectorizer(vocabulary: list[str] | None = None, min_df: int = 1) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        tokenizer=_word_tokens,
+        token_pattern=None,
+        lowercase=True,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=min_df,
+        vocabulary=_vocabulary_mapping(vocabulary),
+        dtype=np.float64,
+    )
+
+
+def _char_vectorizer(vocabulary: list[str] | None = None, min_df: int = 1) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        lowercase=True,
+        ngram_range=(2, 5),
+        sublinear_tf=True,
+        min_df=min_df,
+        vocabulary=_vocabulary_mapping(vocabulary),
+        dtype=np.float64,
+    )
+
+
+def _vocabulary_mapping(terms: list[str] | None) -> dict[str, int] | None:
+    return None if terms is None else {term: index for index, term in enumerate(terms)}
+
+
+def _terms_in_order(vectorizer: TfidfVectorizer) -> list[str]:
+    terms: list[Any] = [""] * len(vectorizer.vocabulary_)
+    for term, index in vectorizer.vocabulary_.items():
+        terms[index] = term
+    return [str(term) for term in terms]
+
+
+def _softmax(logits: FloatArray) -> FloatArray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exponentials = np.exp(shifted)
+    result: FloatArray = exponentials / exponentials.sum(axis=1, keepdims=True)
+    return result
+
+
+def _sigmoid(logits: FloatArray) -> FloatArray:
+    # Written with exp of a non-positive number only, so large logits cannot overflow.
+    exponentials = np.exp(-np.abs(logits))
+    result: FloatArray = np.where(
+        logits >= 0, 1.0 / (1.0 + exponentials), exponentials / (1.0 + exponentials)
+    )
+    return result
+
+
+def _probability(value: np.floating[Any] | float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def _check_examples(
+    examples: Sequence[ClassExample], labels: tuple[str, ...], multi_label: bool
+) -> None:
+    if not examples:
+        raise ValueError("no training examples; a model needs at least one labelled document")
+    known = set(labels)
+    for number, example in enumerate(examples):
+        if not multi_label and len(example.classes) != 1:
+            raise ValueError(
+                f"example {number} has {len(example.classes)} classes; "
+                "a single-label model needs exactly one per document"
+            )
+        for category in example.classes:
+            if category not in known:
+                raise ValueError(
+                    f"example {number}: class {category!r} is not in the labels {list(labels)}"
+                )

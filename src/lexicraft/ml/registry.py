@@ -1,0 +1,179 @@
+"""Versioned backend names, the backends behind them, and Azure's ``trainingConfigVersion`` map.
+
+A backend name never changes meaning: a changed behaviour is registered under a new version
+(``ner.crf.v2``) so that stored models keep loading with the code that trained them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from lexicraft.ml.base import (
+    ClassificationBackend,
+    ClassificationPredictor,
+    NerBackend,
+    NerPredictor,
+)
+from lexicraft.ml.classification.linear import (
+    LinearClassificationBackend,
+    LinearMultiLabelClassificationBackend,
+)
+from lexicraft.ml.ner.crf import CrfNerBackend
+
+#: The file every model directory holds; its ``"backend"`` key names the backend to load it with.
+MODEL_CONFIG_FILE = "config.json"
+
+#: Azure project kinds, as spelled in the authoring API's ``projectKind``.
+CUSTOM_ENTITY_RECOGNITION = "CustomEntityRecognition"
+CUSTOM_SINGLE_LABEL_CLASSIFICATION = "CustomSingleLabelClassification"
+CUSTOM_MULTI_LABEL_CLASSIFICATION = "CustomMultiLabelClassification"
+PROJECT_KINDS = (
+    CUSTOM_ENTITY_RECOGNITION,
+    CUSTOM_SINGLE_LABEL_CLASSIFICATION,
+    CUSTOM_MULTI_LABEL_CLASSIFICATION,
+)
+
+#: The value of ``trainingConfigVersion`` that means "the newest version".
+LATEST = "latest"
+
+_NER_BACKENDS: Mapping[str, NerBackend] = MappingProxyType(
+    {backend.name: backend for backend in (CrfNerBackend(),)}
+)
+_CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType(
+    {
+        backend.name: backend
+        for backend in (LinearClassificationBackend(), LinearMultiLabelClassificationBackend())
+    }
+)
+
+
+class UnknownBackendError(KeyError):
+    """No backend is registered under the requested name."""
+
+    def __init__(self, kind: str, name: str, known: Mapping[str, object]) -> None:
+        self.message = f"{kind} backend {name!r} is not registered; known: {sorted(known)}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # KeyError's str() is the repr of its argument; show the plain message instead.
+        return self.message
+
+
+class UnknownTrainingConfigVersionError(ValueError):
+    """The requested ``trainingConfigVersion`` does not exist."""
+
+
+class UnknownProjectKindError(ValueError):
+    """The project kind is not one this service trains."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfigVersion:
+    """One Azure ``trainingConfigVersion``: which backend trains each project kind."""
+
+    name: str
+    model_expiration_date: datetime.date
+    #: Project kind (``PROJECT_KINDS``) → registered backend name.
+    backends: Mapping[str, str]
+
+
+#: Every training config version, oldest first. Add new versions at the end.
+_TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
+    TrainingConfigVersion(
+        name="2022-05-01",
+        # Azure's model-lifecycle page gives 2026-10-22 as the deployment expiry of models
+        # trained with this version of custom NER and custom text classification.
+        model_expiration_date=datetime.date(2026, 10, 22),
+        backends=MappingProxyType(
+            {
+                CUSTOM_ENTITY_RECOGNITION: CrfNerBackend.name,
+                CUSTOM_SINGLE_LABEL_CLASSIFICATION: LinearClassificationBackend.name,
+                CUSTOM_MULTI_LABEL_CLASSIFICATION: LinearMultiLabelClassificationBackend.name,
+            }
+        ),
+    ),
+)
+
+#: The version used when a training request names none.
+DEFAULT_TRAINING_CONFIG_VERSION = "2022-05-01"
+
+
+def ner_backends() -> Mapping[str, NerBackend]:
+    """Every registered NER backend by name (read-only)."""
+    return _NER_BACKENDS
+
+
+def classification_backends() -> Mapping[str, ClassificationBackend]:
+    """Every registered classification backend by name (read-only)."""
+    return _CLASSIFICATION_BACKENDS
+
+
+def get_ner_backend(name: str) -> NerBackend:
+    """The NER backend registered as ``name``."""
+    try:
+        return _NER_BACKENDS[name]
+    except KeyError:
+        raise UnknownBackendError("NER", name, _NER_BACKENDS) from None
+
+
+def get_classification_backend(name: str) -> ClassificationBackend:
+    """The classification backend registered as ``name``."""
+    try:
+        return _CLASSIFICATION_BACKENDS[name]
+    except KeyError:
+        raise UnknownBackendError("classification", name, _CLASSIFICATION_BACKENDS) from None
+
+
+def read_backend_name(model_dir: Path) -> str:
+    """The backend name recorded in ``model_dir``'s ``config.json``."""
+    config = json.loads((model_dir / MODEL_CONFIG_FILE).read_text(encoding="utf-8"))
+    backend = config.get("backend") if isinstance(config, dict) else None
+    if not isinstance(backend, str):
+        raise ValueError(f"{model_dir / MODEL_CONFIG_FILE} has no string 'backend' entry")
+    return backend
+
+
+def load_ner_predictor(model_dir: Path) -> NerPredictor:
+    """Load the NER model in ``model_dir`` with the backend that trained it."""
+    return get_ner_backend(read_backend_name(model_dir)).load(model_dir)
+
+
+def load_classification_predictor(model_dir: Path) -> ClassificationPredictor:
+    """Load the classification model in ``model_dir`` with the backend that trained it."""
+    return get_classification_backend(read_backend_name(model_dir)).load(model_dir)
+
+
+def training_config_versions() -> tuple[TrainingConfigVersion, ...]:
+    """Every training config version, oldest first."""
+    return _TRAINING_CONFIG_VERSIONS
+
+
+def get_training_config_version(version: str) -> TrainingConfigVersion:
+    """The training config version named ``version`` (``"latest"``: the newest one)."""
+    versions = _TRAINING_CONFIG_VERSIONS
+    if version == LATEST:
+        return max(versions, key=lambda entry: entry.name)
+    for entry in versions:
+        if entry.name == version:
+            return entry
+    known = [entry.name for entry in versions]
+    raise UnknownTrainingConfigVersionError(
+        f"trainingConfigVersion {version!r} is not supported; use one of {known} or {LATEST!r}"
+    )
+
+
+def resolve_backend_name(version: str, project_kind: str) -> str:
+    """The backend that training config ``version`` uses for ``project_kind`` projects."""
+    entry = get_training_config_version(version)
+    try:
+        return entry.backends[project_kind]
+    except KeyError:
+        raise UnknownProjectKindError(
+            f"project kind {project_kind!r} is not supported by trainingConfigVersion "
+            f"{entry.name!r}; use one of {sorted(entry.backends)}"
+        ) from None

@@ -1,0 +1,406 @@
+"""Use cases for training, trained models and their evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
+from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, LexicraftError
+from lexicraft.jobs.queue import JobOutcome
+from lexicraft.jobs.worker import JobContext
+from lexicraft.ml import registry
+from lexicraft.ml.base import (
+    ClassExample,
+    ClassificationPredictor,
+    NerExample,
+    NerPredictor,
+    PredictedSpan,
+)
+from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
+from lexicraft.ml.offsets import OffsetMap, StringIndexType
+from lexicraft.services.context import ServiceContext
+from lexicraft.storage.sql import projects as project_store
+from lexicraft.storage.sql import trained_models as model_store
+from lexicraft.storage.sql.tables import JobRow, TrainedModelRow
+from lexicraft.timeutil import format_datetime, utcnow
+
+# Share of the job's percentComplete spent training; the rest is evaluation.
+_TRAINING_SHARE = 90.0
+
+
+class NotEnoughData(LexicraftError):
+    """A project without labeled documents to train on."""
+
+    inner_code = "InvalidParameterValue"
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationOptions:
+    """How documents are split into training and test sets."""
+
+    kind: str = "percentage"
+    training_split_percentage: int = 80
+    testing_split_percentage: int = 20
+
+    @classmethod
+    def parse(cls, raw: object) -> EvaluationOptions:
+        """Options from the wire; both percentages default to 80/20 and must sum to 100."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise InvalidRequestBody(
+                "evaluationOptions must be an object", target="evaluationOptions"
+            )
+        kind = raw.get("kind") or "percentage"
+        if not isinstance(kind, str) or kind.lower() not in ("percentage", "manual"):
+            raise InvalidParameterValue(
+                f"evaluationOptions.kind {kind!r} is not valid; use 'percentage' or 'manual'",
+                target="evaluationOptions.kind",
+            )
+        training = raw.get("trainingSplitPercentage")
+        testing = raw.get("testingSplitPercentage")
+        if training is None and testing is None:
+            training, testing = 80, 20
+        elif training is None:
+            training = 100 - testing if isinstance(testing, int) else testing
+        elif testing is None:
+            testing = 100 - training if isinstance(training, int) else training
+        if (
+            not isinstance(training, int)
+            or not isinstance(testing, int)
+            or isinstance(training, bool)
+            or isinstance(testing, bool)
+            or not 0 < training < 100
+            or training + testing != 100
+        ):
+            raise InvalidParameterValue(
+                "evaluationOptions.trainingSplitPercentage and testingSplitPercentage must be "
+                f"whole numbers between 1 and 99 that sum to 100, not {training!r} and {testing!r}",
+                target="evaluationOptions",
+            )
+        return cls(kind.lower(), training, testing)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The Azure ``evaluationOptions`` object."""
+        return {
+            "kind": self.kind,
+            "trainingSplitPercentage": self.training_split_percentage,
+            "testingSplitPercentage": self.testing_split_percentage,
+        }
+
+
+def split_documents(
+    documents: Sequence[Document], options: EvaluationOptions
+) -> tuple[list[Document], list[Document]]:
+    """(train, test): by each document's ``dataset`` (manual) or by a stable hash (percentage).
+
+    Hashing the location keeps a document on the same side across retrains.
+    """
+    if options.kind == "manual":
+        return (
+            [d for d in documents if d.dataset is not Dataset.TEST],
+            [d for d in documents if d.dataset is Dataset.TEST],
+        )
+    ordered = sorted(
+        documents, key=lambda d: hashlib.sha256(d.location.encode("utf-8")).hexdigest()
+    )
+    test_count = round(len(ordered) * options.testing_split_percentage / 100)
+    # Keep at least one document on each side when there are two or more.
+    test_count = min(max(test_count, 1), len(ordered) - 1) if len(ordered) > 1 else 0
+    test = {d.location for d in ordered[:test_count]}
+    return [d for d in documents if d.location not in test], [
+        d for d in documents if d.location in test
+    ]
+
+
+def submit_training(context: ServiceContext, project_name: str, body: dict[str, Any]) -> JobRow:
+    """Check a train request and queue it."""
+    label = body.get("modelLabel")
+    if not isinstance(label, str):
+        raise InvalidRequestBody("modelLabel is required", target="modelLabel")
+    check_name(label, "modelLabel")
+    version = body.get("trainingConfigVersion")
+    if not isinstance(version, str):
+        raise InvalidRequestBody(
+            "trainingConfigVersion is required", target="trainingConfigVersion"
+        )
+    options = EvaluationOptions.parse(body.get("evaluationOptions"))
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        try:
+            backend = registry.resolve_backend_name(version, project.kind)
+        except registry.UnknownTrainingConfigVersionError as error:
+            raise InvalidParameterValue(str(error), target="trainingConfigVersion") from error
+        if not project.documents:
+            raise NotEnoughData(
+                f"project {project_name!r} has no documents; import labeled documents first"
+            )
+        return context.queue.add(
+            session,
+            JobKind.TRAIN,
+            {
+                "modelLabel": label,
+                "trainingConfigVersion": version,
+                "backend": backend,
+                "evaluationOptions": options.to_wire(),
+            },
+            ttl_s=context.settings.authoring_job_ttl_s,
+            project_name=project_name,
+            target=label,
+        )
+
+
+def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
+    """Train, evaluate on the test split, then store the model (replacing one of that label)."""
+    payload = job.job.payload
+    assert job.job.project_name is not None
+    started = utcnow()
+    options = EvaluationOptions.parse(payload["evaluationOptions"])
+    with context.database.session() as session:
+        project_row = project_store.get_project(session, job.job.project_name)
+        kind = ProjectKind(project_row.kind)
+        labels = tuple(project_row.labels)
+        documents = project_store.project_documents(project_row)
+    train, test = split_documents(documents, options)
+    if not train:
+        raise NotEnoughData("the training split is empty; assign documents to the Train set")
+
+    model_dir = (
+        context.settings.models_dir
+        / job.job.project_name
+        / f"{payload['modelLabel']}-{uuid.uuid4().hex[:12]}"
+    )
+    partial = model_dir.with_name(model_dir.name + ".partial")
+    last_check = [0.0]
+
+    def progress(fraction: float) -> None:
+        # Trainers call this often; the database is asked about cancellation at most 1/s.
+        now = time.monotonic()
+        if now - last_check[0] >= 1.0 or fraction >= 1.0:
+            last_check[0] = now
+            job.check_cancelled()
+            job.progress(fraction * _TRAINING_SHARE)
+
+    try:
+        backend_name = payload["backend"]
+        if kind is ProjectKind.ENTITY_RECOGNITION:
+            registry.get_ner_backend(backend_name).train(
+                [NerExample(d.text, d.spans) for d in train], labels, partial, progress
+            )
+        else:
+            registry.get_classification_backend(backend_name).train(
+                [ClassExample(d.text, d.classes) for d in train], labels, partial, progress
+            )
+        partial.replace(model_dir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    trained = utcnow()
+    job.check_cancelled()
+    try:
+        summary, per_document = _evaluate(kind, labels, model_dir, test, context)
+    except BaseException:
+        shutil.rmtree(model_dir, ignore_errors=True)
+        raise
+    finished = utcnow()
+
+    old_dir: Path | None = None
+    with context.database.session() as session:
+        project_row = project_store.get_project(session, job.job.project_name)
+        row = model_store.find_model(session, project_row, payload["modelLabel"])
+        if row is None:
+            row = TrainedModelRow(project_id=project_row.id, label=payload["modelLabel"])
+            session.add(row)
+        else:
+            old_dir = Path(row.artifact_dir)
+        version = registry.get_training_config_version(payload["trainingConfigVersion"])
+        row.model_id = (
+            f"{payload['modelLabel']}-{trained.strftime('%Y%m%dT%H%M%SZ')}-{model_dir.name[-12:]}"
+        )
+        row.training_config_version = version.name
+        row.backend = payload["backend"]
+        row.artifact_dir = str(model_dir)
+        row.trained_at = trained
+        row.training_duration_s = (trained - started).total_seconds()
+        row.expiration_date = version.model_expiration_date.isoformat()
+        row.evaluation_options = options.to_wire()
+        row.evaluation_summary = summary
+        row.evaluation_documents = per_document
+        project_row.last_trained_at = finished
+    if old_dir is not None and old_dir != model_dir:
+        context.predictors.discard(old_dir)
+        shutil.rmtree(old_dir, ignore_errors=True)
+    return JobOutcome(
+        JobStatus.SUCCEEDED,
+        result={
+            "modelLabel": payload["modelLabel"],
+            "trainingConfigVersion": payload["trainingConfigVersion"],
+            "trainingStatus": _phase(100, started, trained),
+            "evaluationStatus": _phase(100, trained, finished),
+        },
+    )
+
+
+def _phase(percent: int, start: Any, end: Any) -> dict[str, Any]:
+    return {
+        "percentComplete": percent,
+        "startDateTime": format_datetime(start),
+        "endDateTime": format_datetime(end),
+        "status": "succeeded",
+    }
+
+
+def load_ner_predictor(context: ServiceContext, model_dir: Path) -> NerPredictor:
+    """The loaded NER model in ``model_dir`` (cached per process)."""
+    predictor: NerPredictor = context.predictors.get(model_dir, registry.load_ner_predictor)
+    return predictor
+
+
+def load_classification_predictor(
+    context: ServiceContext, model_dir: Path
+) -> ClassificationPredictor:
+    """The loaded classification model in ``model_dir`` (cached per process)."""
+    predictor: ClassificationPredictor = context.predictors.get(
+        model_dir, registry.load_classification_predictor
+    )
+    return predictor
+
+
+def load_predictor(
+    context: ServiceContext, kind: ProjectKind, model_dir: Path
+) -> NerPredictor | ClassificationPredictor:
+    """The loaded model of a ``kind`` project in ``model_dir`` (cached per process)."""
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        return load_ner_predictor(context, model_dir)
+    return load_classification_predictor(context, model_dir)
+
+
+def _evaluate(
+    kind: ProjectKind,
+    labels: tuple[str, ...],
+    model_dir: Path,
+    test: Sequence[Document],
+    context: ServiceContext,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Per-label metrics on the test split and Azure per-document results (UTF-16 offsets)."""
+    texts = [d.text for d in test]
+    batch = context.settings.predict_batch_size
+    per_document: list[dict[str, Any]] = []
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        ner = load_ner_predictor(context, model_dir)
+        predicted_spans: list[list[PredictedSpan]] = []
+        for start in range(0, len(texts), batch):
+            predicted_spans.extend(ner.predict(texts[start : start + batch]))
+        summary = evaluate_ner([d.spans for d in test], predicted_spans, labels)
+        for document, predicted in zip(test, predicted_spans, strict=True):
+            offsets = OffsetMap(document.text)
+            per_document.append(
+                {
+                    "projectKind": kind.value,
+                    "location": document.location,
+                    "language": document.language,
+                    "customEntityRecognitionResult": {
+                        "entities": [
+                            {
+                                "regionOffset": 0,
+                                "regionLength": offsets.length_in(StringIndexType.UTF16),
+                                "expectedEntities": _utf16_entities(offsets, document.spans),
+                                "predictedEntities": _utf16_entities(offsets, predicted),
+                            }
+                        ]
+                    },
+                }
+            )
+        return summary, per_document
+    classifier = load_classification_predictor(context, model_dir)
+    predicted_classes: list[list[str]] = []
+    for start in range(0, len(texts), batch):
+        for scores in classifier.predict(texts[start : start + batch]):
+            predicted_classes.append([score.category for score in scores])
+    multi = kind is ProjectKind.MULTI_LABEL_CLASSIFICATION
+    summary = evaluate_classification(
+        [d.classes for d in test], predicted_classes, labels, multi_label=multi
+    )
+    for document, predicted_list in zip(test, predicted_classes, strict=True):
+        entry: dict[str, Any] = {
+            "projectKind": kind.value,
+            "location": document.location,
+            "language": document.language,
+        }
+        if multi:
+            entry["customMultiLabelClassificationResult"] = {
+                "expectedClasses": list(document.classes),
+                "predictedClasses": predicted_list,
+            }
+        else:
+            entry["customSingleLabelClassificationResult"] = {
+                "expectedClass": document.classes[0] if document.classes else None,
+                "predictedClass": predicted_list[0] if predicted_list else None,
+            }
+        per_document.append(entry)
+    return summary, per_document
+
+
+def _utf16_entities(offsets: OffsetMap, spans: Sequence[Any]) -> list[dict[str, Any]]:
+    entities = []
+    for span in spans:
+        offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
+        entities.append({"category": span.category, "offset": offset, "length": length})
+    return entities
+
+
+def delete_model(context: ServiceContext, project_name: str, label: str) -> None:
+    """Delete a trained model unless a deployment serves it."""
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        row = model_store.get_model(session, project, label)
+        users = [
+            d.name for d in model_store.list_deployments(session, project) if d.model_label == label
+        ]
+        if users:
+            raise Conflict(
+                f"trained model {label!r} is used by deployment(s) {users}; delete or redeploy "
+                "them first"
+            )
+        artifact_dir = Path(row.artifact_dir)
+        session.delete(row)
+    context.predictors.discard(artifact_dir)
+    shutil.rmtree(artifact_dir, ignore_errors=True)
+
+
+def list_training_jobs(context: ServiceContext, project_name: str) -> list[JobRow]:
+    """The project's training jobs that have not expired, newest first."""
+    with context.database.session() as session:
+        project_store.get_project(session, project_name)
+        return list(
+            session.scalars(
+                select(JobRow)
+                .where(
+                    JobRow.kind == JobKind.TRAIN.value,
+                    JobRow.project_name == project_name,
+                    JobRow.expires_at > utcnow(),
+                )
+                .order_by(JobRow.created_at.desc())
+            )
+        )
+
+
+def cancel_training(context: ServiceContext, project_name: str, job_id: str) -> None:
+    """Cancel a waiting or running training job; a finished one cannot be cancelled."""
+    with context.database.session() as session:
+        row = context.queue.get(session, job_id, [JobKind.TRAIN], project_name=project_name)
+        if JobStatus(row.status).is_terminal:
+            raise InvalidParameterValue(
+                f"training job {job_id!r} has already {row.status}; only waiting or running "
+                "jobs can be cancelled"
+            )
+        context.queue.request_cancel(session, row)

@@ -1,0 +1,64 @@
+"""Settings, read from the environment (prefix ``LEXICRAFT_``) once at the edge and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune. Library code receives an instance; it never imports one."""
+
+    model_config = SettingsConfigDict(env_prefix="LEXICRAFT_", extra="ignore")
+
+    data_dir: Path = Path(".lexicraft")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in the data dir."
+    )
+    api_key: str | None = Field(
+        default=None, description="An extra accepted subscription key (for scripts and tests)."
+    )
+
+    # Job worker.
+    worker_threads: int = 2  # analyze jobs
+    authoring_threads: int = 1  # import, train, export, deploy, delete
+    job_poll_interval_s: float = 0.05
+    job_lease_s: float = 30.0
+    job_max_attempts: int = 3
+    retry_after_s: int = 1
+    analyze_job_ttl_s: float = 24 * 3600
+    authoring_job_ttl_s: float = 7 * 24 * 3600
+
+    # Runtime limits (spec §4); configurable because self-hosters own their hardware.
+    max_documents_per_request: int = 25
+    max_characters_per_document: int = 125_000
+    max_characters_per_request: int = 125_000
+    max_request_bytes: int = 1_048_576 * 4
+    predict_batch_size: int = 32
+
+    # Pages of authoring lists and runtime results.
+    default_page_size: int = 100
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lexicraft.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        """Root of the storage containers (``{data_dir}/storage/{container}/``)."""
+        return self.data_dir / "storage"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where trained model artifacts live."""
+        return self.data_dir / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where export jobs leave their project files."""
+        return self.data_dir / "exports"

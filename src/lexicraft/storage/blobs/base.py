@@ -1,0 +1,25 @@
+"""The blob store protocol: where a project's storage container keeps document files."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Reads and writes document files inside named containers."""
+
+    def read_text(self, container: str, location: str) -> str:
+        """The UTF-8 text of ``location`` in ``container``.
+
+        Raises StoragePathError for a location leaving the container, DocumentFileMissing when
+        there is no such file.
+        """
+        ...
+
+    def write_text(self, container: str, location: str, text: str) -> None:
+        """Write ``text`` (UTF-8) to ``location`` in ``container``, creating folders."""
+        ...
+
+    def exists(self, container: str, location: str) -> bool:
+        """Whether ``location`` names a file in ``container``."""
+        ...

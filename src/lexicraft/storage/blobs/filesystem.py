@@ -1,0 +1,77 @@
+"""Storage containers as folders: ``{root}/{container}/{location}``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from lexicraft.errors import DocumentFileMissing, StoragePathError
+
+
+class FilesystemBlobStore:
+    """A :class:`~lexicraft.storage.blobs.base.BlobStore` over a local folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _container_dir(self, container: str) -> Path:
+        if not container or container in (".", "..") or "/" in container or "\\" in container:
+            raise StoragePathError(
+                f"storage container {container!r} is not a valid name", target="container"
+            )
+        return self.root / container
+
+    def resolve(self, container: str, location: str) -> Path:
+        """The path of ``location``, refusing anything that could leave the container."""
+        relative = PurePosixPath(location.replace("\\", "/"))
+        if (
+            not location
+            or relative.is_absolute()
+            or ".." in relative.parts
+            or location.startswith(("/", "\\"))
+            or (len(location) > 1 and location[1] == ":")  # a Windows drive
+            or "\x00" in location
+        ):
+            raise StoragePathError(
+                f"document location {location!r} must be a relative path inside the "
+                "storage container, without '..'",
+                target="location",
+            )
+        container_dir = self._container_dir(container)
+        path = container_dir.joinpath(*relative.parts)
+        # A symlink inside the container could still point outside it.
+        real_container = os.path.realpath(container_dir)
+        real_path = os.path.realpath(path)
+        if os.path.commonpath([real_container, real_path]) != real_container:
+            raise StoragePathError(
+                f"document location {location!r} leaves the storage container", target="location"
+            )
+        return path
+
+    def read_text(self, container: str, location: str) -> str:
+        path = self.resolve(container, location)
+        if not path.is_file():
+            raise DocumentFileMissing(
+                f"document {location!r} was not found in storage container {container!r}",
+                target="location",
+            )
+        try:
+            # newline="" keeps \r\n as written: offsets count every character of the file.
+            with path.open(encoding="utf-8", newline="") as handle:
+                return handle.read()
+        except UnicodeDecodeError as error:
+            raise DocumentFileMissing(
+                f"document {location!r} is not valid UTF-8 text ({error.reason})",
+                target="location",
+            ) from error
+
+    def write_text(self, container: str, location: str, text: str) -> None:
+        path = self.resolve(container, location)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".partial")
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        temporary.replace(path)
+
+    def exists(self, container: str, location: str) -> bool:
+        return self.resolve(container, location).is_file()

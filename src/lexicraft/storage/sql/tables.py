@@ -1,0 +1,148 @@
+"""SQLAlchemy tables. Rows are ``XRow``; JSON columns hold wire-neutral structures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base; timestamps are stored as UTC-aware datetimes."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class ApiKeyRow(Base):
+    """A subscription key, stored only as its SHA-256 hash."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ProjectRow(Base):
+    """A project and its label list (entity categories or classes)."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(20))
+    storage_container: Mapped[str] = mapped_column(String(200))
+    multilingual: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+    last_trained_at: Mapped[datetime | None]
+    last_deployed_at: Mapped[datetime | None]
+
+    documents: Mapped[list[DocumentRow]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="DocumentRow.position"
+    )
+
+
+class DocumentRow(Base):
+    """A labeled document: its text (as read at import) and code-point spans or classes."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("project_id", "location"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(1024))
+    language: Mapped[str | None] = mapped_column(String(20))
+    dataset: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    # NER: [[start, end, category], …] in code points; classification: [class, …].
+    annotations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    project: Mapped[ProjectRow] = relationship(back_populates="documents")
+
+
+class TrainedModelRow(Base):
+    """A trained model: where its artifact lives and its stored evaluation."""
+
+    __tablename__ = "trained_models"
+    __table_args__ = (UniqueConstraint("project_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(100))
+    model_id: Mapped[str] = mapped_column(String(200))
+    training_config_version: Mapped[str] = mapped_column(String(64))
+    backend: Mapped[str] = mapped_column(String(100))
+    artifact_dir: Mapped[str] = mapped_column(String(1024))
+    trained_at: Mapped[datetime]
+    training_duration_s: Mapped[float] = mapped_column(Float)
+    expiration_date: Mapped[str] = mapped_column(String(10))
+    evaluation_options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evaluation_summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Per test document: {"location", "language", "expected": …, "predicted": …} (code points).
+    evaluation_documents: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class DeploymentRow(Base):
+    """A named deployment serving one trained model of its project."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    model_label: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime]
+
+
+class JobRow(Base):
+    """A durable job: written before ``202`` is answered, claimed by workers with a lease."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    project_name: Mapped[str | None] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    percent_complete: Mapped[float] = mapped_column(Float, default=0.0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]

@@ -1,0 +1,244 @@
+"""The contract every registered classification backend keeps (CONVENTIONS 4)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lexicraft.ml.base import ClassExample, ClassificationBackend, ClassificationPredictor
+from lexicraft.ml.evaluation import evaluate_classification
+from lexicraft.ml.registry import classification_backends, load_classification_predictor
+from tests.datasets import read_jsonl
+
+#: "Weather" has a single example and "Unused" none: both must be handled.
+SINGLE_LABELS = ("Sports", "Cooking", "Travel", "Weather", "Unused")
+SINGLE_CORPUS = (
+    ClassExample("The striker scored twice in the cup final.", ("Sports",)),
+    ClassExample("Our goalkeeper saved a penalty in extra time.", ("Sports",)),
+    ClassExample("The marathon runners crossed the finish line.", ("Sports",)),
+    ClassExample("Tennis champion wins the open in straight sets ⚽🏆", ("Sports",)),
+    ClassExample("Whisk the eggs and fold in the flour gently.", ("Cooking",)),
+    ClassExample("Simmer the tomato sauce with garlic and basil.", ("Cooking",)),
+    ClassExample("Bake the bread at a high oven temperature.", ("Cooking",)),
+    ClassExample("Rühren Sie die Butter mit dem Zucker schaumig.", ("Cooking",)),
+    ClassExample("We booked a flight and a hotel for the holiday.", ("Travel",)),
+    ClassExample("The train to the coast leaves from platform nine.", ("Travel",)),
+    ClassExample("Pack your passport before the trip abroad.", ("Travel",)),
+    ClassExample("我们下个月去东京旅行。", ("Travel",)),
+    ClassExample("Heavy rain and thunderstorms are expected tomorrow.", ("Weather",)),
+)
+
+#: "Weather" has a single example, "Unused" none, and one document has no class at all.
+MULTI_LABELS = ("Sports", "Food", "Travel", "Weather", "Unused")
+MULTI_CORPUS = (
+    ClassExample("The striker scored twice in the cup final.", ("Sports",)),
+    ClassExample("Our goalkeeper saved a penalty in extra time.", ("Sports",)),
+    ClassExample("The team ate pizza after the match.", ("Sports", "Food")),
+    ClassExample("Whisk the eggs and fold in the flour gently.", ("Food",)),
+    ClassExample("Simmer the tomato sauce with garlic and basil.", ("Food",)),
+    ClassExample("We tasted street food on our trip to Bangkok 🍜✈️", ("Food", "Travel")),
+    ClassExample("We booked a flight and a hotel for the holiday.", ("Travel",)),
+    ClassExample("The train to the coast leaves from platform nine.", ("Travel",)),
+    ClassExample("Fans travelled abroad to watch the cup final.", ("Sports", "Travel")),
+    ClassExample("Storms delayed our flight home.", ("Travel", "Weather")),
+    ClassExample("Ich habe heute nichts Besonderes gemacht.", ()),
+)
+
+UNSEEN_TEXTS = (
+    "",
+    "   ",
+    "🙂",
+    "The chef cooked pasta before the football game.",
+    "Größere Stürme über München erwartet.",
+    "東京でラーメンを食べた。",
+    "y" * 500,
+)
+
+BACKEND_NAMES = sorted(classification_backends())
+
+
+@pytest.fixture(scope="module", params=BACKEND_NAMES)
+def backend(request: pytest.FixtureRequest) -> ClassificationBackend:
+    return classification_backends()[request.param]
+
+
+@pytest.fixture(scope="module")
+def corpus(backend: ClassificationBackend) -> tuple[ClassExample, ...]:
+    return MULTI_CORPUS if backend.multi_label else SINGLE_CORPUS
+
+
+@pytest.fixture(scope="module")
+def labels(backend: ClassificationBackend) -> tuple[str, ...]:
+    return MULTI_LABELS if backend.multi_label else SINGLE_LABELS
+
+
+@pytest.fixture(scope="module")
+def model_dir(
+    backend: ClassificationBackend,
+    corpus: tuple[ClassExample, ...],
+    labels: tuple[str, ...],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    directory = tmp_path_factory.mktemp(backend.name) / "model"
+    backend.train(corpus, labels, directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def predictor(backend: ClassificationBackend, model_dir: Path) -> ClassificationPredictor:
+    return backend.load(model_dir)
+
+
+def texts_of(corpus: tuple[ClassExample, ...]) -> list[str]:
+    return [document.text for document in corpus] + list(UNSEEN_TEXTS)
+
+
+def test_overfits_tiny_corpus_exactly(
+    predictor: ClassificationPredictor, corpus: tuple[ClassExample, ...]
+) -> None:
+    predicted = predictor.predict([document.text for document in corpus])
+
+    assert [{score.category for score in scores} for scores in predicted] == [
+        set(document.classes) for document in corpus
+    ]
+
+
+def test_loaded_predictor_describes_itself(
+    predictor: ClassificationPredictor, backend: ClassificationBackend, labels: tuple[str, ...]
+) -> None:
+    assert predictor.labels == labels
+    assert predictor.multi_label == backend.multi_label
+
+
+def test_reloaded_copy_predicts_identically(
+    predictor: ClassificationPredictor,
+    model_dir: Path,
+    corpus: tuple[ClassExample, ...],
+    tmp_path: Path,
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+
+    reloaded = load_classification_predictor(copy)
+
+    assert reloaded.predict(texts_of(corpus)) == predictor.predict(texts_of(corpus))
+
+
+def test_batch_equals_one_at_a_time(
+    predictor: ClassificationPredictor, corpus: tuple[ClassExample, ...]
+) -> None:
+    texts = texts_of(corpus)
+
+    batch = predictor.predict(texts)
+
+    assert batch == [predictor.predict([text])[0] for text in texts]
+
+
+def test_empty_batch_gives_empty_result(predictor: ClassificationPredictor) -> None:
+    assert predictor.predict([]) == []
+
+
+def test_predictions_are_well_formed(
+    predictor: ClassificationPredictor,
+    corpus: tuple[ClassExample, ...],
+    labels: tuple[str, ...],
+) -> None:
+    for scores in predictor.predict(texts_of(corpus)):
+        categories = [score.category for score in scores]
+        if not predictor.multi_label:
+            assert len(scores) == 1
+        assert len(set(categories)) == len(categories)
+        assert set(categories) <= set(labels)
+        assert "Unused" not in categories
+        assert all(0.0 <= score.confidence <= 1.0 for score in scores)
+        confidences = [score.confidence for score in scores]
+        assert confidences == sorted(confidences, reverse=True)
+
+
+def test_training_reports_progress_up_to_one(
+    backend: ClassificationBackend,
+    corpus: tuple[ClassExample, ...],
+    labels: tuple[str, ...],
+    tmp_path: Path,
+) -> None:
+    reported: list[float] = []
+
+    backend.train(corpus, labels, tmp_path / "model", progress=reported.append)
+
+    assert reported
+    assert all(0.0 <= fraction <= 1.0 for fraction in reported)
+    assert reported == sorted(reported)
+    assert reported[-1] == 1.0
+
+
+def test_rejects_unknown_classes(
+    backend: ClassificationBackend, labels: tuple[str, ...], tmp_path: Path
+) -> None:
+    documents = [ClassExample("Some text.", ("Politics",))]
+
+    with pytest.raises(ValueError, match="Politics"):
+        backend.train(documents, labels, tmp_path / "model")
+
+
+def read_examples(name: str, split: str, limit: int | None = None) -> list[ClassExample]:
+    return [
+        ClassExample(record["text"], tuple(record["classes"]))
+        for record in read_jsonl(name, split, limit=limit)
+    ]
+
+
+@pytest.mark.slow
+def test_quality(backend: ClassificationBackend, tmp_path: Path) -> None:
+    if backend.multi_label:
+        check_goemotions(backend, tmp_path)
+    else:
+        check_ag_news(backend, tmp_path)
+
+
+def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
+    train = read_examples("ag_news", "train", limit=1000)
+    test = read_examples("ag_news", "test")
+    labels = sorted({category for document in train + test for category in document.classes})
+    started = time.perf_counter()
+
+    backend.train(train, labels, tmp_path / "model")
+    predicted = backend.load(tmp_path / "model").predict([document.text for document in test])
+
+    elapsed = time.perf_counter() - started
+    correct = sum(
+        [score.category for score in scores] == list(document.classes)
+        for scores, document in zip(predicted, test, strict=True)
+    )
+    accuracy = correct / len(test)
+    print(f"{backend.name}: ag_news test accuracy={accuracy:.4f} in {elapsed:.1f} s")
+    assert accuracy >= 0.7
+
+
+def check_goemotions(backend: ClassificationBackend, tmp_path: Path) -> None:
+    train = read_examples("goemotions", "train", limit=2000)
+    test = read_examples("goemotions", "test")
+    labels = sorted({category for document in train + test for category in document.classes})
+    gold = [document.classes for document in test]
+    started = time.perf_counter()
+
+    backend.train(train, labels, tmp_path / "model")
+    predicted = backend.load(tmp_path / "model").predict([document.text for document in test])
+
+    elapsed = time.perf_counter() - started
+    model_f1 = evaluate_classification(
+        gold, [[score.category for score in scores] for scores in predicted], labels, True
+    )["microF1"]
+    # The trivial baseline always predicts the training set's most frequent class.
+    most_frequent = Counter(c for document in train for c in document.classes).most_common(1)
+    baseline_f1 = evaluate_classification(
+        gold, [[most_frequent[0][0]] for _ in test], labels, True
+    )["microF1"]
+    print(
+        f"{backend.name}: goemotions test microF1={model_f1:.4f} "
+        f"(baseline {baseline_f1:.4f}) in {elapsed:.1f} s"
+    )
+    assert model_f1 >= baseline_f1 + 0.08

@@ -1,0 +1,227 @@
+"""The contract every registered NER backend keeps (CONVENTIONS 4)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexicraft.ml.base import NerBackend, NerExample, NerPredictor, PredictedSpan, Span
+from lexicraft.ml.evaluation import evaluate_ner
+from lexicraft.ml.registry import load_ner_predictor, ner_backends
+from tests.datasets import read_jsonl
+
+LABELS = ("PER", "LOC", "ORG")
+
+
+def example(text: str, *entities: tuple[str, str]) -> NerExample:
+    """A document whose ``(category, surface)`` entities are found left to right in ``text``."""
+    spans: list[Span] = []
+    position = 0
+    for category, surface in entities:
+        start = text.index(surface, position)
+        spans.append(Span(start, start + len(surface), category))
+        position = start + len(surface)
+    return NerExample(text, tuple(spans))
+
+
+TINY_CORPUS = (
+    example(
+        "Alice Smith works for Contoso in Seattle.",
+        ("PER", "Alice Smith"),
+        ("ORG", "Contoso"),
+        ("LOC", "Seattle"),
+    ),
+    example("Bob Jones moved to Berlin last year.", ("PER", "Bob Jones"), ("LOC", "Berlin")),
+    example("Fabrikam hired Carol Diaz yesterday.", ("ORG", "Fabrikam"), ("PER", "Carol Diaz")),
+    example("The weather in Paris is lovely today.", ("LOC", "Paris")),
+    example("Nobody called this afternoon."),
+    example(
+        "Dave Brown visited Tokyo with Erin Green.",
+        ("PER", "Dave Brown"),
+        ("LOC", "Tokyo"),
+        ("PER", "Erin Green"),
+    ),
+    example(
+        "Northwind Traders opened an office in Lisbon.",
+        ("ORG", "Northwind Traders"),
+        ("LOC", "Lisbon"),
+    ),
+    example(
+        "Frank Miller and Grace Lee founded Tailspin.",
+        ("PER", "Frank Miller"),
+        ("PER", "Grace Lee"),
+        ("ORG", "Tailspin"),
+    ),
+    example(
+        "Meet Heidi Klum at Madrid tonight 🎉👨‍👩‍👧 see you!",
+        ("PER", "Heidi Klum"),
+        ("LOC", "Madrid"),
+    ),
+    example(
+        "Jürgen Müller arbeitet bei Größe AG in Köln.",
+        ("PER", "Jürgen Müller"),
+        ("ORG", "Größe AG"),
+        ("LOC", "Köln"),
+    ),
+    example("张伟在北京的微软工作。", ("PER", "张伟"), ("LOC", "北京"), ("ORG", "微软")),
+    example(
+        "Ivan Petrov flew from Oslo to Rome.",
+        ("PER", "Ivan Petrov"),
+        ("LOC", "Oslo"),
+        ("LOC", "Rome"),
+    ),
+    example("Wingtip Toys reported strong sales.", ("ORG", "Wingtip Toys")),
+    example("Judy Hopps lives in Zootopia.", ("PER", "Judy Hopps"), ("LOC", "Zootopia")),
+    example("It rained all day."),
+    example(
+        "Kevin Hart joined Adventure Works in Denver.",
+        ("PER", "Kevin Hart"),
+        ("ORG", "Adventure Works"),
+        ("LOC", "Denver"),
+    ),
+    example("Laura Palmer left Vienna.", ("PER", "Laura Palmer"), ("LOC", "Vienna")),
+    example(
+        "Mike Ross signed with Pearson Hardman.", ("PER", "Mike Ross"), ("ORG", "Pearson Hardman")
+    ),
+    example("Nina Simone sang in Cairo.", ("PER", "Nina Simone"), ("LOC", "Cairo")),
+    example("Litware bought a building in Dublin.", ("ORG", "Litware"), ("LOC", "Dublin")),
+)
+
+#: Texts the models never saw, including ones that have tripped tokenizers and offset code.
+UNSEEN_TEXTS = (
+    "",
+    "   ",
+    "👍",
+    "Oscar Wilde met Pablo in London 🇬🇧 and then 👩🏽‍💻 wrote code.",
+    "Zoë Çelik from İstanbul visited Zürich.",
+    "e\u0301te\u0301 in Ca\u0301diz",
+    "李娜去了上海和东京。",
+    "Tab\tseparated\nand new lines\r\nin Seattle",
+    "ALL CAPS TEXT ABOUT BERLIN AND CONTOSO",
+    "x" * 300,
+)
+
+BACKEND_NAMES = sorted(ner_backends())
+
+
+@pytest.fixture(scope="module", params=BACKEND_NAMES)
+def backend(request: pytest.FixtureRequest) -> NerBackend:
+    return ner_backends()[request.param]
+
+
+@pytest.fixture(scope="module")
+def model_dir(backend: NerBackend, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp(backend.name) / "model"
+    backend.train(TINY_CORPUS, LABELS, directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def predictor(backend: NerBackend, model_dir: Path) -> NerPredictor:
+    return backend.load(model_dir)
+
+
+def all_texts() -> list[str]:
+    return [document.text for document in TINY_CORPUS] + list(UNSEEN_TEXTS)
+
+
+def test_overfits_tiny_corpus_exactly(predictor: NerPredictor) -> None:
+    predicted = predictor.predict([document.text for document in TINY_CORPUS])
+
+    summary = evaluate_ner([document.spans for document in TINY_CORPUS], predicted, LABELS)
+
+    assert summary["microF1"] == 1.0
+
+
+def test_loaded_predictor_knows_its_labels(predictor: NerPredictor) -> None:
+    assert predictor.labels == LABELS
+
+
+def test_reloaded_copy_predicts_identically(
+    predictor: NerPredictor, model_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+
+    reloaded = load_ner_predictor(copy)
+
+    assert reloaded.predict(all_texts()) == predictor.predict(all_texts())
+
+
+def test_model_dir_names_its_backend(backend: NerBackend, model_dir: Path) -> None:
+    assert '"backend"' in (model_dir / "config.json").read_text(encoding="utf-8")
+    assert type(load_ner_predictor(model_dir)) is type(backend.load(model_dir))
+
+
+def test_batch_equals_one_at_a_time(predictor: NerPredictor) -> None:
+    texts = all_texts()
+
+    batch = predictor.predict(texts)
+
+    assert batch == [predictor.predict([text])[0] for text in texts]
+
+
+def test_empty_batch_gives_empty_result(predictor: NerPredictor) -> None:
+    assert predictor.predict([]) == []
+
+
+def test_spans_are_inside_sorted_and_disjoint(predictor: NerPredictor) -> None:
+    texts = all_texts()
+
+    for text, spans in zip(texts, predictor.predict(texts), strict=True):
+        previous_end = 0
+        for span in spans:
+            assert isinstance(span, PredictedSpan)
+            assert previous_end <= span.start < span.end <= len(text)
+            assert span.category in LABELS
+            assert 0.0 <= span.confidence <= 1.0
+            assert text[span.start : span.end].strip() == text[span.start : span.end]
+            previous_end = span.end
+
+
+def test_training_reports_progress_up_to_one(backend: NerBackend, tmp_path: Path) -> None:
+    reported: list[float] = []
+
+    backend.train(TINY_CORPUS, LABELS, tmp_path / "model", progress=reported.append)
+
+    assert reported
+    assert all(0.0 <= fraction <= 1.0 for fraction in reported)
+    assert reported == sorted(reported)
+    assert reported[-1] == 1.0
+
+
+def test_rejects_spans_with_unknown_labels(backend: NerBackend, tmp_path: Path) -> None:
+    documents = [example("Alice went home.", ("PERSON", "Alice"))]
+
+    with pytest.raises(ValueError, match="PERSON"):
+        backend.train(documents, LABELS, tmp_path / "model")
+
+
+def to_example(record: dict[str, Any]) -> NerExample:
+    return NerExample(
+        record["text"],
+        tuple(
+            Span(entity["offset"], entity["offset"] + entity["length"], entity["category"])
+            for entity in record["entities"]
+        ),
+    )
+
+
+@pytest.mark.slow
+def test_quality_on_conll2003(backend: NerBackend, tmp_path: Path) -> None:
+    train = [to_example(record) for record in read_jsonl("conll2003", "train", limit=1000)]
+    test = [to_example(record) for record in read_jsonl("conll2003", "test")]
+    labels = ("PER", "LOC", "ORG", "MISC")
+    started = time.perf_counter()
+
+    backend.train(train, labels, tmp_path / "model")
+    predicted = backend.load(tmp_path / "model").predict([document.text for document in test])
+    summary = evaluate_ner([document.spans for document in test], predicted, labels)
+
+    elapsed = time.perf_counter() - started
+    print(f"{backend.name}: conll2003 test microF1={summary['microF1']:.4f} in {elapsed:.1f} s")
+    assert summary["microF1"] >= 0.6

@@ -1,0 +1,128 @@
+"""A real uvicorn server in a thread, and helpers to drive the Azure API over HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from lexicraft.api.app import create_app
+from lexicraft.settings import Settings
+
+TEST_KEY = "test-key-0123456789"
+AUTHORING = "/language/authoring/analyze-text/projects"
+API_VERSION = "2023-04-01"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A running server: its URL, settings and an authenticated HTTP client."""
+
+    base_url: str
+    settings: Settings
+    client: httpx.Client
+
+    def wait_job(self, location: str, timeout_s: float = 120.0) -> dict[str, Any]:
+        """Poll an ``Operation-Location`` until the job is terminal; returns the last body."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = self.client.get(location)
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            if body["status"] in ("succeeded", "failed", "cancelled", "partiallyCompleted"):
+                return body
+            assert time.monotonic() < deadline, f"job still {body['status']}: {body}"
+            time.sleep(0.05)
+
+    def run_job(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Send a request that answers 202 and wait for its job; asserts it succeeded."""
+        response = self.client.request(method, path, **kwargs)
+        assert response.status_code == 202, response.text
+        body = self.wait_job(response.headers["Operation-Location"])
+        assert body["status"] == "succeeded", body
+        return body
+
+    def import_project(self, name: str, project_file: dict[str, Any]) -> dict[str, Any]:
+        """Import ``project_file`` as project ``name`` and wait for it."""
+        return self.run_job(
+            "POST",
+            f"{AUTHORING}/{name}/:import",
+            params={"api-version": API_VERSION},
+            json=project_file,
+        )
+
+    def train(self, name: str, label: str, manual: bool = True) -> dict[str, Any]:
+        """Train model ``label`` on project ``name`` and wait for it."""
+        options = {"kind": "manual"} if manual else {"kind": "percentage"}
+        return self.run_job(
+            "POST",
+            f"{AUTHORING}/{name}/:train",
+            params={"api-version": API_VERSION},
+            json={
+                "modelLabel": label,
+                "trainingConfigVersion": "2022-05-01",
+                "evaluationOptions": options,
+            },
+        )
+
+    def deploy(self, name: str, deployment: str, label: str) -> dict[str, Any]:
+        """Deploy model ``label`` of ``name`` as ``deployment`` and wait for it."""
+        return self.run_job(
+            "PUT",
+            f"{AUTHORING}/{name}/deployments/{deployment}",
+            params={"api-version": API_VERSION},
+            json={"trainedModelLabel": label},
+        )
+
+
+def demo_project_file(name: str, project_name: str | None = None) -> dict[str, Any]:
+    """A copy of one of our demo project files, optionally renamed."""
+    data: dict[str, Any] = json.loads(
+        resources.files("lexicraft.demo").joinpath(f"data/{name}.json").read_text("utf-8")
+    )
+    if project_name is not None:
+        data["metadata"]["projectName"] = project_name
+        data["metadata"]["storageInputContainerName"] = project_name
+    return data
+
+
+@contextmanager
+def run_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """Start a real uvicorn server on a free port over ``data_dir``; stop it afterwards."""
+    settings = Settings(data_dir=data_dir, api_key=TEST_KEY, job_lease_s=3.0, **overrides)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    base_url = f"http://127.0.0.1:{port}"
+    with httpx.Client(
+        base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
+    ) as client:
+        try:
+            yield LiveServer(base_url=base_url, settings=settings, client=client)
+        finally:
+            server.should_exit = True
+            thread.join(30)

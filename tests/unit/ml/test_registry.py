@@ -1,0 +1,134 @@
+"""Backend names, model loading by name, and training config versions."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+
+from lexicraft.ml.base import NerExample, Span
+from lexicraft.ml.registry import (
+    DEFAULT_TRAINING_CONFIG_VERSION,
+    PROJECT_KINDS,
+    UnknownBackendError,
+    UnknownProjectKindError,
+    UnknownTrainingConfigVersionError,
+    classification_backends,
+    get_classification_backend,
+    get_ner_backend,
+    get_training_config_version,
+    load_classification_predictor,
+    load_ner_predictor,
+    ner_backends,
+    resolve_backend_name,
+    training_config_versions,
+)
+
+
+def test_backends_are_registered_under_their_own_names() -> None:
+    assert {"ner.crf.v1"} <= set(ner_backends())
+    assert {"textcat.linear.v1", "textcat.linear-multi.v1"} <= set(classification_backends())
+    for name, backend in ner_backends().items():
+        assert backend.name == name
+        assert get_ner_backend(name) is backend
+    for name, classifier in classification_backends().items():
+        assert classifier.name == name
+        assert get_classification_backend(name) is classifier
+
+
+def test_multi_label_flag_matches_the_backend_name() -> None:
+    assert get_classification_backend("textcat.linear.v1").multi_label is False
+    assert get_classification_backend("textcat.linear-multi.v1").multi_label is True
+
+
+def test_unknown_backend_is_a_key_error_that_lists_known_names() -> None:
+    with pytest.raises(UnknownBackendError) as raised:
+        get_ner_backend("ner.crf.v99")
+
+    assert isinstance(raised.value, KeyError)
+    assert "'ner.crf.v99'" in str(raised.value)
+    assert "ner.crf.v1" in str(raised.value)
+    with pytest.raises(KeyError, match="textcat.linear.v1"):
+        get_classification_backend("ner.crf.v1")
+
+
+def test_registry_tables_are_read_only() -> None:
+    with pytest.raises(TypeError):
+        ner_backends()["x"] = get_ner_backend("ner.crf.v1")  # type: ignore[index]
+
+
+def test_load_dispatches_on_the_backend_in_config(tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    get_ner_backend("ner.crf.v1").train(
+        [NerExample("Alice is here", (Span(0, 5, "PER"),))], ["PER"], model_dir
+    )
+
+    predictor = load_ner_predictor(model_dir)
+
+    assert predictor.labels == ("PER",)
+
+
+def test_load_rejects_an_unknown_backend_in_config(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"backend": "ner.magic.v1"}))
+
+    with pytest.raises(UnknownBackendError, match="ner.magic.v1"):
+        load_ner_predictor(tmp_path)
+    with pytest.raises(UnknownBackendError, match="ner.magic.v1"):
+        load_classification_predictor(tmp_path)
+
+
+def test_load_rejects_a_config_without_backend(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"labels": []}))
+
+    with pytest.raises(ValueError, match="backend"):
+        load_ner_predictor(tmp_path)
+
+
+def test_training_config_version_2022_05_01() -> None:
+    version = get_training_config_version("2022-05-01")
+
+    assert version.model_expiration_date == datetime.date(2026, 10, 22)
+    assert dict(version.backends) == {
+        "CustomEntityRecognition": "ner.crf.v1",
+        "CustomSingleLabelClassification": "textcat.linear.v1",
+        "CustomMultiLabelClassification": "textcat.linear-multi.v1",
+    }
+    assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
+
+
+def test_every_version_maps_every_kind_to_a_registered_backend() -> None:
+    registered = set(ner_backends()) | set(classification_backends())
+
+    for version in training_config_versions():
+        assert set(version.backends) == set(PROJECT_KINDS)
+        assert set(version.backends.values()) <= registered
+
+
+def test_latest_is_the_newest_version() -> None:
+    newest = max(version.name for version in training_config_versions())
+
+    assert get_training_config_version("latest").name == newest
+    assert resolve_backend_name("latest", "CustomEntityRecognition") == resolve_backend_name(
+        newest, "CustomEntityRecognition"
+    )
+
+
+def test_resolve_backend_name() -> None:
+    assert resolve_backend_name("2022-05-01", "CustomSingleLabelClassification") == (
+        "textcat.linear.v1"
+    )
+
+
+def test_unknown_version_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownTrainingConfigVersionError, match="2022-05-01") as raised:
+        resolve_backend_name("2019-01-01", "CustomEntityRecognition")
+
+    assert isinstance(raised.value, ValueError)
+    assert "'2019-01-01'" in str(raised.value)
+
+
+def test_unknown_project_kind() -> None:
+    with pytest.raises(UnknownProjectKindError, match="Conversation"):
+        resolve_backend_name("latest", "Conversation")
