@@ -50,7 +50,7 @@ def test_unknown_backend_is_a_key_error_that_lists_known_names() -> None:
     assert isinstance(raised.value, KeyError)
     assert "'ner.crf.v99'" in str(raised.value)
     assert "ner.crf.v1" in str(raised.value)
-    with pytest.raises(KeyError, match="textcat.linear.v1"):
+    with pytest.raises(KeyError, match=r"textcat\.linear\.v1"):
         get_classification_backend("ner.crf.v1")
 
 
@@ -73,9 +73,9 @@ def test_load_dispatches_on_the_backend_in_config(tmp_path: Path) -> None:
 def test_load_rejects_an_unknown_backend_in_config(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"backend": "ner.magic.v1"}))
 
-    with pytest.raises(UnknownBackendError, match="ner.magic.v1"):
+    with pytest.raises(UnknownBackendError, match=r"ner\.magic\.v1"):
         load_ner_predictor(tmp_path)
-    with pytest.raises(UnknownBackendError, match="ner.magic.v1"):
+    with pytest.raises(UnknownBackendError, match=r"ner\.magic\.v1"):
         load_classification_predictor(tmp_path)
 
 

@@ -463,6 +463,8 @@ def _check_examples(
 ) -> None:
     if not examples:
         raise ValueError("no training examples; a model needs at least one labelled document")
+    if not any(example.text.strip() for example in examples):
+        raise ValueError("every training example is blank; add documents with text")
     known = set(labels)
     for number, example in enumerate(examples):
         if not multi_label and len(example.classes) != 1:

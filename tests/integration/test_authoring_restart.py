@@ -1,0 +1,51 @@
+"""After a crash, authoring jobs left `running` by the dead process finish on restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+
+from lexicraft.domain.jobs import JobKind
+from lexicraft.services import training
+from lexicraft.services.context import ServiceContext
+from lexicraft.storage.sql.tables import JobRow
+from lexicraft.timeutil import utcnow
+from tests.integration.server import API_VERSION, AUTHORING, demo_project_file, run_server
+
+
+def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> None:
+    with run_server(tmp_path) as live:
+        live.import_project("restart", demo_project_file("demo-classify", "restart"))
+        settings = live.settings
+
+    # What a killed process leaves behind: a claimed job with a lease nobody renews.
+    context = ServiceContext.open(settings)
+    job = training.submit_training(
+        context, "restart", {"modelLabel": "m1", "trainingConfigVersion": "2022-05-01"}
+    )
+    with context.database.session() as session:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job.id)
+            .values(
+                status="running",
+                lease_owner="dead-host:1234:authoring:0",
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+                attempts=1,
+            )
+        )
+
+    with run_server(tmp_path) as live:
+        body = live.wait_job(
+            f"{live.base_url}{AUTHORING}/restart/train/jobs/{job.id}?api-version={API_VERSION}"
+        )
+        assert body["status"] == "succeeded", body
+        model = live.client.get(
+            f"{AUTHORING}/restart/models/m1", params={"api-version": API_VERSION}
+        )
+        assert model.status_code == 200
+    with context.database.session() as session:
+        row = context.queue.get(session, job.id, [JobKind.TRAIN])
+        assert row.attempts == 2

@@ -1,0 +1,119 @@
+"""The SQL job queue: claiming, leases, re-claiming after a crash, cancellation, expiry."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.errors import OperationNotFound
+from lexicraft.jobs.queue import JobOutcome, JobQueue
+from lexicraft.storage.sql.engine import Database, migrate
+from lexicraft.storage.sql.tables import JobRow
+from lexicraft.timeutil import utcnow
+
+
+@pytest.fixture
+def queue(tmp_path: Path) -> JobQueue:
+    database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    migrate(database.engine)
+    return JobQueue(database, lease_s=0.2, max_attempts=2)
+
+
+def add(queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60) -> str:
+    with queue.database.session() as session:
+        return queue.add(session, kind, {"n": 1}, ttl_s=ttl_s, project_name="p").id
+
+
+def status(queue: JobQueue, job_id: str) -> JobRow:
+    with queue.database.session() as session:
+        row = session.get(JobRow, job_id)
+        assert row is not None
+        return row
+
+
+def test_job_ids_have_azure_shapes(queue: JobQueue) -> None:
+    authoring = add(queue, JobKind.TRAIN)
+    runtime = add(queue, JobKind.ANALYZE)
+    uuid_part, ticks = authoring.split("_")
+    assert len(uuid_part) == 36 and ticks.isdigit() and int(ticks) > 638_000_000_000_000_000
+    assert len(runtime) == 36 and "_" not in runtime
+
+
+def test_a_job_is_claimed_once_and_only_by_matching_kinds(queue: JobQueue) -> None:
+    job_id = add(queue, JobKind.TRAIN)
+    assert queue.claim("w-analyze", [JobKind.ANALYZE]) is None
+    claimed = queue.claim("w1", [JobKind.TRAIN])
+    assert claimed is not None and claimed.id == job_id
+    assert claimed.status == JobStatus.RUNNING.value and claimed.attempts == 1
+    assert queue.claim("w2", [JobKind.TRAIN]) is None
+
+
+def test_an_expired_lease_requeues_then_fails_after_max_attempts(queue: JobQueue) -> None:
+    job_id = add(queue)
+    assert queue.claim("dead-1", [JobKind.TRAIN]) is not None
+    assert queue.recover_expired_leases() == 0  # lease still valid
+    time.sleep(0.25)
+    assert queue.recover_expired_leases() == 1
+    assert status(queue, job_id).status == JobStatus.NOT_STARTED.value
+
+    again = queue.claim("dead-2", [JobKind.TRAIN])
+    assert again is not None and again.attempts == 2
+    time.sleep(0.25)
+    queue.recover_expired_leases()
+    failed = status(queue, job_id)
+    assert failed.status == JobStatus.FAILED.value
+    assert "stopped 2 times" in failed.errors[0]["message"]
+    # The dead worker's late answer is ignored.
+    assert not queue.finish(job_id, "dead-2", JobOutcome(JobStatus.SUCCEEDED))
+    assert status(queue, job_id).status == JobStatus.FAILED.value
+
+
+def test_heartbeat_keeps_the_lease(queue: JobQueue) -> None:
+    job_id = add(queue)
+    queue.claim("w1", [JobKind.TRAIN])
+    for _ in range(4):
+        time.sleep(0.1)
+        assert queue.heartbeat(job_id, "w1")
+    assert queue.recover_expired_leases() == 0
+    assert not queue.heartbeat(job_id, "somebody-else")
+
+
+def test_finish_records_outcome_only_for_the_owner(queue: JobQueue) -> None:
+    job_id = add(queue)
+    queue.claim("w1", [JobKind.TRAIN])
+    assert not queue.finish(job_id, "w2", JobOutcome(JobStatus.SUCCEEDED))
+    assert queue.finish(job_id, "w1", JobOutcome(JobStatus.SUCCEEDED, result={"ok": True}))
+    row = status(queue, job_id)
+    assert row.status == JobStatus.SUCCEEDED.value
+    assert row.result == {"ok": True} and row.percent_complete == 100.0
+
+
+def test_cancel_waiting_and_running_jobs(queue: JobQueue) -> None:
+    running, waiting = add(queue), add(queue)
+    claimed = queue.claim("w1", [JobKind.TRAIN])  # the older job
+    assert claimed is not None and claimed.id == running
+    with queue.database.session() as session:
+        queue.request_cancel(session, queue.get(session, waiting, [JobKind.TRAIN]))
+        queue.request_cancel(session, queue.get(session, running, [JobKind.TRAIN]))
+    assert status(queue, waiting).status == JobStatus.CANCELLED.value
+    assert status(queue, running).status == JobStatus.CANCELLING.value
+    assert queue.cancel_requested(running)
+    # The worker's success after a cancel request still ends as cancelled.
+    assert queue.finish(running, "w1", JobOutcome(JobStatus.SUCCEEDED))
+    assert status(queue, running).status == JobStatus.CANCELLED.value
+
+
+def test_expired_jobs_are_not_found_and_purged(queue: JobQueue) -> None:
+    job_id = add(queue, ttl_s=60)
+    with queue.database.session() as session:
+        session.execute(
+            update(JobRow).where(JobRow.id == job_id).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    with queue.database.session() as session, pytest.raises(OperationNotFound):
+        queue.get(session, job_id, [JobKind.TRAIN])
+    assert queue.purge_expired() == 1
