@@ -151,7 +151,7 @@ def test_unicode_offsets_round_trip_exactly(server: LiveServer) -> None:
     # The files written to the container hold the exact text, \r\n and all.
     for document in project_file["assets"]["documents"]:
         stored = server.settings.storage_dir / "unicode-trip" / document["location"]
-        assert stored.read_text(encoding="utf-8") == document["text"]
+        assert stored.read_bytes() == document["text"].encode("utf-8")
 
 
 def test_import_reads_documents_from_the_storage_container(server: LiveServer) -> None:

@@ -45,7 +45,7 @@ def client_python() -> Path:
     return CLIENT_PYTHON
 
 
-def run_flow(live: LiveServer, project_file: Path, phase: str) -> dict[str, Any]:
+def run_flow(python: Path, live: LiveServer, project_file: Path, phase: str) -> dict[str, Any]:
     """Run one phase of the SDK flow; returns the JSON object it printed."""
     env = dict(os.environ)
     # Talk to 127.0.0.1 directly even where a proxy is configured.
@@ -53,7 +53,7 @@ def run_flow(live: LiveServer, project_file: Path, phase: str) -> dict[str, Any]
         env[name] = ",".join(filter(None, [env.get(name), "127.0.0.1", "localhost"]))
     completed = subprocess.run(
         [
-            str(client_python()),
+            str(python),
             str(FLOW_SCRIPT),
             live.base_url,
             TEST_KEY,
@@ -83,11 +83,12 @@ def job_triggers(http: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_official_authoring_client_create_import_train_deploy_delete(tmp_path: Path) -> None:
+    python = client_python()
     project_file = tmp_path / f"{PROJECT}.json"
     project_file.write_text(json.dumps(demo_project_file("demo-ner", PROJECT)), encoding="utf-8")
 
     with run_server(tmp_path / "data") as live:
-        built = run_flow(live, project_file, "build")
+        built = run_flow(python, live, project_file, "build")
 
         # What the client saw: create → import → train → model + evaluation → deploy.
         assert built["create"]["status"] == 201
@@ -151,7 +152,7 @@ def test_official_authoring_client_create_import_train_deploy_delete(tmp_path: P
         assert train_job["status"] == "succeeded"
         assert train_job["result"]["modelLabel"] == "m1"
 
-        torn = run_flow(live, project_file, "teardown")
+        torn = run_flow(python, live, project_file, "teardown")
 
         assert torn["deleteDeployment"] == {"result": None, "status": "succeeded"}
         assert torn["deploymentsAfterDelete"] == []
