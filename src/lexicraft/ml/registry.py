@@ -86,9 +86,9 @@ class TrainingConfigVersion:
 _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
     TrainingConfigVersion(
         name="2022-05-01",
-        # Azure's model-lifecycle page gives 2026-10-22 as the deployment expiry of models
-        # trained with this version of custom NER and custom text classification.
-        model_expiration_date=datetime.date(2026, 10, 22),
+        # Self-hosted models do not expire; Azure clients still expect a date, so give one far
+        # enough away that no client treats a Lexicraft model as expired.
+        model_expiration_date=datetime.date(2099, 12, 31),
         backends=MappingProxyType(
             {
                 CUSTOM_ENTITY_RECOGNITION: CrfNerBackend.name,
