@@ -2,11 +2,12 @@
 PYTHON ?= python3.11
 VENV := .venv
 CLIENTS := .venv-clients
+BENCH_VENV := .venv-bench
 PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck bench-ner bench-classify bench-runtime clean
+.PHONY: help serve test lint typecheck chromium bench-ner bench-classify bench-runtime clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,10 +24,22 @@ $(CLIENTS)/textanalytics6/.installed:
 	$(CLIENTS)/textanalytics6/bin/pip install --quiet 'azure-ai-textanalytics==6.0.0b3' 'azure-ai-textanalytics-authoring==1.0.0b1'
 	touch $@
 
+# spaCy baselines for bench-classify live in their own venv; bench/spacy_textcat.py runs there.
+$(BENCH_VENV)/.installed:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet spacy
+	$(BENCH_VENV)/bin/python -c 'import spacy; print("spaCy", spacy.__version__)'
+	touch $@
+
 serve: $(VENV)/.installed ## Install, migrate, make a key, deploy the demo projects, serve on :5000
 	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed ## Install everything and run the whole suite
+# The Studio's browser tests drive Debian's Chromium; the emoji font makes their screenshots legible.
+chromium: ## Install Debian's chromium (and an emoji font) for the Studio browser tests, if missing
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
+
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium ## Install everything and run the whole suite
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed ## ruff check + format check
@@ -38,11 +51,11 @@ typecheck: $(VENV)/.installed ## mypy --strict on src
 bench-ner: $(VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
 	$(VENV)/bin/python bench/ner.py $(if $(DATASET),--dataset $(DATASET))
 
-bench-classify: $(VENV)/.installed ## Classification benchmark → bench/results/classify.json
+bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
 	$(VENV)/bin/python bench/classify.py $(if $(DATASET),--dataset $(DATASET))
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py
 
 clean: ## Remove virtual environments and local data
-	rm -rf $(VENV) $(CLIENTS) .lexicraft
+	rm -rf $(VENV) $(CLIENTS) $(BENCH_VENV) .lexicraft

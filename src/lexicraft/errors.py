@@ -136,3 +136,52 @@ class JobFailure(LexicraftError):
 
     status_code = 500
     code = "InternalServerError"
+
+
+class DocumentTooLarge(InvalidDocument):
+    """A document over the length limit; the async API rejects the whole request (spec §4)."""
+
+    code = "InvalidRequest"
+
+
+class MissingInputRecords(MissingInputDocuments):
+    """An analyze request without documents, as the legacy v3.x API names it (spec §0.1)."""
+
+    inner_code = "MissingInputRecords"
+
+
+class InvalidFileRecord(LexicraftError):
+    """A record of a file being imported that breaks a rule; names its line and field."""
+
+    inner_code = "InvalidParameterValue"
+
+    def __init__(self, problem: str, *, line: int | None = None, field: str | None = None) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                f"line {line}" if line is not None else "",
+                f"field '{field}'" if field else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {problem}" if where else problem, target=field)
+        self.problem = problem
+        self.line = line
+        self.field = field
+
+
+class UnrepresentableDocument(LexicraftError):
+    """A document that the chosen export format cannot hold exactly (the text would change)."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class DocumentNotFound(NotFound):
+    """No document at that location in the project."""
+
+
+class RemoteCallFailed(LexicraftError):
+    """A Lexicraft/Azure server that the CLI talks to refused a call or could not be reached."""
+
+    status_code = 502
+    code = "ServiceUnavailable"

@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     # Job worker.
     worker_threads: int = 2  # analyze jobs
     authoring_threads: int = 1  # import, train, export, deploy, delete
-    job_poll_interval_s: float = 0.05
+    # Routes in this process wake the workers at once; the poll is for jobs submitted by
+    # other processes (API replicas, the CLI) and costs an idle query per interval.
+    job_poll_interval_s: float = 0.5
     job_lease_s: float = 30.0
     job_max_attempts: int = 3
     retry_after_s: int = 1

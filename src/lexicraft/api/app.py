@@ -14,9 +14,12 @@ from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
+from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.jobs.handlers import worker_pools
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
+from lexicraft.studio.routes import STATIC_PATH, static_files
+from lexicraft.studio.routes import router as studio_router
 
 
 def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
@@ -26,6 +29,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pools = worker_pools(context) if run_workers else []
+        # Submit routes wake the analyze pool so a new job starts without waiting for a poll.
+        _app.state.worker_pools = pools
         # Jobs whose worker died with the previous process go back to the queue first.
         context.queue.recover_expired_leases()
         for pool in pools:
@@ -49,6 +54,9 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(storage_router)
     app.include_router(analyze_text_router)
     app.include_router(legacy_router)
+    app.include_router(studio_api_router)
+    app.include_router(studio_router)
+    app.mount(STATIC_PATH, static_files(), name="studio-static")
     app.add_middleware(SubscriptionKeyMiddleware, context=context)
 
     @app.get("/health", include_in_schema=False)

@@ -1,4 +1,4 @@
-"""The ``lexicraft`` command: serve, keys, demo set-up."""
+"""The ``lexicraft`` command: serve, keys, demo set-up, and the authoring workflow."""
 
 from __future__ import annotations
 
@@ -7,20 +7,47 @@ from typing import Annotated
 
 import typer
 
-from lexicraft.cli import demo, keys
+from lexicraft.cli import data, jobs, keys, models, predict, projects
+from lexicraft.cli.console import LexicraftGroup
 
 app = typer.Typer(
-    help="Lexicraft: custom NER and text classification behind the Azure AI Language API.",
+    help="Lexicraft: custom NER and text classification behind the Azure AI Language API.\n\n"
+    "Work on the local data dir (--data-dir, LEXICRAFT_DATA_DIR) or on a server "
+    "(--endpoint and --key, LEXICRAFT_ENDPOINT and LEXICRAFT_KEY). Start with "
+    "'lexicraft import FILE --project NAME', then 'train', 'deploy' and 'predict'.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LexicraftGroup,
 )
 app.add_typer(keys.app, name="keys")
-app.command("demo")(demo.set_up_demo)
+app.add_typer(projects.app, name="project")
+app.command("import")(data.import_file)
+app.command("export")(data.export)
+app.command("convert")(data.convert)
+app.command("train")(models.train)
+app.command("evaluate")(models.evaluate)
+app.command("deploy")(models.deploy)
+app.command("export-model")(models.export_model)
+app.command("predict")(predict.predict)
+app.add_typer(jobs.app, name="jobs")
 
 DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Data folder (default: $LEXICRAFT_DATA_DIR or ./.lexicraft)."),
 ]
+
+
+@app.command("demo")
+def demo(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data folder.")] = None,
+    port: Annotated[int, typer.Option(help="Port shown in the example call.")] = 5000,
+) -> None:
+    """Migrate, make sure a key exists, deploy the demo projects, print how to call them."""
+    # Imported when run: the demo pulls in every ML backend, which slows down every other
+    # command by over a second if imported up front. Options mirror cli/demo.set_up_demo.
+    from lexicraft.cli.demo import set_up_demo
+
+    set_up_demo(data_dir=data_dir, port=port)
 
 
 @app.command()

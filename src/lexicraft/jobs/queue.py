@@ -190,17 +190,36 @@ class JobQueue:
             row.updated_at = now
             return True
 
-    def request_cancel(self, session: Session, row: JobRow) -> None:
-        """Cancel a waiting job at once, or ask its worker to stop a running one."""
-        status = JobStatus(row.status)
-        now = utcnow()
-        row.cancel_requested = True
-        row.updated_at = now
-        if status is JobStatus.NOT_STARTED:
-            row.status = JobStatus.CANCELLED.value
-            row.finished_at = now
-        elif status is JobStatus.RUNNING:
-            row.status = JobStatus.CANCELLING.value
+    def request_cancel(self, job_id: str) -> JobStatus | None:
+        """Cancel a waiting job at once, or ask its worker to stop a running one.
+
+        Returns the job's new status, or None when it had already finished. Each step is a
+        conditional ``UPDATE`` in its own transaction, so a worker claiming the job at the same
+        moment cannot make the cancel fail or be lost.
+        """
+        steps = (
+            (JobStatus.NOT_STARTED, JobStatus.CANCELLED),
+            (JobStatus.RUNNING, JobStatus.CANCELLING),
+            (JobStatus.CANCELLING, JobStatus.CANCELLING),
+        )
+        with self.database.session() as session:
+            for current, new in steps:
+                now = utcnow()
+                values: dict[str, Any] = {
+                    "status": new.value,
+                    "cancel_requested": True,
+                    "updated_at": now,
+                }
+                if new is JobStatus.CANCELLED:
+                    values["finished_at"] = now
+                changed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == current.value)
+                    .values(**values)
+                )
+                if changed.rowcount:  # type: ignore[attr-defined]
+                    return new
+        return None
 
     def recover_expired_leases(self) -> int:
         """Re-queue jobs whose worker died (lease expired), or fail them after max attempts."""

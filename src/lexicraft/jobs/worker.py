@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -68,6 +69,12 @@ class WorkerPool:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Housekeeping runs while the server does: a job whose worker died while this process
+        # was already up (or whose lease had not yet expired when it started) is re-queued,
+        # and results past their expirationDateTime are purged.
+        self.maintenance_interval_s = max(self.queue.lease.total_seconds() / 2, 0.5)
+        self._next_maintenance = 0.0
+        self._maintenance_lock = threading.Lock()
 
     def start(self) -> None:
         """Start the threads (daemons: a killed server must not wait for them)."""
@@ -89,8 +96,22 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(timeout_s)
 
+    def _maintain(self) -> None:
+        """Re-queue jobs of dead workers and purge expired ones, once per interval per pool."""
+        now = time.monotonic()
+        with self._maintenance_lock:
+            if now < self._next_maintenance:
+                return
+            self._next_maintenance = now + self.maintenance_interval_s
+        try:
+            self.queue.recover_expired_leases()
+            self.queue.purge_expired()
+        except Exception:
+            logger.exception("job queue maintenance failed")
+
     def _run(self, owner: str) -> None:
         while not self._stop.is_set():
+            self._maintain()
             try:
                 job = self.queue.claim(owner, self.kinds)
             except Exception:

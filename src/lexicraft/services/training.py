@@ -171,6 +171,9 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         kind = ProjectKind(project_row.kind)
         labels = tuple(project_row.labels)
         documents = project_store.project_documents(project_row)
+    if kind.is_classification:
+        # A document nobody has classified yet is neither a training example nor a test case.
+        documents = [d for d in documents if d.classes]
     train, test = split_documents(documents, options)
     if not train:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
@@ -398,9 +401,9 @@ def cancel_training(context: ServiceContext, project_name: str, job_id: str) -> 
     """Cancel a waiting or running training job; a finished one cannot be cancelled."""
     with context.database.session() as session:
         row = context.queue.get(session, job_id, [JobKind.TRAIN], project_name=project_name)
-        if JobStatus(row.status).is_terminal:
-            raise InvalidParameterValue(
-                f"training job {job_id!r} has already {row.status}; only waiting or running "
-                "jobs can be cancelled"
-            )
-        context.queue.request_cancel(session, row)
+        status = row.status
+    if context.queue.request_cancel(job_id) is None:
+        raise InvalidParameterValue(
+            f"training job {job_id!r} has already {status}; only waiting or running "
+            "jobs can be cancelled"
+        )

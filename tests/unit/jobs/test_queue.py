@@ -97,22 +97,25 @@ def test_cancel_waiting_and_running_jobs(queue: JobQueue) -> None:
     running, waiting = add(queue), add(queue)
     claimed = queue.claim("w1", [JobKind.TRAIN])  # the older job
     assert claimed is not None and claimed.id == running
-    with queue.database.session() as session:
-        queue.request_cancel(session, queue.get(session, waiting, [JobKind.TRAIN]))
-        queue.request_cancel(session, queue.get(session, running, [JobKind.TRAIN]))
+    assert queue.request_cancel(waiting) is JobStatus.CANCELLED
+    assert queue.request_cancel(running) is JobStatus.CANCELLING
     assert status(queue, waiting).status == JobStatus.CANCELLED.value
     assert status(queue, running).status == JobStatus.CANCELLING.value
     assert queue.cancel_requested(running)
     # The worker's success after a cancel request still ends as cancelled.
     assert queue.finish(running, "w1", JobOutcome(JobStatus.SUCCEEDED))
     assert status(queue, running).status == JobStatus.CANCELLED.value
+    # A finished job cannot be cancelled.
+    assert queue.request_cancel(running) is None
 
 
 def test_expired_jobs_are_not_found_and_purged(queue: JobQueue) -> None:
     job_id = add(queue, ttl_s=60)
     with queue.database.session() as session:
         session.execute(
-            update(JobRow).where(JobRow.id == job_id).values(expires_at=utcnow() - timedelta(seconds=1))
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     with queue.database.session() as session, pytest.raises(OperationNotFound):
         queue.get(session, job_id, [JobKind.TRAIN])

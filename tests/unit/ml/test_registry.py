@@ -11,6 +11,7 @@ import pytest
 from lexicraft.ml.base import NerExample, Span
 from lexicraft.ml.registry import (
     DEFAULT_TRAINING_CONFIG_VERSION,
+    FAST_TRAINING_CONFIG_VERSION,
     PROJECT_KINDS,
     UnknownBackendError,
     UnknownProjectKindError,
@@ -93,8 +94,8 @@ def test_training_config_version_2022_05_01() -> None:
     assert version.model_expiration_date > datetime.date.today() + datetime.timedelta(days=3650)
     assert dict(version.backends) == {
         "CustomEntityRecognition": "ner.crf.v1",
-        "CustomSingleLabelClassification": "textcat.linear.v1",
-        "CustomMultiLabelClassification": "textcat.linear-multi.v1",
+        "CustomSingleLabelClassification": "textcat.hybrid.v1",
+        "CustomMultiLabelClassification": "textcat.hybrid-multi.v1",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
 
@@ -107,19 +108,16 @@ def test_every_version_maps_every_kind_to_a_registered_backend() -> None:
         assert set(version.backends.values()) <= registered
 
 
-def test_latest_is_the_newest_version() -> None:
-    newest = max(version.name for version in training_config_versions())
-
-    assert get_training_config_version("latest").name == newest
-    assert resolve_backend_name("latest", "CustomEntityRecognition") == resolve_backend_name(
-        newest, "CustomEntityRecognition"
-    )
+def test_latest_is_the_default_accurate_version() -> None:
+    assert get_training_config_version("latest").name == DEFAULT_TRAINING_CONFIG_VERSION
+    for kind in PROJECT_KINDS:
+        assert resolve_backend_name("latest", kind) == resolve_backend_name("2022-05-01", kind)
 
 
-def test_resolve_backend_name() -> None:
-    assert resolve_backend_name("2022-05-01", "CustomSingleLabelClassification") == (
-        "textcat.linear.v1"
-    )
+def test_default_is_accurate_and_fast_is_linear() -> None:
+    single = "CustomSingleLabelClassification"
+    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.hybrid.v1"
+    assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, single) == "textcat.linear.v1"
 
 
 def test_unknown_version_lists_the_known_ones() -> None:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from lexicraft.api.authoring import render
 from lexicraft.api.dependencies import ApiVersion, Context
+from lexicraft.api.jobs import accepted, wake_workers
 from lexicraft.api.requests import absolute_url, json_object
 from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
@@ -38,9 +39,9 @@ _LANGUAGES = {
 
 
 def _accepted(request: Request, status_path: str, version: str) -> Response:
-    """202 with the absolute ``Operation-Location`` of a job's status."""
-    location = absolute_url(request, f"{PREFIX}{status_path}", f"api-version={version}")
-    return Response(status_code=202, headers={"Operation-Location": location})
+    """202 with the absolute ``Operation-Location`` of a job's status; wake the workers."""
+    wake_workers(request, JobKind.TRAIN)  # every authoring kind shares one pool
+    return accepted(absolute_url(request, f"{PREFIX}{status_path}", f"api-version={version}"))
 
 
 def _job(

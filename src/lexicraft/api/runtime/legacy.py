@@ -1,7 +1,64 @@
-"""Placeholder until the runtime routes land."""
+"""Legacy Text Analytics runtime routes: ``/text/analytics/{v3.x-preview…}/analyze`` (spec §2).
+
+The version is a path segment and there is no ``api-version`` query parameter. Only the
+previews that carried custom tasks are served; any other version is a 404.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-router = APIRouter()
+from lexicraft.api.dependencies import Context
+from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.requests import absolute_url, bool_query, json_object
+from lexicraft.api.runtime import render, schemas
+from lexicraft.domain.jobs import JobKind
+from lexicraft.errors import NotFound
+from lexicraft.services import analysis
+from lexicraft.services.analysis import ApiFamily
+
+#: Legacy versions with custom tasks (spec §2.1, §2.2).
+LEGACY_VERSIONS = frozenset({"v3.2-preview.1", "v3.2-preview.2", "v3.1-preview.ct.1"})
+
+#: The legacy API's default page size (``$top``), which the v3.2-preview swagger documents.
+LEGACY_DEFAULT_TOP = 20
+
+PREFIX = "/text/analytics"
+router = APIRouter(tags=["runtime-legacy"])
+
+
+def _check_version(version: str) -> None:
+    if version not in LEGACY_VERSIONS:
+        raise NotFound(
+            f"Resource not found: Text Analytics version {version!r} is not served; use one of "
+            f"{sorted(LEGACY_VERSIONS)} or the Language API (/language/analyze-text/jobs)"
+        )
+
+
+@router.post(PREFIX + "/{version}/analyze")
+async def submit_job(version: str, request: Request, context: Context) -> Response:
+    _check_version(version)
+    body = await json_object(request, max_bytes=context.settings.max_request_bytes)
+    parsed = schemas.parse_legacy_request(body)
+    job = await run_in_threadpool(analysis.submit_analysis, context, parsed)
+    wake_workers(request, JobKind.ANALYZE)
+    return accepted(absolute_url(request, f"{PREFIX}/{version}/analyze/jobs/{job.id}"))
+
+
+@router.get(PREFIX + "/{version}/analyze/jobs/{job_id}")
+def get_job(version: str, job_id: str, request: Request, context: Context) -> JSONResponse:
+    _check_version(version)
+    show_stats = bool_query(request, "showStats")
+    job = analysis.get_analysis(context, job_id, ApiFamily.LEGACY)
+    page = render.page(
+        request,
+        len(job.documents),
+        top_name="$top",
+        skip_name="$skip",
+        default_top=LEGACY_DEFAULT_TOP,
+    )
+    return render.job_response(
+        render.render_legacy_job(job, page, show_stats), job, context.settings.retry_after_s
+    )

@@ -25,6 +25,9 @@ def make_engine(url: str) -> Engine:
             # WAL lets the API read while a worker writes; foreign keys make cascades real.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL survives a crash of the process (what job recovery relies on) and
+            # skips an fsync per commit; only a power loss may drop the last transactions.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -1,0 +1,407 @@
+"""Use cases for labeling: a project's documents one at a time, and its label list.
+
+Azure's authoring API only replaces whole projects (import); the Studio labels document by
+document, so these use cases change one document (or the label list) and keep every rule an
+import enforces: spans are half-open code-point ranges inside the text, use a declared label and
+never overlap; classes are declared, at most one for a single-label project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
+from lexicraft.domain.spans import Span, span_problem
+from lexicraft.errors import Conflict, InvalidParameterValue
+from lexicraft.services.context import ServiceContext
+from lexicraft.storage.sql import documents as document_store
+from lexicraft.storage.sql import projects as project_store
+from lexicraft.storage.sql.tables import ProjectRow
+
+# BCP-47-like: "en", "en-us", "zh-hans", "sr-Latn-RS".
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+_MAX_LABEL_LENGTH = 100
+_MAX_LOCATION_LENGTH = 1024
+# How many offending documents a conflict message names before "…".
+_NAMED_IN_MESSAGES = 5
+
+
+class LabelStatus(StrEnum):
+    """Whether a document carries any span or class yet."""
+
+    LABELED = "labeled"
+    UNLABELED = "unlabeled"
+
+    @classmethod
+    def parse(cls, value: str) -> LabelStatus:
+        """The status named by ``value`` (case-insensitive)."""
+        for member in cls:
+            if member.value == value.lower():
+                return member
+        raise InvalidParameterValue(
+            f"status {value!r} is not valid; use 'labeled' or 'unlabeled'", target="status"
+        )
+
+
+class DatasetFilter(StrEnum):
+    """Which documents a list shows by their ``dataset``; ``none`` means not assigned."""
+
+    TRAIN = "Train"
+    TEST = "Test"
+    NONE = "none"
+
+    @classmethod
+    def parse(cls, value: str) -> DatasetFilter:
+        """The filter named by ``value`` (case-insensitive)."""
+        for member in cls:
+            if member.value.lower() == value.lower():
+                return member
+        raise InvalidParameterValue(
+            f"dataset {value!r} is not valid; use 'Train', 'Test' or 'none'", target="dataset"
+        )
+
+
+def is_labeled(document: Document) -> bool:
+    """Whether ``document`` has at least one span or class."""
+    return bool(document.spans or document.classes)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuery:
+    """Filters of a document list; None shows everything."""
+
+    status: LabelStatus | None = None
+    dataset: DatasetFilter | None = None
+
+    def matches(self, document: Document) -> bool:
+        """Whether ``document`` passes every filter."""
+        if self.status is not None and is_labeled(document) != (self.status is LabelStatus.LABELED):
+            return False
+        if self.dataset is None:
+            return True
+        if self.dataset is DatasetFilter.NONE:
+            return document.dataset is None
+        return document.dataset is not None and document.dataset.value == self.dataset.value
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCounts:
+    """How many of a project's documents are labeled and in each dataset."""
+
+    total: int
+    labeled: int
+    train: int
+    test: int
+
+    @property
+    def unlabeled(self) -> int:
+        """Documents without any span or class."""
+        return self.total - self.labeled
+
+    @property
+    def unassigned(self) -> int:
+        """Documents in neither the Train nor the Test set."""
+        return self.total - self.train - self.test
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentList:
+    """The documents matching a query, with their project, labels and whole-project counts."""
+
+    project: Project
+    labels: tuple[str, ...]
+    documents: list[Document]
+    counts: DocumentCounts
+
+
+@dataclass(frozen=True, slots=True)
+class LabeledDocument:
+    """One document with its project's kind (renderers need it to pick entities or classes)."""
+
+    kind: ProjectKind
+    document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A document to add; the location is generated when absent, the language defaults to the
+    project's."""
+
+    text: str
+    language: str | None = None
+    dataset: Dataset | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChange:
+    """What to change on a document; a None field (or ``change_dataset=False``) stays as is."""
+
+    spans: tuple[Span, ...] | None = None
+    classes: tuple[str, ...] | None = None
+    change_dataset: bool = False
+    dataset: Dataset | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelUsage:
+    """A label of the project and how many documents use it."""
+
+    category: str
+    documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabelList:
+    """A project's labels in order (entities or classes, by ``kind``), with their usage."""
+
+    kind: ProjectKind
+    labels: list[LabelUsage]
+
+
+def list_documents(
+    context: ServiceContext, project_name: str, query: DocumentQuery | None = None
+) -> DocumentList:
+    """The project's documents in order, filtered by ``query``."""
+    query = query or DocumentQuery()
+    with context.database.session() as session:
+        row = project_store.get_project(session, project_name)
+        documents = project_store.project_documents(row)
+        return DocumentList(
+            project=project_store.to_project(row),
+            labels=tuple(row.labels),
+            documents=[document for document in documents if query.matches(document)],
+            counts=DocumentCounts(
+                total=len(documents),
+                labeled=sum(1 for document in documents if is_labeled(document)),
+                train=sum(1 for document in documents if document.dataset is Dataset.TRAIN),
+                test=sum(1 for document in documents if document.dataset is Dataset.TEST),
+            ),
+        )
+
+
+def get_document(context: ServiceContext, project_name: str, location: str) -> LabeledDocument:
+    """One document of the project."""
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        row = document_store.get_document(session, project, location)
+        return LabeledDocument(ProjectKind(project.kind), project_store.to_document(row))
+
+
+def add_document(context: ServiceContext, project_name: str, new: NewDocument) -> LabeledDocument:
+    """Write the text into the project's storage container and add an unlabeled document."""
+    _check_text(new.text, "text")
+    language = _check_language(new.language) if new.language is not None else None
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        container = project.storage_container
+        if new.location is None:
+            location = _free_location(context, project)
+        else:
+            location = _check_location(new.location)
+            if document_store.find_document(session, project, location) is not None:
+                raise Conflict(
+                    f"project {project_name!r} already has a document at {location!r}; choose "
+                    "another location or delete that document first",
+                    target="location",
+                )
+            if context.blobs.exists(container, location):
+                raise Conflict(
+                    f"storage container {container!r} already holds a file {location!r}; "
+                    "choose another location",
+                    target="location",
+                )
+        document = Document(
+            location=location,
+            text=new.text,
+            language=language or project.language,
+            dataset=new.dataset,
+        )
+        # The file goes first: a failed insert leaves an unused file, never a row without text.
+        context.blobs.write_text(container, location, new.text)
+        document_store.add_document(session, project, document)
+        return LabeledDocument(ProjectKind(project.kind), document)
+
+
+def update_document(
+    context: ServiceContext, project_name: str, location: str, change: DocumentChange
+) -> LabeledDocument:
+    """Replace a document's spans or classes and/or change its dataset or language."""
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        kind = ProjectKind(project.kind)
+        row = document_store.get_document(session, project, location)
+        document = project_store.to_document(row)
+        labels = tuple(project.labels)
+        if change.spans is not None:
+            if kind.is_classification:
+                raise InvalidParameterValue(
+                    f"project {project_name!r} is a {kind.value} project: send classes, not "
+                    "entities",
+                    target="entities",
+                )
+            problem = span_problem(document.text, change.spans, labels)
+            if problem is not None:
+                raise InvalidParameterValue(f"{location!r}: {problem}", target="entities")
+            document = replace(
+                document, spans=tuple(sorted(change.spans, key=lambda span: span.start))
+            )
+        if change.classes is not None:
+            if not kind.is_classification:
+                raise InvalidParameterValue(
+                    f"project {project_name!r} is a {kind.value} project: send entities, not "
+                    "classes",
+                    target="classes",
+                )
+            document = replace(document, classes=_check_classes(kind, change.classes, labels))
+        if change.change_dataset:
+            document = replace(document, dataset=change.dataset)
+        if change.language is not None:
+            document = replace(document, language=_check_language(change.language))
+        document_store.save_document(session, row, document)
+        return LabeledDocument(kind, document)
+
+
+def delete_document(context: ServiceContext, project_name: str, location: str) -> None:
+    """Remove a document from the project.
+
+    Its file stays in the storage container: containers can be shared by several projects,
+    and Azure's Language Studio leaves the blob alone too.
+    """
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        document_store.delete_document(
+            session, document_store.get_document(session, project, location)
+        )
+
+
+def list_labels(context: ServiceContext, project_name: str) -> LabelList:
+    """The project's labels in order, each with the number of documents using it."""
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        return LabelList(ProjectKind(project.kind), _usage(project, tuple(project.labels)))
+
+
+def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]) -> LabelList:
+    """Replace the label list; a label that documents still use cannot be removed."""
+    wanted = [_check_label(label, f"labels[{index}]") for index, label in enumerate(labels)]
+    duplicates = sorted(label for label, count in Counter(wanted).items() if count > 1)
+    if duplicates:
+        raise InvalidParameterValue(f"labels lists {duplicates} more than once", target="labels")
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        kind = ProjectKind(project.kind)
+        removed = set(project.labels) - set(wanted)
+        for usage in _usage(project, tuple(project.labels)):
+            if usage.category in removed and usage.documents:
+                users = _documents_using(project, usage.category)
+                named = ", ".join(repr(location) for location in users[:_NAMED_IN_MESSAGES])
+                more = ", …" if len(users) > _NAMED_IN_MESSAGES else ""
+                what = "class" if kind.is_classification else "entity"
+                raise Conflict(
+                    f"{what} {usage.category!r} is used by {usage.documents} document(s) "
+                    f"({named}{more}); remove it from them before deleting it",
+                    target="labels",
+                )
+        document_store.save_labels(session, project, wanted)
+        return LabelList(kind, _usage(project, tuple(wanted)))
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+
+def _usage(project: ProjectRow, labels: tuple[str, ...]) -> list[LabelUsage]:
+    counts: Counter[str] = Counter()
+    for document in project_store.project_documents(project):
+        counts.update({span.category for span in document.spans} | set(document.classes))
+    return [LabelUsage(label, counts[label]) for label in labels]
+
+
+def _documents_using(project: ProjectRow, label: str) -> list[str]:
+    return [
+        document.location
+        for document in project_store.project_documents(project)
+        if label in document.classes or any(span.category == label for span in document.spans)
+    ]
+
+
+def _check_text(value: str, what: str) -> str:
+    if not value.strip():
+        raise InvalidParameterValue(f"{what} is empty; a document needs some text", target=what)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # JSON can carry lone surrogates ("\ud83d"); no file could hold them.
+        raise InvalidParameterValue(
+            f"{what} is not valid Unicode: {error.reason} at index {error.start}", target=what
+        ) from error
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not _LANGUAGE.fullmatch(value):
+        raise InvalidParameterValue(
+            f"language {value!r} is not a language code such as 'en' or 'en-us'",
+            target="language",
+        )
+    return value
+
+
+def _check_location(value: str) -> str:
+    _check_text(value, "location")
+    if len(value) > _MAX_LOCATION_LENGTH:
+        raise InvalidParameterValue(
+            f"location is {len(value)} characters long; the limit is {_MAX_LOCATION_LENGTH}",
+            target="location",
+        )
+    return value
+
+
+def _check_label(value: str, what: str) -> str:
+    if (
+        not value
+        or value != value.strip()
+        or len(value) > _MAX_LABEL_LENGTH
+        or any(not character.isprintable() for character in value)
+    ):
+        raise InvalidParameterValue(
+            f"{what} {value!r} is not a valid label: use 1-{_MAX_LABEL_LENGTH} printable "
+            "characters without leading or trailing spaces",
+            target="labels",
+        )
+    return value
+
+
+def _check_classes(
+    kind: ProjectKind, classes: Sequence[str], labels: tuple[str, ...]
+) -> tuple[str, ...]:
+    for category in classes:
+        if category not in labels:
+            raise InvalidParameterValue(
+                f"class {category!r} is not in the project's class list {sorted(labels)}",
+                target="classes",
+            )
+    if len(set(classes)) != len(classes):
+        raise InvalidParameterValue("classes lists a class more than once", target="classes")
+    if kind is ProjectKind.SINGLE_LABEL_CLASSIFICATION and len(classes) > 1:
+        raise InvalidParameterValue(
+            f"a single-label project's document has at most one class, not {list(classes)}",
+            target="classes",
+        )
+    return tuple(classes)
+
+
+def _free_location(context: ServiceContext, project: ProjectRow) -> str:
+    """``document-0001.txt``, … : the first name neither the project nor its container uses."""
+    taken = {document.location for document in project.documents}
+    number = len(taken) + 1
+    while True:
+        location = f"document-{number:04d}.txt"
+        if location not in taken and not context.blobs.exists(project.storage_container, location):
+            return location
+        number += 1

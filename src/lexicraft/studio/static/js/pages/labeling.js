@@ -1,0 +1,864 @@
+// Labeling: the doc list (status, Train/Test, filters, "label next" by model uncertainty),
+// span tagging by selection and keyboard, class assignment, Train/Test assignment, adding
+// documents, the label list, and suggestions from a deployed model.
+
+import {
+  analyze,
+  authoringPath,
+  documentPath,
+  getJson,
+  isNer,
+  labelingPath,
+  listAll,
+  request,
+  sendJson,
+  versionQuery,
+} from "../api.js";
+import { TextIndex, colourClass, renderMarked, selectOffsets, selectionOffsets } from "../text.js";
+import { busy, field, fill, h, score, select, showError, showMessage, uid } from "../ui.js";
+
+const TYPING = "input[type=text], input[type=password], input[type=number], input[type=search], input[type=file], textarea, select, [contenteditable]";
+
+export async function labelingPage(container, context) {
+  const { project, signal } = context;
+  const ner = isNer(project);
+  const multi = project.projectKind === "CustomMultiLabelClassification";
+  const labelWord = ner ? "entity" : "class";
+
+  const state = {
+    labels: [],
+    usage: new Map(),
+    documents: [],
+    counts: null,
+    current: null, // location
+    index: null, // TextIndex of the current doc
+    pending: null, // [start, end) UTF-16, snapped
+    selectedSpan: null, // index into current.entities
+    suggestions: [], // current doc's suggestions
+    predictions: new Map(), // location → analyze result (entities or classes)
+    confidence: new Map(), // location → lowest confidence
+    deployments: [],
+    deployment: "",
+    order: "document",
+    saving: Promise.resolve(),
+  };
+
+  // -- elements -------------------------------------------------------------------------------
+  const statusFilter = select([["", "All"], ["unlabeled", "Unlabeled"], ["labeled", "Labeled"]], { id: "filter-status" });
+  const datasetFilter = select([["", "Any"], ["Train", "Train"], ["Test", "Test"], ["none", "Unassigned"]], { id: "filter-dataset" });
+  const orderSelect = select([["document", "Document order"], ["uncertainty", "Least confident first"]], { id: "order" });
+  const countsLine = h("p", { class: "counts", id: "doc-counts" });
+  const list = h("ul", { id: "doc-list", "aria-label": "Documents" });
+  const addButton = h("button", { type: "button", id: "add-documents" }, "Add documents");
+  const labelNextButton = h("button", { type: "button", class: "secondary", id: "label-next", title: "The next unlabeled document in this order (key n)" }, "Label next");
+
+  const editor = h("div", { class: "doc-editor" });
+  const labelsCard = h("div", { class: "card side-panel", id: "labels-card" });
+  const assistCard = h("div", { class: "card side-panel", id: "assist-card" });
+
+  // -- data -----------------------------------------------------------------------------------
+  async function loadLabels() {
+    const body = await getJson(labelingPath(project.projectName, "/labels"), { signal });
+    state.labels = body.labels.map((label) => label.category);
+    state.usage = new Map(body.labels.map((label) => [label.category, label.documentCount]));
+  }
+
+  async function loadDocuments() {
+    const query = {};
+    if (statusFilter.value) query.status = statusFilter.value;
+    if (datasetFilter.value) query.dataset = datasetFilter.value;
+    const pages = [];
+    let next = labelingPath(project.projectName, "/documents");
+    let pageQuery = query;
+    while (next) {
+      const page = await getJson(next, { query: pageQuery, signal });
+      pages.push(page);
+      next = page.nextLink;
+      pageQuery = undefined;
+    }
+    state.documents = pages.flatMap((page) => page.value);
+    state.counts = pages[0].counts;
+    if (state.order === "uncertainty") await scoreDocuments();
+    sortDocuments();
+  }
+
+  async function loadDeployments() {
+    const deployments = await listAll(authoringPath(project.projectName, "/deployments"), { query: versionQuery, signal });
+    state.deployments = deployments.map((deployment) => deployment.deploymentName);
+    if (!state.deployments.includes(state.deployment)) state.deployment = state.deployments[0] || "";
+  }
+
+  function currentDocument() {
+    return state.documents.find((doc) => doc.location === state.current) || null;
+  }
+
+  // Swap in a document the server returned; the project-wide counts change by its difference.
+  function replaceDocument(updated) {
+    const position = state.documents.findIndex((doc) => doc.location === updated.location);
+    if (position < 0) return;
+    const previous = state.documents[position];
+    state.documents[position] = updated;
+    const counts = state.counts;
+    if (!counts) return;
+    const delta = (doc, sign) => {
+      counts.labeled += sign * (doc.labeled ? 1 : 0);
+      counts.unlabeled += sign * (doc.labeled ? 0 : 1);
+      counts.train += sign * (doc.dataset === "Train" ? 1 : 0);
+      counts.test += sign * (doc.dataset === "Test" ? 1 : 0);
+      counts.unassigned += sign * (doc.dataset ? 0 : 1);
+    };
+    delta(previous, -1);
+    delta(updated, 1);
+  }
+
+  function sortDocuments() {
+    if (state.order !== "uncertainty") return;
+    const value = (doc) => (state.confidence.has(doc.location) ? state.confidence.get(doc.location) : 2);
+    state.documents.sort((a, b) => value(a) - value(b));
+  }
+
+  // -- predictions ------------------------------------------------------------------------------
+  function documentConfidence(result) {
+    if (ner) {
+      // No entity found: the model sees nothing to tag, which it is sure about.
+      if (!result.length) return 1;
+      return Math.min(...result.map((entity) => entity.confidenceScore));
+    }
+    if (!result.length) return 0; // no class passed the threshold: the model cannot decide
+    return multi
+      ? Math.min(...result.map((item) => item.confidenceScore))
+      : Math.max(...result.map((item) => item.confidenceScore));
+  }
+
+  async function predict(documents) {
+    if (!state.deployment) throw new Error("Deploy a model first (Deployments page), then choose it here.");
+    const missing = documents.filter((doc) => !state.predictions.has(`${state.deployment}\u0000${doc.location}`));
+    if (!missing.length) return;
+    const progress = assistCard.querySelector("#assist-progress");
+    const { results } = await analyze(project, state.deployment, missing.map((doc) => doc.text), {
+      signal,
+      onProgress: (done, total) => {
+        if (progress) progress.textContent = `Scored ${done} of ${total} documents…`;
+      },
+    });
+    missing.forEach((doc, index) => {
+      const result = results.get(index) || [];
+      state.predictions.set(`${state.deployment}\u0000${doc.location}`, result);
+      state.confidence.set(doc.location, documentConfidence(result));
+    });
+    if (progress) progress.textContent = "";
+  }
+
+  async function scoreDocuments() {
+    if (!state.deployment) {
+      showMessage("Choose a deployment under Model assistance to order by uncertainty.", "error");
+      orderSelect.value = "document";
+      state.order = "document";
+      return;
+    }
+    await predict(state.documents);
+  }
+
+  // -- saving -----------------------------------------------------------------------------------
+  // Changes are sent one after another so a slow answer never overwrites a newer change.
+  function save(location, body) {
+    const saveStatus = editor.querySelector("#save-status");
+    if (saveStatus) saveStatus.textContent = "Saving…";
+    state.saving = state.saving
+      .then(async () => {
+        const updated = await sendJson("PATCH", documentPath(project.projectName, location), body, { signal });
+        replaceDocument(updated);
+        renderList();
+        if (state.current === location) renderEditor({ keepSuggestions: true });
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Saved";
+        await loadLabels();
+        renderLabelsCard();
+      })
+      .catch(async (error) => {
+        showError(error);
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Not saved";
+        try {
+          replaceDocument(await getJson(documentPath(project.projectName, location), { signal }));
+          if (state.current === location) renderEditor({ keepSuggestions: true });
+        } catch (reloadError) {
+          showError(reloadError);
+        }
+      });
+    return state.saving;
+  }
+
+  function entityList(doc) {
+    return doc.entities.map((entity) => ({ category: entity.category, offset: entity.offset, length: entity.length }));
+  }
+
+  function overlaps(entities, candidate) {
+    return entities.some(
+      (entity) => candidate.offset < entity.offset + entity.length && entity.offset < candidate.offset + candidate.length,
+    );
+  }
+
+  function addSpan(category, start, end) {
+    const doc = currentDocument();
+    const candidate = { category, ...state.index.spanToCodePoints(start, end) };
+    const entities = entityList(doc);
+    if (overlaps(entities, candidate)) {
+      showMessage("Spans cannot overlap: delete or change the existing span first.", "error");
+      return null;
+    }
+    state.pending = null;
+    window.getSelection().removeAllRanges();
+    return save(doc.location, { entities: [...entities, candidate] });
+  }
+
+  function changeSpan(position, category) {
+    const doc = currentDocument();
+    const entities = entityList(doc);
+    entities[position] = { ...entities[position], category };
+    return save(doc.location, { entities });
+  }
+
+  function deleteSpan(position) {
+    const doc = currentDocument();
+    const entities = entityList(doc).filter((_, index) => index !== position);
+    state.selectedSpan = null;
+    return save(doc.location, { entities });
+  }
+
+  function setClasses(classes) {
+    const doc = currentDocument();
+    return save(doc.location, { classes });
+  }
+
+  function toggleClass(category) {
+    const doc = currentDocument();
+    const current = doc.classes.map((item) => item.category);
+    if (!multi) return setClasses(current[0] === category ? [] : [category]);
+    return setClasses(current.includes(category) ? current.filter((item) => item !== category) : [...current, category]);
+  }
+
+  function applyLabel(category) {
+    if (!currentDocument()) return;
+    if (!ner) {
+      toggleClass(category);
+      return;
+    }
+    if (state.pending) addSpan(category, ...state.pending);
+    else if (state.selectedSpan !== null) changeSpan(state.selectedSpan, category);
+    else showMessage(`Select some text first, then choose an ${labelWord}.`);
+  }
+
+  // -- rendering: list ----------------------------------------------------------------------------
+  function renderCounts() {
+    const counts = state.counts;
+    if (!counts) return;
+    countsLine.textContent = `${counts.total} documents · ${counts.labeled} labeled · ${counts.unlabeled} unlabeled · Train ${counts.train} · Test ${counts.test} · unassigned ${counts.unassigned}`;
+  }
+
+  function renderList() {
+    renderCounts();
+    list.replaceChildren();
+    if (!state.documents.length) {
+      list.append(h("li", { class: "empty" }, " No documents match. Add some, or change the filters."));
+      return;
+    }
+    for (const doc of state.documents) {
+      const confidence = state.confidence.get(doc.location);
+      const item = h(
+        "button",
+        {
+          type: "button",
+          class: "doc-item",
+          "aria-current": doc.location === state.current ? "true" : "false",
+          dataset: { location: doc.location },
+          onclick: () => selectDocument(doc.location),
+        },
+        h(
+          "span",
+          { class: "doc-name" },
+          h("span", { class: "location", title: doc.location }, doc.location),
+          h("span", { class: `badge ${doc.labeled ? "ok" : "todo"}` }, doc.labeled ? "labeled" : "unlabeled"),
+          doc.dataset ? h("span", { class: `badge ${doc.dataset.toLowerCase()}` }, doc.dataset) : null,
+          confidence !== undefined && state.order === "uncertainty"
+            ? h("span", { class: "badge", title: "Lowest model confidence" }, `conf ${score(confidence)}`)
+            : null,
+        ),
+        h("span", { class: "doc-snippet" }, doc.text.slice(0, 120)),
+      );
+      list.append(h("li", {}, item));
+    }
+  }
+
+  // -- rendering: editor --------------------------------------------------------------------------
+  function renderEditor({ keepSuggestions = false } = {}) {
+    const doc = currentDocument();
+    if (!keepSuggestions) state.suggestions = [];
+    if (!doc) {
+      editor.replaceChildren(h("div", { class: "card" }, h("p", { class: "muted" }, "Choose a document on the left, or add documents.")));
+      state.index = null;
+      return;
+    }
+    if (!state.index || state.index.text !== doc.text) state.index = new TextIndex(doc.text);
+    const position = state.documents.findIndex((item) => item.location === doc.location);
+
+    const previous = h("button", { type: "button", class: "secondary small", disabled: position <= 0, title: "Previous document (key p)", onclick: () => step(-1) }, "‹ Previous");
+    const next = h("button", { type: "button", class: "secondary small", disabled: position >= state.documents.length - 1, title: "Next document (key n)", onclick: () => step(1) }, "Next ›");
+    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete document");
+    deleteButton.addEventListener("click", () =>
+      busy(deleteButton, async () => {
+        if (!window.confirm(`Delete ${doc.location} from the project?`)) return;
+        await request("DELETE", documentPath(project.projectName, doc.location), { signal });
+        showMessage(`Deleted ${doc.location}.`, "success");
+        state.current = null;
+        await refresh();
+      }),
+    );
+
+    const textView = h("div", {
+      class: "doc-text",
+      id: "doc-text",
+      tabindex: "0",
+      role: "document",
+      "aria-label": `Text of ${doc.location}${ner ? ". Select text, then press 1 to 9 to tag it." : ""}`,
+      lang: doc.language || project.language,
+    });
+    const marks = [];
+    if (ner) {
+      doc.entities.forEach((entity, index) => {
+        const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
+        marks.push({
+          start,
+          end,
+          id: `s${index}`,
+          category: entity.category,
+          classes: ["entity", colourClass(state.labels, entity.category), ...(state.selectedSpan === index ? ["selected"] : [])],
+          tag: entity.category,
+          title: `${entity.category} (click to select; Delete removes it)`,
+        });
+      });
+      state.suggestions.forEach((suggestion, index) => {
+        if (overlaps(doc.entities, suggestion)) return;
+        const [start, end] = state.index.spanToUtf16(suggestion.offset, suggestion.length);
+        marks.push({
+          start,
+          end,
+          id: `g${index}`,
+          classes: ["suggestion", colourClass(state.labels, suggestion.category)],
+          tag: `${suggestion.category}? ${score(suggestion.confidenceScore)}`,
+          title: `Suggested ${suggestion.category} (${score(suggestion.confidenceScore)})`,
+        });
+      });
+    }
+    renderMarked(textView, doc.text, marks);
+    textView.addEventListener("mouseup", () => captureSelection(textView, true));
+    textView.addEventListener("keyup", (event) => {
+      if (event.shiftKey) captureSelection(textView, true);
+    });
+    textView.addEventListener("click", (event) => {
+      const mark = event.target.closest("mark");
+      if (!mark || !window.getSelection().isCollapsed) return;
+      const spanId = (mark.dataset.marks || "").split(" ").find((id) => id.startsWith("s"));
+      if (spanId === undefined) return;
+      state.selectedSpan = Number(spanId.slice(1));
+      state.pending = null;
+      renderEditor({ keepSuggestions: true });
+      editor.querySelector("#doc-text").focus();
+    });
+
+    const hint = h("p", { class: "selection-hint", id: "selection-hint", "aria-live": "polite" });
+    const children = [
+      h(
+        "div",
+        { class: "page-head" },
+        h("h2", { id: "doc-title" }, doc.location),
+        h("span", { class: `badge ${doc.labeled ? "ok" : "todo"}` }, doc.labeled ? "labeled" : "unlabeled"),
+        h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
+        h("span", { class: "head-actions" }, previous, next, deleteButton),
+      ),
+      renderLabelBar(doc),
+      hint,
+      textView,
+    ];
+    if (ner) children.push(renderSpanTable(doc), renderTagByText());
+    children.push(renderDataset(doc));
+    // Re-rendering replaces the elements; keep keyboard focus where it was.
+    const focused = window.document.activeElement;
+    const focusedId = focused && editor.contains(focused) ? focused.id : "";
+    editor.replaceChildren(h("div", { class: "card" }, ...children));
+    if (focusedId) {
+      const again = window.document.getElementById(focusedId);
+      if (again) again.focus({ preventScroll: true });
+    }
+    renderHint();
+    renderAssistCard();
+  }
+
+  function renderHint() {
+    const hint = editor.querySelector("#selection-hint");
+    if (!hint) return;
+    const doc = currentDocument();
+    if (!ner) {
+      hint.textContent = multi
+        ? "Press 1–9 or tick the classes that apply."
+        : "Press 1–9 or choose the document's class.";
+      return;
+    }
+    if (state.pending) {
+      const [start, end] = state.pending;
+      hint.textContent = `Selected “${doc.text.slice(start, end)}” — press 1–9 or click an entity to tag it.`;
+    } else if (state.selectedSpan !== null && doc.entities[state.selectedSpan]) {
+      const entity = doc.entities[state.selectedSpan];
+      const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
+      hint.textContent = `Span ${entity.category} “${doc.text.slice(start, end)}” — press 1–9 to change it, Delete to remove it, Esc to deselect.`;
+    } else {
+      hint.textContent = "Select text with the mouse (or Shift+arrows), then press 1–9 or click an entity.";
+    }
+  }
+
+  function renderLabelBar(doc) {
+    const bar = h("div", { class: "label-bar", role: "group", "aria-label": ner ? "Entities" : "Classes" });
+    if (!state.labels.length) {
+      bar.append(h("span", { class: "muted" }, `No ${ner ? "entities" : "classes"} yet: add some under Labels.`));
+      return bar;
+    }
+    if (ner) {
+      state.labels.forEach((label, index) => {
+        bar.append(
+          h(
+            "button",
+            {
+              type: "button",
+              class: `label-button ${colourClass(state.labels, label)}`,
+              dataset: { label },
+              onmousedown: (event) => event.preventDefault(), // keep the text selection
+              onclick: () => applyLabel(label),
+            },
+            index < 9 ? h("kbd", {}, String(index + 1)) : null,
+            label,
+          ),
+        );
+      });
+      return bar;
+    }
+    const chosen = doc.classes.map((item) => item.category);
+    const name = uid("class");
+    state.labels.forEach((label, index) => {
+      const input = h("input", {
+        type: multi ? "checkbox" : "radio",
+        name,
+        value: label,
+        checked: chosen.includes(label),
+        onchange: () => (multi ? toggleClass(label) : setClasses([label])),
+      });
+      bar.append(h("label", { class: `choice class-choice ${colourClass(state.labels, label)}`, dataset: { label } }, input, index < 9 ? h("kbd", {}, String(index + 1)) : null, label));
+    });
+    if (!multi && chosen.length) {
+      bar.append(h("button", { type: "button", class: "secondary small", onclick: () => setClasses([]) }, "Clear class"));
+    }
+    return bar;
+  }
+
+  function renderSpanTable(doc) {
+    const body = h("tbody");
+    doc.entities.forEach((entity, index) => {
+      const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
+      const categorySelect = select(state.labels.map((label) => [label, label]), {
+        value: entity.category,
+        "aria-label": `Entity of “${doc.text.slice(start, end)}”`,
+        onchange: (event) => changeSpan(index, event.target.value),
+      });
+      body.append(
+        h(
+          "tr",
+          { class: state.selectedSpan === index ? "selected" : null },
+          h("td", {}, doc.text.slice(start, end)),
+          h("td", {}, categorySelect),
+          h("td", { class: "num" }, String(entity.offset)),
+          h("td", { class: "num" }, String(entity.length)),
+          h("td", { class: "actions" }, h("button", { type: "button", class: "danger small", "aria-label": `Delete span “${doc.text.slice(start, end)}”`, onclick: () => deleteSpan(index) }, "Delete")),
+        ),
+      );
+    });
+    if (!doc.entities.length) body.append(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No spans yet.")));
+    return h(
+      "details",
+      { open: true },
+      h("summary", {}, `Spans (${doc.entities.length})`),
+      h("table", { id: "span-table" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Text"), h("th", { scope: "col" }, "Entity"), h("th", { scope: "col", class: "num" }, "Offset"), h("th", { scope: "col", class: "num" }, "Length"), h("th", {}, ""))),
+        body,
+      ),
+      h("p", { class: "hint" }, "Offsets and lengths count Unicode code points, as the labeling API stores them."),
+    );
+  }
+
+  // A keyboard-only way to tag: type the text to tag and pick its entity.
+  function renderTagByText() {
+    const textInput = h("input", { type: "text", id: "tag-text", autocomplete: "off" });
+    const labelSelect = select(state.labels.map((label) => [label, label]), { id: "tag-label" });
+    const button = h("button", { type: "submit", class: "secondary" }, "Tag");
+    const form = h("form", { class: "row", "aria-label": "Tag text by typing it" }, field("Text to tag", textInput, "first untagged occurrence"), field("Entity", labelSelect), h("div", { class: "field" }, button));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const doc = currentDocument();
+      const wanted = textInput.value;
+      if (!wanted) return;
+      let from = 0;
+      for (;;) {
+        const start = doc.text.indexOf(wanted, from);
+        if (start < 0) {
+          showMessage(`“${wanted}” is not in the document outside existing spans.`, "error");
+          return;
+        }
+        const snapped = state.index.snap(start, start + wanted.length);
+        if (snapped && !overlaps(doc.entities, state.index.spanToCodePoints(...snapped))) {
+          addSpan(labelSelect.value, ...snapped);
+          textInput.value = "";
+          return;
+        }
+        from = start + 1;
+      }
+    });
+    return h("details", {}, h("summary", {}, "Tag by typing"), form);
+  }
+
+  function renderDataset(doc) {
+    const name = uid("dataset");
+    const options = [["Train", "Train"], ["Test", "Test"], ["", "Unassigned"]];
+    return h(
+      "fieldset",
+      { id: "dataset-choice" },
+      h("legend", {}, "Dataset"),
+      options.map(([value, text]) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "radio",
+            name,
+            value,
+            checked: (doc.dataset || "") === value,
+            onchange: () => save(doc.location, { dataset: value || null }),
+          }),
+          text,
+        ),
+      ),
+      h("span", { class: "hint" }, "Manual training splits use it; unassigned documents train."),
+    );
+  }
+
+  // -- side panels --------------------------------------------------------------------------------
+  function renderLabelsCard() {
+    const rows = state.labels.map((label, index) =>
+      h(
+        "li",
+        {},
+        h("span", { class: `badge ${colourClass(state.labels, label)}` }, index < 9 ? `${index + 1} ` : "", label),
+        h("span", { class: "muted small" }, ` ${state.usage.get(label) || 0} ${(state.usage.get(label) || 0) === 1 ? "doc" : "docs"} `),
+        h("button", {
+          type: "button",
+          class: "danger small",
+          "aria-label": `Remove ${labelWord} ${label}`,
+          onclick: (event) =>
+            busy(event.currentTarget, async () => {
+              await setLabels(state.labels.filter((item) => item !== label));
+            }),
+        }, "Remove"),
+      ),
+    );
+    const input = h("input", { type: "text", id: "new-label", autocomplete: "off" });
+    const form = h("form", { class: "row" }, field(`New ${labelWord}`, input), h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Add")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const label = input.value.trim();
+      if (!label) return;
+      busy(form.querySelector("button"), async () => {
+        await setLabels([...state.labels, label]);
+        input.value = "";
+      });
+    });
+    labelsCard.replaceChildren(
+      h("h3", {}, ner ? "Entities" : "Classes"),
+      h("ul", { class: "suggestion-list", id: "label-list" }, rows),
+      form,
+    );
+  }
+
+  async function setLabels(labels) {
+    const body = await sendJson("PUT", labelingPath(project.projectName, "/labels"), { labels }, { signal });
+    state.labels = body.labels.map((label) => label.category);
+    state.usage = new Map(body.labels.map((label) => [label.category, label.documentCount]));
+    renderLabelsCard();
+    renderEditor({ keepSuggestions: true });
+  }
+
+  function renderAssistCard() {
+    const doc = currentDocument();
+    const deploymentSelect = select(
+      state.deployments.length ? state.deployments.map((name) => [name, name]) : [["", "No deployments yet"]],
+      { id: "assist-deployment", value: state.deployment, disabled: !state.deployments.length },
+    );
+    deploymentSelect.addEventListener("change", async () => {
+      state.deployment = deploymentSelect.value;
+      state.confidence.clear();
+      state.suggestions = [];
+      if (state.order === "uncertainty") await refresh();
+      else renderEditor();
+    });
+    const suggestButton = h("button", { type: "button", id: "suggest", disabled: !state.deployment || !doc }, "Suggest labels");
+    suggestButton.addEventListener("click", () =>
+      busy(suggestButton, async () => {
+        await predict([doc]);
+        const result = state.predictions.get(`${state.deployment}\u0000${doc.location}`) || [];
+        if (ner) {
+          state.suggestions = result
+            .filter((entity) => !doc.entities.some((span) => span.offset === entity.offset && span.length === entity.length && span.category === entity.category))
+            .map((entity) => ({ category: entity.category, offset: entity.offset, length: entity.length, confidenceScore: entity.confidenceScore, text: entity.text }));
+        } else {
+          state.suggestions = result.map((item) => ({ category: item.category, confidenceScore: item.confidenceScore }));
+        }
+        if (!state.suggestions.length) showMessage("The model has nothing to add to this document.");
+        renderEditor({ keepSuggestions: true });
+      }),
+    );
+
+    const items = state.suggestions.map((suggestion, index) => {
+      const blocked = ner && overlaps(doc.entities, suggestion);
+      const what = ner
+        ? `${suggestion.category} “${suggestion.text ?? ""}”`
+        : suggestion.category;
+      return h(
+        "li",
+        { dataset: { suggestion: String(index) } },
+        h("span", { class: "what" }, h("span", { class: `badge ${colourClass(state.labels, suggestion.category)}` }, score(suggestion.confidenceScore)), " ", what, blocked ? h("span", { class: "hint" }, " (overlaps a span)") : null),
+        h("span", { class: "actions" },
+          h("button", { type: "button", class: "small", disabled: blocked, "aria-label": `Accept ${what}`, onclick: () => acceptSuggestions([index]) }, "Accept"),
+          h("button", { type: "button", class: "secondary small", "aria-label": `Reject ${what}`, onclick: () => rejectSuggestions([index]) }, "Reject"),
+        ),
+      );
+    });
+    const all = state.suggestions.map((_, index) => index);
+    fill(
+      assistCard,
+      h("h3", {}, "Model assistance"),
+      field("Deployment", deploymentSelect),
+      h("div", { class: "row" }, suggestButton),
+      h("p", { class: "hint", id: "assist-progress", "aria-live": "polite" }),
+      state.suggestions.length
+        ? h("div", {},
+          h("ul", { class: "suggestion-list", id: "suggestions" }, items),
+          h("div", { class: "row" },
+            h("button", { type: "button", id: "accept-all", onclick: () => acceptSuggestions(all) }, "Accept all"),
+            h("button", { type: "button", class: "secondary", id: "reject-all", onclick: () => rejectSuggestions(all) }, "Reject all"),
+          ))
+        : null,
+    );
+  }
+
+  function acceptSuggestions(indexes) {
+    const doc = currentDocument();
+    const chosen = indexes.map((index) => state.suggestions[index]).filter(Boolean);
+    state.suggestions = state.suggestions.filter((_, index) => !indexes.includes(index));
+    if (!ner) {
+      const categories = chosen.map((item) => item.category);
+      const current = doc.classes.map((item) => item.category);
+      return setClasses(multi ? [...new Set([...current, ...categories])] : categories.slice(0, 1));
+    }
+    const entities = entityList(doc);
+    let skipped = 0;
+    for (const suggestion of [...chosen].sort((a, b) => b.confidenceScore - a.confidenceScore)) {
+      const candidate = { category: suggestion.category, offset: suggestion.offset, length: suggestion.length };
+      if (overlaps(entities, candidate)) skipped += 1;
+      else entities.push(candidate);
+    }
+    if (skipped) showMessage(`${skipped} suggestion(s) overlapped a span and were left out.`);
+    return save(doc.location, { entities });
+  }
+
+  function rejectSuggestions(indexes) {
+    state.suggestions = state.suggestions.filter((_, index) => !indexes.includes(index));
+    renderEditor({ keepSuggestions: true });
+  }
+
+  // -- selection and keys -------------------------------------------------------------------------
+  function captureSelection(textView, snapDom) {
+    if (!ner || !state.index) return;
+    const offsets = selectionOffsets(textView);
+    if (!offsets) return;
+    const snapped = state.index.snap(...offsets);
+    state.pending = snapped;
+    state.selectedSpan = null;
+    if (snapped && snapDom) selectOffsets(textView, ...snapped);
+    renderHint();
+  }
+
+  function onKeyDown(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest && event.target.closest(TYPING)) return;
+    if (window.document.querySelector("dialog[open]")) return;
+    if (/^[1-9]$/.test(event.key)) {
+      const label = state.labels[Number(event.key) - 1];
+      if (label) {
+        event.preventDefault();
+        applyLabel(label);
+      }
+    } else if ((event.key === "Delete" || event.key === "Backspace") && state.selectedSpan !== null) {
+      event.preventDefault();
+      deleteSpan(state.selectedSpan);
+    } else if (event.key === "Escape") {
+      state.pending = null;
+      state.selectedSpan = null;
+      window.getSelection().removeAllRanges();
+      renderEditor({ keepSuggestions: true });
+    } else if (event.key === "n") {
+      step(1);
+    } else if (event.key === "p") {
+      step(-1);
+    }
+  }
+
+  function selectDocument(location) {
+    state.current = location;
+    state.pending = null;
+    state.selectedSpan = null;
+    renderList();
+    renderEditor();
+  }
+
+  function step(delta) {
+    const position = state.documents.findIndex((doc) => doc.location === state.current);
+    const target = state.documents[position + delta];
+    if (target) selectDocument(target.location);
+  }
+
+  function labelNext() {
+    const position = state.documents.findIndex((doc) => doc.location === state.current);
+    const ordered = [...state.documents.slice(position + 1), ...state.documents.slice(0, Math.max(position, 0))];
+    const target = ordered.find((doc) => !doc.labeled);
+    if (target) selectDocument(target.location);
+    else showMessage("Every document in this list is labeled.");
+  }
+
+  async function refresh() {
+    await loadDocuments();
+    if (!state.documents.some((doc) => doc.location === state.current)) {
+      state.current = state.documents.length ? state.documents[0].location : null;
+    }
+    renderList();
+    renderEditor();
+  }
+
+  // -- add documents ------------------------------------------------------------------------------
+  const addDialog = buildAddDialog();
+
+  function buildAddDialog() {
+    const textArea = h("textarea", { id: "add-text", rows: 8 });
+    const splitLines = h("input", { type: "checkbox", id: "add-split-lines" });
+    const files = h("input", { type: "file", id: "add-files", accept: ".txt,text/plain", multiple: true });
+    const language = h("input", { type: "text", id: "add-language", value: project.language });
+    const dataset = select([["", "Unassigned"], ["Train", "Train"], ["Test", "Test"]], { id: "add-dataset" });
+    const submit = h("button", { type: "submit", id: "add-submit" }, "Add");
+    const cancel = h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Cancel");
+    const form = h(
+      "form",
+      { method: "dialog" },
+      h("h2", {}, "Add documents"),
+      field("Paste text", textArea),
+      h("div", { class: "field inline" }, splitLines, h("label", { for: "add-split-lines" }, "One document per line")),
+      field("Or upload .txt files", files, "each file is one document, named after the file"),
+      h("div", { class: "row" }, field("Language", language), field("Dataset", dataset)),
+      h("div", { class: "dialog-actions" }, cancel, submit),
+    );
+    const dialog = h("dialog", { id: "add-dialog", "aria-label": "Add documents" }, form);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(submit, async () => {
+        const items = [];
+        const pasted = textArea.value;
+        if (pasted.trim()) {
+          const texts = splitLines.checked ? pasted.split(/\r?\n/).filter((line) => line.trim()) : [pasted];
+          for (const text of texts) items.push({ text });
+        }
+        for (const file of files.files) {
+          items.push({ text: await file.text(), location: file.name });
+        }
+        if (!items.length) throw new Error("Paste some text or choose .txt files.");
+        let firstAdded = null;
+        let added = 0;
+        for (const item of items) {
+          const body = { ...item, language: language.value.trim() || undefined, dataset: dataset.value || undefined };
+          const doc = await sendJson("POST", labelingPath(project.projectName, "/documents"), body, { signal });
+          firstAdded = firstAdded || doc.location;
+          added += 1;
+        }
+        showMessage(`Added ${added} document${added === 1 ? "" : "s"}.`, "success");
+        form.reset();
+        language.value = project.language;
+        dialog.close();
+        await refresh();
+        if (firstAdded) selectDocument(firstAdded);
+      });
+    });
+    return dialog;
+  }
+
+  addButton.addEventListener("click", () => addDialog.showModal());
+  labelNextButton.addEventListener("click", labelNext);
+  for (const filter of [statusFilter, datasetFilter]) {
+    filter.addEventListener("change", () => refresh().catch(showError));
+  }
+  orderSelect.addEventListener("change", () => {
+    state.order = orderSelect.value;
+    busy(orderSelect, refresh);
+  });
+
+  // -- first render -------------------------------------------------------------------------------
+  await Promise.all([loadLabels(), loadDeployments()]);
+  await loadDocuments();
+  if (!context.alive()) return null;
+  state.current = state.documents.length ? state.documents[0].location : null;
+
+  container.replaceChildren(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Labeling"),
+      h("span", { class: "muted" }, ner ? "Select text and press 1–9 to tag entities · n / p: next / previous document" : "Press 1–9 to assign classes · n / p: next / previous document"),
+    ),
+    h(
+      "div",
+      { class: "labeling" },
+      h(
+        "aside",
+        { class: "doc-list card", "aria-label": "Document list" },
+        h("div", { class: "filters" }, field("Status", statusFilter), field("Dataset", datasetFilter), h("div", { class: "wide" }, field("Order", orderSelect, "by the deployment under Model assistance"))),
+        countsLine,
+        h("div", { class: "list-actions" }, addButton, labelNextButton),
+        list,
+      ),
+      h("div", { class: "editor-grid" }, editor, h("div", {}, labelsCard, assistCard)),
+    ),
+    addDialog,
+  );
+  renderList();
+  renderLabelsCard();
+  renderEditor();
+
+  // A selection that is gone (clicked elsewhere) must not be tagged by the next key press.
+  function onSelectionChange() {
+    if (!state.pending) return;
+    const view = editor.querySelector("#doc-text");
+    if (!view || !selectionOffsets(view)) {
+      state.pending = null;
+      renderHint();
+    }
+  }
+
+  window.document.addEventListener("keydown", onKeyDown);
+  window.document.addEventListener("selectionchange", onSelectionChange);
+  return () => {
+    window.document.removeEventListener("keydown", onKeyDown);
+    window.document.removeEventListener("selectionchange", onSelectionChange);
+  };
+}

@@ -1,0 +1,126 @@
+// Test: run a deployment on pasted or uploaded text through the public analyze-text API and show
+// the entities (highlighted, with confidence) or classes (with scores), and the raw JSON.
+
+import { analyze, authoringPath, isNer, listAll, versionQuery } from "../api.js";
+import { TextIndex, colourClass, renderMarked } from "../text.js";
+import { busy, emptyRow, field, h, score, select } from "../ui.js";
+
+export async function testPage(container, context) {
+  const { project, signal } = context;
+  const projectName = project.projectName;
+  const ner = isNer(project);
+  const deployments = await listAll(authoringPath(projectName, "/deployments"), { query: versionQuery, signal });
+  if (!context.alive()) return null;
+  const names = deployments.map((deployment) => deployment.deploymentName);
+
+  const deploymentSelect = select(names.length ? names.map((name) => [name, name]) : [["", "No deployments yet"]], { id: "test-deployment", disabled: !names.length });
+  const textArea = h("textarea", { id: "test-text", rows: 6, placeholder: "Type or paste text to analyze…" });
+  const fileInput = h("input", { type: "file", id: "test-file", accept: ".txt,text/plain" });
+  const languageInput = h("input", { type: "text", id: "test-language", value: project.language });
+  const runButton = h("button", { type: "submit", id: "run-test", disabled: !names.length }, "Run");
+  const results = h("section", { class: "card", id: "test-results", "aria-live": "polite", hidden: true });
+
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
+    if (file) textArea.value = await file.text();
+  });
+
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "test-title" },
+    h("h2", { id: "test-title" }, "Test a deployment"),
+    h("div", { class: "row" }, field("Deployment", deploymentSelect), field("Language", languageInput)),
+    field("Text", textArea),
+    h("div", { class: "row" }, field("Or load a .txt file", fileInput), h("div", { class: "field" }, runButton)),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(runButton, async () => {
+      const text = textArea.value;
+      if (!text.trim()) throw new Error("Enter some text to analyze.");
+      const { jobs, results: byIndex, errors } = await analyze(project, deploymentSelect.value, [text], {
+        language: languageInput.value.trim() || undefined,
+        signal,
+      });
+      renderResults(text, byIndex.get(0), errors.get(0), jobs[0]);
+    });
+  });
+
+  function renderResults(text, result, error, job) {
+    const children = [h("h2", {}, "Result")];
+    if (error) {
+      children.push(h("p", { class: "badge bad", role: "alert" }, error.message));
+    } else if (ner) {
+      // Entities come in code points (stringIndexType UnicodeCodePoint); the page counts UTF-16.
+      const index = new TextIndex(text);
+      const labels = [...new Set(result.map((entity) => entity.category))].sort();
+      const marks = result.map((entity, number) => {
+        const [start, end] = index.spanToUtf16(entity.offset, entity.length);
+        return {
+          start,
+          end,
+          id: `e${number}`,
+          category: entity.category,
+          classes: ["entity", colourClass(labels, entity.category)],
+          tag: `${entity.category} ${score(entity.confidenceScore)}`,
+          title: `${entity.category}, confidence ${score(entity.confidenceScore)}`,
+        };
+      });
+      const view = h("div", { class: "doc-text", id: "test-highlighted", tabindex: "0", role: "document", "aria-label": "Text with the entities found" });
+      renderMarked(view, text, marks);
+      children.push(
+        view,
+        h(
+          "table",
+          { id: "test-entities" },
+          h("thead", {}, h("tr", {}, ["Text", "Entity", "Confidence", "Offset", "Length"].map((title, index) => h("th", { scope: "col", class: index > 1 ? "num" : null }, title)))),
+          h(
+            "tbody",
+            {},
+            result.length
+              ? result.map((entity) =>
+                  h("tr", { dataset: { category: entity.category } },
+                    h("td", {}, entity.text),
+                    h("td", {}, entity.category),
+                    h("td", { class: "num" }, score(entity.confidenceScore)),
+                    h("td", { class: "num" }, String(entity.offset)),
+                    h("td", { class: "num" }, String(entity.length)),
+                  ),
+                )
+              : emptyRow(5, "No entities found."),
+          ),
+        ),
+        h("p", { class: "hint" }, "Offsets and lengths count Unicode code points (stringIndexType UnicodeCodePoint)."),
+      );
+    } else {
+      const ordered = [...result].sort((a, b) => b.confidenceScore - a.confidenceScore);
+      children.push(
+        h(
+          "ul",
+          { class: "class-scores", id: "test-classes" },
+          ordered.length
+            ? ordered.map((item, position) =>
+                h("li", { class: position === 0 ? "top" : null, dataset: { category: item.category } },
+                  h("span", {}, item.category),
+                  h("meter", { min: 0, max: 1, value: item.confidenceScore, "aria-label": `${item.category} score` }),
+                  h("span", { class: "num" }, score(item.confidenceScore)),
+                ),
+              )
+            : h("li", { class: "empty" }, "No class passed the model's threshold."),
+        ),
+      );
+    }
+    children.push(
+      h("details", { open: true }, h("summary", {}, "Raw JSON (GET analyze-text job)"), h("pre", { class: "json", id: "test-json" }, JSON.stringify(job, null, 2))),
+    );
+    results.replaceChildren(...children);
+    results.hidden = false;
+  }
+
+  container.replaceChildren(
+    h("div", { class: "page-head" }, h("h1", {}, "Test"), h("span", { class: "muted" }, "Runs POST /language/analyze-text/jobs like any client")),
+    form,
+    results,
+  );
+  return null;
+}

@@ -1,0 +1,227 @@
+// Training: start a training job (model label, config version, split), watch its progress, and
+// the project's trained models.
+
+import {
+  API_VERSION,
+  AUTHORING,
+  authoringPath,
+  getJson,
+  labelingPath,
+  listAll,
+  request,
+  startJob,
+  versionQuery,
+  waitJob,
+  jobErrorMessage,
+} from "../api.js";
+import { busy, emptyRow, field, formatDate, h, select, showMessage } from "../ui.js";
+
+const ACTIVE = new Set(["notStarted", "running", "cancelling"]);
+
+// Overall progress of a training job: training is 90 % of the work, evaluation the rest.
+function overallPercent(state) {
+  const result = state.result || {};
+  const training = (result.trainingStatus && result.trainingStatus.percentComplete) || 0;
+  const evaluation = (result.evaluationStatus && result.evaluationStatus.percentComplete) || 0;
+  if (state.status === "succeeded") return 100;
+  return Math.round(training * 0.9 + evaluation * 0.1);
+}
+
+export async function trainingPage(container, context) {
+  const { project, signal } = context;
+  const projectName = project.projectName;
+  const [versions, listing] = await Promise.all([
+    listAll(`${AUTHORING}/global/training-config-versions`, { query: { ...versionQuery, projectKind: project.projectKind }, signal }),
+    // top=0: only the counts, not the documents.
+    getJson(labelingPath(projectName, "/documents"), { query: { top: 0 }, signal }),
+  ]);
+  if (!context.alive()) return null;
+  const counts = listing.counts;
+
+  const modelsBody = h("tbody");
+  const jobsBody = h("tbody");
+  const progress = h("progress", { id: "train-progress", max: 100, value: 0 });
+  const progressText = h("span", { id: "train-progress-text" }, "No training running.");
+  const progressStatus = h("span", { id: "train-status", class: "badge" }, "idle");
+  const cancelButton = h("button", { type: "button", class: "danger small", id: "train-cancel", hidden: true }, "Cancel training");
+  let watching = null; // Operation-Location being polled
+
+  async function loadModels() {
+    const models = await listAll(authoringPath(projectName, "/models"), { query: versionQuery, signal });
+    modelsBody.replaceChildren();
+    if (!models.length) modelsBody.append(emptyRow(5, "No trained models yet."));
+    for (const model of models) {
+      const deleteButton = h("button", { type: "button", class: "danger small", "aria-label": `Delete model ${model.label}` }, "Delete");
+      deleteButton.addEventListener("click", () =>
+        busy(deleteButton, async () => {
+          if (!window.confirm(`Delete trained model ${model.label}?`)) return;
+          await request("DELETE", authoringPath(projectName, `/models/${encodeURIComponent(model.label)}`), { query: versionQuery, signal });
+          showMessage(`Deleted model ${model.label}.`, "success");
+          await loadModels();
+        }),
+      );
+      modelsBody.append(
+        h(
+          "tr",
+          { dataset: { model: model.label } },
+          h("td", {}, h("strong", {}, model.label), h("div", { class: "muted small mono" }, model.modelId)),
+          h("td", {}, formatDate(model.lastTrainedDateTime)),
+          h("td", { class: "num" }, `${model.lastTrainingDurationInSeconds} s`),
+          h("td", {}, model.modelTrainingConfigVersion),
+          h(
+            "td",
+            { class: "actions" },
+            h("a", { class: "button secondary small", href: `#/p/${encodeURIComponent(projectName)}/evaluate/${encodeURIComponent(model.label)}` }, "Evaluation"),
+            h("a", { class: "button secondary small", href: `#/p/${encodeURIComponent(projectName)}/deploy` }, "Deploy"),
+            deleteButton,
+          ),
+        ),
+      );
+    }
+    return models;
+  }
+
+  async function loadJobs() {
+    const jobs = await listAll(authoringPath(projectName, "/train/jobs"), { query: versionQuery, signal });
+    jobsBody.replaceChildren();
+    if (!jobs.length) jobsBody.append(emptyRow(5, "No training jobs yet."));
+    for (const job of jobs.slice(0, 10)) {
+      jobsBody.append(
+        h(
+          "tr",
+          {},
+          h("td", {}, job.result ? job.result.modelLabel : "—"),
+          h("td", {}, h("span", { class: `badge ${job.status === "succeeded" ? "ok" : job.status === "failed" ? "bad" : ""}` }, job.status)),
+          h("td", {}, formatDate(job.createdDateTime)),
+          h("td", { class: "num" }, `${overallPercent(job)}%`),
+          h("td", { class: "small" }, (job.errors || []).map((error) => error.message).join(" ")),
+        ),
+      );
+    }
+    return jobs;
+  }
+
+  function showProgress(state) {
+    const value = overallPercent(state);
+    progress.value = value;
+    const result = state.result || {};
+    const training = result.trainingStatus ? result.trainingStatus.percentComplete : 0;
+    const evaluation = result.evaluationStatus ? result.evaluationStatus.percentComplete : 0;
+    progressText.textContent = `${result.modelLabel || ""}: ${value}% · training ${training}% · evaluation ${evaluation}%`;
+    progressStatus.textContent = state.status;
+    progressStatus.className = `badge ${state.status === "succeeded" ? "ok" : state.status === "failed" ? "bad" : ""}`;
+    cancelButton.hidden = !ACTIVE.has(state.status);
+  }
+
+  async function watch(location) {
+    watching = location;
+    try {
+      const state = await waitJob(location, { signal, intervalMs: 300, onUpdate: showProgress });
+      if (state.status === "succeeded") {
+        showMessage(`Model ${state.result.modelLabel} is trained.`, "success");
+      } else {
+        showMessage(`Training ${state.status}: ${jobErrorMessage(state)}`, "error", 12000);
+      }
+      await Promise.all([loadModels(), loadJobs()]);
+    } finally {
+      watching = null;
+    }
+  }
+
+  cancelButton.addEventListener("click", () =>
+    busy(cancelButton, async () => {
+      if (!watching) return;
+      const path = new URL(watching, window.location.origin).pathname;
+      await request("POST", `${path}/:cancel`, { query: versionQuery, signal });
+      showMessage("Cancelling…");
+    }),
+  );
+
+  // -- form -------------------------------------------------------------------------------------
+  const labelInput = h("input", { type: "text", id: "model-label", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.\\-]{1,100}" });
+  const versionSelect = select(versions.map((version) => [version.trainingConfigVersion, version.trainingConfigVersion]), { id: "config-version" });
+  if (versions.length) versionSelect.value = versions[versions.length - 1].trainingConfigVersion;
+  const splitName = "split-kind";
+  const percentageRadio = h("input", { type: "radio", name: splitName, value: "percentage", id: "split-percentage", checked: counts.test === 0 });
+  const manualRadio = h("input", { type: "radio", name: splitName, value: "manual", id: "split-manual", checked: counts.test > 0 });
+  const trainPercent = h("input", { type: "number", id: "train-percent", min: 1, max: 99, value: "80" });
+  const startButton = h("button", { type: "submit", id: "start-training" }, "Start training");
+  const warnings = [];
+  if (counts.unlabeled) {
+    warnings.push(
+      project.projectKind === "CustomSingleLabelClassification"
+        ? `${counts.unlabeled} documents have no class; single-label training needs exactly one class per document. Label or delete them first.`
+        : `${counts.unlabeled} documents have no labels; they train as documents without ${project.projectKind === "CustomEntityRecognition" ? "entities" : "classes"}.`,
+    );
+  }
+  if (!counts.test) warnings.push("No document is assigned to Test, so a manual split has nothing to evaluate on.");
+
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "train-title" },
+    h("h2", { id: "train-title" }, "Train a model"),
+    h("p", { class: "muted", id: "train-data" }, `${counts.total} documents: ${counts.labeled} labeled, Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`),
+    warnings.map((warning) => h("p", { class: "badge todo" }, warning)),
+    h("div", { class: "row" }, field("Model label", labelInput, "a new label trains a new model; an existing one is replaced"), field("Training configuration", versionSelect)),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Evaluation split"),
+      h("label", { class: "choice", for: "split-percentage" }, percentageRadio, "Random split, training share"),
+      h("span", { class: "field inline" }, h("label", { for: "train-percent", class: "hint" }, "Training %"), trainPercent),
+      h("br"),
+      h("label", { class: "choice", for: "split-manual" }, manualRadio, "Manual: use each document's Train / Test assignment"),
+    ),
+    startButton,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(startButton, async () => {
+      const manual = manualRadio.checked;
+      const training = Number(trainPercent.value);
+      const evaluationOptions = manual
+        ? { kind: "manual" }
+        : { kind: "percentage", trainingSplitPercentage: training, testingSplitPercentage: 100 - training };
+      const location = await startJob("POST", authoringPath(projectName, "/:train"), {
+        body: { modelLabel: labelInput.value.trim(), trainingConfigVersion: versionSelect.value, evaluationOptions },
+        signal,
+      });
+      showMessage("Training started.");
+      await loadJobs();
+      await watch(location);
+    });
+  });
+
+  const [models, jobs] = await Promise.all([loadModels(), loadJobs()]);
+  if (!context.alive()) return null;
+  labelInput.value = `model-${models.length + 1}`;
+  container.replaceChildren(
+    h("div", { class: "page-head" }, h("h1", {}, "Training"), h("span", { class: "muted" }, "Train on this project's labeled documents; the test split is held out for evaluation")),
+    form,
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "progress-title" },
+      h("div", { class: "page-head" }, h("h2", { id: "progress-title" }, "Progress"), progressStatus, cancelButton),
+      progress,
+      h("div", { class: "progress-line" }, progressText),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "models-title" },
+      h("h2", { id: "models-title" }, "Trained models"),
+      h("table", { id: "models-table" }, h("thead", {}, h("tr", {}, ["Model", "Trained", "Duration", "Configuration", ""].map((title) => h("th", { scope: "col" }, title)))), modelsBody),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "jobs-title" },
+      h("h2", { id: "jobs-title" }, "Recent training jobs"),
+      h("table", { id: "jobs-table" }, h("thead", {}, h("tr", {}, ["Model", "Status", "Started", "Progress", "Errors"].map((title) => h("th", { scope: "col" }, title)))), jobsBody),
+    ),
+  );
+  // A job started earlier (or in another tab) that is still running: keep watching it.
+  const running = jobs.find((job) => ACTIVE.has(job.status));
+  if (running) {
+    watch(authoringPath(projectName, `/train/jobs/${encodeURIComponent(running.jobId)}?api-version=${API_VERSION}`)).catch(() => {});
+  }
+  return null;
+}

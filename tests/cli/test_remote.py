@@ -1,0 +1,102 @@
+"""The CLI against a real server (--endpoint/--key): it speaks the Azure authoring and runtime API.
+
+A classification project this time: JSON Lines in → train → deploy → predict → CSV out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import run_cli
+from tests.datasets import read_jsonl
+from tests.integration.server import TEST_KEY, LiveServer, run_server
+
+RECORDS = 80
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with run_server(tmp_path_factory.mktemp("remote-data")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def remote(server: LiveServer) -> dict[str, str]:
+    """The environment that points the CLI at the server."""
+    return {"LEXICRAFT_ENDPOINT": server.base_url, "LEXICRAFT_KEY": TEST_KEY}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("remote-files")
+    records = read_jsonl("ag_news", "train", RECORDS)
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    (folder / "news.jsonl").write_text(lines, encoding="utf-8")
+    return folder
+
+
+def test_1_import_train_deploy(remote: dict[str, str], folder: Path) -> None:
+    imported = run_cli("import", "news.jsonl", "--project", "topics", cwd=folder, env=remote)
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        f"imported {RECORDS} documents into project topics (CustomSingleLabelClassification"
+        in imported.stdout
+    )
+
+    trained = run_cli(
+        "train", "topics", "--model-label", "m1", "--split", "75", cwd=folder, env=remote
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "100%" in trained.stderr
+    assert re.search(r"│ micro\s+│ \d\.\d{3}", trained.stdout), trained.stdout
+
+    deployed = run_cli("deploy", "topics", "m1", "--name", "prod", cwd=folder, env=remote)
+    assert deployed.returncode == 0, deployed.stderr
+
+
+def test_2_predict_through_the_runtime_api(remote: dict[str, str], folder: Path) -> None:
+    texts = [r["text"] for r in read_jsonl("ag_news", "test", 30)]
+    # More than the 25 documents one analyze request may carry.
+    result = run_cli(
+        "predict", "topics", "prod", "-", cwd=folder, env=remote, stdin="\n".join(texts) + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == texts
+    labels = {"World", "Sports", "Business", "Sci/Tech"}
+    for record in records:
+        assert len(record["classes"]) == 1
+        assert record["classes"][0] in labels
+        assert 0 < record["confidenceScores"][record["classes"][0]] <= 1
+
+
+def test_3_export_jobs_and_delete(remote: dict[str, str], folder: Path) -> None:
+    exported = run_cli("export", "topics", "--format", "csv", cwd=folder, env=remote)
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(exported.stdout, newline="")))
+    records = read_jsonl("ag_news", "train", RECORDS)
+    assert rows[0] == ["text", "label"]
+    assert rows[1:] == [[r["text"], *r["classes"]] for r in records]
+
+    jobs = run_cli("jobs", "list", "--project", "topics", cwd=folder, env=remote)
+    assert jobs.returncode == 0, jobs.stderr
+    assert re.search(r"│ \S+_\d+ +│ train +│ topics .*│ succeeded │ 100 ", jobs.stdout), jobs.stdout
+
+    deleted = run_cli("project", "delete", "topics", "--yes", cwd=folder, env=remote)
+    assert deleted.returncode == 0, deleted.stderr
+    listed = run_cli("project", "list", cwd=folder, env=remote)
+    assert "no projects yet" in listed.stdout
+
+
+def test_a_wrong_key_is_refused(server: LiveServer) -> None:
+    result = run_cli("project", "list", "--endpoint", server.base_url, "--key", "wrong")
+    assert result.returncode == 1
+    assert "the server refused the key" in result.stderr
+    assert "check --key or LEXICRAFT_KEY" in result.stderr

@@ -1,0 +1,213 @@
+"""docs/cli.md's walkthrough, run as written: CoNLL file → import → train → deploy → predict.
+
+The commands are read from the doc itself and run by bash in a fresh folder (with
+``../shared/data`` pointing at the shared data and ``lexicraft`` on the PATH), so the doc
+cannot drift from what works. Further tests use the same data dir: unusual texts, the model
+exported to a folder and run without the data dir, the project exported back, jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import LEXICRAFT, record_spans, run_cli
+from tests.datasets import read_jsonl, shared_data_dir
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+MARKER = "<!-- walkthrough: run as written by tests/cli/test_walkthrough.py -->"
+
+TEXTS = [
+    "Peter Blackburn visited Brussels to meet the European Commission .",
+    "",
+    "Zoë 😀 flew from 東京 to Germany with 👩\u200d👩\u200d👧 and José\u0301 .",
+    "Manchester United beat Arsenal in London on Sunday .",
+]
+
+
+def walkthrough_commands() -> list[str]:
+    """The shell commands of the walkthrough block in docs/cli.md."""
+    block = DOC.read_text(encoding="utf-8").split(MARKER, 1)[1].split("```sh\n", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+@dataclass
+class Session:
+    folder: Path
+    data_dir: Path
+    steps: list[subprocess.CompletedProcess[str]]
+
+    def step(self, command: str) -> subprocess.CompletedProcess[str]:
+        """The run of the walkthrough command that starts with ``command``."""
+        return next(s for s in self.steps if s.args[-1].split("|")[-1].strip().startswith(command))
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    folder = tmp_path_factory.mktemp("walkthrough")
+    data_dir = folder / "data"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LEXICRAFT_")}
+    environment["PATH"] = f"{LEXICRAFT.parent}{os.pathsep}{environment.get('PATH', '')}"
+    environment["LEXICRAFT_DATA_DIR"] = str(data_dir)
+    environment["PYTHONIOENCODING"] = "utf-8"
+    steps = []
+    for command in walkthrough_commands():
+        # The doc runs from the repository root, where the shared data is ../shared/data.
+        command = command.replace("../shared/data", str(shared_data_dir().resolve()))
+        steps.append(
+            subprocess.run(
+                ["bash", "-o", "pipefail", "-c", command],
+                cwd=folder,
+                env=environment,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                timeout=300,
+                check=False,
+            )
+        )
+    (folder / "texts.txt").write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    return Session(folder, data_dir, steps)
+
+
+def test_walkthrough_runs_as_written(session: Session) -> None:
+    assert len(session.steps) == 5
+    for step in session.steps:
+        assert step.returncode == 0, (step.args, step.stderr)
+    assert (session.folder / "train.conll").read_text(encoding="utf-8").startswith("EU B-ORG\n")
+
+
+def test_import_reports_the_project(session: Session) -> None:
+    assert session.step("lexicraft import").stdout == (
+        "imported 300 documents into project news "
+        "(CustomEntityRecognition; labels: ORG, MISC, PER, LOC)\n"
+    )
+
+
+def test_train_shows_progress_then_the_evaluation(session: Session) -> None:
+    trained = session.step("lexicraft train")
+    assert "100%" in trained.stderr
+    for label in ("PER", "LOC", "ORG", "MISC", "micro", "macro"):
+        assert re.search(rf"│ {label}\s+│ \d\.\d{{3}}", trained.stdout), trained.stdout
+    assert "deploy it with 'lexicraft deploy news m1 --name production'" in trained.stderr
+    assert session.step("lexicraft deploy").stdout == (
+        "deployed model m1 of project news as production\n"
+    )
+
+
+def test_predict_prints_the_entities(session: Session) -> None:
+    (record,) = [json.loads(line) for line in session.step("lexicraft predict").stdout.splitlines()]
+    assert record["id"] == "1"
+    assert ("Peter Blackburn", "PER") in {(e["text"], e["category"]) for e in record["entities"]}
+
+
+def test_predict_a_file_of_unusual_texts(session: Session) -> None:
+    result = run_cli(
+        "predict", "news", "production", "texts.txt", data_dir=session.data_dir, cwd=session.folder
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == TEXTS
+    assert [r["id"] for r in records] == ["1", "2", "3", "4"]
+    assert records[1]["entities"] == []
+    for record in records:
+        for entity in record["entities"]:
+            # Offsets count code points: the emoji, ZWJ family and combining mark are one each.
+            assert (
+                record["text"][entity["offset"] : entity["offset"] + entity["length"]]
+                == entity["text"]
+            )
+            assert 0 < entity["confidenceScore"] <= 1
+    (session.folder / "predicted.jsonl").write_text(result.stdout, encoding="utf-8")
+
+
+def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
+    exported = run_cli(
+        "export-model",
+        "news",
+        "m1",
+        "--output",
+        "news-m1",
+        data_dir=session.data_dir,
+        cwd=session.folder,
+    )
+    assert exported.returncode == 0, exported.stderr
+    folder = session.folder / "news-m1"
+    assert {p.name for p in folder.iterdir()} >= {
+        "README.md",
+        "config.json",
+        "labels.json",
+        "evaluation.json",
+        "lexicraft-model.json",
+        "model.crfsuite",
+    }
+    labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    assert labels == {
+        "projectKind": "CustomEntityRecognition",
+        "labels": ["ORG", "MISC", "PER", "LOC"],
+    }
+
+    # From standard input, with no data dir at all: the same predictions as the deployment's.
+    offline = run_cli(
+        "predict", "--model", "news-m1", "-", cwd=session.folder, stdin="\n".join(TEXTS) + "\n"
+    )
+    assert offline.returncode == 0, offline.stderr
+    assert offline.stdout == (session.folder / "predicted.jsonl").read_text(encoding="utf-8")
+
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "| micro |" in readme
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len([line for line in snippet.splitlines() if line.strip()]) <= 10
+    ran = subprocess.run(
+        [sys.executable, "-c", snippet],
+        cwd=session.folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(r"^(PER|LOC|ORG|MISC) \d+ \d+ 0\.\d+$", ran.stdout, re.MULTILINE), ran.stdout
+
+
+def test_export_gives_back_the_imported_documents(session: Session) -> None:
+    records = read_jsonl("conll2003", "train", 300)
+    result = run_cli("export", "news", "--format", "jsonl", data_dir=session.data_dir)
+    assert result.returncode == 0, result.stderr
+    exported = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["id"] for e in exported[:2]] == ["train-000001", "train-000002"]
+    assert [e["text"] for e in exported] == [r["text"] for r in records]
+    assert [record_spans(e) for e in exported] == [record_spans(r) for r in records]
+
+
+def test_project_show_jobs_and_evaluate(session: Session) -> None:
+    shown = run_cli("project", "show", "news", data_dir=session.data_dir)
+    assert shown.returncode == 0, shown.stderr
+    assert "documents:   300" in shown.stdout
+    assert "labels:      ORG, MISC, PER, LOC" in shown.stdout
+    assert "production" in shown.stdout
+
+    jobs = run_cli("jobs", "list", "--project", "news", data_dir=session.data_dir)
+    assert jobs.returncode == 0, jobs.stderr
+    train_ids = re.findall(r"│ (\S+) +│ train ", jobs.stdout)
+    assert len(train_ids) == 1, jobs.stdout
+    job = run_cli("jobs", "show", train_ids[0], data_dir=session.data_dir)
+    body = json.loads(job.stdout)
+    assert (body["kind"], body["status"], body["percentComplete"]) == ("train", "succeeded", 100.0)
+    assert body["result"]["modelLabel"] == "m1"
+    finished = run_cli("jobs", "cancel", train_ids[0], data_dir=session.data_dir)
+    assert finished.returncode == 1
+    assert "has already succeeded" in finished.stderr
+
+    evaluation = run_cli("evaluate", "news", "m1", "--json", data_dir=session.data_dir)
+    summary = json.loads(evaluation.stdout)
+    assert summary["projectKind"] == "CustomEntityRecognition"
+    assert 0 < summary["summary"]["microF1"] <= 1

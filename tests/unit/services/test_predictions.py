@@ -1,0 +1,93 @@
+"""The predict use case: deployment → trained model → cached predictor, code-point offsets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.projects import ProjectKind
+from lexicraft.errors import DeploymentNotFound, ProjectNotFound
+from lexicraft.jobs.handlers import worker_pools
+from lexicraft.services import deployments, predictions, projects, training
+from lexicraft.services.context import ServiceContext
+from lexicraft.services.predictions import Prediction, predict_with
+from lexicraft.settings import Settings
+from tests.integration.server import demo_project_file
+
+
+def wait(context: ServiceContext, job_id: str) -> None:
+    """Block until the job ends; it must succeed."""
+    while True:
+        with context.database.session() as session:
+            row = context.queue.get(session, job_id, list(JobKind))
+            if row.status in ("succeeded", "failed", "cancelled"):
+                assert row.status == "succeeded", row.errors
+                return
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
+    """A data dir with demo-ner imported, trained (m1) and deployed (prod)."""
+    context = ServiceContext.open(Settings(data_dir=tmp_path_factory.mktemp("predict")))
+    pools = worker_pools(context)
+    for pool in pools:
+        pool.start()
+    try:
+        wait(
+            context, projects.submit_import(context, "ner", demo_project_file("demo-ner", "ner")).id
+        )
+        body = {
+            "modelLabel": "m1",
+            "trainingConfigVersion": "latest",
+            "evaluationOptions": {"kind": "manual"},
+        }
+        wait(context, training.submit_training(context, "ner", body).id)
+        wait(
+            context,
+            deployments.submit_deploy(context, "ner", "prod", {"trainedModelLabel": "m1"}).id,
+        )
+    finally:
+        for pool in pools:
+            pool.stop()
+    yield context
+    context.database.engine.dispose()
+
+
+def test_predict_resolves_the_deployment_and_returns_code_point_spans(
+    context: ServiceContext,
+) -> None:
+    texts = ["😀 Marcus Bell met Henrik Aalto at Ashgrove University.", "nothing here"]
+    found = predictions.predict(context, "ner", "prod", texts)
+    assert len(found) == 2
+    assert all(isinstance(p, Prediction) and p.classes == () for p in found)
+    for text, prediction in zip(texts, found, strict=True):
+        for span in prediction.entities:
+            assert 0 <= span.start < span.end <= len(text)
+    deployed = predictions.resolve_deployment(context, "ner", "prod")
+    assert (deployed.kind, deployed.model_label) == (ProjectKind.ENTITY_RECOGNITION, "m1")
+    # The loaded model is cached per process.
+    assert training.load_ner_predictor(
+        context, deployed.artifact_dir
+    ) is training.load_ner_predictor(context, Path(deployed.artifact_dir))
+
+
+def test_batches_do_not_change_predictions(context: ServiceContext) -> None:
+    deployed = predictions.resolve_deployment(context, "ner", "prod")
+    predictor = training.load_ner_predictor(context, deployed.artifact_dir)
+    texts = [f"Marcus Bell wrote to Henrik Aalto {n} times." for n in range(7)]
+    one_by_one = predict_with(predictor, ProjectKind.ENTITY_RECOGNITION, texts, batch_size=1)
+    assert one_by_one == predict_with(
+        predictor, ProjectKind.ENTITY_RECOGNITION, texts, batch_size=32
+    )
+
+
+def test_unknown_project_or_deployment(context: ServiceContext) -> None:
+    with pytest.raises(ProjectNotFound):
+        predictions.predict(context, "nope", "prod", ["x"])
+    with pytest.raises(DeploymentNotFound):
+        predictions.predict(context, "ner", "staging", ["x"])
