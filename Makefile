@@ -24,7 +24,8 @@ $(CLIENTS)/textanalytics6/.installed:
 	$(CLIENTS)/textanalytics6/bin/pip install --quiet 'azure-ai-textanalytics==6.0.0b3' 'azure-ai-textanalytics-authoring==1.0.0b1'
 	touch $@
 
-# spaCy baselines for bench-classify live in their own venv; bench/spacy_textcat.py runs there.
+# spaCy baselines for bench-classify and bench-ner live in their own venv; bench/spacy_textcat.py
+# and bench/spacy_ner.py run there.
 $(BENCH_VENV)/.installed:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
@@ -48,7 +49,7 @@ lint: $(VENV)/.installed ## ruff check + format check
 typecheck: $(VENV)/.installed ## mypy --strict on src
 	$(VENV)/bin/mypy
 
-bench-ner: $(VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
+bench-ner: $(VENV)/.installed $(BENCH_VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
 	$(VENV)/bin/python bench/ner.py $(if $(DATASET),--dataset $(DATASET))
 
 bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
