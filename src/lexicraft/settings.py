@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     max_characters_per_request: int = 125_000
     max_request_bytes: int = 1_048_576 * 4
     predict_batch_size: int = 32
+    predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
 
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100

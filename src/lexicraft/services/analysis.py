@@ -453,7 +453,8 @@ class _JobRun:
                 self.job.check_cancelled()
             self.batches += 1
             indexes = self.order[start : start + size]
-            outputs = predictor.predict([self.documents[index].text for index in indexes])
+            with self.context.prediction_slots:
+                outputs = predictor.predict([self.documents[index].text for index in indexes])
             predictions.update(zip(indexes, outputs, strict=True))
             self._advance(len(indexes))
         return predictions

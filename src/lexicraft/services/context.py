@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from lexicraft.jobs.queue import JobQueue
@@ -21,6 +22,15 @@ class ServiceContext:
     blobs: BlobStore
     queue: JobQueue
     predictors: PredictorCache = field(default_factory=PredictorCache)
+    #: Batches predicted at the same time in this process. CPU models hold the GIL, so two
+    #: threads predicting at once only take turns and add switching; other work (loading a
+    #: model, database) goes on outside this gate, so a slow load still holds nobody up.
+    prediction_slots: threading.BoundedSemaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.prediction_slots = threading.BoundedSemaphore(
+            max(1, self.settings.predict_concurrency)
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> ServiceContext:
