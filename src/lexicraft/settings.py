@@ -61,7 +61,3 @@ class Settings(BaseSettings):
         """Where trained model artifacts live."""
         return self.data_dir / "models"
 
-    @property
-    def exports_dir(self) -> Path:
-        """Where export jobs leave their project files."""
-        return self.data_dir / "exports"

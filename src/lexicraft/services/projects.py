@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -129,35 +128,28 @@ def submit_export(context: ServiceContext, project_name: str) -> JobRow:
         )
 
 
-def export_path(context: ServiceContext, job_id: str) -> Path:
-    """Where the export job ``job_id`` leaves its file."""
-    return context.settings.exports_dir / f"{job_id}.json"
-
-
 def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Write the project file of the project as it is now."""
+    """Render the project file of the project as it is now.
+
+    The file is kept in the job's result, so it expires (and is purged) with the job.
+    """
     assert job.job.project_name is not None
     with context.database.session() as session:
         row = project_store.get_project(session, job.job.project_name)
         document = render_project_file(
             project_store.to_project(row), row.labels, project_store.project_documents(row)
         )
-    path = export_path(context, job.job.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".partial")
-    temporary.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)
-    return JobOutcome(JobStatus.SUCCEEDED, result={"exported": True})
+    return JobOutcome(JobStatus.SUCCEEDED, result={"projectFile": document})
 
 
 def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict[str, Any]:
-    """The project file an export job wrote."""
+    """The project file an export job produced."""
     with context.database.session() as session:
-        row = context.queue.get(session, job_id, [JobKind.EXPORT])
-        if row.project_name != project_name or row.status != JobStatus.SUCCEEDED.value:
+        row = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
+        if row.status != JobStatus.SUCCEEDED.value or not row.result:
             raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
-    loaded: dict[str, Any] = json.loads(export_path(context, job_id).read_text(encoding="utf-8"))
-    return loaded
+        project_file: dict[str, Any] = row.result["projectFile"]
+        return project_file
 
 
 def submit_delete(context: ServiceContext, project_name: str) -> JobRow:
