@@ -60,4 +60,3 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Where trained model artifacts live."""
         return self.data_dir / "models"
-
