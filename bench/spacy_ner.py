@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,13 +36,12 @@ from pathlib import Path
 from typing import Any
 
 import spacy
-from common import directory_size_mb, log_tail, read_jsonl, run_capped
+from common import directory_size_mb, read_jsonl
 from spacy.tokens import DocBin
+from spacy_common import SpacyTrainingFailed, train_capped
 from thinc.api import Config
 
 OPTIMIZE = ("efficiency", "accuracy")
-#: After the cap, how long ``spacy train`` may take to save ``model-last`` before SIGKILL.
-SAVE_GRACE_S = 60.0
 WARM_UP_DOCS = 32
 
 
@@ -101,17 +99,6 @@ def write_config(path: Path, lang: str, optimize: str) -> None:
     config.to_disk(path)
 
 
-def loads(model_dir: Path) -> bool:
-    """Whether ``model_dir`` holds a pipeline that spaCy can load (a cut-short copy does not)."""
-    if not (model_dir / "meta.json").is_file():
-        return False
-    try:
-        spacy.load(model_dir)
-    except Exception:
-        return False
-    return True
-
-
 def train(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
     work = Path(arguments.work)
@@ -135,29 +122,11 @@ def train(arguments: argparse.Namespace) -> int:
     config_path = work / "config.cfg"
     write_config(config_path, arguments.lang, arguments.optimize)
 
-    output = work / "output"
-    log_path = work / "spacy-train.log"
     remaining = arguments.cap_seconds - (time.perf_counter() - started)
-    run = run_capped(
-        [
-            sys.executable, "-m", "spacy", "train", str(config_path), "--output", str(output),
-            "--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy"),
-        ],
-        max(1.0, remaining),
-        log_path=log_path,
-        stop_signal=signal.SIGINT,  # spaCy's training loop saves model-last on its way out
-        grace_s=SAVE_GRACE_S,
-    )  # fmt: skip
-    if not run.capped and run.returncode != 0:
-        print(f"spacy train failed ({run.returncode}):\n{log_tail(log_path)}", file=sys.stderr)
-        return 1
-    model_dir: Path | None = None
-    for candidate in (output / "model-best", output / "model-last"):
-        if loads(candidate):
-            model_dir = candidate
-            break
-    if model_dir is None:
-        print(f"no usable model in {output}:\n{log_tail(log_path)}", file=sys.stderr)
+    try:
+        model_dir, run = train_capped(config_path, work, remaining)
+    except SpacyTrainingFailed as error:
+        print(error, file=sys.stderr)
         return 1
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
     result = {
