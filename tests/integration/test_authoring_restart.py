@@ -12,7 +12,7 @@ from lexicraft.services import training
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
-from tests.integration.server import API_VERSION, AUTHORING, demo_project_file, run_server
+from tests.integration.server import API_VERSION, AUTHORING, FAST, demo_project_file, run_server
 
 
 def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
     # What a killed process leaves behind: a claimed job with a lease nobody renews.
     context = ServiceContext.open(settings)
     job = training.submit_training(
-        context, "restart", {"modelLabel": "m1", "trainingConfigVersion": "2022-05-01"}
+        context, "restart", {"modelLabel": "m1", "trainingConfigVersion": FAST}
     )
     with context.database.session() as session:
         session.execute(

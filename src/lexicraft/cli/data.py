@@ -159,7 +159,13 @@ def import_file(
 def _export_format(file_format: str | None, output: Path | None) -> str:
     if file_format:
         return file_format
-    by_suffix = {".json": "azure", ".conll": "conll", ".bio": "conll", ".iob": "conll"}
+    by_suffix = {
+        ".json": "azure",
+        ".conll": "conll",
+        ".bio": "conll",
+        ".iob": "conll",
+        ".spacy": "spacy",
+    }
     if output is not None and output.suffix.lower() in by_suffix:
         return by_suffix[output.suffix.lower()]
     return "jsonl"
@@ -212,7 +218,9 @@ def _write(data: LabeledData, writer: FileFormat, output: Path | None) -> None:
     if output is None:
         if writer.dumps is None:
             raise InvalidParameterValue(
-                f"{writer.name} writes several files; pass --output", target="output"
+                f"{writer.name} cannot be written to standard output (it is binary or several "
+                "files); pass --output",
+                target="output",
             )
         write_stdout(writer.dumps(data))
         return

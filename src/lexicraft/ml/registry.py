@@ -26,6 +26,7 @@ from lexicraft.ml.classification.linear import (
     LinearMultiLabelClassificationBackend,
 )
 from lexicraft.ml.ner.crf import CrfNerBackend
+from lexicraft.ml.ner.transformer import TransformerNerBackend
 
 #: The file every model directory holds; its ``"backend"`` key names the backend to load it with.
 MODEL_CONFIG_FILE = "config.json"
@@ -44,7 +45,7 @@ PROJECT_KINDS = (
 LATEST = "latest"
 
 _NER_BACKENDS: Mapping[str, NerBackend] = MappingProxyType(
-    {backend.name: backend for backend in (CrfNerBackend(),)}
+    {backend.name: backend for backend in (CrfNerBackend(), TransformerNerBackend())}
 )
 _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType(
     {
@@ -106,7 +107,7 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
         model_expiration_date=_NO_EXPIRY,
         backends=MappingProxyType(
             {
-                CUSTOM_ENTITY_RECOGNITION: CrfNerBackend.name,
+                CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
                 CUSTOM_SINGLE_LABEL_CLASSIFICATION: HybridClassificationBackend.name,
                 CUSTOM_MULTI_LABEL_CLASSIFICATION: HybridMultiLabelClassificationBackend.name,
             }

@@ -15,9 +15,9 @@ from tests.datasets import shared_data_dir
 from tests.unit.formats.samples import multi_label_data, ner_data, single_label_data
 
 # Formats that keep document ids (the others number their records).
-KEEPS_IDS = {"azure", "jsonl", "label-studio", "doccano"}
+KEEPS_IDS = {"azure", "jsonl", "label-studio", "doccano", "spacy"}
 # Formats that keep each document's dataset assignment (Train/Test).
-KEEPS_DATASET = {"azure", "jsonl", "label-studio", "doccano"}
+KEEPS_DATASET = {"azure", "jsonl", "label-studio", "doccano", "spacy"}
 
 NER_FORMATS = [f for f in FORMATS.values() if f.holds_kind(ProjectKind.ENTITY_RECOGNITION)]
 CLASS_FORMATS = [

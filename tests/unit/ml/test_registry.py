@@ -93,7 +93,7 @@ def test_training_config_version_2022_05_01() -> None:
     # Self-hosted models never expire: no client may see an expiration date in the past.
     assert version.model_expiration_date > datetime.date.today() + datetime.timedelta(days=3650)
     assert dict(version.backends) == {
-        "CustomEntityRecognition": "ner.crf.v1",
+        "CustomEntityRecognition": "ner.minilm.v1",
         "CustomSingleLabelClassification": "textcat.hybrid.v1",
         "CustomMultiLabelClassification": "textcat.hybrid-multi.v1",
     }

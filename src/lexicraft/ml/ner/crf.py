@@ -18,6 +18,7 @@ from typing import Any
 import pycrfsuite
 
 from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
+from lexicraft.ml.ner.validation import check_examples
 from lexicraft.ml.tokenize import Token, align_spans_to_tokens, is_per_character_script, tokenize
 
 BACKEND_NAME = "ner.crf.v1"
@@ -64,7 +65,7 @@ class CrfNerBackend:
     ) -> None:
         """Train on ``examples``; write ``config.json`` and ``model.crfsuite`` to ``output_dir``."""
         label_list = list(dict.fromkeys(labels))
-        _check_examples(examples, label_list)
+        check_examples(examples, label_list)
         progress(0.0)
         trainer = _ProgressTrainer(self.hyperparameters.max_iterations, progress)
         trainer.set_params(
@@ -212,23 +213,6 @@ class _ProgressTrainer(pycrfsuite.Trainer):  # type: ignore[misc]  # pycrfsuite 
 
     def on_end(self, log: str) -> None:
         pass
-
-
-def _check_examples(examples: Sequence[NerExample], labels: list[str]) -> None:
-    if not examples:
-        raise ValueError("no training examples; a model needs at least one labelled document")
-    known = set(labels)
-    for number, example in enumerate(examples):
-        for span in example.spans:
-            if span.category not in known:
-                raise ValueError(
-                    f"example {number}: label {span.category!r} is not in the labels {labels}"
-                )
-            if not 0 <= span.start < span.end <= len(example.text):
-                raise ValueError(
-                    f"example {number}: span [{span.start}, {span.end}) is not a non-empty range "
-                    f"inside the text of length {len(example.text)}"
-                )
 
 
 def _features(text: str, tokens: Sequence[Token]) -> list[list[str]]:

@@ -1,0 +1,216 @@
+"""What fine-tuning the packaged MiniLM encoder needs, whatever head sits on top of it.
+
+- :class:`CasedEncoder`: the encoder plus a learned casing embedding. all-MiniLM-L6-v2 is
+  uncased (its tokenizer lower-cases), yet casing is the strongest single cue for names; a small
+  embedding of each word's casing class, added to its word-piece embeddings, gives it back
+  (+2.7 F1 on conll2003 in ../shared/design/ML-NOTES.md).
+- :func:`length_batches`: batches of similar length, so that padding stays a few percent.
+- :class:`TimeBudgetSchedule`: linear warm-up and decay whose end moves in when the measured
+  step time says the planned steps would not fit in the time budget, so training always ends
+  with a fully decayed learning rate inside its budget.
+- weights saved as safetensors (no pickle), the encoder's config and tokenizer copied beside
+  them so that a model folder is self-contained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+from transformers import BertConfig, BertModel
+
+from lexicraft.ml.encoders import minilm_dir
+
+#: Casing classes of a word; index 0 is for padding and special tokens.
+CASE_PAD, CASE_LOWER, CASE_UPPER, CASE_TITLE, CASE_MIXED, CASE_NONE = range(6)
+CASE_CLASSES = 6
+
+ENCODER_CONFIG_FILE = "encoder_config.json"
+TOKENIZER_FILE = "tokenizer.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def word_case(word: str) -> int:
+    """The casing class of ``word`` (``CASE_*``)."""
+    letters = [character for character in word if character.isalpha()]
+    if not letters:
+        return CASE_NONE
+    if all(character.islower() for character in letters):
+        return CASE_LOWER
+    if all(character.isupper() for character in letters):
+        # One capital letter ("I", "A") is a title-cased word, not an acronym.
+        return CASE_UPPER if len(letters) > 1 else CASE_TITLE
+    if letters[0].isupper() and all(character.islower() for character in letters[1:]):
+        return CASE_TITLE
+    return CASE_MIXED
+
+
+def pick_device() -> torch.device:
+    """CUDA when this machine has it, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class CasedEncoder(torch.nn.Module):
+    """A BERT-style encoder whose input is word pieces plus each piece's word casing class."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.casing = torch.nn.Embedding(CASE_CLASSES, config.hidden_size)
+        # Zero start: the pretrained encoder sees exactly its usual input until casing helps.
+        torch.nn.init.zeros_(self.casing.weight)
+        self.hidden_size: int = config.hidden_size
+
+    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        embeddings = self.bert.embeddings.word_embeddings(ids) + self.casing(cases)
+        output = self.bert(inputs_embeds=embeddings, attention_mask=mask)
+        hidden: torch.Tensor = output.last_hidden_state
+        return hidden
+
+    def freeze_word_embeddings(self) -> None:
+        """Keep the 11.7M word-piece embeddings fixed: a third of the optimiser's time, and
+        pieces unseen in training keep their pretrained meaning."""
+        self.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+
+
+def pretrained_encoder() -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
+    """The packaged all-MiniLM-L6-v2 as a :class:`CasedEncoder`, its tokenizer and config."""
+    source = minilm_dir()
+    config_dict = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    encoder = CasedEncoder(BertConfig.from_dict(config_dict))
+    state = load_file(str(source / "model.safetensors"))
+    # The pooler (unused here) and an old position-id buffer may be in the checkpoint; every
+    # weight the encoder has must come from it.
+    extra = ("pooler.", "embeddings.position_ids")
+    state = {name: tensor for name, tensor in state.items() if not name.startswith(extra)}
+    missing, unexpected = encoder.bert.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"unexpected MiniLM checkpoint: missing={missing} unexpected={unexpected}")
+    return encoder, load_tokenizer(source), config_dict
+
+
+def load_tokenizer(folder: Path) -> Tokenizer:
+    """The word-piece tokenizer in ``folder``, without padding or truncation."""
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
+
+
+def save_encoder_files(model_dir: Path, encoder_config: dict[str, Any]) -> None:
+    """Write the encoder's config and copy its tokenizer into ``model_dir``."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / ENCODER_CONFIG_FILE).write_text(
+        json.dumps(encoder_config, indent=2) + "\n", encoding="utf-8"
+    )
+    shutil.copyfile(minilm_dir() / TOKENIZER_FILE, model_dir / TOKENIZER_FILE)
+
+
+def save_weights(module: torch.nn.Module, model_dir: Path) -> None:
+    """``module``'s weights as safetensors (contiguous CPU copies; shared tensors are not)."""
+    state = {
+        name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()
+    }
+    save_file(state, str(model_dir / WEIGHTS_FILE))
+
+
+def load_weights(module: torch.nn.Module, model_dir: Path) -> None:
+    """Load weights :func:`save_weights` wrote; every weight must match."""
+    module.load_state_dict(load_file(str(model_dir / WEIGHTS_FILE)), strict=True)
+
+
+def encoder_config(model_dir: Path) -> BertConfig:
+    """The encoder config saved in ``model_dir``."""
+    config_dict = json.loads((model_dir / ENCODER_CONFIG_FILE).read_text(encoding="utf-8"))
+    return BertConfig.from_dict(config_dict)
+
+
+def length_batches(
+    lengths: Sequence[int], max_batch: int, max_tokens: int, rng: random.Random | None
+) -> list[list[int]]:
+    """Indexes grouped into batches of similar length.
+
+    A batch holds at most ``max_batch`` items and at most ``max_tokens`` padded tokens. With
+    ``rng`` the items are shuffled within runs of similar length and the batches shuffled, so
+    every epoch sees different batches in a different order; without it the order is fixed.
+    """
+    order = sorted(range(len(lengths)), key=lambda index: lengths[index])
+    if rng is not None:
+        # Shuffle inside coarse length buckets so that equal-length items mix across epochs.
+        keyed = [(lengths[index] // 8, rng.random(), index) for index in order]
+        order = [index for _, _, index in sorted(keyed)]
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        length = max(1, lengths[index])
+        if current and (
+            len(current) >= max_batch or max(longest, length) * (len(current) + 1) > max_tokens
+        ):
+            batches.append(current)
+            current, longest = [], 0
+        current.append(index)
+        longest = max(longest, length)
+    if current:
+        batches.append(current)
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
+
+
+class TimeBudgetSchedule:
+    """Learning-rate factor: linear warm-up, then linear decay to zero at the last step.
+
+    The last step is ``planned_steps``, or earlier when the measured time per step says the plan
+    would overrun ``budget_s``: after each step the end is re-estimated, so the decay always
+    completes within the budget.
+    """
+
+    def __init__(
+        self, planned_steps: int, budget_s: float | None, warmup_fraction: float = 0.06
+    ) -> None:
+        self.planned_steps = max(1, planned_steps)
+        self.total_steps = self.planned_steps
+        self.budget_s = budget_s
+        self.warmup_steps = max(1, math.ceil(warmup_fraction * self.planned_steps))
+        self.step = 0
+        self._started = time.monotonic()
+
+    def factor(self) -> float:
+        """The learning-rate multiplier for the next step."""
+        if self.step < self.warmup_steps:
+            return (self.step + 1) / self.warmup_steps
+        remaining = self.total_steps - self.step
+        return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
+
+    def advance(self) -> None:
+        """Count one step done and re-estimate where training must end."""
+        self.step += 1
+        if self.budget_s is not None and self.step >= 10:
+            per_step = (time.monotonic() - self._started) / self.step
+            affordable = int(self.budget_s / per_step)
+            self.total_steps = max(self.step, min(self.planned_steps, affordable))
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.total_steps
+
+    @property
+    def fraction(self) -> float:
+        """How much of the (current estimate of the) training is done, 0 … 1."""
+        return min(1.0, self.step / self.total_steps)
+
+
+def batches_of(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
