@@ -147,7 +147,8 @@ def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
         "labels.json",
         "evaluation.json",
         "lexicraft-model.json",
-        "model.crfsuite",
+        "model.safetensors",
+        "tokenizer.json",
     }
     labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
     assert labels == {
@@ -176,6 +177,42 @@ def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert re.search(r"^(PER|LOC|ORG|MISC) \d+ \d+ 0\.\d+$", ran.stdout, re.MULTILINE), ran.stdout
+
+
+def test_onnx_export_finds_the_same_entities(session: Session) -> None:
+    exported = run_cli(
+        "export-model",
+        "news",
+        "m1",
+        "--format",
+        "onnx",
+        "--output",
+        "news-m1-onnx",
+        data_dir=session.data_dir,
+        cwd=session.folder,
+    )
+    assert exported.returncode == 0, exported.stderr
+    folder = session.folder / "news-m1-onnx"
+    assert (folder / "model.onnx").is_file()
+    assert not (folder / "model.safetensors").exists()
+
+    offline = run_cli(
+        "predict", "--model", "news-m1-onnx", "-", cwd=session.folder, stdin="\n".join(TEXTS) + "\n"
+    )
+
+    assert offline.returncode == 0, offline.stderr
+    served = (session.folder / "predicted.jsonl").read_text(encoding="utf-8").splitlines()
+    for onnx_line, served_line in zip(offline.stdout.splitlines(), served, strict=True):
+        onnx_record, served_record = json.loads(onnx_line), json.loads(served_line)
+        assert [(e["offset"], e["length"], e["category"]) for e in onnx_record["entities"]] == [
+            (e["offset"], e["length"], e["category"]) for e in served_record["entities"]
+        ]
+        for onnx_entity, served_entity in zip(
+            onnx_record["entities"], served_record["entities"], strict=True
+        ):
+            assert onnx_entity["confidenceScore"] == pytest.approx(
+                served_entity["confidenceScore"], abs=1e-3
+            )
 
 
 def test_export_gives_back_the_imported_documents(session: Session) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from lexicraft.errors import InvalidParameterValue
 from lexicraft.ml.base import NerBackend, NerExample, NerPredictor, PredictedSpan, Span
 from lexicraft.ml.evaluation import evaluate_ner
-from lexicraft.ml.registry import load_ner_predictor, ner_backends
+from lexicraft.ml.export import ModelCard, export_model, load_exported
+from lexicraft.ml.registry import CUSTOM_ENTITY_RECOGNITION, load_ner_predictor, ner_backends
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -106,6 +108,8 @@ UNSEEN_TEXTS = (
 )
 
 BACKEND_NAMES = sorted(ner_backends())
+#: Backends whose models export to ONNX.
+ONNX_BACKENDS = ("ner.minilm.v1",)
 
 
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
@@ -171,6 +175,46 @@ def test_batch_equals_one_at_a_time(predictor: NerPredictor) -> None:
     for batch_spans, single_spans in zip(batch, single, strict=True):
         for in_batch, alone in zip(batch_spans, single_spans, strict=True):
             assert in_batch.confidence == pytest.approx(alone.confidence, abs=1e-4)
+
+
+def test_onnx_export_predicts_the_same_entities(
+    backend: NerBackend, model_dir: Path, predictor: NerPredictor, tmp_path: Path
+) -> None:
+    if backend.name not in ONNX_BACKENDS:
+        with pytest.raises(InvalidParameterValue, match="ONNX export is not available"):
+            export_model(model_dir, tmp_path / "onnx", model_card(backend.name), "onnx")
+        return
+
+    exported = export_model(model_dir, tmp_path / "onnx", model_card(backend.name), "onnx")
+
+    assert (exported / "model.onnx").is_file()
+    assert not list(exported.glob("*.safetensors"))
+    _, onnx_predictor = load_exported(exported)
+    texts = all_texts()
+    expected = predictor.predict(texts)
+    found = onnx_predictor.predict(texts)
+    assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
+        [(s.start, s.end, s.category) for s in spans] for spans in expected
+    ]
+    for found_spans, expected_spans in zip(found, expected, strict=True):
+        for one, other in zip(found_spans, expected_spans, strict=True):
+            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
+
+
+def model_card(backend_name: str) -> ModelCard:
+    return ModelCard(
+        project_name="contract",
+        project_kind=CUSTOM_ENTITY_RECOGNITION,
+        language="en",
+        model_label="m1",
+        model_id="m1-contract",
+        training_config_version="latest",
+        backend=backend_name,
+        trained_at="2026-01-01T00:00:00.000Z",
+        labels=LABELS,
+        evaluation_options={"kind": "manual"},
+        evaluation_summary={},
+    )
 
 
 def test_empty_batch_gives_empty_result(predictor: NerPredictor) -> None:

@@ -5,23 +5,26 @@ The folder holds the backend's own artifact files (``config.json`` names the bac
 as they are), ``labels.json`` (the label map), ``evaluation.json``, ``lexicraft-model.json``
 (what the model is) and a ``README.md`` with the evaluation and a snippet that runs it.
 
-ONNX is not offered: the current backends are a CRFsuite CRF and a TF-IDF + logistic
-regression model, and converting either needs packages Lexicraft does not depend on.
+``dir`` copies the backend's files as they are. ``onnx`` writes the network as an ONNX graph
+that ONNX Runtime runs (same entities, no PyTorch at prediction time); it exists for the
+transformer NER backend. The CRF and the TF-IDF classifiers have no network to convert.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.ml import registry
 from lexicraft.ml.base import ClassificationPredictor, NerPredictor
+from lexicraft.ml.ner import transformer
 
 MANIFEST_FILE = "lexicraft-model.json"
 LABELS_FILE = "labels.json"
@@ -37,7 +40,12 @@ class ExportFormat(StrEnum):
     ONNX = "onnx"
 
 
-SUPPORTED_FORMATS = (ExportFormat.DIR,)
+SUPPORTED_FORMATS = (ExportFormat.DIR, ExportFormat.ONNX)
+
+#: Backend name → the function that writes its model folder with the network as ONNX.
+_ONNX_EXPORTERS: Mapping[str, Callable[[Path, Path], None]] = MappingProxyType(
+    {transformer.BACKEND_NAME: transformer.export_onnx}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +73,16 @@ class ModelCard:
 def _check_format(export_format: str, backend: str) -> None:
     if export_format == ExportFormat.DIR:
         return
-    supported = [f.value for f in SUPPORTED_FORMATS]
     if export_format == ExportFormat.ONNX:
+        if backend in _ONNX_EXPORTERS:
+            return
         raise InvalidParameterValue(
-            f"ONNX export is not available for {backend!r} models: converting a CRFsuite CRF or "
-            "a TF-IDF + logistic-regression model to ONNX needs packages Lexicraft does not "
-            f"depend on; supported formats: {supported}",
+            f"ONNX export is not available for {backend!r} models (a CRF or TF-IDF model has no "
+            f"neural network to convert); models of {sorted(_ONNX_EXPORTERS)} export to ONNX, "
+            "every model exports with --format dir",
             target="format",
         )
+    supported = [f.value for f in SUPPORTED_FORMATS]
     raise InvalidParameterValue(
         f"export format {export_format!r} is not supported; use one of {supported}",
         target="format",
@@ -94,7 +104,10 @@ def export_model(artifact_dir: Path, output: Path, card: ModelCard, export_forma
         )
     partial = output.with_name(output.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(artifact_dir, partial)
+    if export_format == ExportFormat.ONNX:
+        _ONNX_EXPORTERS[card.backend](artifact_dir, partial)
+    else:
+        shutil.copytree(artifact_dir, partial)
     manifest = {"exportVersion": _EXPORT_VERSION, **asdict(card)}
     manifest["labels"] = list(card.labels)
     _write_json(partial / MANIFEST_FILE, manifest)

@@ -12,15 +12,21 @@ words give their chosen tags.
 Documents longer than a window are split into overlapping windows of whole words; every word
 takes its prediction from the window where it has the most context on both sides, so nothing is
 truncated. The model directory holds ``config.json``, ``encoder_config.json``,
-``tokenizer.json`` and ``model.safetensors`` (no pickle).
+``tokenizer.json`` and ``model.safetensors`` (no pickle). A folder made by :func:`export_onnx`
+holds ``model.onnx`` instead of the safetensors and encoder config, and runs in ONNX Runtime.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import math
 import random
+import shutil
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,7 +38,7 @@ from tokenizers import Tokenizer
 
 from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
 from lexicraft.ml.finetune import (
-    CASE_PAD,
+    TOKENIZER_FILE,
     CasedEncoder,
     TimeBudgetSchedule,
     encoder_config,
@@ -43,13 +49,24 @@ from lexicraft.ml.finetune import (
     pretrained_encoder,
     save_encoder_files,
     save_weights,
-    word_case,
 )
 from lexicraft.ml.ner.validation import check_examples
-from lexicraft.ml.tokenize import Token, align_spans_to_tokens, tokenize
+from lexicraft.ml.tokenize import align_spans_to_tokens
+from lexicraft.ml.wordpieces import (
+    Document,
+    Network,
+    OnnxNetwork,
+    TorchNetwork,
+    Window,
+    WordPieces,
+    padded,
+)
 
 BACKEND_NAME = "ner.minilm.v1"
 CONFIG_FILE = "config.json"
+ONNX_FILE = "model.onnx"
+#: ``config.json``'s ``"runtime"`` when the folder holds the network as ONNX (see export_onnx).
+RUNTIME_ONNX = "onnx"
 _FORMAT_VERSION = 1
 _IGNORE = -100
 
@@ -102,114 +119,8 @@ class _Tagger(torch.nn.Module):
         return logits
 
 
-@dataclass(slots=True)
-class _Document:
-    """A text as words (code-point spans) and each word's word pieces and casing class."""
-
-    tokens: list[Token]
-    pieces: list[list[int]]
-    cases: list[int]
-
-
-@dataclass(slots=True)
-class _Window:
-    document: int
-    first_word: int
-    ids: list[int]
-    cases: list[int]
-    #: Position in ``ids`` of each word's first piece (-1: the word has no piece).
-    positions: list[int]
-
-
-class _Vocabulary:
-    def __init__(self, tokenizer: Tokenizer, max_pieces_per_word: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_pieces = max_pieces_per_word
-        self.cls = _required_id(tokenizer, "[CLS]")
-        self.sep = _required_id(tokenizer, "[SEP]")
-
-    def documents(self, texts: Sequence[str]) -> list[_Document]:
-        tokenized = [tokenize(text) for text in texts]
-        words = [
-            [text[start:end] for start, end in tokens]
-            for text, tokens in zip(texts, tokenized, strict=True)
-        ]
-        non_empty = [index for index, document in enumerate(words) if document]
-        encodings = self.tokenizer.encode_batch(
-            [words[index] for index in non_empty], is_pretokenized=True, add_special_tokens=False
-        )
-        pieces: list[list[list[int]]] = [[] for _ in texts]
-        for index, encoding in zip(non_empty, encodings, strict=True):
-            per_word: list[list[int]] = [[] for _ in words[index]]
-            for piece, word in zip(encoding.ids, encoding.word_ids, strict=True):
-                if word is not None and len(per_word[word]) < self.max_pieces:
-                    per_word[word].append(piece)
-            pieces[index] = per_word
-        return [
-            _Document(tokens, document_pieces, [word_case(word) for word in document_words])
-            for tokens, document_pieces, document_words in zip(
-                tokenized, pieces, words, strict=True
-            )
-        ]
-
-    def windows(self, number: int, document: _Document, size: int, overlap: int) -> list[_Window]:
-        """Windows of whole words, at most ``size`` pieces with [CLS] and [SEP]."""
-        room = size - 2
-        counts = [min(len(pieces), room) for pieces in document.pieces]
-        windows: list[_Window] = []
-        start = 0
-        while start < len(counts):
-            end, used = start, 0
-            while end < len(counts) and (end == start or used + counts[end] <= room):
-                used += counts[end]
-                end += 1
-            windows.append(self._window(number, document, start, end, room))
-            if end >= len(counts):
-                break
-            # Step back so the next window re-reads about ``overlap`` pieces, always moving on.
-            back, shared = end, 0
-            while back - 1 > start and shared + counts[back - 1] <= overlap:
-                back -= 1
-                shared += counts[back]
-            start = back
-        return windows
-
-    def _window(self, number: int, document: _Document, start: int, end: int, room: int) -> _Window:
-        ids, cases, positions = [self.cls], [CASE_PAD], []
-        for word in range(start, end):
-            pieces = document.pieces[word][: room - (len(ids) - 1)]
-            positions.append(len(ids) if pieces else -1)
-            ids.extend(pieces)
-            cases.extend([document.cases[word]] * len(pieces))
-        ids.append(self.sep)
-        cases.append(CASE_PAD)
-        return _Window(number, start, ids, cases, positions)
-
-
-def _required_id(tokenizer: Tokenizer, token: str) -> int:
-    token_id = tokenizer.token_to_id(token)
-    if token_id is None:
-        raise ValueError(f"the tokenizer has no {token} token")
-    return int(token_id)
-
-
 def _tag_names(labels: Sequence[str]) -> list[str]:
     return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
-
-
-def _tensors(
-    windows: Sequence[_Window], device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    longest = max(len(window.ids) for window in windows)
-    ids = torch.zeros((len(windows), longest), dtype=torch.long)
-    cases = torch.zeros((len(windows), longest), dtype=torch.long)
-    mask = torch.zeros((len(windows), longest), dtype=torch.long)
-    for row, window in enumerate(windows):
-        length = len(window.ids)
-        ids[row, :length] = torch.tensor(window.ids)
-        cases[row, :length] = torch.tensor(window.cases)
-        mask[row, :length] = 1
-    return ids.to(device), cases.to(device), mask.to(device)
 
 
 class TransformerNerBackend:
@@ -239,9 +150,9 @@ class TransformerNerBackend:
         encoder.freeze_word_embeddings()
         tag_names = _tag_names(label_list)
         tag_index = {tag: index for index, tag in enumerate(tag_names)}
-        vocabulary = _Vocabulary(tokenizer, settings.max_pieces_per_word)
+        vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
 
-        windows: list[_Window] = []
+        windows: list[Window] = []
         targets: list[list[int]] = []
         documents = vocabulary.documents([example.text for example in examples])
         for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
@@ -275,7 +186,10 @@ class TransformerNerBackend:
         base_rates = [group["lr"] for group in optimizer.param_groups]
         while not schedule.done:
             for batch in length_batches(lengths, settings.batch_size, max_tokens, rng):
-                ids, cases, mask = _tensors([windows[index] for index in batch], device)
+                ids, cases, mask = (
+                    torch.from_numpy(array).to(device)
+                    for array in padded([windows[index] for index in batch])
+                )
                 gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
                 for row, index in enumerate(batch):
                     gold[row, : len(targets[index])] = torch.tensor(targets[index])
@@ -318,9 +232,55 @@ class TransformerNerBackend:
             )
         settings = TransformerNerHyperparameters(**config["hyperparameters"])
         labels = tuple(config["labels"])
-        model = _Tagger(CasedEncoder(encoder_config(model_dir)), len(_tag_names(labels)))
-        load_weights(model, model_dir)
-        return TransformerNerPredictor(model, load_tokenizer(model_dir), labels, settings)
+        network: Network
+        if config.get("runtime") == RUNTIME_ONNX:
+            network = OnnxNetwork(model_dir / ONNX_FILE)
+        else:
+            network = TorchNetwork(_load_tagger(model_dir, len(labels)))
+        return TransformerNerPredictor(network, load_tokenizer(model_dir), labels, settings)
+
+
+def _load_tagger(model_dir: Path, label_count: int) -> _Tagger:
+    model = _Tagger(CasedEncoder(encoder_config(model_dir)), 1 + 2 * label_count)
+    load_weights(model, model_dir)
+    return model.eval()
+
+
+def export_onnx(model_dir: Path, output_dir: Path) -> None:
+    """Write the model in ``model_dir`` to ``output_dir`` with its network as ONNX.
+
+    The folder loads with :meth:`TransformerNerBackend.load` like the original and predicts
+    the same entities, run by ONNX Runtime instead of PyTorch.
+    """
+    config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    model = _load_tagger(model_dir, len(config["labels"]))
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in range(3))
+    batch, pieces = torch.export.Dim("batch"), torch.export.Dim("pieces")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    # The exporter reports its steps on stdout and logs and warns about its own internals (e.g.
+    # that torchvision is missing); none of it concerns the user, and a failed export raises.
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                example,
+                str(output_dir / ONNX_FILE),
+                input_names=["ids", "cases", "mask"],
+                output_names=["logits"],
+                dynamic_shapes={name: {0: batch, 1: pieces} for name in ("ids", "cases", "mask")},
+                dynamo=True,
+                external_data=False,
+                opset_version=18,
+            )
+    finally:
+        exporter_log.setLevel(level)
+    shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
+    config["runtime"] = RUNTIME_ONNX
+    (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 class TransformerNerPredictor:
@@ -328,15 +288,14 @@ class TransformerNerPredictor:
 
     def __init__(
         self,
-        model: _Tagger,
+        network: Network,
         tokenizer: Tokenizer,
         labels: tuple[str, ...],
         settings: TransformerNerHyperparameters,
     ) -> None:
         self.labels = labels
-        self._device = pick_device()
-        self._model = model.to(self._device).eval()
-        self._vocabulary = _Vocabulary(tokenizer, settings.max_pieces_per_word)
+        self._network = network
+        self._vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
         self._settings = settings
         self._allowed = _allowed_transitions(len(labels))
         # One forward pass at a time: torch already spreads one batch over every core.
@@ -361,12 +320,10 @@ class TransformerNerPredictor:
         ]
         best_margin = [np.full(len(document.tokens), -1) for document in documents]
         lengths = [len(window.ids) for window in windows]
-        with self._lock, torch.inference_mode():
+        with self._lock:
             for batch in length_batches(lengths, 64, 64 * 128, None):
                 chosen = [windows[index] for index in batch]
-                ids, cases, mask = _tensors(chosen, self._device)
-                log_probs = torch.log_softmax(self._model(ids, cases, mask).float(), dim=-1)
-                rows = log_probs.cpu().numpy()
+                rows = self._network.log_probabilities(*padded(chosen))
                 for window, row in zip(chosen, rows, strict=True):
                     _keep_best(
                         window, row, emissions[window.document], best_margin[window.document]
@@ -377,7 +334,7 @@ class TransformerNerPredictor:
         ]
 
     def _decode(
-        self, document: _Document, emission: FloatArray, has_piece: npt.NDArray[np.bool_]
+        self, document: Document, emission: FloatArray, has_piece: npt.NDArray[np.bool_]
     ) -> list[PredictedSpan]:
         if not document.tokens:
             return []
@@ -414,7 +371,7 @@ class TransformerNerPredictor:
 
 
 def _keep_best(
-    window: _Window, row: FloatArray, emission: FloatArray, best_margin: npt.NDArray[np.int_]
+    window: Window, row: FloatArray, emission: FloatArray, best_margin: npt.NDArray[np.int_]
 ) -> None:
     """Copy ``window``'s word scores into ``emission`` where it gives a word more context."""
     count = len(window.positions)
