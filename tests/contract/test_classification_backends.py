@@ -192,6 +192,48 @@ def test_rejects_unknown_classes(
         backend.train(documents, labels, tmp_path / "model")
 
 
+#: German and French documents: topic words recur, so a model that reads these languages (its
+#: tokenizer, its encoder) learns them from a handful of examples.
+FOREIGN_LABELS = ("Sport", "Kochen", "Wetter")
+FOREIGN_TRAIN = (
+    ClassExample("Der Stürmer schoss zwei Tore im Pokalfinale.", ("Sport",)),
+    ClassExample("Die Mannschaft gewann das Fußballspiel am Samstag.", ("Sport",)),
+    ClassExample("Le joueur a marqué un but pendant le match de football.", ("Sport",)),
+    ClassExample("L'équipe a gagné le match de football dimanche.", ("Sport",)),
+    ClassExample("Schneiden Sie die Zwiebeln und braten Sie sie in Butter.", ("Kochen",)),
+    ClassExample("Das Rezept braucht Mehl, Eier und Butter für den Kuchen.", ("Kochen",)),
+    ClassExample("Faites cuire les oignons dans le beurre avec la recette.", ("Kochen",)),
+    ClassExample("La recette du gâteau demande de la farine et du beurre.", ("Kochen",)),
+    ClassExample("Morgen gibt es Regen und starken Wind im Norden.", ("Wetter",)),
+    ClassExample("Die Temperaturen sinken, Schnee und Regen werden erwartet.", ("Wetter",)),
+    ClassExample("Demain, de la pluie et du vent fort sur le nord.", ("Wetter",)),
+    ClassExample("Les températures baissent, la neige et la pluie arrivent.", ("Wetter",)),
+)
+FOREIGN_TEST = (
+    ClassExample("Das Fußballspiel endete mit drei Toren.", ("Sport",)),
+    ClassExample("Un but magnifique a décidé le match de football.", ("Sport",)),
+    ClassExample("Braten Sie die Zwiebeln in Butter für das Rezept.", ("Kochen",)),
+    ClassExample("Ajoutez le beurre et la farine, c'est la recette.", ("Kochen",)),
+    ClassExample("Am Wochenende kommen Regen und Schnee.", ("Wetter",)),
+    ClassExample("De la pluie et de la neige sont prévues demain.", ("Wetter",)),
+)
+
+
+def test_trains_and_predicts_german_and_french(
+    backend: ClassificationBackend, tmp_path: Path
+) -> None:
+    backend.train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
+    predictor = backend.load(tmp_path / "model")
+
+    predicted = predictor.predict([document.text for document in FOREIGN_TEST])
+
+    found = [{score.category for score in scores} for scores in predicted]
+    right = sum(
+        classes == set(doc.classes) for classes, doc in zip(found, FOREIGN_TEST, strict=True)
+    )
+    assert right >= 5, list(zip(found, FOREIGN_TEST, strict=True))
+
+
 def read_examples(name: str, split: str, limit: int | None = None) -> list[ClassExample]:
     return [
         ClassExample(record["text"], tuple(record["classes"]))

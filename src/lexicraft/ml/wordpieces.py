@@ -141,10 +141,10 @@ def padded(windows: Sequence[Window]) -> tuple[IntArray, IntArray, IntArray]:
 
 
 class Network(Protocol):
-    """The tagger network of a loaded model, in whichever runtime runs it."""
+    """The network of a loaded model, in whichever runtime runs it."""
 
-    def log_probabilities(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
-        """Log-probabilities over the last axis of the network's logits, per window."""
+    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
+        """The network's output for a padded batch of windows (see :func:`padded`)."""
         ...
 
 
@@ -155,11 +155,10 @@ class TorchNetwork:
         self._device = pick_device()
         self._model = model.to(self._device).eval()
 
-    def log_probabilities(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
+    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
         with torch.inference_mode():
             inputs = [torch.from_numpy(array).to(self._device) for array in (ids, cases, mask)]
-            logits = self._model(*inputs).float()
-            result: FloatArray = torch.log_softmax(logits, dim=-1).cpu().numpy()
+            result: FloatArray = self._model(*inputs).float().cpu().numpy()
             return result
 
 
@@ -171,11 +170,16 @@ class OnnxNetwork:
 
         self._session = onnxruntime.InferenceSession(str(path), providers=onnx_providers())
 
-    def log_probabilities(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
-        (logits,) = self._session.run(["logits"], {"ids": ids, "cases": cases, "mask": mask})
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        result: FloatArray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return result.astype(np.float32)
+    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
+        (result,) = self._session.run(["logits"], {"ids": ids, "cases": cases, "mask": mask})
+        return np.asarray(result, dtype=np.float32)
+
+
+def log_softmax(logits: FloatArray) -> FloatArray:
+    """Log-probabilities over the last axis."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    result: FloatArray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return result
 
 
 def onnx_providers() -> list[str]:

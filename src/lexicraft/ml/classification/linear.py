@@ -28,6 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
+from lexicraft.ml.classification.thresholds import best_thresholds
+from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.encoders import MINILM, sentence_encoder
 from lexicraft.ml.tokenize import tokenize
 
@@ -239,7 +241,7 @@ def fit_linear_model(
 ) -> LinearModel:
     """Fit vectorizers and logistic regressions (and, multi-label, tune thresholds)."""
     label_list = tuple(dict.fromkeys(labels))
-    _check_examples(examples, label_list, multi_label)
+    check_examples(examples, label_list, multi_label)
     progress(0.0)
     embeddings: EmbeddingArray | None = None
     start = 0.0
@@ -447,28 +449,16 @@ def _tune_thresholds(
         [example.text for example in validation],
         None if embeddings is None else embeddings[order[:validation_size]],
     )
-    thresholds = np.full(len(labels), hyperparameters.default_threshold)
-    candidates = np.round(np.arange(0.05, 0.951, 0.025), 3)
-    for index, label in enumerate(labels):
-        targets = np.array([label in example.classes for example in validation])
-        if targets.sum() < hyperparameters.min_validation_positives:
-            continue
-        if not np.isnan(model.constant_scores[index]):
-            continue
-        best_f1 = -1.0
-        for candidate in candidates:
-            chosen = scores[:, index] >= candidate
-            true_positive = float(np.sum(chosen & targets))
-            denominator = float(chosen.sum() + targets.sum())
-            f1 = 2.0 * true_positive / denominator if denominator else 0.0
-            # Ties go to the threshold nearest the default, the least surprising choice.
-            if f1 > best_f1 or (
-                f1 == best_f1
-                and abs(candidate - hyperparameters.default_threshold)
-                < abs(thresholds[index] - hyperparameters.default_threshold)
-            ):
-                best_f1, thresholds[index] = f1, candidate
-    return thresholds
+    targets = np.array([[label in example.classes for label in labels] for example in validation])
+    # A class with a constant score (always or never present in training) has nothing to tune.
+    constant = ~np.isnan(model.constant_scores)
+    targets[:, constant] = False
+    return best_thresholds(
+        scores,
+        targets,
+        hyperparameters.default_threshold,
+        hyperparameters.min_validation_positives,
+    )
 
 
 def _logistic_regression(hyperparameters: LinearHyperparameters) -> LogisticRegression:
@@ -551,24 +541,3 @@ def _sigmoid(logits: FloatArray) -> FloatArray:
 
 def _probability(value: np.floating[Any] | float) -> float:
     return min(1.0, max(0.0, float(value)))
-
-
-def _check_examples(
-    examples: Sequence[ClassExample], labels: tuple[str, ...], multi_label: bool
-) -> None:
-    if not examples:
-        raise ValueError("no training examples; a model needs at least one labelled document")
-    if not any(example.text.strip() for example in examples):
-        raise ValueError("every training example is blank; add documents with text")
-    known = set(labels)
-    for number, example in enumerate(examples):
-        if not multi_label and len(example.classes) != 1:
-            raise ValueError(
-                f"example {number} has {len(example.classes)} classes; "
-                "a single-label model needs exactly one per document"
-            )
-        for category in example.classes:
-            if category not in known:
-                raise ValueError(
-                    f"example {number}: class {category!r} is not in the labels {list(labels)}"
-                )

@@ -59,6 +59,7 @@ from lexicraft.ml.wordpieces import (
     TorchNetwork,
     Window,
     WordPieces,
+    log_softmax,
     padded,
 )
 
@@ -323,7 +324,7 @@ class TransformerNerPredictor:
         with self._lock:
             for batch in length_batches(lengths, 64, 64 * 128, None):
                 chosen = [windows[index] for index in batch]
-                rows = self._network.log_probabilities(*padded(chosen))
+                rows = log_softmax(self._network.logits(*padded(chosen)))
                 for window, row in zip(chosen, rows, strict=True):
                     _keep_best(
                         window, row, emissions[window.document], best_margin[window.document]
