@@ -20,7 +20,6 @@ import regex
 from lexicraft.ml import registry
 from lexicraft.ml.base import ClassificationPredictor, NerPredictor
 from tests.integration.server import (
-    ACCURATE,
     API_VERSION,
     LiveServer,
     demo_project_file,
@@ -124,9 +123,7 @@ def multi_label_project_file(project_name: str) -> dict[str, Any]:
 def deploy_runtime_projects(server: LiveServer, *, staging: bool = True) -> None:
     """NER (production, and staging with another model), single- and multi-label projects."""
     server.import_project(NER, demo_project_file("demo-ner", NER))
-    # The accurate NER model, so that the runtime serves the transformer (windows, batching);
-    # the others train fast.
-    server.train(NER, "m1", config_version=ACCURATE)
+    server.train(NER, "m1")
     server.deploy(NER, PRODUCTION, "m1")
     if staging:
         server.train(NER, "m2", manual=False)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.projects import multi_label_project_file, unicode_ner_project_file
-from tests.integration.server import API_VERSION, AUTHORING, LiveServer, demo_project_file
+from tests.integration.server import API_VERSION, AUTHORING, FAST, LiveServer, demo_project_file
 
 V = {"api-version": API_VERSION}
 
@@ -68,7 +68,7 @@ def test_lifecycle_import_train_evaluate_deploy_swap_delete(server: LiveServer, 
     models = server.client.get(f"{AUTHORING}/{name}/models", params=V).json()["value"]
     assert [m["label"] for m in models] == ["m1", "m2"]
     model = server.client.get(f"{AUTHORING}/{name}/models/m1", params=V).json()
-    assert model["modelTrainingConfigVersion"] == "2022-05-01"
+    assert model["modelTrainingConfigVersion"] == FAST
     assert model["lastTrainingDurationInSeconds"] >= 0
 
     summary = server.client.get(

@@ -100,7 +100,7 @@ def test_official_authoring_client_create_import_train_deploy_delete(tmp_path: P
         assert built["train"] == {
             "status": "succeeded",
             "modelLabel": "m1",
-            "trainingConfigVersion": "2022-05-01",
+            "trainingConfigVersion": "2022-05-01-fast",
             "trainingStatus": "succeeded",
             "trainingPercentComplete": 100,
             "evaluationStatus": "succeeded",
