@@ -65,6 +65,7 @@ from common import (
     read_jsonl,
     run_capped,
     save_results,
+    within_cap,
     write_jsonl,
 )
 
@@ -282,6 +283,7 @@ def run_system(
             entry["training_config_version"] = version
         train += ["--train", str(paths["train"]), "--labels", str(paths["labels"])]
         train += ["--model", str(model_dir), "--timing", str(work / "fit.json")]
+        train += ["--cap-seconds", str(cap_s)]
         if task.multi_label:
             train.append("--multi-label")
         log_path = work / "train.log"
@@ -334,6 +336,7 @@ def worker_main(argv: list[str]) -> int:
     parser.add_argument("--test")
     parser.add_argument("--output")
     parser.add_argument("--timing", help="train: JSON file for the in-process fit seconds")
+    parser.add_argument("--cap-seconds", type=float, help="train: the wall-clock cap it runs under")
     arguments = parser.parse_args(argv)
     model_dir = Path(arguments.model)
     if arguments.action == "predict":
@@ -350,7 +353,7 @@ def worker_main(argv: list[str]) -> int:
             importlib.import_module(module)
     started = time.perf_counter()
     if arguments.action == "train-lexicraft":
-        train_lexicraft(arguments.backend, records, labels, model_dir)
+        train_lexicraft(arguments.backend, records, labels, model_dir, arguments.cap_seconds)
     else:
         train_tfidf(records, labels, arguments.multi_label, model_dir)
     fit_s = time.perf_counter() - started
@@ -360,12 +363,16 @@ def worker_main(argv: list[str]) -> int:
 
 
 def train_lexicraft(
-    backend_name: str, records: list[dict[str, Any]], labels: list[str], model_dir: Path
+    backend_name: str,
+    records: list[dict[str, Any]],
+    labels: list[str],
+    model_dir: Path,
+    cap_s: float | None,
 ) -> None:
     from lexicraft.ml import registry
     from lexicraft.ml.base import ClassExample
 
-    backend = registry.get_classification_backend(backend_name)
+    backend = within_cap(registry.get_classification_backend(backend_name), cap_s)
     examples = [ClassExample(record["text"], tuple(record["classes"])) for record in records]
     backend.train(examples, labels, model_dir)
 

@@ -8,6 +8,7 @@ from any ``bench/*.py`` run as ``python bench/NAME.py``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -154,6 +155,25 @@ def run_capped(
             log.close()
     # ru_maxrss is in KiB on Linux.
     return CappedRun(returncode, wall_s, usage.ru_maxrss / 1024.0, capped.is_set())
+
+
+#: Time a capped Lexicraft training needs besides its training loop: reading the data,
+#: loading the pretrained encoder, tokenizing, saving the model.
+BUDGET_MARGIN_S = 150.0
+
+
+def within_cap(backend: Any, cap_s: float | None) -> Any:
+    """``backend``, or a copy whose training-time budget fits inside a cap of ``cap_s``.
+
+    A backend with a training-time budget keeps its default unless the cap is too short for
+    it; then it gets the cap less the time to read data, load and save the model.
+    """
+    budget = getattr(getattr(backend, "hyperparameters", None), "time_budget_s", None)
+    if cap_s is None or budget is None or budget <= cap_s - BUDGET_MARGIN_S:
+        return backend
+    settings = dataclasses.replace(backend.hyperparameters, time_budget_s=cap_s - BUDGET_MARGIN_S)
+    print(f"time budget {settings.time_budget_s:.0f} s (cap {cap_s:.0f} s)", flush=True)
+    return type(backend)(settings)
 
 
 def directory_size_mb(path: Path) -> float:

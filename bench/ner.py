@@ -33,7 +33,6 @@ report is written beside it (``.md``). Usage: ``python bench/ner.py [--dataset N
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import json
 import math
@@ -64,6 +63,7 @@ from common import (
     read_jsonl,
     run_capped,
     save_results,
+    within_cap,
     write_jsonl,
 )
 
@@ -96,9 +96,6 @@ ECE_BINS = 15
 PREDICT_CAP_S = 3600.0
 #: spaCy's script counts the cap from its own start, then may take this long to save and check.
 SPACY_EXTRA_S = 180.0
-#: Time a capped Lexicraft training needs besides its training loop: reading the data,
-#: loading the pretrained encoder, tokenizing, saving the model.
-BUDGET_MARGIN_S = 150.0
 
 #: A predicted entity as the prediction files carry it: start, end, category, confidence.
 Prediction = tuple[int, int, str, float | None]
@@ -408,16 +405,7 @@ def train_lexicraft(
     from lexicraft.ml import registry
     from lexicraft.ml.base import NerExample, Span
 
-    backend = registry.get_ner_backend(backend_name)
-    budget = getattr(getattr(backend, "hyperparameters", None), "time_budget_s", None)
-    if cap_s is not None and budget is not None and budget > cap_s - BUDGET_MARGIN_S:
-        # A backend with a training-time budget keeps its default unless the cap is too short
-        # for it; then it gets the cap less the time to read data, load and save the model.
-        settings = dataclasses.replace(
-            backend.hyperparameters, time_budget_s=cap_s - BUDGET_MARGIN_S
-        )  # type: ignore[attr-defined]
-        backend = type(backend)(settings)  # type: ignore[call-arg]
-        print(f"time budget {settings.time_budget_s:.0f} s (cap {cap_s:.0f} s)", flush=True)
+    backend = within_cap(registry.get_ner_backend(backend_name), cap_s)
     examples = [
         NerExample(
             record["text"],

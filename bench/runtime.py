@@ -240,6 +240,7 @@ def main() -> None:
             chunks = [texts[start : start + JOB_SIZE] for start in range(0, len(texts), JOB_SIZE)]
             (model_dir,) = (data_dir / "models" / PROJECT).glob("m1-*")
             predictor = registry.load_ner_predictor(model_dir)
+            backend_name = registry.read_backend_name(model_dir)
             before = inprocess_throughput(predictor.predict, chunks)
 
             latencies(base_url, chunks, 10)  # warm-up: model load, connections
@@ -264,7 +265,7 @@ def main() -> None:
         "http_docs_per_s_1doc_jobs": round(one_rate, 1),
         "http_share_of_inprocess": round(http_rate / inprocess, 3),
         "setup": {
-            "model": "demo-ner, ner.crf (trainingConfigVersion 2022-05-01)",
+            "model": f"demo-ner, {backend_name} (trainingConfigVersion 2022-05-01)",
             "documents": f"{len(texts)} demo texts, mean {mean_length:.0f} characters",
             "jobs": arguments.jobs,
             "submitters": arguments.submitters,

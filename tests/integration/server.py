@@ -22,9 +22,8 @@ from lexicraft.settings import Settings
 TEST_KEY = "test-key-0123456789"
 AUTHORING = "/language/authoring/analyze-text/projects"
 API_VERSION = "2023-04-01"
-#: The accurate (default) and the fast training configurations. Tests about the API rather than
-#: about a model's predictions train the fast one: it takes seconds, the accurate one a minute.
-ACCURATE = "2022-05-01"
+#: The fast training configuration. Tests about the API rather than about a model's predictions
+#: train it: it takes seconds, the accurate default minutes.
 FAST = "2022-05-01-fast"
 
 

@@ -54,6 +54,7 @@ from lexicraft.ml.ner.validation import check_examples
 from lexicraft.ml.tokenize import align_spans_to_tokens
 from lexicraft.ml.wordpieces import (
     Document,
+    FloatArray,
     Network,
     OnnxNetwork,
     TorchNetwork,
@@ -70,8 +71,6 @@ ONNX_FILE = "model.onnx"
 RUNTIME_ONNX = "onnx"
 _FORMAT_VERSION = 1
 _IGNORE = -100
-
-FloatArray = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
