@@ -25,6 +25,10 @@ from lexicraft.ml.classification.linear import (
     LinearClassificationBackend,
     LinearMultiLabelClassificationBackend,
 )
+from lexicraft.ml.classification.transformer import (
+    TransformerClassificationBackend,
+    TransformerMultiLabelClassificationBackend,
+)
 from lexicraft.ml.ner.crf import CrfNerBackend
 from lexicraft.ml.ner.transformer import TransformerNerBackend
 
@@ -55,6 +59,8 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
             LinearMultiLabelClassificationBackend(),
             HybridClassificationBackend(),
             HybridMultiLabelClassificationBackend(),
+            TransformerClassificationBackend(),
+            TransformerMultiLabelClassificationBackend(),
         )
     }
 )
