@@ -114,8 +114,8 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
         backends=MappingProxyType(
             {
                 CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
-                CUSTOM_SINGLE_LABEL_CLASSIFICATION: HybridClassificationBackend.name,
-                CUSTOM_MULTI_LABEL_CLASSIFICATION: HybridMultiLabelClassificationBackend.name,
+                CUSTOM_SINGLE_LABEL_CLASSIFICATION: TransformerClassificationBackend.name,
+                CUSTOM_MULTI_LABEL_CLASSIFICATION: TransformerMultiLabelClassificationBackend.name,
             }
         ),
     ),

@@ -85,8 +85,10 @@ class TransformerClassifierHyperparameters:
     min_examples_for_validation: int = 200
     min_validation_positives: int = 5
     default_threshold: float = 0.5
-    #: Training stops (with a fully decayed learning rate) within this many seconds.
-    time_budget_s: float | None = 900.0
+    #: Training stops (with a fully decayed learning rate) within this many seconds: 9
+    #: minutes keeps a 10,000-document project (banking77) under 10 minutes end to end on
+    #: two CPU cores.
+    time_budget_s: float | None = 540.0
     seed: int = 0
 
     def __post_init__(self) -> None:
