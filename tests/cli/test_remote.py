@@ -50,8 +50,11 @@ def test_1_import_train_deploy(remote: dict[str, str], folder: Path) -> None:
         in imported.stdout
     )
 
+    # The fast config: this is about the CLI against a server; the default fine-tunes for minutes.
     trained = run_cli(
-        "train", "topics", "--model-label", "m1", "--split", "75", cwd=folder, env=remote
+        "train", "topics", "-m", "m1", "--split", "75", "--config-version", "2022-05-01-fast",
+        cwd=folder,
+        env=remote,
     )
     assert trained.returncode == 0, trained.stderr
     assert "100%" in trained.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections import Counter
@@ -241,12 +242,27 @@ def read_examples(name: str, split: str, limit: int | None = None) -> list[Class
     ]
 
 
+#: Training seconds a backend with a time budget gets in the quality checks: enough to learn
+#: the task well past the thresholds, without spending the default's minutes per backend in CI.
+QUALITY_BUDGET_S = 90.0
+
+
+def within_budget(backend: ClassificationBackend, seconds: float) -> ClassificationBackend:
+    """``backend`` with its training time budget set to ``seconds``, if it has one."""
+    settings = getattr(backend, "hyperparameters", None)
+    if not dataclasses.is_dataclass(settings) or not hasattr(settings, "time_budget_s"):
+        return backend
+    budgeted = dataclasses.replace(settings, time_budget_s=seconds)  # type: ignore[type-var]
+    return type(backend)(budgeted)  # type: ignore[call-arg]
+
+
 @pytest.mark.slow
 def test_quality(backend: ClassificationBackend, tmp_path: Path) -> None:
+    budgeted = within_budget(backend, QUALITY_BUDGET_S)
     if backend.multi_label:
-        check_goemotions(backend, tmp_path)
+        check_goemotions(budgeted, tmp_path)
     else:
-        check_ag_news(backend, tmp_path)
+        check_ag_news(budgeted, tmp_path)
 
 
 def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:

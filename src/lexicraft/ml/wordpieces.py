@@ -104,6 +104,10 @@ class WordPieces:
             start = back
         return windows
 
+    def empty_window(self, number: int) -> Window:
+        """[CLS] [SEP] alone: what a classifier reads for a text without words."""
+        return Window(number, 0, [self.cls, self.sep], [CASE_PAD, CASE_PAD], [])
+
     def _window(self, number: int, document: Document, start: int, end: int, room: int) -> Window:
         ids, cases, positions = [self.cls], [CASE_PAD], []
         for word in range(start, end):

@@ -94,7 +94,7 @@ def test_training_config_version_2022_05_01() -> None:
     assert version.model_expiration_date > datetime.date.today() + datetime.timedelta(days=3650)
     assert dict(version.backends) == {
         "CustomEntityRecognition": "ner.minilm.v1",
-        "CustomSingleLabelClassification": "textcat.hybrid.v1",
+        "CustomSingleLabelClassification": "textcat.minilm.v1",
         "CustomMultiLabelClassification": "textcat.hybrid-multi.v1",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
@@ -116,7 +116,7 @@ def test_latest_is_the_default_accurate_version() -> None:
 
 def test_default_is_accurate_and_fast_is_linear() -> None:
     single = "CustomSingleLabelClassification"
-    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.hybrid.v1"
+    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.minilm.v1"
     assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, single) == "textcat.linear.v1"
 
 

@@ -19,23 +19,30 @@ def best_thresholds(
 ) -> npt.NDArray[np.float64]:
     """For each class (column), the candidate threshold with the best F1 on ``scores``.
 
-    A class with fewer than ``min_positives`` positive ``targets`` keeps ``default``: a few
-    examples would only tune noise. Ties go to the threshold nearest ``default``, the least
-    surprising choice.
+    A class with fewer than ``min_positives`` positive ``targets`` would only tune noise, so it
+    gets the one threshold that is best for all classes pooled (micro-F1), which adapts to how
+    confident the model is overall; ``default`` only when even the pool is that small. Ties go
+    to the threshold nearest ``default``, the least surprising choice.
     """
-    thresholds = np.full(scores.shape[1], default, dtype=np.float64)
+    shared = default
+    if targets.sum() >= min_positives:
+        shared = _best_threshold(scores.ravel(), targets.ravel(), default)
+    thresholds = np.full(scores.shape[1], shared, dtype=np.float64)
     for column in range(scores.shape[1]):
-        positives = targets[:, column]
-        if positives.sum() < min_positives:
-            continue
-        best_f1 = -1.0
-        for candidate in CANDIDATES:
-            chosen = scores[:, column] >= candidate
-            true_positive = float(np.sum(chosen & positives))
-            denominator = float(chosen.sum() + positives.sum())
-            f1 = 2.0 * true_positive / denominator if denominator else 0.0
-            if f1 > best_f1 or (
-                f1 == best_f1 and abs(candidate - default) < abs(thresholds[column] - default)
-            ):
-                best_f1, thresholds[column] = f1, candidate
+        if targets[:, column].sum() >= min_positives:
+            thresholds[column] = _best_threshold(scores[:, column], targets[:, column], default)
     return thresholds
+
+
+def _best_threshold(
+    scores: npt.NDArray[np.floating[Any]], positives: npt.NDArray[np.bool_], default: float
+) -> float:
+    best_f1, best = -1.0, default
+    for candidate in CANDIDATES:
+        chosen = scores >= candidate
+        true_positive = float(np.sum(chosen & positives))
+        denominator = float(chosen.sum() + positives.sum())
+        f1 = 2.0 * true_positive / denominator if denominator else 0.0
+        if f1 > best_f1 or (f1 == best_f1 and abs(candidate - default) < abs(best - default)):
+            best_f1, best = f1, float(candidate)
+    return best
