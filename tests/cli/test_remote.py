@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli.helpers import run_cli
 from tests.datasets import read_jsonl
-from tests.integration.server import TEST_KEY, LiveServer, run_server
+from tests.integration.server import FAST, TEST_KEY, LiveServer, run_server
 
 RECORDS = 80
 
@@ -51,11 +51,8 @@ def test_1_import_train_deploy(remote: dict[str, str], folder: Path) -> None:
     )
 
     # The fast config: this is about the CLI against a server; the default fine-tunes for minutes.
-    trained = run_cli(
-        "train", "topics", "-m", "m1", "--split", "75", "--config-version", "2022-05-01-fast",
-        cwd=folder,
-        env=remote,
-    )
+    command = ("train", "topics", "-m", "m1", "--split", "75", "--config-version", FAST)
+    trained = run_cli(*command, cwd=folder, env=remote)
     assert trained.returncode == 0, trained.stderr
     assert "100%" in trained.stderr
     assert re.search(r"│ micro\s+│ \d\.\d{3}", trained.stdout), trained.stdout
