@@ -7,7 +7,8 @@ as they are), ``labels.json`` (the label map), ``evaluation.json``, ``lexicraft-
 
 ``dir`` copies the backend's files as they are. ``onnx`` writes the network as an ONNX graph
 that ONNX Runtime runs (same entities, no PyTorch at prediction time); it exists for the
-transformer NER backend. The CRF and the TF-IDF classifiers have no network to convert.
+transformer NER backend only (the CRF and the TF-IDF classifiers have no network to convert,
+and the fine-tuned MiniLM classifier has no exporter yet).
 """
 
 from __future__ import annotations
@@ -77,9 +78,8 @@ def _check_format(export_format: str, backend: str) -> None:
         if backend in _ONNX_EXPORTERS:
             return
         raise InvalidParameterValue(
-            f"ONNX export is not available for {backend!r} models (a CRF or TF-IDF model has no "
-            f"neural network to convert); models of {sorted(_ONNX_EXPORTERS)} export to ONNX, "
-            "every model exports with --format dir",
+            f"ONNX export is not available for {backend!r} models; models of "
+            f"{sorted(_ONNX_EXPORTERS)} export to ONNX, every model exports with --format dir",
             target="format",
         )
     supported = [f.value for f in SUPPORTED_FORMATS]
