@@ -19,9 +19,9 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -208,6 +208,74 @@ class TimeBudgetSchedule:
     def fraction(self) -> float:
         """How much of the (current estimate of the) training is done, 0 … 1."""
         return min(1.0, self.step / self.total_steps)
+
+
+class FineTuneSettings(Protocol):
+    """The hyperparameters :func:`fine_tune` reads (both MiniLM backends have them)."""
+
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def min_steps(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def head_learning_rate(self) -> float: ...
+    @property
+    def weight_decay(self) -> float: ...
+    @property
+    def time_budget_s(self) -> float | None: ...
+
+
+def fine_tune(
+    model: torch.nn.Module,
+    encoder: torch.nn.Module,
+    head: torch.nn.Module,
+    lengths: Sequence[int],
+    batch_loss: Callable[[Sequence[int]], torch.Tensor],
+    settings: FineTuneSettings,
+    window: int,
+    rng: random.Random,
+    progress: Callable[[float], None],
+) -> int:
+    """Train ``model`` (``encoder`` with ``head`` on top) on examples of ``lengths`` word pieces.
+
+    Batches of similar length, shuffled by ``rng``; AdamW with a faster rate for the fresh
+    ``head``; the learning rate warms up and decays to zero within ``settings.time_budget_s``.
+    ``batch_loss`` runs the forward pass over a batch of example indexes; ``progress`` gets
+    the fraction done after each step. Returns the number of optimiser steps taken.
+    """
+    max_tokens = settings.batch_size * window
+    batches_per_epoch = len(length_batches(lengths, settings.batch_size, max_tokens, None))
+    epochs = max(settings.epochs, math.ceil(settings.min_steps / batches_per_epoch))
+    schedule = TimeBudgetSchedule(epochs * batches_per_epoch, settings.time_budget_s)
+    optimizer = torch.optim.AdamW(
+        [
+            {
+                "params": [p for p in encoder.parameters() if p.requires_grad],
+                "lr": settings.learning_rate,
+            },
+            {"params": head.parameters(), "lr": settings.head_learning_rate},
+        ],
+        weight_decay=settings.weight_decay,
+    )
+    base_rates = [group["lr"] for group in optimizer.param_groups]
+    while not schedule.done:
+        for batch in length_batches(lengths, settings.batch_size, max_tokens, rng):
+            for group, rate in zip(optimizer.param_groups, base_rates, strict=True):
+                group["lr"] = rate * schedule.factor()
+            loss = batch_loss(batch)
+            loss.backward()  # type: ignore[no-untyped-call]
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            schedule.advance()
+            progress(schedule.fraction)
+            if schedule.done:
+                break
+    return schedule.step
 
 
 def batches_of(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:

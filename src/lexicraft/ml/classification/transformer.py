@@ -17,7 +17,6 @@ The model directory holds ``config.json``, ``encoder_config.json``, ``tokenizer.
 from __future__ import annotations
 
 import json
-import math
 import random
 import threading
 from collections.abc import Sequence
@@ -34,8 +33,8 @@ from lexicraft.ml.classification.thresholds import best_thresholds
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
     CasedEncoder,
-    TimeBudgetSchedule,
     encoder_config,
+    fine_tune,
     length_batches,
     load_tokenizer,
     load_weights,
@@ -197,47 +196,32 @@ class TransformerClassificationBackend:
         device = pick_device()
         model = _Classifier(encoder, len(labels)).to(device).train()
         gold_all = torch.tensor(targets, dtype=torch.float32)
-        lengths = [len(window.ids) for window in windows]
-        max_tokens = settings.batch_size * settings.window
-        batches_per_epoch = len(length_batches(lengths, settings.batch_size, max_tokens, None))
-        epochs = max(settings.epochs, math.ceil(settings.min_steps / batches_per_epoch))
-        schedule = TimeBudgetSchedule(epochs * batches_per_epoch, settings.time_budget_s)
-        optimizer = torch.optim.AdamW(
-            [
-                {
-                    "params": [p for p in model.encoder.parameters() if p.requires_grad],
-                    "lr": settings.learning_rate,
-                },
-                {"params": model.head.parameters(), "lr": settings.head_learning_rate},
-            ],
-            weight_decay=settings.weight_decay,
+
+        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
+            ids, cases, mask = (
+                torch.from_numpy(array).to(device)
+                for array in padded([windows[number] for number in batch])
+            )
+            gold = gold_all[list(batch)].to(device)
+            logits = model(ids, cases, mask)
+            if self.multi_label:
+                return torch.nn.functional.binary_cross_entropy_with_logits(logits, gold)
+            return torch.nn.functional.cross_entropy(
+                logits, gold, label_smoothing=settings.label_smoothing
+            )
+
+        steps = fine_tune(
+            model,
+            model.encoder,
+            model.head,
+            [len(window.ids) for window in windows],
+            batch_loss,
+            settings,
+            settings.window,
+            rng,
+            lambda fraction: progress(min(0.99, 0.97 * fraction)),
         )
-        base_rates = [group["lr"] for group in optimizer.param_groups]
-        while not schedule.done:
-            for batch in length_batches(lengths, settings.batch_size, max_tokens, rng):
-                ids, cases, mask = (
-                    torch.from_numpy(array).to(device)
-                    for array in padded([windows[number] for number in batch])
-                )
-                gold = gold_all[batch].to(device)
-                for group, rate in zip(optimizer.param_groups, base_rates, strict=True):
-                    group["lr"] = rate * schedule.factor()
-                logits = model(ids, cases, mask)
-                if self.multi_label:
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, gold)
-                else:
-                    loss = torch.nn.functional.cross_entropy(
-                        logits, gold, label_smoothing=settings.label_smoothing
-                    )
-                loss.backward()  # type: ignore[no-untyped-call]
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                schedule.advance()
-                progress(min(0.99, 0.97 * schedule.fraction))
-                if schedule.done:
-                    break
-        return model.eval(), tokenizer, config_dict, schedule.step
+        return model.eval(), tokenizer, config_dict, steps
 
     def load(self, model_dir: Path) -> TransformerClassificationPredictor:
         """Load a model that :meth:`train` wrote."""

@@ -22,7 +22,6 @@ import contextlib
 import io
 import json
 import logging
-import math
 import random
 import shutil
 import threading
@@ -40,8 +39,8 @@ from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
 from lexicraft.ml.finetune import (
     TOKENIZER_FILE,
     CasedEncoder,
-    TimeBudgetSchedule,
     encoder_config,
+    fine_tune,
     length_batches,
     load_tokenizer,
     load_weights,
@@ -169,46 +168,33 @@ class TransformerNerBackend:
 
         model = _Tagger(encoder, len(tag_names)).to(device).train()
         lengths = [len(window.ids) for window in windows]
-        max_tokens = settings.batch_size * settings.train_window
-        batches_per_epoch = len(length_batches(lengths, settings.batch_size, max_tokens, None))
-        epochs = max(settings.epochs, math.ceil(settings.min_steps / batches_per_epoch))
-        schedule = TimeBudgetSchedule(epochs * batches_per_epoch, settings.time_budget_s)
-        optimizer = torch.optim.AdamW(
-            [
-                {
-                    "params": [p for p in model.encoder.parameters() if p.requires_grad],
-                    "lr": settings.learning_rate,
-                },
-                {"params": model.classifier.parameters(), "lr": settings.head_learning_rate},
-            ],
-            weight_decay=settings.weight_decay,
+
+        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
+            ids, cases, mask = (
+                torch.from_numpy(array).to(device)
+                for array in padded([windows[index] for index in batch])
+            )
+            gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
+            for row, index in enumerate(batch):
+                gold[row, : len(targets[index])] = torch.tensor(targets[index])
+            logits = model(ids, cases, mask)
+            return torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]),
+                gold.to(device).reshape(-1),
+                ignore_index=_IGNORE,
+            )
+
+        steps = fine_tune(
+            model,
+            model.encoder,
+            model.classifier,
+            lengths,
+            batch_loss,
+            settings,
+            settings.train_window,
+            rng,
+            lambda fraction: progress(min(0.99, fraction)),
         )
-        base_rates = [group["lr"] for group in optimizer.param_groups]
-        while not schedule.done:
-            for batch in length_batches(lengths, settings.batch_size, max_tokens, rng):
-                ids, cases, mask = (
-                    torch.from_numpy(array).to(device)
-                    for array in padded([windows[index] for index in batch])
-                )
-                gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
-                for row, index in enumerate(batch):
-                    gold[row, : len(targets[index])] = torch.tensor(targets[index])
-                for group, rate in zip(optimizer.param_groups, base_rates, strict=True):
-                    group["lr"] = rate * schedule.factor()
-                logits = model(ids, cases, mask)
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]),
-                    gold.to(device).reshape(-1),
-                    ignore_index=_IGNORE,
-                )
-                loss.backward()  # type: ignore[no-untyped-call]
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                schedule.advance()
-                progress(min(0.99, schedule.fraction))
-                if schedule.done:
-                    break
 
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
@@ -218,7 +204,7 @@ class TransformerNerBackend:
             "labels": label_list,
             "tags": tag_names,
             "hyperparameters": asdict(settings),
-            "trained_steps": schedule.step,
+            "trained_steps": steps,
         }
         (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         progress(1.0)
