@@ -109,35 +109,41 @@ class JobQueue:
         return row
 
     def claim(self, owner: str, kinds: Collection[JobKind]) -> JobRow | None:
-        """Take the oldest waiting job of ``kinds`` for ``owner``; None when there is none."""
-        kind_values = [kind.value for kind in kinds]
+        """Take the oldest waiting job of ``kinds`` for ``owner``; None when there is none.
+
+        One conditional ``UPDATE … RETURNING`` (a job costs its worker few round trips). Its
+        first step on SQLite is taking the write lock, so two claimers cannot both see the same
+        job waiting; on PostgreSQL, ``SKIP LOCKED`` makes a claimer pass over a row that
+        another one is taking rather than wait for it.
+        """
+        oldest = (
+            select(JobRow.id)
+            .where(
+                JobRow.status == JobStatus.NOT_STARTED.value,
+                JobRow.kind.in_([kind.value for kind in kinds]),
+            )
+            .order_by(JobRow.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        now = utcnow()
+        claim = (
+            update(JobRow)
+            .where(JobRow.id == oldest, JobRow.status == JobStatus.NOT_STARTED.value)
+            .values(
+                status=JobStatus.RUNNING.value,
+                lease_owner=owner,
+                lease_expires_at=now + self.lease,
+                attempts=JobRow.attempts + 1,
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(JobRow)
+            .execution_options(synchronize_session=False)
+        )
         with self.database.session() as session:
-            candidates = session.scalars(
-                select(JobRow.id)
-                .where(JobRow.status == JobStatus.NOT_STARTED.value, JobRow.kind.in_(kind_values))
-                .order_by(JobRow.created_at)
-                .limit(5)
-            ).all()
-            for job_id in candidates:
-                now = utcnow()
-                claimed = session.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job_id, JobRow.status == JobStatus.NOT_STARTED.value)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        lease_owner=owner,
-                        lease_expires_at=now + self.lease,
-                        attempts=JobRow.attempts + 1,
-                        started_at=now,
-                        updated_at=now,
-                    )
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    session.commit()
-                    row = session.get(JobRow, job_id)
-                    assert row is not None
-                    return row
-        return None
+            return session.scalars(claim).one_or_none()
 
     def heartbeat(self, job_id: str, owner: str) -> bool:
         """Extend ``owner``'s lease; False when the job is no longer ``owner``'s."""

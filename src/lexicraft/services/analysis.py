@@ -414,27 +414,13 @@ class _JobRun:
 
     def run_task(self, task: AnalysisTask) -> dict[str, Any]:
         """Predict every valid document with the task's deployment; raises if it cannot run."""
+        # Loaded outside the prediction slot: a slow load holds up no other job.
         predictor = training.load_predictor(self.context, task.kind, self._artifact_dir(task))
-        predictions = self._predict(predictor)
-        documents: list[dict[str, Any]] = []
-        for index, document in enumerate(self.documents):
-            if index not in predictions:
-                continue
-            if task.kind is ProjectKind.ENTITY_RECOGNITION:
-                spans: list[PredictedSpan] = predictions[index]
-                entities = [self._entity(index, span, task.string_index_type) for span in spans]
-                documents.append({"id": document.id, "entities": entities})
-            else:
-                scores: list[ClassScore] = predictions[index]
-                classes = [
-                    {"category": score.category, "confidenceScore": _score(score.confidence)}
-                    for score in scores
-                ]
-                documents.append({"id": document.id, "classes": classes})
+        rendered = self._predict(task, predictor)
         return {
             "status": JobStatus.SUCCEEDED.value,
             "lastUpdateDateTime": format_datetime(utcnow()),
-            "documents": documents,
+            "documents": [rendered[index] for index in sorted(rendered)],
             "errors": list(self.empty_errors),
         }
 
@@ -443,21 +429,40 @@ class _JobRun:
         with self.context.database.session() as session:
             return _resolve_artifact_dir(session, task)
 
-    def _predict(self, predictor: NerPredictor | ClassificationPredictor) -> dict[int, Any]:
-        """Predictions by document index, in batches; whole texts, never truncated."""
+    def _predict(
+        self, task: AnalysisTask, predictor: NerPredictor | ClassificationPredictor
+    ) -> dict[int, dict[str, Any]]:
+        """Each valid document's result by index, in batches; whole texts, never truncated."""
         size = max(1, self.context.settings.predict_batch_size)
-        predictions: dict[int, Any] = {}
+        rendered: dict[int, dict[str, Any]] = {}
         for start in range(0, len(self.order), size):
             # The claim just saw the job waiting, so the first batch needs no cancel check.
             if self.batches:
                 self.job.check_cancelled()
             self.batches += 1
             indexes = self.order[start : start + size]
+            # The slot covers the batch's rendering too: CPU work beside a forward pass stalls
+            # PyTorch's thread team, so this process's CPU-bound steps take turns instead.
             with self.context.prediction_slots:
                 outputs = predictor.predict([self.documents[index].text for index in indexes])
-            predictions.update(zip(indexes, outputs, strict=True))
+                for index, output in zip(indexes, outputs, strict=True):
+                    rendered[index] = self._render(task, index, output)
             self._advance(len(indexes))
-        return predictions
+        return rendered
+
+    def _render(self, task: AnalysisTask, index: int, output: Any) -> dict[str, Any]:
+        """One document's result, offsets in the task's ``stringIndexType``."""
+        document_id = self.documents[index].id
+        if task.kind is ProjectKind.ENTITY_RECOGNITION:
+            spans: list[PredictedSpan] = output
+            entities = [self._entity(index, span, task.string_index_type) for span in spans]
+            return {"id": document_id, "entities": entities}
+        scores: list[ClassScore] = output
+        classes = [
+            {"category": score.category, "confidenceScore": _score(score.confidence)}
+            for score in scores
+        ]
+        return {"id": document_id, "classes": classes}
 
     def _advance(self, count: int) -> None:
         self.done += count

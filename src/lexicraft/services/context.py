@@ -22,9 +22,10 @@ class ServiceContext:
     blobs: BlobStore
     queue: JobQueue
     predictors: PredictorCache = field(default_factory=PredictorCache)
-    #: Batches predicted at the same time in this process. CPU models hold the GIL, so two
-    #: threads predicting at once only take turns and add switching; other work (loading a
-    #: model, database) goes on outside this gate, so a slow load still holds nobody up.
+    #: Batches predicted (and rendered) at the same time in this process. A forward pass
+    #: already spreads over every core, and CPU work beside it stalls its thread team, so
+    #: the CPU-bound steps take turns; other work (loading a model, database) goes on outside
+    #: this gate, so a slow load still holds nobody up.
     prediction_slots: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -51,6 +52,33 @@ def test_a_job_is_claimed_once_and_only_by_matching_kinds(queue: JobQueue) -> No
     assert claimed is not None and claimed.id == job_id
     assert claimed.status == JobStatus.RUNNING.value and claimed.attempts == 1
     assert queue.claim("w2", [JobKind.TRAIN]) is None
+
+
+def test_jobs_are_claimed_oldest_first(queue: JobQueue) -> None:
+    first, second = add(queue), add(queue)
+    claimed = [queue.claim("w1", [JobKind.TRAIN]), queue.claim("w1", [JobKind.TRAIN])]
+    assert [row.id for row in claimed if row is not None] == [first, second]
+
+
+def test_concurrent_claimers_never_share_a_job(queue: JobQueue) -> None:
+    jobs = {add(queue) for _ in range(40)}
+    claims: dict[str, list[str]] = {}
+    start = threading.Barrier(4)
+
+    def claimer(owner: str) -> None:
+        start.wait()
+        mine = claims.setdefault(owner, [])
+        while (row := queue.claim(owner, [JobKind.TRAIN])) is not None:
+            assert row.lease_owner == owner
+            mine.append(row.id)
+
+    threads = [threading.Thread(target=claimer, args=(f"w{index}",)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every_claim = [job_id for owned in claims.values() for job_id in owned]
+    assert sorted(every_claim) == sorted(jobs)  # each job once, none left behind
 
 
 def test_an_expired_lease_requeues_then_fails_after_max_attempts(queue: JobQueue) -> None:
