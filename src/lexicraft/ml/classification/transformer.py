@@ -6,12 +6,16 @@ linear layer scores the classes. A document longer than a window is read in cons
 whose logits are averaged, weighted by their length, so no text is dropped.
 
 Single-label: softmax, trained with cross-entropy and light label smoothing (which keeps the
-confidences from piling up at 1.0). Multi-label: a sigmoid per class, trained with binary
+confidences from piling up at 1.0). A TF-IDF logistic regression (the ``textcat.linear.v1``
+model) is trained beside it, and the two models' probabilities are averaged with a weight chosen
+on held-out training documents (:mod:`lexicraft.ml.classification.blend`): zero when it does
+not help. Multi-label: a sigmoid per class, trained with binary
 cross-entropy; per-class decision thresholds are tuned for F1 on a held-out part of the training
 data (when it is large enough), the model itself being trained on the rest.
 
 The model directory holds ``config.json``, ``encoder_config.json``, ``tokenizer.json`` and
-``model.safetensors`` (no pickle).
+``model.safetensors`` (no pickle), and ``linear/`` (a ``textcat.linear.v1`` model folder) when
+the blend weight is above zero.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,17 @@ import torch
 from tokenizers import Tokenizer
 
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
+from lexicraft.ml.classification import blend
+from lexicraft.ml.classification.linear import (
+    SINGLE_LABEL_BACKEND_NAME as LINEAR_BACKEND_NAME,
+)
+from lexicraft.ml.classification.linear import (
+    LinearHyperparameters,
+    LinearModel,
+    fit_linear_model,
+    load_linear_model,
+    save_linear_model,
+)
 from lexicraft.ml.classification.thresholds import best_thresholds
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
@@ -55,6 +71,8 @@ from lexicraft.ml.wordpieces import (
 SINGLE_LABEL_BACKEND_NAME = "textcat.minilm.v1"
 MULTI_LABEL_BACKEND_NAME = "textcat.minilm-multi.v1"
 CONFIG_FILE = "config.json"
+#: The blended TF-IDF model's folder inside a single-label model folder.
+LINEAR_DIR = "linear"
 _FORMAT_VERSION = 1
 
 
@@ -77,8 +95,12 @@ class TransformerClassifierHyperparameters:
     max_pieces_per_word: int = 16
     #: Single-label only.
     label_smoothing: float = 0.1
-    #: Multi-label only: share of the training data held out to tune per-class thresholds,
-    #: when there are at least ``min_examples_for_validation`` documents; a class needs
+    #: Single-label only: train a TF-IDF logistic regression beside the encoder and blend
+    #: their probabilities, with a weight tuned on the held-out documents.
+    blend_linear: bool = True
+    #: Share of the training data held out (when there are at least
+    #: ``min_examples_for_validation`` documents) to tune the blend weight (single-label) or
+    #: the per-class thresholds (multi-label). Multi-label: a class needs
     #: ``min_validation_positives`` held-out positives, else it keeps ``default_threshold``.
     validation_fraction: float = 0.1
     min_examples_for_validation: int = 200
@@ -136,28 +158,44 @@ class TransformerClassificationBackend:
         check_examples(examples, label_list, self.multi_label)
         progress(0.0)
         torch.manual_seed(settings.seed)
+        started = time.monotonic()
         thresholds = np.full(len(label_list), settings.default_threshold, dtype=np.float32)
-        validation: list[ClassExample] = []
-        training = list(examples)
-        if self.multi_label and len(examples) >= settings.min_examples_for_validation:
-            order = random.Random(settings.seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
-            cut = max(1, round(len(examples) * settings.validation_fraction))
-            validation = [examples[index] for index in order[:cut]]
-            training = [examples[index] for index in order[cut:]]
-        model, tokenizer, config_dict, steps = self._fine_tune(training, label_list, progress)
+        training, validation = self._split(examples)
+        linear = self._fit_linear(training, label_list) if validation else None
+        # The linear model's seconds come out of the encoder's budget, so the whole training
+        # keeps to ``time_budget_s``.
+        budget = settings.time_budget_s
+        if budget is not None:
+            budget = max(budget / 2, budget - (time.monotonic() - started))
+        model, tokenizer, config_dict, steps = self._fine_tune(
+            training, label_list, progress, budget
+        )
         predictor = TransformerClassificationPredictor(
             TorchNetwork(model), tokenizer, label_list, self.multi_label, thresholds, settings
         )
+        linear_weight = 0.0
         if validation:
             scores = predictor.scores([example.text for example in validation])
             targets = np.array(
                 [[label in example.classes for label in label_list] for example in validation]
             )
-            thresholds = best_thresholds(
-                scores, targets, settings.default_threshold, settings.min_validation_positives
-            ).astype(np.float32)
+            if self.multi_label:
+                thresholds = best_thresholds(
+                    scores, targets, settings.default_threshold, settings.min_validation_positives
+                ).astype(np.float32)
+            elif linear is not None:
+                linear_scores = blend.aligned(
+                    linear.scores([example.text for example in validation]),
+                    linear.classes,
+                    label_list,
+                )
+                linear_weight = blend.best_weight(scores, linear_scores, targets.argmax(axis=1))
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
+        if linear is not None and linear_weight > 0.0:
+            save_linear_model(
+                linear, LINEAR_BACKEND_NAME, LinearHyperparameters(), output_dir / LINEAR_DIR
+            )
         config = {
             "backend": self.name,
             "format_version": _FORMAT_VERSION,
@@ -167,14 +205,42 @@ class TransformerClassificationBackend:
             "hyperparameters": asdict(settings),
             "trained_steps": steps,
             "validation_documents": len(validation),
+            "linear_weight": linear_weight,
         }
         (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         progress(1.0)
 
-    def _fine_tune(
-        self, examples: Sequence[ClassExample], labels: tuple[str, ...], progress: Progress
-    ) -> tuple[_Classifier, Tokenizer, dict[str, object], int]:
+    def _split(
+        self, examples: Sequence[ClassExample]
+    ) -> tuple[list[ClassExample], list[ClassExample]]:
+        """``(training, validation)``; no validation for small sets or when nothing is tuned."""
         settings = self.hyperparameters
+        tunes = self.multi_label or settings.blend_linear
+        if not tunes or len(examples) < settings.min_examples_for_validation:
+            return list(examples), []
+        if not self.multi_label:
+            return blend.stratified_split(examples, settings.validation_fraction, settings.seed)
+        order = random.Random(settings.seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
+        cut = max(1, round(len(examples) * settings.validation_fraction))
+        training = [examples[index] for index in order[cut:]]
+        return training, [examples[index] for index in order[:cut]]
+
+    def _fit_linear(
+        self, examples: Sequence[ClassExample], labels: tuple[str, ...]
+    ) -> LinearModel | None:
+        """The TF-IDF model to blend with (single-label only)."""
+        if self.multi_label or not self.hyperparameters.blend_linear:
+            return None
+        return fit_linear_model(examples, labels, False, LinearHyperparameters())
+
+    def _fine_tune(
+        self,
+        examples: Sequence[ClassExample],
+        labels: tuple[str, ...],
+        progress: Progress,
+        time_budget_s: float | None,
+    ) -> tuple[_Classifier, Tokenizer, dict[str, object], int]:
+        settings = replace(self.hyperparameters, time_budget_s=time_budget_s)
         rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
         encoder, tokenizer, config_dict = pretrained_encoder()
         encoder.freeze_word_embeddings()
@@ -234,6 +300,10 @@ class TransformerClassificationBackend:
         labels = tuple(config["labels"])
         model = _Classifier(CasedEncoder(encoder_config(model_dir)), len(labels))
         load_weights(model, model_dir)
+        linear_weight = float(config.get("linear_weight", 0.0))
+        linear = None
+        if linear_weight > 0.0:
+            linear = load_linear_model(model_dir / LINEAR_DIR, LINEAR_BACKEND_NAME).model
         return TransformerClassificationPredictor(
             TorchNetwork(model),
             load_tokenizer(model_dir),
@@ -241,6 +311,8 @@ class TransformerClassificationBackend:
             bool(config["multi_label"]),
             np.asarray(config["thresholds"], dtype=np.float32),
             settings,
+            linear,
+            linear_weight,
         )
 
 
@@ -267,10 +339,14 @@ class TransformerClassificationPredictor:
         multi_label: bool,
         thresholds: FloatArray,
         settings: TransformerClassifierHyperparameters,
+        linear: LinearModel | None = None,
+        linear_weight: float = 0.0,
     ) -> None:
         self.labels = labels
         self.multi_label = multi_label
         self._network = network
+        self._linear = linear
+        self._linear_weight = linear_weight
         self._pieces = WordPieces(tokenizer, settings.max_pieces_per_word)
         self._thresholds = thresholds
         self._window = settings.window
@@ -303,6 +379,10 @@ class TransformerClassificationPredictor:
         else:
             exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
             probabilities = exponentials / exponentials.sum(axis=1, keepdims=True)
+            if self._linear is not None:
+                linear = self._linear
+                words = blend.aligned(linear.scores(texts), linear.classes, self.labels)
+                probabilities = blend.blend(probabilities, words, self._linear_weight)
         result: FloatArray = probabilities.astype(np.float32)
         return result
 

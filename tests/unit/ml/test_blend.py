@@ -1,0 +1,52 @@
+"""Blending two single-label classifiers: the held-out split, class alignment, the weight."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from lexicraft.ml.base import ClassExample
+from lexicraft.ml.classification import blend
+
+
+def test_the_split_holds_out_a_share_of_each_class_and_keeps_rare_classes_whole() -> None:
+    examples = [ClassExample(f"a{index}", ("a",)) for index in range(50)]
+    examples += [ClassExample(f"b{index}", ("b",)) for index in range(20)]
+    examples += [ClassExample(f"c{index}", ("c",)) for index in range(7)]
+    training, held_out = blend.stratified_split(examples, 0.1, seed=0)
+    assert Counter(example.classes[0] for example in held_out) == {"a": 5, "b": 2}
+    assert sorted(example.text for example in training + held_out) == sorted(
+        example.text for example in examples
+    )
+    assert blend.stratified_split(examples, 0.1, seed=0) == (training, held_out)
+
+
+def test_scores_are_aligned_to_the_label_order_with_zero_for_unseen_classes() -> None:
+    scores = np.array([[0.25, 0.75]])
+    result = blend.aligned(scores, ["c", "a"], ["a", "b", "c"])
+    assert result.tolist() == [[0.75, 0.0, 0.25]]
+
+
+def test_a_blend_is_still_a_probability_distribution() -> None:
+    first = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    second = np.array([[0.0, 1.0, 0.0], [0.3, 0.3, 0.4]])
+    mixed = blend.blend(first, second, 0.3)
+    assert np.allclose(mixed.sum(axis=1), 1.0)
+    assert np.allclose(mixed[0], [0.49, 0.44, 0.07])
+    assert np.array_equal(blend.blend(first, second, 0.0), first)
+
+
+def test_the_weight_is_zero_when_the_second_model_only_adds_errors() -> None:
+    first = np.array([[0.6, 0.4], [0.4, 0.6], [0.7, 0.3]])
+    wrong = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    assert blend.best_weight(first, wrong, np.array([0, 1, 0])) == 0.0
+
+
+def test_the_weight_is_the_smallest_that_fixes_what_the_second_model_knows() -> None:
+    # The first model is unsure and wrong on the third document; the second one is sure there.
+    first = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45]])
+    second = np.array([[0.5, 0.5], [0.5, 0.5], [0.0, 1.0]])
+    weight = blend.best_weight(first, second, np.array([0, 1, 1]))
+    assert weight == 0.1
+    assert (blend.blend(first, second, weight).argmax(axis=1) == [0, 1, 1]).all()
