@@ -13,7 +13,8 @@ project through the authoring API, then measures, in one run:
 - ``p50/p95_ms_1doc`` and ``p50/p95_ms_25doc``: submit -> ``succeeded`` visible, one job at a
   time, the client polling every ``--poll-ms`` (10 ms; much tighter polling is itself a load
   that slows a 2-core server), and beside it the server's own ``createdDateTime`` ->
-  ``lastUpdatedDateTime`` of the same jobs (``server_p50_ms_*``).
+  ``lastUpdatedDateTime`` of the same jobs (``server_p50_ms_*``) and the in-process time to
+  predict one document alone (``inprocess_p50_ms_1doc``, the floor under a 1-document job).
 
 Writes ``bench/results/runtime.json`` and a Markdown table ``bench/results/runtime.md``.
 Usage: ``python bench/runtime.py [--rounds 5] [--jobs 32] [--submitters 2] [--latency-jobs 200]
@@ -247,6 +248,16 @@ def inprocess_throughput(predict: Callable[[list[str]], object], chunks: list[li
     return sum(map(len, chunks)) / (time.perf_counter() - started)
 
 
+def inprocess_latency(predict: Callable[[list[str]], object], texts: list[str]) -> list[float]:
+    """Seconds to predict each text alone in this process (the floor under a 1-doc job)."""
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        predict([text])
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=32, help="25-document jobs per HTTP round")
@@ -269,6 +280,7 @@ def main() -> None:
             predictor = registry.load_ner_predictor(model_dir)
             backend_name = registry.read_backend_name(model_dir)
             predictor.predict(chunks[0])  # warm-up
+            alone = inprocess_latency(predictor.predict, texts)
 
             poll_s = arguments.poll_ms / 1000
             latencies(base_url, chunks, 10, poll_s)  # warm-up: model load, connections
@@ -300,6 +312,7 @@ def main() -> None:
         "p50_ms_25doc": round(statistics.median(many) * 1000, 1),
         "p95_ms_25doc": round(percentile(many, 0.95) * 1000, 1),
         "server_p50_ms_1doc": round(statistics.median(one_server) * 1000, 1),
+        "inprocess_p50_ms_1doc": round(statistics.median(alone) * 1000, 1),
         "server_p50_ms_25doc": round(statistics.median(many_server) * 1000, 1),
         "http_docs_per_s_1doc_jobs": round(one_rate, 1),
         "http_share_of_inprocess": round(http_rate / inprocess, 3),
@@ -340,6 +353,7 @@ def main() -> None:
             f"25-doc job latency p50 / p95 (ms; polls every {arguments.poll_ms:g} ms)",
             f"{results['p50_ms_25doc']} / {results['p95_ms_25doc']}",
         ),
+        ("in-process p50 predicting 1 document (ms)", results["inprocess_p50_ms_1doc"]),
         (
             "server-side created -> updated p50, 1-doc / 25-doc jobs (ms)",
             f"{results['server_p50_ms_1doc']} / {results['server_p50_ms_25doc']}",
