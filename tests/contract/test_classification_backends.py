@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from collections import Counter
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from lexicraft.ml.base import ClassExample, ClassificationBackend, ClassificationPredictor
+from lexicraft.ml.base import (
+    ClassExample,
+    ClassificationBackend,
+    ClassificationPredictor,
+    ClassScore,
+)
+from lexicraft.ml.classification import blend
 from lexicraft.ml.evaluation import evaluate_classification
 from lexicraft.ml.registry import classification_backends, load_classification_predictor
 from tests.datasets import read_jsonl
@@ -271,8 +278,11 @@ def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     labels = sorted({category for document in train + test for category in document.classes})
     started = time.perf_counter()
 
-    backend.train(train, labels, tmp_path / "model")
-    predicted = backend.load(tmp_path / "model").predict([document.text for document in test])
+    model_dir = tmp_path / "model"
+    texts = [document.text for document in test]
+
+    backend.train(train, labels, model_dir)
+    predicted = backend.load(model_dir).predict(texts)
 
     elapsed = time.perf_counter() - started
     correct = sum(
@@ -282,6 +292,23 @@ def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     accuracy = correct / len(test)
     print(f"{backend.name}: ag_news test accuracy={accuracy:.4f} in {elapsed:.1f} s")
     assert accuracy >= 0.7
+    if backend.name == "textcat.minilm.v1":
+        check_blend_persisted(backend, model_dir, texts, predicted)
+
+
+def check_blend_persisted(
+    backend: ClassificationBackend,
+    model_dir: Path,
+    texts: list[str],
+    predicted: list[list[ClassScore]],
+) -> None:
+    """1,000 documents are enough to hold some out and choose the TF-IDF blend's weight."""
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    assert config["validation_documents"] > 0
+    assert config["linear_weight"] in blend.WEIGHTS
+    assert (model_dir / "linear").is_dir() == (config["linear_weight"] > 0.0)
+    # A second load predicts the same (a sample keeps the test's time down).
+    assert backend.load(model_dir).predict(texts[:200]) == predicted[:200]
 
 
 def check_goemotions(backend: ClassificationBackend, tmp_path: Path) -> None:

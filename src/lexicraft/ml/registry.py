@@ -25,7 +25,10 @@ from lexicraft.ml.classification.linear import (
     LinearClassificationBackend,
     LinearMultiLabelClassificationBackend,
 )
-from lexicraft.ml.classification.transformer import TransformerClassificationBackend
+from lexicraft.ml.classification.transformer import (
+    TransformerClassificationBackend,
+    TransformerMultiLabelClassificationBackend,
+)
 from lexicraft.ml.ner.crf import CrfNerBackend
 from lexicraft.ml.ner.transformer import TransformerNerBackend
 
@@ -57,6 +60,7 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
             HybridClassificationBackend(),
             HybridMultiLabelClassificationBackend(),
             TransformerClassificationBackend(),
+            TransformerMultiLabelClassificationBackend(),
         )
     }
 )
@@ -111,9 +115,7 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
             {
                 CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
                 CUSTOM_SINGLE_LABEL_CLASSIFICATION: TransformerClassificationBackend.name,
-                # The fine-tuned multi-label variant is not registered yet: on 2,000 goemotions
-                # comments it stayed below the most-frequent-class baseline within 90 s.
-                CUSTOM_MULTI_LABEL_CLASSIFICATION: HybridMultiLabelClassificationBackend.name,
+                CUSTOM_MULTI_LABEL_CLASSIFICATION: TransformerMultiLabelClassificationBackend.name,
             }
         ),
     ),

@@ -1,4 +1,4 @@
-"""Blending two single-label classifiers: the held-out split, class alignment, the weight."""
+"""Blending two classifiers: the held-out split, class alignment, the weight, multi-label F1."""
 
 from __future__ import annotations
 
@@ -50,3 +50,30 @@ def test_the_weight_is_the_smallest_that_fixes_what_the_second_model_knows() -> 
     weight = blend.best_weight(first, second, np.array([0, 1, 1]))
     assert weight == 0.1
     assert (blend.blend(first, second, weight).argmax(axis=1) == [0, 1, 1]).all()
+
+
+def test_macro_f1_averages_the_classes_that_occur() -> None:
+    chosen = np.array([[True, True, False], [True, False, False]])
+    targets = np.array([[True, True, False], [False, False, False]])
+    # Class 0: one of two chosen is right (F1 2/3); class 1: right (1); class 2: absent.
+    assert blend.macro_f1(chosen, targets) == (2 / 3 + 1.0) / 2
+    assert blend.macro_f1(np.zeros((2, 2), bool), np.zeros((2, 2), bool)) == 0.0
+
+
+def test_multi_label_blend_takes_the_class_only_the_second_model_separates() -> None:
+    targets = np.array([[True, False], [False, True], [True, True], [False, False]])
+    # The first model knows class 0 and is blind to class 1; the second knows only class 1.
+    first = np.where(targets, [0.9, 0.5], [0.1, 0.5])
+    second = np.where(targets, [0.5, 1.0], [0.5, 0.0])
+    weight, thresholds = blend.best_multi_label_blend(first, second, targets, 0.5, 1)
+    assert weight == 0.1
+    assert ((blend.blend(first, second, weight) >= thresholds) == targets).all()
+
+
+def test_multi_label_blend_keeps_a_perfect_first_model_alone() -> None:
+    targets = np.array([[True, False], [False, True], [True, True], [False, False]])
+    first = np.where(targets, 0.9, 0.1)
+    inverted = np.where(targets, 0.0, 1.0)
+    weight, thresholds = blend.best_multi_label_blend(first, inverted, targets, 0.5, 1)
+    assert weight == 0.0
+    assert ((first >= thresholds) == targets).all()

@@ -95,7 +95,7 @@ def test_training_config_version_2022_05_01() -> None:
     assert dict(version.backends) == {
         "CustomEntityRecognition": "ner.minilm.v1",
         "CustomSingleLabelClassification": "textcat.minilm.v1",
-        "CustomMultiLabelClassification": "textcat.hybrid-multi.v1",
+        "CustomMultiLabelClassification": "textcat.minilm-multi.v1",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
 

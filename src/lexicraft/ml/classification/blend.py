@@ -1,9 +1,11 @@
-"""Averaging two single-label classifiers' probabilities, the weight chosen on held-out documents.
+"""Averaging two classifiers' scores, the weight chosen on held-out documents.
 
 A fine-tuned encoder and a TF-IDF logistic regression err on different documents (one reads
-meaning, the other exact words and spellings), so their averaged probabilities are right more
-often than either. How much the second one counts is decided per project, on documents neither
+meaning, the other exact words and spellings), so their averaged scores are right more often
+than either's. How much the second one counts is decided per project, on documents neither
 model was trained on; a weight of zero (it does not help) leaves the first model alone.
+Single-label: the weight whose blend is right most often. Multi-label: the weight whose blend,
+with per-class thresholds tuned on the same documents, has the best macro-F1.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lexicraft.ml.base import ClassExample
+from lexicraft.ml.classification.thresholds import best_thresholds
 
 #: Weights tried for the second model, smallest first (ties go to the smaller one).
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -57,7 +60,7 @@ def aligned(
 
 
 def blend(first: FloatArray, second: FloatArray, weight: float) -> npt.NDArray[np.float64]:
-    """``(1 - weight) * first + weight * second``: still probabilities, summing to one."""
+    """``(1 - weight) * first + weight * second``: probabilities stay probabilities."""
     result: npt.NDArray[np.float64] = (1.0 - weight) * first.astype(np.float64)
     if weight > 0.0:
         result += weight * second
@@ -72,3 +75,37 @@ def best_weight(first: FloatArray, second: FloatArray, gold: npt.NDArray[np.int_
         if correct > best_correct:
             best, best_correct = weight, correct
     return best
+
+
+def best_multi_label_blend(
+    first: FloatArray,
+    second: FloatArray,
+    targets: npt.NDArray[np.bool_],
+    default_threshold: float,
+    min_positives: int,
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """``(weight, per-class thresholds)`` of the blend with the best held-out macro-F1.
+
+    The thresholds are tuned for each weight on the same documents (see
+    :func:`lexicraft.ml.classification.thresholds.best_thresholds`), so every weight is judged
+    at its own best operating point; ties go to the smaller weight.
+    """
+    best: tuple[float, float, npt.NDArray[np.float64]] | None = None
+    for weight in WEIGHTS:
+        scores = blend(first, second, weight)
+        thresholds = best_thresholds(scores, targets, default_threshold, min_positives)
+        score = macro_f1(scores >= thresholds, targets)
+        if best is None or score > best[0]:
+            best = (score, weight, thresholds)
+    assert best is not None  # WEIGHTS is not empty
+    return best[1], best[2]
+
+
+def macro_f1(chosen: npt.NDArray[np.bool_], targets: npt.NDArray[np.bool_]) -> float:
+    """Mean F1 over the classes (columns) that are chosen or present at least once."""
+    true_positives = (chosen & targets).sum(axis=0)
+    denominators = chosen.sum(axis=0) + targets.sum(axis=0)
+    seen = denominators > 0
+    if not seen.any():
+        return 0.0
+    return float(np.mean(2.0 * true_positives[seen] / denominators[seen]))

@@ -238,8 +238,13 @@ def fit_linear_model(
     multi_label: bool,
     hyperparameters: LinearHyperparameters,
     progress: Progress = no_progress,
+    tune_thresholds: bool = True,
 ) -> LinearModel:
-    """Fit vectorizers and logistic regressions (and, multi-label, tune thresholds)."""
+    """Fit vectorizers and logistic regressions (and, multi-label, tune thresholds).
+
+    ``tune_thresholds=False`` keeps every multi-label threshold at the default and fits once:
+    for a caller that tunes its own thresholds on scores this model contributes to.
+    """
     label_list = tuple(dict.fromkeys(labels))
     check_examples(examples, label_list, multi_label)
     progress(0.0)
@@ -256,7 +261,7 @@ def fit_linear_model(
     if not multi_label:
         return _fit(examples, embeddings, label_list, False, hyperparameters, progress, start, 1.0)
     thresholds = np.full(len(label_list), hyperparameters.default_threshold)
-    if len(examples) >= hyperparameters.min_examples_for_validation:
+    if tune_thresholds and len(examples) >= hyperparameters.min_examples_for_validation:
         thresholds = _tune_thresholds(
             examples, embeddings, label_list, hyperparameters, progress, start, middle
         )
