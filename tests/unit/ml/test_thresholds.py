@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lexicraft.ml.classification.thresholds import best_thresholds
+from lexicraft.ml.classification.thresholds import CANDIDATES, LOG_CANDIDATES, best_thresholds
 
 
 def test_each_class_with_enough_positives_gets_its_own_best_threshold() -> None:
@@ -37,3 +37,14 @@ def test_default_when_even_the_pool_is_too_small() -> None:
     thresholds = best_thresholds(scores, targets, default=0.5, min_positives=2)
 
     assert thresholds.tolist() == [0.5, 0.5]
+
+
+def test_the_log_grid_separates_scores_below_the_linear_grid() -> None:
+    # A rare class under a softmax: positives score 0.03, negatives 0.01.
+    scores = np.array([[0.03], [0.03], [0.01], [0.01], [0.01]])
+    targets = np.array([[True], [True], [False], [False], [False]])
+    assert LOG_CANDIDATES.min() < 0.01 < 0.03 < CANDIDATES.min()
+    tuned = best_thresholds(scores, targets, 0.5, 1, LOG_CANDIDATES)
+    assert 0.01 < tuned[0] <= 0.03
+    # Every step of the linear grid is above both scores: it can only choose no document.
+    assert not (scores >= best_thresholds(scores, targets, 0.5, 1)).any()

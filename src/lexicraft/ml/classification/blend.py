@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lexicraft.ml.base import ClassExample
-from lexicraft.ml.classification.thresholds import best_thresholds
+from lexicraft.ml.classification.thresholds import LOG_CANDIDATES, best_thresholds
 
 #: Weights tried for the second model, smallest first (ties go to the smaller one).
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -87,13 +87,16 @@ def best_multi_label_blend(
     """``(weight, per-class thresholds)`` of the blend with the best held-out macro-F1.
 
     The thresholds are tuned for each weight on the same documents (see
-    :func:`lexicraft.ml.classification.thresholds.best_thresholds`), so every weight is judged
-    at its own best operating point; ties go to the smaller weight.
+    :func:`lexicraft.ml.classification.thresholds.best_thresholds`, on the log-spaced grid
+    that suits softmax scores), so every weight is judged at its own best operating point;
+    ties go to the smaller weight.
     """
     best: tuple[float, float, npt.NDArray[np.float64]] | None = None
     for weight in WEIGHTS:
         scores = blend(first, second, weight)
-        thresholds = best_thresholds(scores, targets, default_threshold, min_positives)
+        thresholds = best_thresholds(
+            scores, targets, default_threshold, min_positives, LOG_CANDIDATES
+        )
         score = macro_f1(scores >= thresholds, targets)
         if best is None or score > best[0]:
             best = (score, weight, thresholds)

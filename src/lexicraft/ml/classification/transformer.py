@@ -56,7 +56,7 @@ from lexicraft.ml.classification.linear import (
     load_linear_model,
     save_linear_model,
 )
-from lexicraft.ml.classification.thresholds import best_thresholds
+from lexicraft.ml.classification.thresholds import LOG_CANDIDATES, best_thresholds
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
     CasedEncoder,
@@ -226,6 +226,7 @@ class TransformerClassificationBackend:
                 _targets(training, label_list),
                 settings.default_threshold,
                 settings.min_validation_positives,
+                LOG_CANDIDATES,
             ).astype(np.float32)
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
