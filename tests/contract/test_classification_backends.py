@@ -15,7 +15,6 @@ from lexicraft.ml.base import (
     ClassExample,
     ClassificationBackend,
     ClassificationPredictor,
-    ClassScore,
 )
 from lexicraft.ml.classification import blend
 from lexicraft.ml.evaluation import evaluate_classification
@@ -282,7 +281,8 @@ def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     texts = [document.text for document in test]
 
     backend.train(train, labels, model_dir)
-    predicted = backend.load(model_dir).predict(texts)
+    predictor = backend.load(model_dir)
+    predicted = predictor.predict(texts)
 
     elapsed = time.perf_counter() - started
     correct = sum(
@@ -293,22 +293,23 @@ def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     print(f"{backend.name}: ag_news test accuracy={accuracy:.4f} in {elapsed:.1f} s")
     assert accuracy >= 0.7
     if backend.name == "textcat.minilm.v1":
-        check_blend_persisted(backend, model_dir, texts, predicted)
+        check_blend_persisted(backend, model_dir, texts[:200], predictor)
 
 
 def check_blend_persisted(
     backend: ClassificationBackend,
     model_dir: Path,
     texts: list[str],
-    predicted: list[list[ClassScore]],
+    predictor: ClassificationPredictor,
 ) -> None:
     """1,000 documents are enough to hold some out and choose the TF-IDF blend's weight."""
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     assert config["validation_documents"] > 0
     assert config["linear_weight"] in blend.WEIGHTS
     assert (model_dir / "linear").is_dir() == (config["linear_weight"] > 0.0)
-    # A second load predicts the same (a sample keeps the test's time down).
-    assert backend.load(model_dir).predict(texts[:200]) == predicted[:200]
+    # A second load predicts the same texts identically (the same texts: batches of other
+    # lengths pad differently, which moves confidences in the last digits).
+    assert backend.load(model_dir).predict(texts) == predictor.predict(texts)
 
 
 def check_goemotions(backend: ClassificationBackend, tmp_path: Path) -> None:
