@@ -14,7 +14,9 @@ project through the authoring API, then measures, in one run:
   time, the client polling every ``--poll-ms`` (10 ms; much tighter polling is itself a load
   that slows a 2-core server), and beside it the server's own ``createdDateTime`` ->
   ``lastUpdatedDateTime`` of the same jobs (``server_p50_ms_*``) and the in-process time to
-  predict one document alone (``inprocess_p50_ms_1doc``, the floor under a 1-document job).
+  predict one document alone (``inprocess_p50_ms_1doc``, the floor under a 1-document job),
+  also with the model in PyTorch rather than the ONNX Runtime a deployed model is served by on
+  a CPU (``inprocess_p50_ms_1doc_pytorch``).
 
 Writes ``bench/results/runtime.json`` and a Markdown table ``bench/results/runtime.md``.
 Usage: ``python bench/runtime.py [--rounds 5] [--jobs 32] [--submitters 2] [--latency-jobs 200]
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,6 +47,7 @@ from typing import Any
 import httpx
 
 from lexicraft.ml import registry
+from lexicraft.ml.onnx_serving import SERVING_FILE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = "bench-key-0123456789"
@@ -281,6 +285,14 @@ def main() -> None:
             backend_name = registry.read_backend_name(model_dir)
             predictor.predict(chunks[0])  # warm-up
             alone = inprocess_latency(predictor.predict, texts)
+            # The same model without its serving copy loads in PyTorch: the baseline of the
+            # ONNX Runtime that serves a deployed model on a CPU.
+            pytorch_dir = Path(temporary) / "pytorch-copy"
+            shutil.copytree(model_dir, pytorch_dir, ignore=shutil.ignore_patterns(SERVING_FILE))
+            pytorch = registry.load_ner_predictor(pytorch_dir)
+            pytorch.predict(chunks[0])  # warm-up
+            alone_pytorch = inprocess_latency(pytorch.predict, texts)
+            del pytorch
 
             poll_s = arguments.poll_ms / 1000
             latencies(base_url, chunks, 10, poll_s)  # warm-up: model load, connections
@@ -313,11 +325,13 @@ def main() -> None:
         "p95_ms_25doc": round(percentile(many, 0.95) * 1000, 1),
         "server_p50_ms_1doc": round(statistics.median(one_server) * 1000, 1),
         "inprocess_p50_ms_1doc": round(statistics.median(alone) * 1000, 1),
+        "inprocess_p50_ms_1doc_pytorch": round(statistics.median(alone_pytorch) * 1000, 1),
         "server_p50_ms_25doc": round(statistics.median(many_server) * 1000, 1),
         "http_docs_per_s_1doc_jobs": round(one_rate, 1),
         "http_share_of_inprocess": round(http_rate / inprocess, 3),
         "setup": {
             "model": f"demo-ner, {backend_name} (trainingConfigVersion 2022-05-01)",
+            "runtime": getattr(predictor, "runtime", "unknown"),
             "documents": f"{len(texts)} demo texts, mean {mean_length:.0f} characters",
             "jobs_per_round": arguments.jobs,
             "submitters": arguments.submitters,
@@ -353,7 +367,14 @@ def main() -> None:
             f"25-doc job latency p50 / p95 (ms; polls every {arguments.poll_ms:g} ms)",
             f"{results['p50_ms_25doc']} / {results['p95_ms_25doc']}",
         ),
-        ("in-process p50 predicting 1 document (ms)", results["inprocess_p50_ms_1doc"]),
+        (
+            f"in-process p50 predicting 1 document (ms; {results['setup']['runtime']})",
+            results["inprocess_p50_ms_1doc"],
+        ),
+        (
+            "in-process p50 predicting 1 document (ms; pytorch, same model)",
+            results["inprocess_p50_ms_1doc_pytorch"],
+        ),
         (
             "server-side created -> updated p50, 1-doc / 25-doc jobs (ms)",
             f"{results['server_p50_ms_1doc']} / {results['server_p50_ms_25doc']}",

@@ -101,6 +101,9 @@ def test_train_shows_progress_then_the_evaluation(session: Session) -> None:
     assert session.step("lexicraft deploy").stdout == (
         "deployed model m1 of project news as production\n"
     )
+    # Deploying wrote the network for ONNX Runtime, which serves it on a CPU.
+    (model_dir,) = (session.data_dir / "models" / "news").glob("m1-*")
+    assert (model_dir / "serving.onnx").is_file()
 
 
 def test_predict_prints_the_entities(session: Session) -> None:

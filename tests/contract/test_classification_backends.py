@@ -18,7 +18,12 @@ from lexicraft.ml.base import (
 )
 from lexicraft.ml.classification import blend
 from lexicraft.ml.evaluation import evaluate_classification
-from lexicraft.ml.registry import classification_backends, load_classification_predictor
+from lexicraft.ml.onnx_serving import SERVING_FILE
+from lexicraft.ml.registry import (
+    classification_backends,
+    load_classification_predictor,
+    prepare_for_serving,
+)
 from tests.datasets import read_jsonl
 
 #: "Weather" has a single example and "Unused" none: both must be handled.
@@ -66,6 +71,8 @@ UNSEEN_TEXTS = (
 )
 
 BACKEND_NAMES = sorted(classification_backends())
+#: Backends with a fine-tuned encoder, served by ONNX Runtime once prepared.
+ENCODER_BACKENDS = ("textcat.minilm.v1", "textcat.minilm-multi.v1")
 
 
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
@@ -133,6 +140,39 @@ def test_reloaded_copy_predicts_identically(
     reloaded = load_classification_predictor(copy)
 
     assert reloaded.predict(texts_of(corpus)) == predictor.predict(texts_of(corpus))
+
+
+def test_prepared_for_serving_predicts_the_same(
+    backend: ClassificationBackend,
+    predictor: ClassificationPredictor,
+    model_dir: Path,
+    corpus: tuple[ClassExample, ...],
+    tmp_path: Path,
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    before = sorted(path.name for path in copy.iterdir())
+
+    prepared = prepare_for_serving(copy)
+
+    if backend.name not in ENCODER_BACKENDS:
+        assert not prepared
+        assert sorted(path.name for path in copy.iterdir()) == before
+        return
+    assert prepared
+    assert (copy / SERVING_FILE).is_file()
+    assert not prepare_for_serving(copy)  # written once
+    served = load_classification_predictor(copy)
+    assert getattr(served, "runtime", None) == "onnxruntime"
+    assert getattr(predictor, "runtime", None) == "pytorch"
+    expected = predictor.predict(texts_of(corpus))
+    found = served.predict(texts_of(corpus))
+    assert [[s.category for s in scores] for scores in found] == [
+        [s.category for s in scores] for scores in expected
+    ]
+    for found_scores, expected_scores in zip(found, expected, strict=True):
+        for one, other in zip(found_scores, expected_scores, strict=True):
+            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
 
 
 def test_batch_equals_one_at_a_time(

@@ -13,7 +13,13 @@ from lexicraft.errors import InvalidParameterValue
 from lexicraft.ml.base import NerBackend, NerExample, NerPredictor, PredictedSpan, Span
 from lexicraft.ml.evaluation import evaluate_ner
 from lexicraft.ml.export import ModelCard, export_model, load_exported
-from lexicraft.ml.registry import CUSTOM_ENTITY_RECOGNITION, load_ner_predictor, ner_backends
+from lexicraft.ml.onnx_serving import SERVING_FILE
+from lexicraft.ml.registry import (
+    CUSTOM_ENTITY_RECOGNITION,
+    load_ner_predictor,
+    ner_backends,
+    prepare_for_serving,
+)
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -193,6 +199,36 @@ def test_onnx_export_predicts_the_same_entities(
     texts = all_texts()
     expected = predictor.predict(texts)
     found = onnx_predictor.predict(texts)
+    assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
+        [(s.start, s.end, s.category) for s in spans] for spans in expected
+    ]
+    for found_spans, expected_spans in zip(found, expected, strict=True):
+        for one, other in zip(found_spans, expected_spans, strict=True):
+            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
+
+
+def test_prepared_for_serving_predicts_the_same_entities(
+    backend: NerBackend, model_dir: Path, predictor: NerPredictor, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    before = sorted(path.name for path in copy.iterdir())
+
+    prepared = prepare_for_serving(copy)
+
+    if backend.name not in ONNX_BACKENDS:
+        assert not prepared
+        assert sorted(path.name for path in copy.iterdir()) == before
+        return
+    assert prepared
+    assert (copy / SERVING_FILE).is_file()
+    assert not prepare_for_serving(copy)  # written once
+    served = load_ner_predictor(copy)
+    assert getattr(served, "runtime", None) == "onnxruntime"
+    assert getattr(predictor, "runtime", None) == "pytorch"
+    texts = all_texts()
+    expected = predictor.predict(texts)
+    found = served.predict(texts)
     assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
         [(s.start, s.end, s.category) for s in spans] for spans in expected
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from lexicraft.domain.spans import Span
 
@@ -22,6 +22,7 @@ __all__ = [
     "NerExample",
     "NerPredictor",
     "PredictedSpan",
+    "PreparesServing",
     "Progress",
     "Span",
     "no_progress",
@@ -132,4 +133,13 @@ class ClassificationBackend(Protocol):
 
     def load(self, model_dir: Path) -> ClassificationPredictor:
         """Load a model that :meth:`train` wrote."""
+        ...
+
+
+@runtime_checkable
+class PreparesServing(Protocol):
+    """A backend that writes extra files into a model folder to serve it faster (ONNX)."""
+
+    def prepare_serving(self, model_dir: Path) -> bool:
+        """Write them unless they are there; True when something was written."""
         ...

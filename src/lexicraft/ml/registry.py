@@ -18,6 +18,7 @@ from lexicraft.ml.base import (
     ClassificationPredictor,
     NerBackend,
     NerPredictor,
+    PreparesServing,
 )
 from lexicraft.ml.classification.linear import (
     HybridClassificationBackend,
@@ -176,6 +177,18 @@ def load_ner_predictor(model_dir: Path) -> NerPredictor:
 def load_classification_predictor(model_dir: Path) -> ClassificationPredictor:
     """Load the classification model in ``model_dir`` with the backend that trained it."""
     return get_classification_backend(read_backend_name(model_dir)).load(model_dir)
+
+
+def prepare_for_serving(model_dir: Path) -> bool:
+    """Let the backend of ``model_dir`` write what serves it faster; True when it wrote files.
+
+    Run when a model is deployed. Backends without such files (CRF, TF-IDF) write nothing.
+    """
+    name = read_backend_name(model_dir)
+    backend = _NER_BACKENDS.get(name) or _CLASSIFICATION_BACKENDS.get(name)
+    if backend is None:
+        raise UnknownBackendError("model", name, {**_NER_BACKENDS, **_CLASSIFICATION_BACKENDS})
+    return isinstance(backend, PreparesServing) and backend.prepare_serving(model_dir)
 
 
 def training_config_versions() -> tuple[TrainingConfigVersion, ...]:

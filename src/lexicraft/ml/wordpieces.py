@@ -147,6 +147,9 @@ def padded(windows: Sequence[Window]) -> tuple[IntArray, IntArray, IntArray]:
 class Network(Protocol):
     """The network of a loaded model, in whichever runtime runs it."""
 
+    #: Which runtime runs it: ``"pytorch"`` or ``"onnxruntime"``.
+    runtime: str
+
     def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
         """The network's output for a padded batch of windows (see :func:`padded`)."""
         ...
@@ -154,6 +157,8 @@ class Network(Protocol):
 
 class TorchNetwork:
     """A PyTorch module that maps (ids, cases, mask) to logits, on CUDA when there is one."""
+
+    runtime = "pytorch"
 
     def __init__(self, model: torch.nn.Module) -> None:
         self._device = pick_device()
@@ -168,6 +173,8 @@ class TorchNetwork:
 
 class OnnxNetwork:
     """The same network exported as ONNX (inputs ids, cases, mask; output logits)."""
+
+    runtime = "onnxruntime"
 
     def __init__(self, path: Path) -> None:
         import onnxruntime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from lexicraft.domain.jobs import JobKind, JobStatus
@@ -9,11 +11,14 @@ from lexicraft.domain.projects import check_name
 from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
 from lexicraft.jobs.queue import JobOutcome
 from lexicraft.jobs.worker import JobContext
+from lexicraft.ml import registry
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import projects as project_store
 from lexicraft.storage.sql import trained_models as model_store
 from lexicraft.storage.sql.tables import DeploymentRow, JobRow
 from lexicraft.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
 
 
 def submit_deploy(
@@ -38,9 +43,14 @@ def submit_deploy(
 
 
 def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Point the deployment at the model, creating it if needed."""
+    """Make the model ready to serve, then point the deployment at it (creating it if needed)."""
     assert job.job.project_name is not None and job.job.target is not None
     label = job.job.payload["trainedModelLabel"]
+    with context.database.session() as session:
+        project = project_store.get_project(session, job.job.project_name)
+        artifact_dir = Path(model_store.get_model(session, project, label).artifact_dir)
+    # Outside any transaction: writing the network as ONNX takes seconds.
+    warnings = _prepare_serving(context, artifact_dir)
     with context.database.session() as session:
         project = project_store.get_project(session, job.job.project_name)
         model_store.get_model(session, project, label)
@@ -52,7 +62,27 @@ def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
         row.model_label = label
         row.deployed_at = now
         project.last_deployed_at = now
-    return JobOutcome(JobStatus.SUCCEEDED)
+    return JobOutcome(JobStatus.SUCCEEDED, warnings=warnings)
+
+
+def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[str, Any], ...]:
+    """Write the model's serving files (ONNX); a failure costs speed only, so it is a warning."""
+    try:
+        if registry.prepare_for_serving(artifact_dir):
+            # Training's evaluation left the model loaded in PyTorch in the cache.
+            context.predictors.discard(artifact_dir)
+    except Exception as error:
+        logger.exception("could not write the serving files of %s", artifact_dir)
+        return (
+            {
+                "code": "ServingNotOptimized",
+                "message": (
+                    "The model is deployed and served by PyTorch: writing its network for "
+                    f"ONNX Runtime failed ({type(error).__name__}: {error})."
+                ),
+            },
+        )
+    return ()
 
 
 def submit_delete(context: ServiceContext, project_name: str, deployment_name: str) -> JobRow:

@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 
 from lexicraft.ml.base import NerExample, Span
+from lexicraft.ml.classification.transformer import (
+    TransformerClassificationBackend,
+    TransformerClassifierHyperparameters,
+    TransformerMultiLabelClassificationBackend,
+)
 from lexicraft.ml.registry import (
     DEFAULT_TRAINING_CONFIG_VERSION,
     FAST_TRAINING_CONFIG_VERSION,
@@ -118,6 +123,20 @@ def test_default_is_accurate_and_fast_is_linear() -> None:
     single = "CustomSingleLabelClassification"
     assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.minilm.v1"
     assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, single) == "textcat.linear.v1"
+
+
+def test_default_training_budgets() -> None:
+    # Single-label keeps banking77 under ten minutes on two cores; a large multi-label set
+    # (goemotions) needs twelve to make a pass over its documents. A caller's own settings win.
+    versions = {kind: resolve_backend_name("latest", kind) for kind in PROJECT_KINDS}
+    single = get_classification_backend(versions["CustomSingleLabelClassification"])
+    multi = get_classification_backend(versions["CustomMultiLabelClassification"])
+    assert isinstance(single, TransformerClassificationBackend)
+    assert isinstance(multi, TransformerMultiLabelClassificationBackend)
+    assert single.hyperparameters.time_budget_s == 540.0
+    assert multi.hyperparameters.time_budget_s == 720.0
+    own = TransformerClassifierHyperparameters(time_budget_s=60.0)
+    assert TransformerMultiLabelClassificationBackend(own).hyperparameters.time_budget_s == 60.0
 
 
 def test_unknown_version_lists_the_known_ones() -> None:

@@ -41,6 +41,7 @@ import numpy.typing as npt
 import torch
 from tokenizers import Tokenizer
 
+from lexicraft.ml import onnx_serving
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
 from lexicraft.ml.classification import blend
 from lexicraft.ml.classification.linear import (
@@ -194,40 +195,36 @@ class TransformerClassificationBackend:
             TorchNetwork(model), tokenizer, label_list, self.multi_label, thresholds, settings
         )
         linear_weight = 0.0
-        if validation:
-            scores = predictor.scores([example.text for example in validation]).astype(np.float64)
-            targets = _targets(validation, label_list)
-            # Without a linear model every weight blends the scores with themselves.
-            linear_scores = scores
-            if linear is not None:
+        # Held-out documents tune the blend and the thresholds. Without any, multi-label
+        # thresholds are tuned on the training documents themselves, which at least puts them
+        # on the softmax's scale (a document with two classes scores under 0.5 for each).
+        tuning = validation or (training if self.multi_label else [])
+        if tuning and (linear is not None or self.multi_label):
+            scores = predictor.scores([example.text for example in tuning]).astype(np.float64)
+            targets = _targets(tuning, label_list)
+            if linear is not None:  # only fitted beside a validation split
                 linear_scores = blend.aligned(
-                    linear.scores([example.text for example in validation]),
-                    linear.classes,
-                    label_list,
+                    linear.scores([example.text for example in tuning]), linear.classes, label_list
                 )
-            if self.multi_label:
-                weight, tuned = blend.best_multi_label_blend(
+                if self.multi_label:
+                    linear_weight, tuned = blend.best_multi_label_blend(
+                        scores,
+                        linear_scores,
+                        targets,
+                        settings.default_threshold,
+                        settings.min_validation_positives,
+                    )
+                    thresholds = tuned.astype(np.float32)
+                else:
+                    linear_weight = blend.best_weight(scores, linear_scores, targets.argmax(axis=1))
+            else:
+                thresholds = best_thresholds(
                     scores,
-                    linear_scores,
                     targets,
                     settings.default_threshold,
                     settings.min_validation_positives,
-                )
-                linear_weight = weight if linear is not None else 0.0
-                thresholds = tuned.astype(np.float32)
-            elif linear is not None:
-                linear_weight = blend.best_weight(scores, linear_scores, targets.argmax(axis=1))
-        elif self.multi_label:
-            # Too few documents to hold any out: the thresholds are tuned on the training
-            # documents themselves, which at least puts them on the softmax's scale (a
-            # document with two classes scores under 0.5 for each).
-            thresholds = best_thresholds(
-                predictor.scores([example.text for example in training]),
-                _targets(training, label_list),
-                settings.default_threshold,
-                settings.min_validation_positives,
-                LOG_CANDIDATES,
-            ).astype(np.float32)
+                    LOG_CANDIDATES,
+                ).astype(np.float32)
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
         if linear is not None and linear_weight > 0.0:
@@ -333,14 +330,15 @@ class TransformerClassificationBackend:
             )
         settings = TransformerClassifierHyperparameters(**config["hyperparameters"])
         labels = tuple(config["labels"])
-        model = _Classifier(CasedEncoder(encoder_config(model_dir)), len(labels))
-        load_weights(model, model_dir)
+        network = onnx_serving.serving_network(
+            model_dir, lambda: _load_classifier(model_dir, len(labels))
+        )
         linear_weight = float(config.get("linear_weight", 0.0))
         linear = None
         if linear_weight > 0.0:
             linear = load_linear_model(model_dir / LINEAR_DIR, self._linear_backend_name).model
         return TransformerClassificationPredictor(
-            TorchNetwork(model),
+            network,
             load_tokenizer(model_dir),
             labels,
             bool(config["multi_label"]),
@@ -349,6 +347,17 @@ class TransformerClassificationBackend:
             linear,
             linear_weight,
         )
+
+    def prepare_serving(self, model_dir: Path) -> bool:
+        """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
+        labels = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))["labels"]
+        return onnx_serving.prepare(model_dir, lambda: _load_classifier(model_dir, len(labels)))
+
+
+def _load_classifier(model_dir: Path, class_count: int) -> _Classifier:
+    model = _Classifier(CasedEncoder(encoder_config(model_dir)), class_count)
+    load_weights(model, model_dir)
+    return model.eval()
 
 
 class TransformerMultiLabelClassificationBackend(TransformerClassificationBackend):
@@ -390,6 +399,11 @@ class TransformerClassificationPredictor:
         self._window = settings.window
         # One forward pass at a time: torch already spreads one batch over every core.
         self._lock = threading.Lock()
+
+    @property
+    def runtime(self) -> str:
+        """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
+        return self._network.runtime
 
     def scores(self, texts: Sequence[str]) -> FloatArray:
         """Class scores per text (texts by labels): the encoder's softmax, blended with the

@@ -18,14 +18,10 @@ holds ``model.onnx`` instead of the safetensors and encoder config, and runs in 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import random
 import shutil
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +31,7 @@ import numpy.typing as npt
 import torch
 from tokenizers import Tokenizer
 
+from lexicraft.ml import onnx_serving
 from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
 from lexicraft.ml.finetune import (
     TOKENIZER_FILE,
@@ -56,7 +53,6 @@ from lexicraft.ml.wordpieces import (
     FloatArray,
     Network,
     OnnxNetwork,
-    TorchNetwork,
     Window,
     WordPieces,
     log_softmax,
@@ -222,8 +218,17 @@ class TransformerNerBackend:
         if config.get("runtime") == RUNTIME_ONNX:
             network = OnnxNetwork(model_dir / ONNX_FILE)
         else:
-            network = TorchNetwork(_load_tagger(model_dir, len(labels)))
+            network = onnx_serving.serving_network(
+                model_dir, lambda: _load_tagger(model_dir, len(labels))
+            )
         return TransformerNerPredictor(network, load_tokenizer(model_dir), labels, settings)
+
+    def prepare_serving(self, model_dir: Path) -> bool:
+        """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
+        if (model_dir / ONNX_FILE).exists():
+            return False  # an exported folder already runs in ONNX Runtime
+        labels = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))["labels"]
+        return onnx_serving.prepare(model_dir, lambda: _load_tagger(model_dir, len(labels)))
 
 
 def _load_tagger(model_dir: Path, label_count: int) -> _Tagger:
@@ -239,31 +244,7 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
     the same entities, run by ONNX Runtime instead of PyTorch.
     """
     config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-    model = _load_tagger(model_dir, len(config["labels"]))
-    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in range(3))
-    batch, pieces = torch.export.Dim("batch"), torch.export.Dim("pieces")
-    output_dir.mkdir(parents=True, exist_ok=True)
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    # The exporter reports its steps on stdout and logs and warns about its own internals (e.g.
-    # that torchvision is missing); none of it concerns the user, and a failed export raises.
-    exporter_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                example,
-                str(output_dir / ONNX_FILE),
-                input_names=["ids", "cases", "mask"],
-                output_names=["logits"],
-                dynamic_shapes={name: {0: batch, 1: pieces} for name in ("ids", "cases", "mask")},
-                dynamo=True,
-                external_data=False,
-                opset_version=18,
-            )
-    finally:
-        exporter_log.setLevel(level)
+    onnx_serving.write_onnx(_load_tagger(model_dir, len(config["labels"])), output_dir / ONNX_FILE)
     shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
     config["runtime"] = RUNTIME_ONNX
     (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -286,6 +267,11 @@ class TransformerNerPredictor:
         self._allowed = _allowed_transitions(len(labels))
         # One forward pass at a time: torch already spreads one batch over every core.
         self._lock = threading.Lock()
+
+    @property
+    def runtime(self) -> str:
+        """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
+        return self._network.runtime
 
     def predict(self, texts: Sequence[str]) -> list[list[PredictedSpan]]:
         """Entities for each text, sorted by start, non-overlapping, inside the text."""
