@@ -487,6 +487,8 @@ def record(
 ) -> None:
     """Merge one entry into the results file, refresh its meta, rewrite the Markdown."""
     results = load_results(output)
+    # Which run measured this entry: merged files hold entries of several runs.
+    entry = {**entry, "run": {"date": meta["date"], "git": meta["git"]}}
     merge_runs(results, {group: {system: entry}})
     results["meta"].update({key: value for key, value in meta.items() if key != "group"})
     results["meta"].setdefault("groups", {})[group] = meta["group"]
@@ -600,6 +602,23 @@ FEW_SHOT_COLUMNS = [
 ]  # fmt: skip
 
 
+#: Entries written before the bench recorded which run measured them.
+UNRECORDED = "runs not recorded"
+
+
+def provenance(systems: dict[str, Any], order: Sequence[str]) -> str:
+    """Which run (start date, git revision) measured each system of a table."""
+    by_run: dict[str, list[str]] = {}
+    for system in order:
+        run = systems[system].get("run")
+        label = f"{run['date']} ({run['git']})" if run else UNRECORDED
+        by_run.setdefault(label, []).append(system)
+    if len(by_run) == 1 and UNRECORDED not in by_run:
+        return f"all systems from one run: {next(iter(by_run))}"
+    parts = [f"{', '.join(names)}: {label}" for label, names in by_run.items()]
+    return "runs: " + "; ".join(parts)
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     machine = meta.get("machine", {})
@@ -654,8 +673,10 @@ def render_markdown(results: dict[str, Any]) -> str:
             ),
             "",
         ]
+        lines += [f"- {provenance(systems, order_systems)}"]
         if notes:
-            lines += [*notes, ""]
+            lines += [*notes]
+        lines.append("")
     systems_meta = meta.get("systems", {})
     if systems_meta:
         lines += ["Systems:", ""]
