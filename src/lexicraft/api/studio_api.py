@@ -19,8 +19,8 @@ from lexicraft.api.dependencies import Context
 from lexicraft.api.requests import json_object
 from lexicraft.domain.projects import Dataset, Document, ProjectKind
 from lexicraft.domain.spans import Span
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidRequestBody
-from lexicraft.ml.offsets import StringIndexType
 from lexicraft.services import documents
 from lexicraft.services.documents import (
     DatasetFilter,

@@ -8,39 +8,13 @@ code units, runtime results in whatever ``stringIndexType`` the caller asked for
 from __future__ import annotations
 
 import bisect
-from enum import StrEnum
 from functools import cached_property
 
 import regex
 
-from lexicraft.errors import InvalidParameterValue
+from lexicraft.domain.text import StringIndexType
 
 _GRAPHEME = regex.compile(r"\X")
-
-
-class StringIndexType(StrEnum):
-    """How ``offset``/``length`` are counted on the wire."""
-
-    TEXT_ELEMENTS = "TextElements_v8"
-    CODE_POINT = "UnicodeCodePoint"
-    UTF16 = "Utf16CodeUnit"
-
-    @classmethod
-    def parse(cls, value: object, default: StringIndexType) -> StringIndexType:
-        """The type named by ``value`` (case-insensitive; v3.x's ``TextElement_v8`` too)."""
-        if value is None:
-            return default
-        if isinstance(value, str):
-            folded = value.lower()
-            if folded in ("textelements_v8", "textelement_v8"):
-                return cls.TEXT_ELEMENTS
-            for member in cls:
-                if member.value.lower() == folded:
-                    return member
-        raise InvalidParameterValue(
-            f"stringIndexType {value!r} is not valid; use one of {[m.value for m in cls]}",
-            target="stringIndexType",
-        )
 
 
 class OffsetMap:

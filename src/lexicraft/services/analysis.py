@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from lexicraft.domain.jobs import JobKind, JobStatus
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
     DocumentTooLarge,
     InvalidDocument,
@@ -36,7 +37,7 @@ from lexicraft.errors import (
 from lexicraft.jobs.queue import JobOutcome
 from lexicraft.jobs.worker import JobCancelled, JobContext
 from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
-from lexicraft.ml.offsets import OffsetMap, StringIndexType
+from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services import training
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import projects as project_store

@@ -19,8 +19,9 @@ from lexicraft.domain.projects import (
     check_name,
 )
 from lexicraft.domain.spans import Span, span_problem
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue, InvalidProjectContent, InvalidRequestBody
-from lexicraft.ml.offsets import OffsetMap, StringIndexType
+from lexicraft.ml.offsets import OffsetMap
 
 PROJECT_FILE_VERSION = "2022-05-01"
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lexicraft.domain.jobs import JobKind, JobStatus
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, LexicraftError
 from lexicraft.jobs.queue import JobOutcome
 from lexicraft.jobs.worker import JobContext
@@ -27,7 +28,7 @@ from lexicraft.ml.base import (
     PredictedSpan,
 )
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
-from lexicraft.ml.offsets import OffsetMap, StringIndexType
+from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import projects as project_store
 from lexicraft.storage.sql import trained_models as model_store

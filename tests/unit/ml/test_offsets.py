@@ -7,8 +7,9 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue
-from lexicraft.ml.offsets import OffsetMap, StringIndexType
+from lexicraft.ml.offsets import OffsetMap
 
 # Pieces that stress each unit: astral code points (two UTF-16 units), clusters of several
 # code points (text elements), and scripts where a naive count or a slice goes wrong.

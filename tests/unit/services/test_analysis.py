@@ -15,6 +15,7 @@ import pytest
 
 from lexicraft.domain.jobs import JobKind, JobStatus
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
     DeploymentNotFound,
     DocumentTooLarge,
@@ -28,7 +29,6 @@ from lexicraft.errors import (
 from lexicraft.jobs.queue import JobOutcome
 from lexicraft.jobs.worker import JobContext
 from lexicraft.ml.base import ClassScore, PredictedSpan
-from lexicraft.ml.offsets import StringIndexType
 from lexicraft.services import analysis
 from lexicraft.services.analysis import AnalysisRequest, AnalysisTask, InputDocument
 from lexicraft.services.context import ServiceContext

@@ -16,9 +16,9 @@ from lexicraft.api.jobs import accepted, wake_workers
 from lexicraft.api.requests import absolute_url, json_object
 from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.ml import registry
-from lexicraft.ml.offsets import StringIndexType
 from lexicraft.services import deployments, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import projects as project_store

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
     InvalidParameterValue,
     InvalidRequestBody,
     MissingInputDocuments,
     MissingInputRecords,
 )
-from lexicraft.ml.offsets import StringIndexType
 from lexicraft.services.analysis import AnalysisRequest, AnalysisTask, ApiFamily, InputDocument
 
 _CUSTOM_KINDS = {kind.value.lower(): kind for kind in ProjectKind}
