@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     api_key: str | None = Field(
         default=None, description="An extra accepted subscription key (for scripts and tests)."
     )
+    # A server remembers each key's check this long: no query per request, and a revoked
+    # key stops working within this many seconds.
+    key_cache_ttl_s: float = 5.0
 
     # Job worker.
     worker_threads: int = 2  # analyze jobs

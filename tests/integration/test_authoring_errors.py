@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from lexicraft.bootstrap import open_context
 from lexicraft.services import keys
-from lexicraft.services.context import ServiceContext
 from tests.integration.server import API_VERSION, AUTHORING, LiveServer, demo_project_file
 
 V = {"api-version": API_VERSION}
@@ -217,7 +217,7 @@ def test_auth_missing_wrong_and_revoked_keys(deployed: LiveServer) -> None:
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "401"
 
-    context = ServiceContext.open(deployed.settings)
+    context = open_context(deployed.settings)
     row, key = keys.create_key(context.database, "temporary")
     assert httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key}).status_code == 200
     keys.revoke_key(context.database, row.id)

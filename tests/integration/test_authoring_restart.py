@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from lexicraft.bootstrap import open_context
 from lexicraft.domain.jobs import JobKind
 from lexicraft.services import training
-from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
 from tests.integration.server import API_VERSION, AUTHORING, FAST, demo_project_file, run_server
@@ -21,7 +21,7 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
         settings = live.settings
 
     # What a killed process leaves behind: a claimed job with a lease nobody renews.
-    context = ServiceContext.open(settings)
+    context = open_context(settings)
     job = training.submit_training(
         context, "restart", {"modelLabel": "m1", "trainingConfigVersion": FAST}
     )

@@ -15,16 +15,19 @@ from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
-from lexicraft.jobs.handlers import worker_pools
-from lexicraft.services.context import ServiceContext
+from lexicraft.bootstrap import open_context, worker_pools
+from lexicraft.services.keys import KeyVerifier
 from lexicraft.settings import Settings
 from lexicraft.studio.routes import STATIC_PATH, static_files
 from lexicraft.studio.routes import router as studio_router
 
 
 def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
-    """An app for ``settings``; with ``run_workers`` it also runs the job worker threads."""
-    context = ServiceContext.open(settings)
+    """An app for ``settings``; with ``run_workers`` it also runs the job worker threads.
+
+    This is the API server's composition root: the context built here is the only one.
+    """
+    context = open_context(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +60,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(studio_api_router)
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
-    app.add_middleware(SubscriptionKeyMiddleware, context=context)
+    app.add_middleware(
+        SubscriptionKeyMiddleware,
+        verifier=KeyVerifier(context.database, settings.api_key, settings.key_cache_ttl_s),
+    )
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

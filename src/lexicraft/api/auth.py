@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lexicraft.api.errors import error_response
 from lexicraft.errors import Unauthorized
-from lexicraft.services.context import ServiceContext
-from lexicraft.services.keys import verify_key
+from lexicraft.services.keys import KeyVerifier
 
 KEY_HEADER = b"ocp-apim-subscription-key"
 _PROTECTED_PREFIXES = ("/language/", "/text/")
@@ -26,9 +26,9 @@ class SubscriptionKeyMiddleware:
     caller learns nothing about the request it sent.
     """
 
-    def __init__(self, app: ASGIApp, context: ServiceContext) -> None:
+    def __init__(self, app: ASGIApp, verifier: KeyVerifier) -> None:
         self.app = app
-        self.context = context
+        self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(_PROTECTED_PREFIXES):
@@ -36,7 +36,11 @@ class SubscriptionKeyMiddleware:
                 (value.decode("latin-1") for name, value in scope["headers"] if name == KEY_HEADER),
                 None,
             )
-            if not verify_key(self.context.database, key, self.context.settings.api_key):
+            accepted = self.verifier.cached(key)
+            if accepted is None:
+                # A database query: never on the event loop.
+                accepted = await run_in_threadpool(self.verifier.verify, key)
+            if not accepted:
                 response = error_response(Unauthorized(_DENIED))
                 await response(scope, receive, send)
                 return

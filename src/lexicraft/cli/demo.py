@@ -10,13 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
+from lexicraft.bootstrap import open_context, worker_pools
 from lexicraft.cli.common import load_settings
 from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.jobs.handlers import worker_pools
-from lexicraft.services import deployments, keys, projects, training
+from lexicraft.errors import LexicraftError
+from lexicraft.services import authoring_jobs, deployments, keys, projects, training
 from lexicraft.services.context import ServiceContext
-from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
 
 DEMO_PROJECTS = ("demo-ner", "demo-classify")
 DEMO_MODEL = "demo-model"
@@ -38,22 +37,20 @@ def ensure_key(context: ServiceContext) -> str:
 
 def _wait(context: ServiceContext, job_id: str, kind: JobKind) -> None:
     while True:
-        with context.database.session() as session:
-            job = context.queue.get(session, job_id, [kind])
-            if JobStatus(job.status).is_terminal:
-                if job.status != JobStatus.SUCCEEDED.value:
-                    raise RuntimeError(f"{kind.value} job {job_id} {job.status}: {job.errors}")
-                return
+        job = authoring_jobs.get_job(context, job_id, [kind])
+        if job.status.is_terminal:
+            if job.status is not JobStatus.SUCCEEDED:
+                raise RuntimeError(f"{kind.value} job {job_id} {job.status}: {job.errors}")
+            return
         time.sleep(0.2)
 
 
 def _is_deployed(context: ServiceContext, name: str) -> bool:
-    with context.database.session() as session:
-        project = project_store.find_project(session, name)
-        return (
-            project is not None
-            and model_store.find_deployment(session, project, DEMO_DEPLOYMENT) is not None
-        )
+    try:
+        deployments.get_deployment(context, name, DEMO_DEPLOYMENT)
+    except LexicraftError:  # no such project or deployment yet
+        return False
+    return True
 
 
 def deploy_demo_project(context: ServiceContext, name: str) -> None:
@@ -84,7 +81,7 @@ def set_up_demo(
     port: Annotated[int, typer.Option(help="Port shown in the example call.")] = 5000,
 ) -> None:
     """Migrate, make sure a key exists, deploy the demo projects, print how to call them."""
-    context = ServiceContext.open(load_settings(data_dir))
+    context = open_context(load_settings(data_dir))
     key = ensure_key(context)
     missing = [name for name in DEMO_PROJECTS if not _is_deployed(context, name)]
     if missing:

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lexicraft.bootstrap import open_context
 from lexicraft.cli.common import load_settings
 from lexicraft.errors import LexicraftError
 from lexicraft.services import keys as key_service
-from lexicraft.services.context import ServiceContext
 from lexicraft.timeutil import format_datetime
 
 app = typer.Typer(help="Manage subscription keys (sent as Ocp-Apim-Subscription-Key).")
@@ -25,21 +25,21 @@ def create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a key and print it (it is shown only once)."""
-    context = ServiceContext.open(load_settings(data_dir))
-    row, key = key_service.create_key(context.database, name)
+    context = open_context(load_settings(data_dir))
+    created, key = key_service.create_key(context.database, name)
     typer.echo(key)
-    typer.echo(f"created key {row.id} ({name}); store it now, it is not shown again", err=True)
+    typer.echo(f"created key {created.id} ({name}); store it now, it is not shown again", err=True)
 
 
 @app.command("list")
 def list_keys(data_dir: DataDir = None) -> None:
     """List keys (id, name, first characters, state)."""
-    context = ServiceContext.open(load_settings(data_dir))
+    context = open_context(load_settings(data_dir))
     table = Table("id", "name", "starts with", "created", "state")
-    for row in key_service.list_keys(context.database):
-        state = "revoked " + format_datetime(row.revoked_at) if row.revoked_at else "active"
+    for key in key_service.list_keys(context.database):
+        state = "revoked " + format_datetime(key.revoked_at) if key.revoked_at else "active"
         table.add_row(
-            str(row.id), row.name, row.prefix + "…", format_datetime(row.created_at), state
+            str(key.id), key.name, key.prefix + "…", format_datetime(key.created_at), state
         )
     Console().print(table)
 
@@ -50,7 +50,7 @@ def revoke(
     data_dir: DataDir = None,
 ) -> None:
     """Revoke a key; requests with it are refused at once."""
-    context = ServiceContext.open(load_settings(data_dir))
+    context = open_context(load_settings(data_dir))
     try:
         key_service.revoke_key(context.database, key_id)
     except LexicraftError as error:

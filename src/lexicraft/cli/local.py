@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lexicraft.bootstrap import open_context
 from lexicraft.cli.backend import (
     DeploymentView,
     Evaluation,
@@ -15,41 +16,31 @@ from lexicraft.cli.backend import (
     ModelView,
     ProjectView,
 )
-from lexicraft.domain.jobs import JobKind
-from lexicraft.domain.projects import Project, ProjectKind
+from lexicraft.domain.jobs import Job, JobKind
+from lexicraft.domain.projects import Project
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.formats.base import LabeledData
 from lexicraft.jobs.worker import WorkerPool
 from lexicraft.services import authoring_jobs, projects
-from lexicraft.services.context import ServiceContext
 from lexicraft.services.predictions import Prediction
 from lexicraft.services.project_files import render_metadata
 from lexicraft.settings import Settings
-from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import format_datetime
 
-_EVALUATION_KEYS = {
-    ProjectKind.ENTITY_RECOGNITION: "customEntityRecognitionEvaluation",
-    ProjectKind.SINGLE_LABEL_CLASSIFICATION: "customSingleLabelClassificationEvaluation",
-    ProjectKind.MULTI_LABEL_CLASSIFICATION: "customMultiLabelClassificationEvaluation",
-}
 
-
-def job_view(row: JobRow) -> JobView:
-    """A job row as the CLI shows it."""
+def job_view(job: Job) -> JobView:
+    """A job as the CLI shows it."""
     return JobView(
-        job_id=row.id,
-        kind=row.kind,
-        status=row.status,
-        percent_complete=row.percent_complete,
-        project_name=row.project_name,
-        target=row.target,
-        created=format_datetime(row.created_at),
-        updated=format_datetime(row.updated_at),
-        errors=tuple(row.errors or ()),
-        result=row.result,
+        job_id=job.id,
+        kind=job.kind.value,
+        status=job.status.value,
+        percent_complete=job.percent_complete,
+        project_name=job.project_name,
+        target=job.target,
+        created=format_datetime(job.created_at),
+        updated=format_datetime(job.updated_at),
+        errors=job.errors,
+        result=job.result,
     )
 
 
@@ -61,7 +52,7 @@ class LocalBackend:
     """
 
     def __init__(self, settings: Settings) -> None:
-        self.context = ServiceContext.open(settings)
+        self.context = open_context(settings)
         self.where = f"data dir {settings.data_dir}"
         self._pools: list[WorkerPool] = []
 
@@ -75,9 +66,9 @@ class LocalBackend:
     def _run_workers(self) -> None:
         if self._pools:
             return
-        # Imported here: the handlers pull in every ML backend, which commands that only read
-        # (list, show, export) do not need.
-        from lexicraft.jobs.handlers import worker_pools
+        # Imported here: the job handlers pull in every ML backend, which commands that only
+        # read (list, show, export) do not need.
+        from lexicraft.bootstrap import worker_pools
 
         self._pools = [
             pool for pool in worker_pools(self.context) if JobKind.ANALYZE not in pool.kinds
@@ -96,9 +87,7 @@ class LocalBackend:
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or None."""
-        with self.context.database.session() as session:
-            row = project_store.find_project(session, name)
-            return None if row is None else project_store.to_project(row)
+        return projects.find_project(self.context, name)
 
     def create_project(self, project: Project) -> Project:
         """Create (or update the metadata of) a project."""
@@ -113,42 +102,43 @@ class LocalBackend:
 
     def show_project(self, name: str) -> ProjectView:
         """A project with its labels, document counts, models and deployments."""
-        with self.context.database.session() as session:
-            row = project_store.get_project(session, name)
-            documents = project_store.project_documents(row)
-            models = tuple(
-                ModelView(
-                    label=model.label,
-                    model_id=model.model_id,
-                    trained=format_datetime(model.trained_at),
-                    training_config_version=model.training_config_version,
-                    duration_s=model.training_duration_s,
-                    micro_f1=(model.evaluation_summary or {}).get("microF1"),
-                )
-                for model in model_store.list_models(session, row)
+        from lexicraft.services import deployments, training
+
+        data = projects.get_project_data(self.context, name)
+        models = tuple(
+            ModelView(
+                label=model.label,
+                model_id=model.model_id,
+                trained=format_datetime(model.trained_at),
+                training_config_version=model.training_config_version,
+                duration_s=model.training_duration_s,
+                micro_f1=training.get_evaluation(self.context, name, model.label)[1].summary.get(
+                    "microF1"
+                ),
             )
-            by_label = {model.label: model.model_id for model in models}
-            deployments = tuple(
-                DeploymentView(
-                    name=deployment.name,
-                    model_id=by_label.get(deployment.model_label, ""),
-                    deployed=format_datetime(deployment.deployed_at),
-                    model_label=deployment.model_label,
-                )
-                for deployment in model_store.list_deployments(session, row)
+            for model in training.list_models(self.context, name)
+        )
+        deployed = tuple(
+            DeploymentView(
+                name=deployment.name,
+                model_id=deployment.model.model_id,
+                deployed=format_datetime(deployment.deployed_at),
+                model_label=deployment.model.label,
             )
-            datasets = Counter(
-                document.dataset.value if document.dataset else "unassigned"
-                for document in documents
-            )
-            return ProjectView(
-                project=project_store.to_project(row),
-                labels=tuple(row.labels),
-                document_count=len(documents),
-                datasets=dict(datasets),
-                models=models,
-                deployments=deployments,
-            )
+            for deployment in deployments.list_deployments(self.context, name)
+        )
+        datasets = Counter(
+            document.dataset.value if document.dataset else "unassigned"
+            for document in data.documents
+        )
+        return ProjectView(
+            project=data.project,
+            labels=data.labels,
+            document_count=len(data.documents),
+            datasets=dict(datasets),
+            models=models,
+            deployments=deployed,
+        )
 
     def delete_project(self, name: str) -> JobView:
         """Delete a project and wait for it."""
@@ -160,15 +150,13 @@ class LocalBackend:
 
     def read_data(self, name: str) -> LabeledData:
         """A project's metadata, labels and documents."""
-        with self.context.database.session() as session:
-            row = project_store.get_project(session, name)
-            project = project_store.to_project(row)
-            return LabeledData(
-                kind=project.kind,
-                labels=tuple(row.labels),
-                documents=tuple(project_store.project_documents(row)),
-                project=project,
-            )
+        data = projects.get_project_data(self.context, name)
+        return LabeledData(
+            kind=data.project.kind,
+            labels=data.labels,
+            documents=data.documents,
+            project=data.project,
+        )
 
     def import_project_file(self, name: str, project_file: dict[str, Any]) -> JobView:
         """Import (replace) a project from a project file with inline texts; wait for it."""
@@ -198,10 +186,9 @@ class LocalBackend:
     def list_jobs(self, project_name: str | None, unfinished_only: bool) -> list[JobView]:
         """Authoring jobs, newest first."""
         if project_name is not None:
-            with self.context.database.session() as session:
-                project_store.get_project(session, project_name)
-        rows = authoring_jobs.list_jobs(self.context, project_name, unfinished_only=unfinished_only)
-        return [job_view(row) for row in rows]
+            projects.get_project(self.context, project_name)
+        jobs = authoring_jobs.list_jobs(self.context, project_name, unfinished_only=unfinished_only)
+        return [job_view(job) for job in jobs]
 
     def cancel_job(self, job_id: str, project_name: str | None) -> JobView:
         """Cancel a waiting job, or ask a running one to stop."""
@@ -210,14 +197,14 @@ class LocalBackend:
 
     def evaluation(self, name: str, model_label: str) -> Evaluation:
         """A trained model's evaluation summary."""
-        with self.context.database.session() as session:
-            project = project_store.get_project(session, name)
-            model = model_store.get_model(session, project, model_label)
-            return Evaluation(
-                project_kind=project.kind,
-                options=dict(model.evaluation_options),
-                summary=dict(model.evaluation_summary),
-            )
+        from lexicraft.services import training
+
+        kind, evaluation = training.get_evaluation(self.context, name, model_label)
+        return Evaluation(
+            project_kind=kind.value,
+            options=dict(evaluation.options),
+            summary=dict(evaluation.summary),
+        )
 
     def deploy(self, name: str, model_label: str, deployment_name: str) -> JobView:
         """Deploy a trained model and wait for it."""
@@ -238,27 +225,22 @@ class LocalBackend:
     def export_model(self, name: str, model_label: str, output: Path, export_format: str) -> Path:
         """Write the trained model, its label map and evaluation as a self-contained folder."""
         from lexicraft.ml import export
+        from lexicraft.services import training
 
-        with self.context.database.session() as session:
-            project_row = project_store.get_project(session, name)
-            model = model_store.get_model(session, project_row, model_label)
-            card = export.ModelCard(
-                project_name=name,
-                project_kind=project_row.kind,
-                language=project_row.language,
-                model_label=model.label,
-                model_id=model.model_id,
-                training_config_version=model.training_config_version,
-                backend=model.backend,
-                trained_at=format_datetime(model.trained_at),
-                labels=tuple(project_row.labels),
-                evaluation_options=dict(model.evaluation_options),
-                evaluation_summary=dict(model.evaluation_summary),
-            )
-            artifact_dir = Path(model.artifact_dir)
-        return export.export_model(artifact_dir, output, card, export_format)
-
-
-def evaluation_key(kind: ProjectKind) -> str:
-    """The key of the evaluation summary object for a ``kind`` project (spec §5.7)."""
-    return _EVALUATION_KEYS[kind]
+        data = projects.get_project_data(self.context, name)
+        model = training.get_model(self.context, name, model_label)
+        evaluation = training.get_evaluation(self.context, name, model_label)[1]
+        card = export.ModelCard(
+            project_name=name,
+            project_kind=data.project.kind.value,
+            language=data.project.language,
+            model_label=model.label,
+            model_id=model.model_id,
+            training_config_version=model.training_config_version,
+            backend=model.backend,
+            trained_at=format_datetime(model.trained_at),
+            labels=data.labels,
+            evaluation_options=dict(evaluation.options),
+            evaluation_summary=dict(evaluation.summary),
+        )
+        return export.export_model(Path(model.artifact_dir), output, card, export_format)

@@ -55,6 +55,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     data_dir: DataDir = None,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers", help="Serve the API only; 'lexicraft worker' processes run the jobs."
+        ),
+    ] = False,
 ) -> None:
     """Serve the Azure-compatible API (and run the job workers) until interrupted."""
     import uvicorn
@@ -63,15 +69,23 @@ def serve(
     from lexicraft.cli.common import load_settings
 
     settings = load_settings(data_dir)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    try:
+        application = create_app(settings, run_workers=not no_workers)
+    except RuntimeError as error:  # e.g. the schema needs 'lexicraft migrate'
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 @app.command()
 def migrate(data_dir: DataDir = None) -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema (run once before starting servers on a new version)."""
+    from sqlalchemy.engine import make_url
+
+    from lexicraft.bootstrap import open_context
     from lexicraft.cli.common import load_settings
-    from lexicraft.services.context import ServiceContext
 
     settings = load_settings(data_dir)
-    ServiceContext.open(settings)
-    typer.echo(f"database ready: {settings.resolved_database_url}")
+    open_context(settings, migrate_schema=True).database.engine.dispose()
+    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    typer.echo(f"database ready: {where}")

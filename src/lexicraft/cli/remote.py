@@ -39,10 +39,9 @@ STORAGE = "/language/lexicraft/storage"
 MAX_DOCUMENTS_PER_REQUEST = 25
 _POLL_INTERVAL_S = 0.2
 _TIMEOUT_S = 3600.0
+#: Pre-GA servers spelled the NER summary's key after the old project kind name.
 _EVALUATION_KEYS = (
-    "customEntityRecognitionEvaluation",
-    "customSingleLabelClassificationEvaluation",
-    "customMultiLabelClassificationEvaluation",
+    *(kind.evaluation_key for kind in ProjectKind),
     "customNamedEntityRecognitionEvaluation",
 )
 

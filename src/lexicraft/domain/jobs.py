@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class JobStatus(StrEnum):
@@ -26,6 +29,9 @@ _TERMINAL = frozenset(
     {JobStatus.SUCCEEDED, JobStatus.PARTIALLY_COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 )
 
+#: Statuses of a job that may still change: waiting, running or being cancelled.
+UNFINISHED = tuple(status for status in JobStatus if status not in _TERMINAL)
+
 _ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.NOT_STARTED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
     # running → notStarted: a worker died and its lease expired; the job is re-queued.
@@ -47,6 +53,21 @@ def can_transition(current: JobStatus, new: JobStatus) -> bool:
     return new in _ALLOWED.get(current, frozenset())
 
 
+class IllegalTransition(RuntimeError):
+    """A status write that the transition rule forbids: a bug, never a caller's mistake."""
+
+
+def require_transition(current: JobStatus, new: JobStatus) -> JobStatus:
+    """``new`` if a job in ``current`` may move to it, else :class:`IllegalTransition`.
+
+    Every status write goes through this rule (or :func:`can_transition` where a lost race is
+    an expected outcome rather than a bug).
+    """
+    if not can_transition(current, new):
+        raise IllegalTransition(f"a {current.value} job cannot become {new.value}")
+    return new
+
+
 class JobKind(StrEnum):
     """What a job does; one handler per kind."""
 
@@ -58,3 +79,54 @@ class JobKind(StrEnum):
     DELETE_DEPLOYMENT = "delete-deployment"
     SWAP = "swap"
     DELETE_PROJECT = "delete-project"
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's work when somebody cancelled the job."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A durable unit of asynchronous work, as stored (read-only view)."""
+
+    id: str
+    kind: JobKind
+    status: JobStatus
+    payload: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    project_name: str | None = None
+    target: str | None = None
+    display_name: str | None = None
+    result: dict[str, Any] | None = None
+    errors: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[dict[str, Any], ...] = ()
+    percent_complete: float = 0.0
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def project(self) -> str:
+        """The project of a project-level job (every authoring kind names one)."""
+        if self.project_name is None:
+            raise ValueError(f"job {self.id} ({self.kind.value}) names no project")
+        return self.project_name
+
+    @property
+    def target_name(self) -> str:
+        """What a job acts on inside its project (model label, deployment name, …)."""
+        if self.target is None:
+            raise ValueError(f"job {self.id} ({self.kind.value}) names no target")
+        return self.target
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What a job's work reports when it is done."""
+
+    status: JobStatus
+    result: dict[str, Any] | None = None
+    errors: tuple[dict[str, Any], ...] = field(default=())
+    warnings: tuple[dict[str, Any], ...] = field(default=())

@@ -24,6 +24,16 @@ class ProjectKind(StrEnum):
         """Whether documents carry classes rather than entity spans."""
         return self is not ProjectKind.ENTITY_RECOGNITION
 
+    @property
+    def evaluation_key(self) -> str:
+        """The key of this kind's metrics in an evaluation summary (spec §5.7)."""
+        return f"{self.value[0].lower()}{self.value[1:]}Evaluation"
+
+    @property
+    def result_key(self) -> str:
+        """The key of this kind's expected/predicted labels in a per-document result."""
+        return f"{self.value[0].lower()}{self.value[1:]}Result"
+
     @classmethod
     def parse(cls, value: object) -> ProjectKind:
         """The kind named by ``value``, accepting the pre-GA spellings (spec §5.1)."""

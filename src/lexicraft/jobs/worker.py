@@ -11,23 +11,27 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
 from lexicraft.errors import LexicraftError
-from lexicraft.jobs.queue import JobOutcome, JobQueue
-from lexicraft.storage.sql.tables import JobRow
+from lexicraft.storage.sql.jobs import JobQueue
 
 logger = logging.getLogger(__name__)
 
-
-class JobCancelled(Exception):
-    """Raised inside a handler when its job was cancelled."""
+#: What a client reads when a job failed on something it did not cause; the detail is logged.
+INTERNAL_FAILURE = {
+    "code": "InternalServerError",
+    "message": "The job failed because of an internal error; the server log has the details.",
+}
 
 
 @dataclass
-class JobContext:
-    """What a handler may do besides its work: report progress and notice cancellation."""
+class LeasedJob:
+    """A job this worker holds the lease of: what its work may do besides working.
 
-    job: JobRow
+    Implements :class:`lexicraft.services.job_context.JobContext`.
+    """
+
+    job: Job
     queue: JobQueue
     owner: str
 
@@ -41,7 +45,7 @@ class JobContext:
             raise JobCancelled
 
 
-Handler = Callable[[JobContext], JobOutcome]
+Handler = Callable[[LeasedJob], JobOutcome]
 
 
 class WorkerPool:
@@ -123,7 +127,7 @@ class WorkerPool:
                 continue
             self._execute(job, owner)
 
-    def _execute(self, job: JobRow, owner: str) -> None:
+    def _execute(self, job: Job, owner: str) -> None:
         lease_lost = threading.Event()
         done = threading.Event()
 
@@ -136,24 +140,16 @@ class WorkerPool:
 
         heartbeat = threading.Thread(target=keep_lease, daemon=True)
         heartbeat.start()
-        context = JobContext(job=job, queue=self.queue, owner=owner)
+        context = LeasedJob(job=job, queue=self.queue, owner=owner)
         try:
-            outcome = self.handlers[JobKind(job.kind)](context)
+            outcome = self.handlers[job.kind](context)
         except JobCancelled:
             outcome = JobOutcome(JobStatus.CANCELLED)
         except LexicraftError as error:
             outcome = JobOutcome(JobStatus.FAILED, errors=(error.to_error(),))
-        except Exception as error:
-            logger.exception("job %s (%s) failed", job.id, job.kind)
-            outcome = JobOutcome(
-                JobStatus.FAILED,
-                errors=(
-                    {
-                        "code": "InternalServerError",
-                        "message": f"The job failed: {type(error).__name__}: {error}",
-                    },
-                ),
-            )
+        except Exception:
+            logger.exception("job %s (%s) failed", job.id, job.kind.value)
+            outcome = JobOutcome(JobStatus.FAILED, errors=(dict(INTERNAL_FAILURE),))
         finally:
             done.set()
             heartbeat.join()

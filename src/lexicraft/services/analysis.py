@@ -18,11 +18,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
+from lexicraft.domain.projects import Project, ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
     DocumentTooLarge,
@@ -34,16 +33,14 @@ from lexicraft.errors import (
     MissingInputDocuments,
     ModelNotFound,
 )
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobCancelled, JobContext
 from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services import training
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.job_context import JobContext
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import DeploymentRow, JobRow, ProjectRow, TrainedModelRow
-from lexicraft.timeutil import as_utc, format_datetime, utcnow
+from lexicraft.timeutil import format_datetime, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +214,7 @@ def _document_statistics(text: str) -> DocumentStatistics:
 # -- submit ------------------------------------------------------------------------------------
 
 
-def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> JobRow:
+def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> Job:
     """Check a request against the limits and the deployed models, then queue it.
 
     The job row is committed when this returns, so the caller may answer ``202``.
@@ -295,39 +292,37 @@ def _check_documents(context: ServiceContext, documents: Sequence[InputDocument]
 def _check_task(session: Session, task: AnalysisTask, index: int) -> AnalysisTask:
     """``task`` if its project and deployment exist and serve its kind, else 404 / 400."""
     if task.model_id is not None:
-        model, project = _find_model_by_id(session, task.model_id)
-        _check_kind(project, task, index)
+        found = model_store.find_model_by_id(session, task.model_id)
+        if found is None:
+            raise ModelNotFound(f"trained model with modelId {task.model_id!r} was not found")
+        model, kind = found
+        _check_kind(model.project_name, kind, task, index)
         return AnalysisTask(
             kind=task.kind,
             task_name=task.task_name,
-            project_name=project.name,
+            project_name=model.project_name,
             deployment_name=None,
             string_index_type=task.string_index_type,
             model_id=model.model_id,
             group=task.group,
         )
-    project = project_store.get_project(session, task.project_name)
-    _check_kind(project, task, index)
-    assert task.deployment_name is not None
-    model_store.get_deployment(session, project, task.deployment_name)
+    project: Project = project_store.get_project(session, task.project_name)
+    _check_kind(project.name, project.kind, task, index)
+    if task.deployment_name is None:
+        raise InvalidParameterValue(
+            "deploymentName is required", target=f"tasks[{index}].parameters.deploymentName"
+        )
+    model_store.get_deployment(session, project.name, task.deployment_name)
     return task
 
 
-def _check_kind(project: ProjectRow, task: AnalysisTask, index: int) -> None:
-    if project.kind != task.kind.value:
+def _check_kind(project_name: str, kind: ProjectKind, task: AnalysisTask, index: int) -> None:
+    if kind is not task.kind:
         raise InvalidParameterValue(
-            f"project {project.name!r} is a {project.kind} project; a {task.kind.value} task "
+            f"project {project_name!r} is a {kind.value} project; a {task.kind.value} task "
             "cannot use it",
             target=f"tasks[{index}]",
         )
-
-
-def _find_model_by_id(session: Session, model_id: str) -> tuple[TrainedModelRow, ProjectRow]:
-    model = session.scalar(select(TrainedModelRow).where(TrainedModelRow.model_id == model_id))
-    project = None if model is None else session.get(ProjectRow, model.project_id)
-    if model is None or project is None:
-        raise ModelNotFound(f"trained model with modelId {model_id!r} was not found")
-    return model, project
 
 
 # -- run ---------------------------------------------------------------------------------------
@@ -360,12 +355,15 @@ def run_analysis(context: ServiceContext, job: JobContext) -> JobOutcome:
         except LexicraftError as error:
             errors.append({**error.to_error(), "target": f"#/tasks/items/{index}"})
             results.append(_failed_task())
-        except Exception as error:
+        except Exception:
             logger.exception("task %d of analyze job %s failed", index, job.job.id)
             errors.append(
                 {
                     "code": "InternalServerError",
-                    "message": f"The task failed: {type(error).__name__}: {error}",
+                    "message": (
+                        "The task failed because of an internal error; the server log has "
+                        "the details."
+                    ),
                     "target": f"#/tasks/items/{index}",
                 }
             )
@@ -490,34 +488,27 @@ class _JobRun:
 
 
 def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> Path:
-    """The artifact folder of the model ``task`` addresses, in one narrow query.
+    """The artifact folder of the model ``task`` addresses: its deployment's pinned run.
 
-    Only two columns are read: a model row also holds its evaluation, a large JSON document
-    that every job would otherwise decode. When nothing matches, the slower checks of submit
-    time name what is missing.
+    When nothing matches, the slower checks of submit time name what is missing.
     """
-    query = select(TrainedModelRow.artifact_dir, ProjectRow.kind).join(
-        ProjectRow, ProjectRow.id == TrainedModelRow.project_id
-    )
     if task.model_id is not None:
-        query = query.where(TrainedModelRow.model_id == task.model_id)
+        found = model_store.find_model_by_id(session, task.model_id)
+        served = None if found is None else (found[0].artifact_dir, found[1])
+    elif task.deployment_name is not None:
+        served = model_store.served_model(session, task.project_name, task.deployment_name)
     else:
-        query = query.join(
-            DeploymentRow,
-            (DeploymentRow.project_id == ProjectRow.id)
-            & (DeploymentRow.model_label == TrainedModelRow.label),
-        ).where(ProjectRow.name == task.project_name, DeploymentRow.name == task.deployment_name)
-    found = session.execute(query).first()
-    if found is None:
+        served = None
+    if served is None:
         _check_task(session, task, 0)
         raise ModelNotFound(
             f"deployment {task.deployment_name!r} of project {task.project_name!r} serves no "
             "trained model"
         )
-    artifact_dir, kind = found
-    if kind != task.kind.value:
+    artifact_dir, kind = served
+    if kind is not task.kind:
         raise InvalidParameterValue(
-            f"project {task.project_name!r} is a {kind} project; a {task.kind.value} task "
+            f"project {task.project_name!r} is a {kind.value} project; a {task.kind.value} task "
             "cannot use it"
         )
     return Path(artifact_dir)
@@ -533,18 +524,18 @@ def _score(value: float) -> float:
 def get_analysis(context: ServiceContext, job_id: str, family: ApiFamily) -> AnalysisJob:
     """The job ``job_id`` of ``family`` (OperationNotFound once it expired)."""
     with context.database.session() as session:
-        row = context.queue.get(session, job_id, [JobKind.ANALYZE], target=family.value)
-    return _to_job(row)
+        job = context.queue.get(session, job_id, [JobKind.ANALYZE], target=family.value)
+    return _to_analysis_job(job)
 
 
-def _to_job(row: JobRow) -> AnalysisJob:
-    payload = row.payload
-    status = JobStatus(row.status)
+def _to_analysis_job(job: Job) -> AnalysisJob:
+    payload = job.payload
+    status = job.status
     documents = tuple(
         InputDocument(raw["id"], raw["text"], raw.get("language")) for raw in payload["documents"]
     )
-    stored: list[dict[str, Any]] = (row.result or {}).get("tasks", [])
-    updated = format_datetime(row.updated_at)
+    stored: list[dict[str, Any]] = (job.result or {}).get("tasks", [])
+    updated = format_datetime(job.updated_at)
     states = []
     for index, raw_task in enumerate(payload["tasks"]):
         task = AnalysisTask.from_payload(raw_task)
@@ -566,13 +557,13 @@ def _to_job(row: JobRow) -> AnalysisJob:
         else:
             states.append(_pending_task(task, status, updated))
     return AnalysisJob(
-        job_id=row.id,
-        display_name=row.display_name,
+        job_id=job.id,
+        display_name=job.display_name,
         status=status,
-        created_at=as_utc(row.created_at),
-        updated_at=as_utc(row.updated_at),
-        expires_at=as_utc(row.expires_at),
-        errors=tuple(row.errors or ()),
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        expires_at=job.expires_at,
+        errors=job.errors,
         documents=documents,
         tasks=tuple(states),
     )
@@ -596,7 +587,7 @@ def cancel_analysis(context: ServiceContext, job_id: str, family: ApiFamily) -> 
         status = context.queue.get(session, job_id, [JobKind.ANALYZE], target=family.value).status
     if context.queue.request_cancel(job_id) is None:
         raise InvalidParameterValue(
-            f"job {job_id!r} has already {status}; only notStarted or running jobs "
+            f"job {job_id!r} has already {status.value}; only notStarted or running jobs "
             "can be cancelled",
             target="jobId",
         )

@@ -6,15 +6,12 @@ list of import, export, train, deploy and delete jobs is handier.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
 
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import Job, JobKind
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services.context import ServiceContext
-from lexicraft.storage.sql.tables import JobRow
-from lexicraft.timeutil import utcnow
-
-AUTHORING_KINDS = tuple(kind for kind in JobKind if kind is not JobKind.ANALYZE)
+from lexicraft.services.jobs import AUTHORING_KINDS
 
 
 def list_jobs(
@@ -23,34 +20,35 @@ def list_jobs(
     *,
     unfinished_only: bool = False,
     limit: int = 50,
-) -> list[JobRow]:
+) -> list[Job]:
     """Authoring jobs that have not expired, newest first (of one project, if named)."""
-    query = select(JobRow).where(
-        JobRow.kind.in_([kind.value for kind in AUTHORING_KINDS]), JobRow.expires_at > utcnow()
+    return context.queue.list_jobs(
+        AUTHORING_KINDS, project_name=project_name, unfinished_only=unfinished_only, limit=limit
     )
-    if project_name is not None:
-        query = query.where(JobRow.project_name == project_name)
-    if unfinished_only:
-        query = query.where(
-            JobRow.status.in_(
-                [JobStatus.NOT_STARTED.value, JobStatus.RUNNING.value, JobStatus.CANCELLING.value]
-            )
-        )
+
+
+def get_job(
+    context: ServiceContext,
+    job_id: str,
+    kinds: Collection[JobKind] = AUTHORING_KINDS,
+    *,
+    project_name: str | None = None,
+    target: str | None = None,
+) -> Job:
+    """The authoring job ``job_id`` of one of ``kinds`` (and of that project / target).
+
+    OperationNotFound when unknown, expired, or asked for under another job's URL.
+    """
     with context.database.session() as session:
-        return list(session.scalars(query.order_by(JobRow.created_at.desc()).limit(limit)))
+        return context.queue.get(session, job_id, kinds, project_name=project_name, target=target)
 
 
-def get_job(context: ServiceContext, job_id: str) -> JobRow:
-    """The authoring job ``job_id`` (OperationNotFound when unknown or expired)."""
-    with context.database.session() as session:
-        return context.queue.get(session, job_id, AUTHORING_KINDS)
-
-
-def cancel_job(context: ServiceContext, job_id: str) -> JobRow:
+def cancel_job(context: ServiceContext, job_id: str) -> Job:
     """Cancel a waiting job at once, or ask the worker running it to stop."""
     status = get_job(context, job_id).status
     if context.queue.request_cancel(job_id) is None:
         raise InvalidParameterValue(
-            f"job {job_id!r} has already {status}; only waiting or running jobs can be cancelled"
+            f"job {job_id!r} has already {status.value}; only waiting or running jobs can be "
+            "cancelled"
         )
     return get_job(context, job_id)

@@ -1,4 +1,8 @@
-"""Use cases for deployments: deploy (or redeploy), delete, swap."""
+"""Use cases for deployments: deploy (or redeploy), read, delete, swap.
+
+A deployment pins the training run it was given: retraining that label changes nothing
+in production until the model is deployed again or swapped in.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,47 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
+from lexicraft.domain.models import Deployment
 from lexicraft.domain.projects import check_name
-from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobContext
+from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody
 from lexicraft.ml import registry
+from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.job_context import JobContext
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import DeploymentRow, JobRow
 from lexicraft.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
+#: How often a deploy starts over when the model is retrained while its serving files
+#: are being written.
+_DEPLOY_ATTEMPTS = 3
+
+
+def list_deployments(context: ServiceContext, project_name: str) -> list[Deployment]:
+    """The project's deployments by name, each with the model it pins."""
+    with context.database.session() as session:
+        return model_store.list_deployments(session, project_name)
+
+
+def get_deployment(context: ServiceContext, project_name: str, name: str) -> Deployment:
+    """One deployment of the project."""
+    with context.database.session() as session:
+        return model_store.get_deployment(session, project_name, name)
+
 
 def submit_deploy(
     context: ServiceContext, project_name: str, deployment_name: str, body: dict[str, Any]
-) -> JobRow:
+) -> Job:
     """Queue deploying a trained model under ``deployment_name`` (replacing what it served)."""
     check_name(deployment_name, "deploymentName")
     label = body.get("trainedModelLabel")
     if not isinstance(label, str):
         raise InvalidRequestBody("trainedModelLabel is required", target="trainedModelLabel")
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        model_store.get_model(session, project, label)
+        model_store.get_model(session, project_name, label)
         return context.queue.add(
             session,
             JobKind.DEPLOY,
@@ -43,26 +62,30 @@ def submit_deploy(
 
 
 def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Make the model ready to serve, then point the deployment at it (creating it if needed)."""
-    assert job.job.project_name is not None and job.job.target is not None
+    """Make the model ready to serve, then pin it to the deployment (creating it if needed)."""
+    project_name, deployment_name = job.job.project, job.job.target_name
     label = job.job.payload["trainedModelLabel"]
-    with context.database.session() as session:
-        project = project_store.get_project(session, job.job.project_name)
-        artifact_dir = Path(model_store.get_model(session, project, label).artifact_dir)
-    # Outside any transaction: writing the network as ONNX takes seconds.
-    warnings = _prepare_serving(context, artifact_dir)
-    with context.database.session() as session:
-        project = project_store.get_project(session, job.job.project_name)
-        model_store.get_model(session, project, label)
-        row = model_store.find_deployment(session, project, job.job.target)
-        now = utcnow()
-        if row is None:
-            row = DeploymentRow(project_id=project.id, name=job.job.target)
-            session.add(row)
-        row.model_label = label
-        row.deployed_at = now
-        project.last_deployed_at = now
-    return JobOutcome(JobStatus.SUCCEEDED, warnings=warnings)
+    for _attempt in range(_DEPLOY_ATTEMPTS):
+        with context.database.session() as session:
+            model = model_store.get_model(session, project_name, label)
+        # Outside any transaction: writing the network as ONNX takes seconds.
+        warnings = _prepare_serving(context, Path(model.artifact_dir))
+        with context.database.session() as session:
+            current = model_store.get_model(session, project_name, label)
+            if current.model_id != model.model_id:
+                continue  # retrained meanwhile: prepare the new run instead
+            now = utcnow()
+            _deployment, previous = model_store.pin_deployment(
+                session, deployment_name, current, now
+            )
+            project_store.mark_deployed(session, project_name, now)
+        if previous is not None and previous != current.artifact_dir:
+            release_artifacts(context, [previous])
+        return JobOutcome(JobStatus.SUCCEEDED, warnings=warnings)
+    raise Conflict(
+        f"trained model {label!r} was retrained {_DEPLOY_ATTEMPTS} times while it was being "
+        "deployed; deploy it again once its training has finished"
+    )
 
 
 def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[str, Any], ...]:
@@ -71,25 +94,24 @@ def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[
         if registry.prepare_for_serving(artifact_dir):
             # Training's evaluation left the model loaded in PyTorch in the cache.
             context.predictors.discard(artifact_dir)
-    except Exception as error:
+    except Exception:
         logger.exception("could not write the serving files of %s", artifact_dir)
         return (
             {
                 "code": "ServingNotOptimized",
                 "message": (
                     "The model is deployed and served by PyTorch: writing its network for "
-                    f"ONNX Runtime failed ({type(error).__name__}: {error})."
+                    "ONNX Runtime failed (the server log has the details)."
                 ),
             },
         )
     return ()
 
 
-def submit_delete(context: ServiceContext, project_name: str, deployment_name: str) -> JobRow:
+def submit_delete(context: ServiceContext, project_name: str, deployment_name: str) -> Job:
     """Queue deleting a deployment."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        model_store.get_deployment(session, project, deployment_name)
+        model_store.get_deployment(session, project_name, deployment_name)
         return context.queue.add(
             session,
             JobKind.DELETE_DEPLOYMENT,
@@ -102,20 +124,17 @@ def submit_delete(context: ServiceContext, project_name: str, deployment_name: s
 
 def run_delete(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Delete the deployment (idempotent)."""
-    assert job.job.project_name is not None and job.job.target is not None
+    project_name, deployment_name = job.job.project, job.job.target_name
     with context.database.session() as session:
-        project = project_store.find_project(session, job.job.project_name)
-        row = (
-            None
-            if project is None
-            else model_store.find_deployment(session, project, job.job.target)
-        )
-        if row is not None:
-            session.delete(row)
+        if project_store.find_project(session, project_name) is None:
+            return JobOutcome(JobStatus.SUCCEEDED)
+        deleted = model_store.delete_deployment(session, project_name, deployment_name)
+    if deleted is not None:
+        release_artifacts(context, [deleted.model.artifact_dir])
     return JobOutcome(JobStatus.SUCCEEDED)
 
 
-def submit_swap(context: ServiceContext, project_name: str, body: dict[str, Any]) -> JobRow:
+def submit_swap(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
     """Queue swapping the models of two deployments."""
     first, second = body.get("firstDeploymentName"), body.get("secondDeploymentName")
     if not isinstance(first, str) or not isinstance(second, str):
@@ -125,9 +144,8 @@ def submit_swap(context: ServiceContext, project_name: str, body: dict[str, Any]
     if first == second:
         raise InvalidParameterValue("cannot swap a deployment with itself", target="body")
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        model_store.get_deployment(session, project, first)
-        model_store.get_deployment(session, project, second)
+        model_store.get_deployment(session, project_name, first)
+        model_store.get_deployment(session, project_name, second)
         return context.queue.add(
             session,
             JobKind.SWAP,
@@ -139,15 +157,17 @@ def submit_swap(context: ServiceContext, project_name: str, body: dict[str, Any]
 
 
 def run_swap(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Exchange the two deployments' models in one transaction."""
-    assert job.job.project_name is not None
+    """Exchange the two deployments' pinned models in one transaction."""
+    project_name = job.job.project
     payload = job.job.payload
     with context.database.session() as session:
-        project = project_store.get_project(session, job.job.project_name)
-        first = model_store.get_deployment(session, project, payload["firstDeploymentName"])
-        second = model_store.get_deployment(session, project, payload["secondDeploymentName"])
-        first.model_label, second.model_label = second.model_label, first.model_label
         now = utcnow()
-        first.deployed_at = second.deployed_at = now
-        project.last_deployed_at = now
+        model_store.swap_deployments(
+            session,
+            project_name,
+            payload["firstDeploymentName"],
+            payload["secondDeploymentName"],
+            now,
+        )
+        project_store.mark_deployed(session, project_name, now)
     return JobOutcome(JobStatus.SUCCEEDED)

@@ -20,7 +20,6 @@ from lexicraft.errors import Conflict, InvalidParameterValue
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql.tables import ProjectRow
 
 # BCP-47-like: "en", "en-us", "zh-hans", "sr-Latn-RS".
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
@@ -170,11 +169,12 @@ def list_documents(
     """The project's documents in order, filtered by ``query``."""
     query = query or DocumentQuery()
     with context.database.session() as session:
-        row = project_store.get_project(session, project_name)
-        documents = project_store.project_documents(row)
+        project = project_store.get_project(session, project_name)
+        labels = project_store.get_labels(session, project_name)
+        documents = project_store.list_documents(session, project_name)
         return DocumentList(
-            project=project_store.to_project(row),
-            labels=tuple(row.labels),
+            project=project,
+            labels=labels,
             documents=[document for document in documents if query.matches(document)],
             counts=DocumentCounts(
                 total=len(documents),
@@ -188,9 +188,8 @@ def list_documents(
 def get_document(context: ServiceContext, project_name: str, location: str) -> LabeledDocument:
     """One document of the project."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        row = document_store.get_document(session, project, location)
-        return LabeledDocument(ProjectKind(project.kind), project_store.to_document(row))
+        kind = project_store.get_project(session, project_name).kind
+        return LabeledDocument(kind, document_store.get_document(session, project_name, location))
 
 
 def add_document(context: ServiceContext, project_name: str, new: NewDocument) -> LabeledDocument:
@@ -201,10 +200,12 @@ def add_document(context: ServiceContext, project_name: str, new: NewDocument) -
         project = project_store.get_project(session, project_name)
         container = project.storage_container
         if new.location is None:
-            location = _free_location(context, project)
+            location = _free_location(
+                context, container, document_store.list_locations(session, project_name)
+            )
         else:
             location = _check_location(new.location)
-            if document_store.find_document(session, project, location) is not None:
+            if document_store.find_document(session, project_name, location) is not None:
                 raise Conflict(
                     f"project {project_name!r} already has a document at {location!r}; choose "
                     "another location or delete that document first",
@@ -224,8 +225,8 @@ def add_document(context: ServiceContext, project_name: str, new: NewDocument) -
         )
         # The file goes first: a failed insert leaves an unused file, never a row without text.
         context.blobs.write_text(container, location, new.text)
-        document_store.add_document(session, project, document)
-        return LabeledDocument(ProjectKind(project.kind), document)
+        document_store.add_document(session, project_name, document)
+        return LabeledDocument(project.kind, document)
 
 
 def update_document(
@@ -233,11 +234,9 @@ def update_document(
 ) -> LabeledDocument:
     """Replace a document's spans or classes and/or change its dataset or language."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        kind = ProjectKind(project.kind)
-        row = document_store.get_document(session, project, location)
-        document = project_store.to_document(row)
-        labels = tuple(project.labels)
+        kind = project_store.get_project(session, project_name).kind
+        document = document_store.get_document(session, project_name, location)
+        labels = project_store.get_labels(session, project_name)
         if change.spans is not None:
             if kind.is_classification:
                 raise InvalidParameterValue(
@@ -263,7 +262,7 @@ def update_document(
             document = replace(document, dataset=change.dataset)
         if change.language is not None:
             document = replace(document, language=_check_language(change.language))
-        document_store.save_document(session, row, document)
+        document_store.save_document(session, project_name, document)
         return LabeledDocument(kind, document)
 
 
@@ -274,17 +273,16 @@ def delete_document(context: ServiceContext, project_name: str, location: str) -
     and Azure's Language Studio leaves the blob alone too.
     """
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        document_store.delete_document(
-            session, document_store.get_document(session, project, location)
-        )
+        document_store.delete_document(session, project_name, location)
 
 
 def list_labels(context: ServiceContext, project_name: str) -> LabelList:
     """The project's labels in order, each with the number of documents using it."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        return LabelList(ProjectKind(project.kind), _usage(project, tuple(project.labels)))
+        kind = project_store.get_project(session, project_name).kind
+        labels = project_store.get_labels(session, project_name)
+        documents = project_store.list_documents(session, project_name)
+    return LabelList(kind, _usage(documents, labels))
 
 
 def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]) -> LabelList:
@@ -294,12 +292,13 @@ def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]
     if duplicates:
         raise InvalidParameterValue(f"labels lists {duplicates} more than once", target="labels")
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        kind = ProjectKind(project.kind)
-        removed = set(project.labels) - set(wanted)
-        for usage in _usage(project, tuple(project.labels)):
+        kind = project_store.get_project(session, project_name).kind
+        current = project_store.get_labels(session, project_name)
+        documents = project_store.list_documents(session, project_name)
+        removed = set(current) - set(wanted)
+        for usage in _usage(documents, current):
             if usage.category in removed and usage.documents:
-                users = _documents_using(project, usage.category)
+                users = _documents_using(documents, usage.category)
                 named = ", ".join(repr(location) for location in users[:_NAMED_IN_MESSAGES])
                 more = ", …" if len(users) > _NAMED_IN_MESSAGES else ""
                 what = "class" if kind.is_classification else "entity"
@@ -308,24 +307,24 @@ def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]
                     f"({named}{more}); remove it from them before deleting it",
                     target="labels",
                 )
-        document_store.save_labels(session, project, wanted)
-        return LabelList(kind, _usage(project, tuple(wanted)))
+        document_store.save_labels(session, project_name, wanted)
+    return LabelList(kind, _usage(documents, tuple(wanted)))
 
 
 # -- rules -------------------------------------------------------------------------------------
 
 
-def _usage(project: ProjectRow, labels: tuple[str, ...]) -> list[LabelUsage]:
+def _usage(documents: Sequence[Document], labels: tuple[str, ...]) -> list[LabelUsage]:
     counts: Counter[str] = Counter()
-    for document in project_store.project_documents(project):
+    for document in documents:
         counts.update({span.category for span in document.spans} | set(document.classes))
     return [LabelUsage(label, counts[label]) for label in labels]
 
 
-def _documents_using(project: ProjectRow, label: str) -> list[str]:
+def _documents_using(documents: Sequence[Document], label: str) -> list[str]:
     return [
         document.location
-        for document in project_store.project_documents(project)
+        for document in documents
         if label in document.classes or any(span.category == label for span in document.spans)
     ]
 
@@ -396,12 +395,11 @@ def _check_classes(
     return tuple(classes)
 
 
-def _free_location(context: ServiceContext, project: ProjectRow) -> str:
+def _free_location(context: ServiceContext, container: str, taken: set[str]) -> str:
     """``document-0001.txt``, … : the first name neither the project nor its container uses."""
-    taken = {document.location for document in project.documents}
     number = len(taken) + 1
     while True:
         location = f"document-{number:04d}.txt"
-        if location not in taken and not context.blobs.exists(project.storage_container, location):
+        if location not in taken and not context.blobs.exists(container, location):
             return location
         number += 1

@@ -5,52 +5,43 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 
-from sqlalchemy import select
-
-from lexicraft.errors import NotFound
+from lexicraft.domain.keys import ApiKey
+from lexicraft.storage.sql import keys as key_store
 from lexicraft.storage.sql.engine import Database
-from lexicraft.storage.sql.tables import ApiKeyRow
-from lexicraft.timeutil import utcnow
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(database: Database, name: str) -> tuple[ApiKeyRow, str]:
+def create_key(database: Database, name: str) -> tuple[ApiKey, str]:
     """A new key; the plain key is returned once and never stored."""
     key = secrets.token_hex(16)
     with database.session() as session:
-        row = ApiKeyRow(name=name, key_hash=_hash(key), prefix=key[:6], created_at=utcnow())
-        session.add(row)
-        session.flush()
-    return row, key
+        stored = key_store.add_key(session, name, _hash(key), key[:6])
+    return stored, key
 
 
-def list_keys(database: Database) -> list[ApiKeyRow]:
+def list_keys(database: Database) -> list[ApiKey]:
     """Every key, newest last."""
     with database.session() as session:
-        return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)))
+        return key_store.list_keys(session)
 
 
-def revoke_key(database: Database, key_id: int) -> ApiKeyRow:
-    """Revoke key ``key_id``; it stops working at once."""
+def revoke_key(database: Database, key_id: int) -> ApiKey:
+    """Revoke key ``key_id``; servers refuse it within their key cache's lifetime."""
     with database.session() as session:
-        row = session.get(ApiKeyRow, key_id)
-        if row is None:
-            raise NotFound(f"API key {key_id} was not found")
-        if row.revoked_at is None:
-            row.revoked_at = utcnow()
-        return row
+        return key_store.revoke_key(session, key_id)
 
 
 def has_active_key(database: Database) -> bool:
     """Whether at least one key is not revoked."""
     with database.session() as session:
-        return (
-            session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.revoked_at.is_(None))) is not None
-        )
+        return key_store.has_active_key(session)
 
 
 def verify_key(database: Database, key: str | None, extra_key: str | None) -> bool:
@@ -64,9 +55,53 @@ def verify_key(database: Database, key: str | None, extra_key: str | None) -> bo
         return True
     digest = _hash(key)
     with database.session() as session:
-        stored = session.scalar(
-            select(ApiKeyRow.key_hash).where(
-                ApiKeyRow.key_hash == digest, ApiKeyRow.revoked_at.is_(None)
-            )
-        )
+        stored = key_store.find_active_hash(session, digest)
     return stored is not None and hmac.compare_digest(stored, digest)
+
+
+class KeyVerifier:
+    """:func:`verify_key` with answers remembered for ``ttl_s`` seconds.
+
+    A request then costs no database query; a revoked key keeps working for at most
+    ``ttl_s`` seconds on a server that had just seen it. Only hashes are remembered, and
+    the memory is bounded: when full, it is cleared.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        extra_key: str | None,
+        ttl_s: float,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.extra_key = extra_key
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.clock = clock
+        self._answers: dict[str, tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, key: str | None) -> bool | None:
+        """The remembered answer for ``key``, or None when it must be checked."""
+        if not key:
+            return False
+        with self._lock:
+            found = self._answers.get(_hash(key))
+        if found is None or found[1] <= self.clock():
+            return None
+        return found[0]
+
+    def verify(self, key: str | None) -> bool:
+        """Whether ``key`` is accepted (from memory when fresh, else from the database)."""
+        answer = self.cached(key)
+        if answer is not None or not key:
+            return bool(answer)
+        answer = verify_key(self.database, key, self.extra_key)
+        with self._lock:
+            if len(self._answers) >= self.max_entries:
+                self._answers.clear()
+            self._answers[_hash(key)] = (answer, self.clock() + self.ttl_s)
+        return answer

@@ -14,8 +14,8 @@ from typing import cast
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
 from lexicraft.services.context import ServiceContext
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +42,15 @@ def resolve_deployment(
 ) -> DeployedModel:
     """The model behind ``deployment_name`` (ProjectNotFound / DeploymentNotFound otherwise)."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        deployment = model_store.get_deployment(session, project, deployment_name)
-        model = model_store.get_model(session, project, deployment.model_label)
-        return DeployedModel(
-            project_name=project_name,
-            deployment_name=deployment_name,
-            kind=ProjectKind(project.kind),
-            model_label=model.label,
-            artifact_dir=Path(model.artifact_dir),
-        )
+        kind = project_store.get_project(session, project_name).kind
+        deployment = model_store.get_deployment(session, project_name, deployment_name)
+    return DeployedModel(
+        project_name=project_name,
+        deployment_name=deployment_name,
+        kind=kind,
+        model_label=deployment.model.label,
+        artifact_dir=Path(deployment.model.artifact_dir),
+    )
 
 
 def predict_with(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.domain.projects import Project, ProjectAssets
+from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
+from lexicraft.domain.projects import Document, Project, ProjectAssets
 from lexicraft.errors import Conflict, OperationNotFound
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobContext
+from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.job_context import JobContext
 from lexicraft.services.project_files import (
     DocumentEntry,
     ProjectFile,
@@ -23,8 +20,8 @@ from lexicraft.services.project_files import (
     render_project_file,
     resolve_documents,
 )
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql.tables import JobRow, TrainedModelRow
 
 # Fields of CreateProjectOptions a merge-patch may remove (set to null).
 _OPTIONAL_FIELDS = frozenset({"description", "multilingual", "settings"})
@@ -35,36 +32,62 @@ def upsert_project(
 ) -> tuple[Project, bool]:
     """Apply a JSON merge-patch to a project's metadata, creating it if needed."""
     with context.database.session() as session:
-        row = project_store.find_project(session, project_name)
-        merged: dict[str, Any] = (
-            {} if row is None else render_metadata(project_store.to_project(row))
-        )
+        existing = project_store.find_project(session, project_name)
+        merged: dict[str, Any] = {} if existing is None else render_metadata(existing)
         for key, value in patch.items():
             if value is None and key in _OPTIONAL_FIELDS:
                 merged.pop(key, None)
             else:
                 merged[key] = value
         project = parse_project_metadata(merged, project_name, where="$")
-        if row is not None and row.kind != project.kind.value and row.documents:
+        if (
+            existing is not None
+            and existing.kind is not project.kind
+            and project_store.has_documents(session, project_name)
+        ):
             raise Conflict(
-                f"project {project_name!r} is a {row.kind} project with documents; its kind "
-                "cannot change. Delete it or import a new project file instead.",
+                f"project {project_name!r} is a {existing.kind.value} project with documents; "
+                "its kind cannot change. Delete it or import a new project file instead.",
                 target="projectKind",
             )
-        saved, created = project_store.save_metadata(session, project)
-        return project_store.to_project(saved), created
+        return project_store.save_metadata(session, project)
 
 
 def get_project(context: ServiceContext, project_name: str) -> Project:
     """A project's metadata."""
     with context.database.session() as session:
-        return project_store.to_project(project_store.get_project(session, project_name))
+        return project_store.get_project(session, project_name)
+
+
+def find_project(context: ServiceContext, project_name: str) -> Project | None:
+    """A project's metadata, or None when there is no such project."""
+    with context.database.session() as session:
+        return project_store.find_project(session, project_name)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectData:
+    """A project with its label list and documents."""
+
+    project: Project
+    labels: tuple[str, ...]
+    documents: tuple[Document, ...]
+
+
+def get_project_data(context: ServiceContext, project_name: str) -> ProjectData:
+    """A project's metadata, labels and documents, read in one transaction."""
+    with context.database.session() as session:
+        return ProjectData(
+            project=project_store.get_project(session, project_name),
+            labels=project_store.get_labels(session, project_name),
+            documents=tuple(project_store.list_documents(session, project_name)),
+        )
 
 
 def list_projects(context: ServiceContext) -> list[Project]:
     """Every project, by name."""
     with context.database.session() as session:
-        return [project_store.to_project(row) for row in project_store.list_projects(session)]
+        return project_store.list_projects(session)
 
 
 def _read_assets(context: ServiceContext, project_file: ProjectFile) -> ProjectAssets:
@@ -81,7 +104,7 @@ def _read_assets(context: ServiceContext, project_file: ProjectFile) -> ProjectA
     return resolve_documents(project_file, read_text)
 
 
-def submit_import(context: ServiceContext, project_name: str, body: dict[str, Any]) -> JobRow:
+def submit_import(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
     """Check a project file completely, so a bad one is a 400 now, then queue its import.
 
     The job checks again: files in the container may change before it runs.
@@ -99,8 +122,7 @@ def submit_import(context: ServiceContext, project_name: str, body: dict[str, An
 
 def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Write inline documents into the container, then replace the project in one transaction."""
-    project_name = job.job.project_name
-    assert project_name is not None
+    project_name = job.job.project
     project_file = parse_project_file(job.job.payload["projectFile"], project_name)
     assets = _read_assets(context, project_file)
     job.check_cancelled()
@@ -110,12 +132,12 @@ def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
                 project_file.project.storage_container, entry.location, entry.inline_text
             )
     with context.database.session() as session:
-        row, _created = project_store.save_metadata(session, project_file.project)
-        project_store.replace_assets(session, row, assets)
+        project_store.save_metadata(session, project_file.project)
+        project_store.replace_assets(session, project_name, assets)
     return JobOutcome(JobStatus.SUCCEEDED)
 
 
-def submit_export(context: ServiceContext, project_name: str) -> JobRow:
+def submit_export(context: ServiceContext, project_name: str) -> Job:
     """Queue an export of the project file."""
     with context.database.session() as session:
         project_store.get_project(session, project_name)
@@ -133,11 +155,12 @@ def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
 
     The file is kept in the job's result, so it expires (and is purged) with the job.
     """
-    assert job.job.project_name is not None
+    project_name = job.job.project
     with context.database.session() as session:
-        row = project_store.get_project(session, job.job.project_name)
         document = render_project_file(
-            project_store.to_project(row), row.labels, project_store.project_documents(row)
+            project_store.get_project(session, project_name),
+            project_store.get_labels(session, project_name),
+            project_store.list_documents(session, project_name),
         )
     return JobOutcome(JobStatus.SUCCEEDED, result={"projectFile": document})
 
@@ -145,14 +168,14 @@ def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
 def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict[str, Any]:
     """The project file an export job produced."""
     with context.database.session() as session:
-        row = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
-        if row.status != JobStatus.SUCCEEDED.value or not row.result:
-            raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
-        project_file: dict[str, Any] = row.result["projectFile"]
-        return project_file
+        job = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
+    if job.status is not JobStatus.SUCCEEDED or not job.result:
+        raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
+    project_file: dict[str, Any] = job.result["projectFile"]
+    return project_file
 
 
-def submit_delete(context: ServiceContext, project_name: str) -> JobRow:
+def submit_delete(context: ServiceContext, project_name: str) -> Job:
     """Queue the deletion of a project."""
     with context.database.session() as session:
         project_store.get_project(session, project_name)
@@ -167,19 +190,11 @@ def submit_delete(context: ServiceContext, project_name: str) -> JobRow:
 
 def run_delete(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Delete the project, its documents, models and deployments (idempotent)."""
-    assert job.job.project_name is not None
+    project_name = job.job.project
     with context.database.session() as session:
-        row = project_store.find_project(session, job.job.project_name)
-        if row is None:
+        if project_store.find_project(session, project_name) is None:
             return JobOutcome(JobStatus.SUCCEEDED)
-        artifact_dirs = [
-            Path(path)
-            for path in session.scalars(
-                select(TrainedModelRow.artifact_dir).where(TrainedModelRow.project_id == row.id)
-            )
-        ]
-        session.delete(row)
-    for path in artifact_dirs:
-        context.predictors.discard(path)
-        shutil.rmtree(path, ignore_errors=True)
+        artifact_dirs = model_store.artifact_dirs(session, project_name)
+        project_store.delete_project(session, project_name)
+    release_artifacts(context, artifact_dirs)
     return JobOutcome(JobStatus.SUCCEEDED)

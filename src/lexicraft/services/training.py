@@ -11,14 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
+from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, LexicraftError
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobContext
 from lexicraft.ml import registry
 from lexicraft.ml.base import (
     ClassExample,
@@ -29,10 +26,11 @@ from lexicraft.ml.base import (
 )
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.job_context import JobContext
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import JobRow, TrainedModelRow
 from lexicraft.timeutil import format_datetime, utcnow
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
@@ -124,7 +122,7 @@ def split_documents(
     ]
 
 
-def submit_training(context: ServiceContext, project_name: str, body: dict[str, Any]) -> JobRow:
+def submit_training(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
     """Check a train request and queue it."""
     label = body.get("modelLabel")
     if not isinstance(label, str):
@@ -139,10 +137,12 @@ def submit_training(context: ServiceContext, project_name: str, body: dict[str, 
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         try:
-            backend = registry.resolve_backend_name(version, project.kind)
+            backend = registry.resolve_backend_name(version, project.kind.value)
+            # Jobs and models name the version itself, never "latest" (spec §5.5).
+            resolved = registry.get_training_config_version(version).name
         except registry.UnknownTrainingConfigVersionError as error:
             raise InvalidParameterValue(str(error), target="trainingConfigVersion") from error
-        if not project.documents:
+        if not project_store.has_documents(session, project_name):
             raise NotEnoughData(
                 f"project {project_name!r} has no documents; import labeled documents first"
             )
@@ -151,7 +151,7 @@ def submit_training(context: ServiceContext, project_name: str, body: dict[str, 
             JobKind.TRAIN,
             {
                 "modelLabel": label,
-                "trainingConfigVersion": version,
+                "trainingConfigVersion": resolved,
                 "backend": backend,
                 "evaluationOptions": options.to_wire(),
             },
@@ -162,16 +162,21 @@ def submit_training(context: ServiceContext, project_name: str, body: dict[str, 
 
 
 def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Train, evaluate on the test split, then store the model (replacing one of that label)."""
+    """Train, evaluate on the test split, then store the model (replacing one of that label).
+
+    The model is written to a ``.partial`` folder and renamed when complete, so a job
+    re-run after a crash never uses half-written files. Deployments of the label keep the
+    model they pinned.
+    """
     payload = job.job.payload
-    assert job.job.project_name is not None
+    project_name = job.job.project
+    label = payload["modelLabel"]
     started = utcnow()
     options = EvaluationOptions.parse(payload["evaluationOptions"])
     with context.database.session() as session:
-        project_row = project_store.get_project(session, job.job.project_name)
-        kind = ProjectKind(project_row.kind)
-        labels = tuple(project_row.labels)
-        documents = project_store.project_documents(project_row)
+        kind = project_store.get_project(session, project_name).kind
+        labels = project_store.get_labels(session, project_name)
+        documents = project_store.list_documents(session, project_name)
     if kind.is_classification:
         # A document nobody has classified yet is neither a training example nor a test case.
         documents = [d for d in documents if d.classes]
@@ -179,11 +184,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     if not train:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
 
-    model_dir = (
-        context.settings.models_dir
-        / job.job.project_name
-        / f"{payload['modelLabel']}-{uuid.uuid4().hex[:12]}"
-    )
+    model_dir = context.settings.models_dir / project_name / f"{label}-{uuid.uuid4().hex[:12]}"
     partial = model_dir.with_name(model_dir.name + ".partial")
     last_check = [0.0]
 
@@ -209,45 +210,38 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     trained = utcnow()
-    job.check_cancelled()
     try:
+        job.check_cancelled()
         summary, per_document = _evaluate(kind, labels, model_dir, test, context)
     except BaseException:
         shutil.rmtree(model_dir, ignore_errors=True)
         raise
     finished = utcnow()
 
-    old_dir: Path | None = None
+    version = registry.get_training_config_version(payload["trainingConfigVersion"])
+    model = TrainedModel(
+        project_name=project_name,
+        label=label,
+        model_id=f"{label}-{trained.strftime('%Y%m%dT%H%M%SZ')}-{model_dir.name[-12:]}",
+        training_config_version=version.name,
+        artifact_dir=str(model_dir),
+        trained_at=trained,
+        training_duration_s=(trained - started).total_seconds(),
+        expiration_date=version.model_expiration_date.isoformat(),
+        backend=backend_name,
+        evaluation_options=options.to_wire(),
+    )
+    evaluation = ModelEvaluation(options.to_wire(), summary, tuple(per_document))
     with context.database.session() as session:
-        project_row = project_store.get_project(session, job.job.project_name)
-        row = model_store.find_model(session, project_row, payload["modelLabel"])
-        if row is None:
-            row = TrainedModelRow(project_id=project_row.id, label=payload["modelLabel"])
-            session.add(row)
-        else:
-            old_dir = Path(row.artifact_dir)
-        version = registry.get_training_config_version(payload["trainingConfigVersion"])
-        row.model_id = (
-            f"{payload['modelLabel']}-{trained.strftime('%Y%m%dT%H%M%SZ')}-{model_dir.name[-12:]}"
-        )
-        row.training_config_version = version.name
-        row.backend = payload["backend"]
-        row.artifact_dir = str(model_dir)
-        row.trained_at = trained
-        row.training_duration_s = (trained - started).total_seconds()
-        row.expiration_date = version.model_expiration_date.isoformat()
-        row.evaluation_options = options.to_wire()
-        row.evaluation_summary = summary
-        row.evaluation_documents = per_document
-        project_row.last_trained_at = finished
-    if old_dir is not None and old_dir != model_dir:
-        context.predictors.discard(old_dir)
-        shutil.rmtree(old_dir, ignore_errors=True)
+        replaced = model_store.save_model(session, model, evaluation)
+        project_store.mark_trained(session, project_name, finished)
+    if replaced is not None and replaced != model.artifact_dir:
+        release_artifacts(context, [replaced])
     return JobOutcome(
         JobStatus.SUCCEEDED,
         result={
-            "modelLabel": payload["modelLabel"],
-            "trainingConfigVersion": payload["trainingConfigVersion"],
+            "modelLabel": label,
+            "trainingConfigVersion": version.name,
             "trainingStatus": _phase(100, started, trained),
             "evaluationStatus": _phase(100, trained, finished),
         },
@@ -312,7 +306,7 @@ def _evaluate(
                     "projectKind": kind.value,
                     "location": document.location,
                     "language": document.language,
-                    "customEntityRecognitionResult": {
+                    kind.result_key: {
                         "entities": [
                             {
                                 "regionOffset": 0,
@@ -341,12 +335,12 @@ def _evaluate(
             "language": document.language,
         }
         if multi:
-            entry["customMultiLabelClassificationResult"] = {
+            entry[kind.result_key] = {
                 "expectedClasses": list(document.classes),
                 "predictedClasses": predicted_list,
             }
         else:
-            entry["customSingleLabelClassificationResult"] = {
+            entry[kind.result_key] = {
                 "expectedClass": document.classes[0] if document.classes else None,
                 "predictedClass": predicted_list[0] if predicted_list else None,
             }
@@ -365,46 +359,68 @@ def _utf16_entities(offsets: OffsetMap, spans: Sequence[Any]) -> list[dict[str, 
 def delete_model(context: ServiceContext, project_name: str, label: str) -> None:
     """Delete a trained model unless a deployment serves it."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        row = model_store.get_model(session, project, label)
         users = [
-            d.name for d in model_store.list_deployments(session, project) if d.model_label == label
+            deployment.name
+            for deployment in model_store.list_deployments(session, project_name)
+            if deployment.model.label == label
         ]
+        model_store.get_model(session, project_name, label)
         if users:
             raise Conflict(
                 f"trained model {label!r} is used by deployment(s) {users}; delete or redeploy "
                 "them first"
             )
-        artifact_dir = Path(row.artifact_dir)
-        session.delete(row)
-    context.predictors.discard(artifact_dir)
-    shutil.rmtree(artifact_dir, ignore_errors=True)
+        deleted = model_store.delete_model(session, project_name, label)
+    release_artifacts(context, [deleted.artifact_dir])
 
 
-def list_training_jobs(context: ServiceContext, project_name: str) -> list[JobRow]:
+def list_models(context: ServiceContext, project_name: str) -> list[TrainedModel]:
+    """The project's trained models by label."""
+    with context.database.session() as session:
+        return model_store.list_models(session, project_name)
+
+
+def get_model(context: ServiceContext, project_name: str, label: str) -> TrainedModel:
+    """One trained model of the project."""
+    with context.database.session() as session:
+        return model_store.get_model(session, project_name, label)
+
+
+def get_evaluation(
+    context: ServiceContext, project_name: str, label: str
+) -> tuple[ProjectKind, ModelEvaluation]:
+    """A model's stored evaluation and its project's kind (which names the summary's key)."""
+    with context.database.session() as session:
+        kind = project_store.get_project(session, project_name).kind
+        return kind, model_store.get_evaluation(session, project_name, label)
+
+
+def training_config_versions(
+    kind: ProjectKind | None = None,
+) -> list[registry.TrainingConfigVersion]:
+    """Every training config version (those that train ``kind`` projects, if given)."""
+    return [
+        version
+        for version in registry.training_config_versions()
+        if kind is None or kind.value in version.backends
+    ]
+
+
+def list_training_jobs(context: ServiceContext, project_name: str) -> list[Job]:
     """The project's training jobs that have not expired, newest first."""
     with context.database.session() as session:
         project_store.get_project(session, project_name)
-        return list(
-            session.scalars(
-                select(JobRow)
-                .where(
-                    JobRow.kind == JobKind.TRAIN.value,
-                    JobRow.project_name == project_name,
-                    JobRow.expires_at > utcnow(),
-                )
-                .order_by(JobRow.created_at.desc())
-            )
-        )
+    return context.queue.list_jobs([JobKind.TRAIN], project_name=project_name)
 
 
 def cancel_training(context: ServiceContext, project_name: str, job_id: str) -> None:
     """Cancel a waiting or running training job; a finished one cannot be cancelled."""
     with context.database.session() as session:
-        row = context.queue.get(session, job_id, [JobKind.TRAIN], project_name=project_name)
-        status = row.status
+        status = context.queue.get(
+            session, job_id, [JobKind.TRAIN], project_name=project_name
+        ).status
     if context.queue.request_cancel(job_id) is None:
         raise InvalidParameterValue(
-            f"training job {job_id!r} has already {status}; only waiting or running "
+            f"training job {job_id!r} has already {status.value}; only waiting or running "
             "jobs can be cancelled"
         )

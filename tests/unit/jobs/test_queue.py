@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
 from lexicraft.errors import OperationNotFound
-from lexicraft.jobs.queue import JobOutcome, JobQueue
 from lexicraft.storage.sql.engine import Database, migrate
+from lexicraft.storage.sql.jobs import JobQueue
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
 
@@ -69,7 +69,7 @@ def test_concurrent_claimers_never_share_a_job(queue: JobQueue) -> None:
         start.wait()
         mine = claims.setdefault(owner, [])
         while (row := queue.claim(owner, [JobKind.TRAIN])) is not None:
-            assert row.lease_owner == owner
+            assert status(queue, row.id).lease_owner == owner
             mine.append(row.id)
 
     threads = [threading.Thread(target=claimer, args=(f"w{index}",)) for index in range(4)]

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.domain.projects import ProjectKind
+from lexicraft.bootstrap import open_context
+from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
+from lexicraft.domain.models import ModelEvaluation, TrainedModel
+from lexicraft.domain.projects import Project, ProjectAssets, ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
     DeploymentNotFound,
@@ -26,14 +28,14 @@ from lexicraft.errors import (
     OperationNotFound,
     ProjectNotFound,
 )
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobContext
+from lexicraft.jobs.worker import LeasedJob
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.services import analysis
 from lexicraft.services.analysis import AnalysisRequest, AnalysisTask, InputDocument
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
-from lexicraft.storage.sql.tables import DeploymentRow, ProjectRow, TrainedModelRow
+from lexicraft.storage.sql import models as model_store
+from lexicraft.storage.sql import projects as project_store
 from lexicraft.timeutil import utcnow
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
@@ -78,7 +80,7 @@ class TopicModel:
 @pytest.fixture
 def context(tmp_path: Path) -> ServiceContext:
     settings = Settings(data_dir=tmp_path / "data", predict_batch_size=2)
-    return ServiceContext.open(settings)
+    return open_context(settings)
 
 
 def add_deployment(
@@ -94,34 +96,18 @@ def add_deployment(
     artifact_dir.mkdir(parents=True, exist_ok=True)
     now = utcnow()
     with context.database.session() as session:
-        row = session.query(ProjectRow).filter_by(name=project).one_or_none()
-        if row is None:
-            row = ProjectRow(
-                name=project, kind=kind.value, language="en", storage_container=project,
-                multilingual=False, settings={}, labels=list(model.labels), created_at=now,
-                modified_at=now,
+        if project_store.find_project(session, project) is None:
+            project_store.save_metadata(session, Project(project, kind, "en", project))
+            project_store.replace_assets(session, project, ProjectAssets(tuple(model.labels), ()))
+        trained = model_store.find_model(session, project, label)
+        if trained is None:
+            trained = TrainedModel(
+                project_name=project, label=label, model_id=f"{project}-{label}",
+                training_config_version="2022-05-01", artifact_dir=str(artifact_dir),
+                trained_at=now, training_duration_s=1.0, expiration_date="2030-01-01",
             )  # fmt: skip
-            session.add(row)
-            session.flush()
-        if session.query(TrainedModelRow).filter_by(project_id=row.id, label=label).count() == 0:
-            session.add(
-                TrainedModelRow(
-                    project_id=row.id, label=label, model_id=f"{project}-{label}",
-                    training_config_version="2022-05-01", backend="fake",
-                    artifact_dir=str(artifact_dir), trained_at=now, training_duration_s=1.0,
-                    expiration_date="2030-01-01", evaluation_options={}, evaluation_summary={},
-                    evaluation_documents=[],
-                )
-            )  # fmt: skip
-        existing = session.query(DeploymentRow).filter_by(project_id=row.id, name=deployment)
-        if existing.count():
-            existing.one().model_label = label
-        else:
-            session.add(
-                DeploymentRow(
-                    project_id=row.id, name=deployment, model_label=label, deployed_at=now
-                )
-            )
+            model_store.save_model(session, trained, ModelEvaluation({}, {}, ()))
+        model_store.pin_deployment(session, deployment, trained, now)
     context.predictors.get(artifact_dir, lambda _path: model)
     return artifact_dir
 
@@ -151,7 +137,7 @@ def run_next(context: ServiceContext) -> tuple[str, JobOutcome]:
     """Claim the next analyze job, run it, record its outcome."""
     job = context.queue.claim("test", [JobKind.ANALYZE])
     assert job is not None
-    outcome = analysis.run_analysis(context, JobContext(job=job, queue=context.queue, owner="test"))
+    outcome = analysis.run_analysis(context, LeasedJob(job=job, queue=context.queue, owner="test"))
     assert context.queue.finish(job.id, "test", outcome)
     return job.id, outcome
 
@@ -308,7 +294,7 @@ def test_a_task_whose_deployment_vanished_fails_alone(context: ServiceContext) -
     )
     analysis.submit_analysis(context, request("Ann", tasks=[ner_task("old")]))
     with context.database.session() as session:
-        session.query(DeploymentRow).filter_by(name="old").delete()
+        model_store.delete_deployment(session, "people", "old")
 
     mixed_id, mixed = run_next(context)
     assert mixed.status is JobStatus.PARTIALLY_COMPLETED

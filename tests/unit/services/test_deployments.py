@@ -7,47 +7,41 @@ from pathlib import Path
 
 import pytest
 
-from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.domain.projects import ProjectKind
-from lexicraft.jobs.queue import JobOutcome
-from lexicraft.jobs.worker import JobContext
+from lexicraft.bootstrap import open_context
+from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
+from lexicraft.domain.models import ModelEvaluation, TrainedModel
+from lexicraft.domain.projects import Project, ProjectAssets, ProjectKind
+from lexicraft.jobs.worker import LeasedJob
 from lexicraft.ml.base import NerExample, Span
 from lexicraft.ml.ner.transformer import TransformerNerBackend, TransformerNerHyperparameters
 from lexicraft.ml.onnx_serving import SERVING_FILE
 from lexicraft.services import deployments, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import ProjectRow, TrainedModelRow
 from lexicraft.timeutil import utcnow
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> ServiceContext:
-    return ServiceContext.open(Settings(data_dir=tmp_path / "data"))
+    return open_context(Settings(data_dir=tmp_path / "data"))
 
 
 def add_model(context: ServiceContext, artifact_dir: Path, backend: str) -> None:
     """Rows for project ``people`` and its model ``m1`` stored in ``artifact_dir``."""
     now = utcnow()
     with context.database.session() as session:
-        project = ProjectRow(
-            name="people", kind=ProjectKind.ENTITY_RECOGNITION.value, language="en",
-            storage_container="people", multilingual=False, settings={}, labels=["PER"],
-            created_at=now, modified_at=now,
+        project_store.save_metadata(
+            session, Project("people", ProjectKind.ENTITY_RECOGNITION, "en", "people")
+        )
+        project_store.replace_assets(session, "people", ProjectAssets(("PER",), ()))
+        model = TrainedModel(
+            project_name="people", label="m1", model_id="people-m1",
+            training_config_version="2022-05-01", artifact_dir=str(artifact_dir), trained_at=now,
+            training_duration_s=1.0, expiration_date="2030-01-01", backend=backend,
         )  # fmt: skip
-        session.add(project)
-        session.flush()
-        session.add(
-            TrainedModelRow(
-                project_id=project.id, label="m1", model_id="people-m1",
-                training_config_version="2022-05-01", backend=backend,
-                artifact_dir=str(artifact_dir), trained_at=now, training_duration_s=1.0,
-                expiration_date="2030-01-01", evaluation_options={}, evaluation_summary={},
-                evaluation_documents=[],
-            )
-        )  # fmt: skip
+        model_store.save_model(session, model, ModelEvaluation({}, {}, ()))
 
 
 def deploy(context: ServiceContext) -> JobOutcome:
@@ -55,18 +49,15 @@ def deploy(context: ServiceContext) -> JobOutcome:
     submitted = deployments.submit_deploy(context, "people", "prod", {"trainedModelLabel": "m1"})
     job = context.queue.claim("test", [JobKind.DEPLOY])
     assert job is not None and job.id == submitted.id
-    outcome = deployments.run_deploy(
-        context, JobContext(job=job, queue=context.queue, owner="test")
-    )
+    outcome = deployments.run_deploy(context, LeasedJob(job=job, queue=context.queue, owner="test"))
     assert context.queue.finish(job.id, "test", outcome)
     return outcome
 
 
 def deployed_label(context: ServiceContext) -> str | None:
     with context.database.session() as session:
-        project = project_store.get_project(session, "people")
-        row = model_store.find_deployment(session, project, "prod")
-        return None if row is None else row.model_label
+        found = model_store.find_deployment(session, "people", "prod")
+        return None if found is None else found.model.label
 
 
 def test_deploy_writes_the_onnx_network_and_serves_from_it(context: ServiceContext) -> None:

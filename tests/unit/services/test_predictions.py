@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from lexicraft.bootstrap import open_context, worker_pools
 from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import DeploymentNotFound, ProjectNotFound
-from lexicraft.jobs.handlers import worker_pools
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.predictions import Prediction, predict_with
@@ -33,7 +33,7 @@ def wait(context: ServiceContext, job_id: str) -> None:
 @pytest.fixture(scope="module")
 def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
     """A data dir with demo-ner imported, trained (m1) and deployed (prod)."""
-    context = ServiceContext.open(Settings(data_dir=tmp_path_factory.mktemp("predict")))
+    context = open_context(Settings(data_dir=tmp_path_factory.mktemp("predict")))
     pools = worker_pools(context)
     for pool in pools:
         pool.start()

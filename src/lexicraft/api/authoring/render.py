@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from lexicraft.api.requests import absolute_url, int_query
-from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.jobs import Job, JobKind, JobStatus
+from lexicraft.domain.models import Deployment, TrainedModel
 from lexicraft.domain.projects import Project
 from lexicraft.services.project_files import render_metadata
-from lexicraft.storage.sql.tables import DeploymentRow, JobRow, TrainedModelRow
-from lexicraft.timeutil import as_utc, format_datetime
+from lexicraft.timeutil import format_datetime
 
 T = TypeVar("T")
 
@@ -33,37 +33,35 @@ def render_project(project: Project) -> dict[str, Any]:
     return body
 
 
-def render_job(job: JobRow, *, result_url: str | None = None) -> dict[str, Any]:
+def render_job(job: Job, *, result_url: str | None = None) -> dict[str, Any]:
     """The authoring job state (spec §5.2) with each kind's extra fields."""
     body: dict[str, Any] = {
         "jobId": job.id,
         "createdDateTime": format_datetime(job.created_at),
         "lastUpdatedDateTime": format_datetime(job.updated_at),
         "expirationDateTime": format_datetime(job.expires_at),
-        "status": job.status,
-        "warnings": list(job.warnings or []),
-        "errors": list(job.errors or []),
+        "status": job.status.value,
+        "warnings": list(job.warnings),
+        "errors": list(job.errors),
     }
-    if job.kind == JobKind.TRAIN.value:
+    if job.kind is JobKind.TRAIN:
         body["result"] = job.result or _training_progress(job)
-    if job.kind == JobKind.EXPORT.value and job.status == JobStatus.SUCCEEDED.value:
+    if job.kind is JobKind.EXPORT and job.status is JobStatus.SUCCEEDED:
         body["resultUrl"] = result_url
     return body
 
 
-def _training_progress(job: JobRow) -> dict[str, Any]:
+def _training_progress(job: Job) -> dict[str, Any]:
     """The training ``result`` of a job still running, from its percentComplete."""
     percent = job.percent_complete
     training = min(100.0, percent * 100 / 90)
     evaluation = max(0.0, (percent - 90) * 10)
-    started = as_utc(job.started_at) if job.started_at else None
+    started = job.started_at
 
     def phase(value: float, begun: bool) -> dict[str, Any]:
         status = "notStarted" if not begun else ("succeeded" if value >= 100 else "running")
-        if job.status in (JobStatus.FAILED.value, JobStatus.CANCELLED.value) and status != (
-            "succeeded"
-        ):
-            status = job.status
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) and status != "succeeded":
+            status = job.status.value
         phase_body: dict[str, Any] = {"percentComplete": int(value), "status": status}
         if started is not None and begun:
             phase_body["startDateTime"] = format_datetime(started)
@@ -76,33 +74,34 @@ def _training_progress(job: JobRow) -> dict[str, Any]:
         "evaluationStatus": phase(evaluation, percent > 90),
     }
     if started is not None and 0 < percent < 100:
-        elapsed = as_utc(job.updated_at) - started
+        elapsed = job.updated_at - started
         remaining = elapsed * ((100 - percent) / percent)
-        result["estimatedEndDateTime"] = format_datetime(as_utc(job.updated_at) + remaining)
+        result["estimatedEndDateTime"] = format_datetime(job.updated_at + remaining)
     return result
 
 
-def render_model(row: TrainedModelRow) -> dict[str, Any]:
+def render_model(model: TrainedModel) -> dict[str, Any]:
     """A trained model (spec §5.6)."""
     return {
-        "label": row.label,
-        "modelId": row.model_id,
-        "lastTrainedDateTime": format_datetime(row.trained_at),
-        "lastTrainingDurationInSeconds": round(row.training_duration_s),
-        "modelExpirationDate": row.expiration_date,
-        "modelTrainingConfigVersion": row.training_config_version,
+        "label": model.label,
+        "modelId": model.model_id,
+        "lastTrainedDateTime": format_datetime(model.trained_at),
+        "lastTrainingDurationInSeconds": round(model.training_duration_s),
+        "modelExpirationDate": model.expiration_date,
+        "modelTrainingConfigVersion": model.training_config_version,
         "hasSnapshot": False,
     }
 
 
-def render_deployment(row: DeploymentRow, model: TrainedModelRow) -> dict[str, Any]:
-    """A deployment (spec §5.8)."""
-    expires = as_utc(row.deployed_at) + timedelta(days=365)
+def render_deployment(deployment: Deployment) -> dict[str, Any]:
+    """A deployment (spec §5.8): the model run it pins, not the label's latest run."""
+    model = deployment.model
+    expires = deployment.deployed_at + timedelta(days=365)
     return {
-        "deploymentName": row.name,
+        "deploymentName": deployment.name,
         "modelId": model.model_id,
         "lastTrainedDateTime": format_datetime(model.trained_at),
-        "lastDeployedDateTime": format_datetime(row.deployed_at),
+        "lastDeployedDateTime": format_datetime(deployment.deployed_at),
         "deploymentExpirationDate": min(expires.date().isoformat(), model.expiration_date),
         "modelTrainingConfigVersion": model.training_config_version,
     }

@@ -14,16 +14,12 @@ from lexicraft.api.authoring import render
 from lexicraft.api.dependencies import ApiVersion, Context
 from lexicraft.api.jobs import accepted, wake_workers
 from lexicraft.api.requests import absolute_url, json_object
-from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.jobs import Job, JobKind
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue
-from lexicraft.ml import registry
-from lexicraft.services import deployments, projects, training
+from lexicraft.services import authoring_jobs, deployments, projects, training
 from lexicraft.services.context import ServiceContext
-from lexicraft.storage.sql import projects as project_store
-from lexicraft.storage.sql import trained_models as model_store
-from lexicraft.storage.sql.tables import JobRow
 
 PREFIX = "/language/authoring/analyze-text/projects"
 router = APIRouter(prefix=PREFIX, tags=["authoring"])
@@ -50,9 +46,8 @@ def _job(
     kinds: list[JobKind],
     project_name: str | None,
     target: str | None = None,
-) -> JobRow:
-    with context.database.session() as session:
-        return context.queue.get(session, job_id, kinds, project_name=project_name, target=target)
+) -> Job:
+    return authoring_jobs.get_job(context, job_id, kinds, project_name=project_name, target=target)
 
 
 # -- global ----------------------------------------------------------------------------------
@@ -75,8 +70,7 @@ def list_training_config_versions(
             "trainingConfigVersion": version.name,
             "modelExpirationDate": version.model_expiration_date.isoformat(),
         }
-        for version in registry.training_config_versions()
-        if kind is None or kind.value in version.backends
+        for version in training.training_config_versions(kind)
     ]
     return render.page(request, items, lambda item: item, context.settings.default_page_size)
 
@@ -208,19 +202,15 @@ def cancel_training_job(
 def list_models(
     project_name: str, request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        rows = model_store.list_models(session, project)
-    return render.page(request, rows, render.render_model, context.settings.default_page_size)
+    models = training.list_models(context, project_name)
+    return render.page(request, models, render.render_model, context.settings.default_page_size)
 
 
 @router.get("/{project_name}/models/{label}")
 def get_model(
     project_name: str, label: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        return render.render_model(model_store.get_model(session, project, label))
+    return render.render_model(training.get_model(context, project_name, label))
 
 
 @router.delete("/{project_name}/models/{label}", status_code=204)
@@ -233,20 +223,12 @@ def delete_model(project_name: str, label: str, context: Context, _version: ApiV
 def get_evaluation_summary(
     project_name: str, label: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        model = model_store.get_model(session, project, label)
-        kind = ProjectKind(project.kind)
-        key = {
-            ProjectKind.ENTITY_RECOGNITION: "customEntityRecognitionEvaluation",
-            ProjectKind.SINGLE_LABEL_CLASSIFICATION: "customSingleLabelClassificationEvaluation",
-            ProjectKind.MULTI_LABEL_CLASSIFICATION: "customMultiLabelClassificationEvaluation",
-        }[kind]
-        return {
-            "projectKind": kind.value,
-            "evaluationOptions": model.evaluation_options,
-            key: model.evaluation_summary,
-        }
+    kind, evaluation = training.get_evaluation(context, project_name, label)
+    return {
+        "projectKind": kind.value,
+        "evaluationOptions": evaluation.options,
+        kind.evaluation_key: evaluation.summary,
+    }
 
 
 @router.get("/{project_name}/models/{label}/evaluation/result")
@@ -259,9 +241,7 @@ def list_evaluation_results(
             "stringIndexType must be 'Utf16CodeUnit' for evaluation results",
             target="stringIndexType",
         )
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        documents = model_store.get_model(session, project, label).evaluation_documents
+    documents = training.get_evaluation(context, project_name, label)[1].documents
     return render.page(request, documents, lambda item: item, context.settings.default_page_size)
 
 
@@ -272,16 +252,10 @@ def list_evaluation_results(
 def list_deployments(
     project_name: str, request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        pairs = [
-            (row, model_store.get_model(session, project, row.model_label))
-            for row in model_store.list_deployments(session, project)
-        ]
     return render.page(
         request,
-        pairs,
-        lambda pair: render.render_deployment(*pair),
+        deployments.list_deployments(context, project_name),
+        render.render_deployment,
         context.settings.default_page_size,
     )
 
@@ -305,12 +279,9 @@ def get_swap_job(
 def get_deployment(
     project_name: str, deployment_name: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        row = model_store.get_deployment(session, project, deployment_name)
-        return render.render_deployment(
-            row, model_store.get_model(session, project, row.model_label)
-        )
+    return render.render_deployment(
+        deployments.get_deployment(context, project_name, deployment_name)
+    )
 
 
 @router.put("/{project_name}/deployments/{deployment_name}")

@@ -1,18 +1,20 @@
-"""Single documents of a project in SQL: find, add, change annotations, delete."""
+"""Single documents and the label list of a project in SQL; functions return domain types."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lexicraft.domain.projects import Document, ProjectKind
 from lexicraft.errors import DocumentNotFound
+from lexicraft.storage.sql.projects import annotations_of, get_row, to_document
 from lexicraft.storage.sql.tables import DocumentRow, ProjectRow
 from lexicraft.timeutil import utcnow
 
 
-def find_document(session: Session, project: ProjectRow, location: str) -> DocumentRow | None:
-    """The document at ``location`` in ``project``, if any."""
+def _find_row(session: Session, project: ProjectRow, location: str) -> DocumentRow | None:
     return session.scalar(
         select(DocumentRow).where(
             DocumentRow.project_id == project.id, DocumentRow.location == location
@@ -20,9 +22,8 @@ def find_document(session: Session, project: ProjectRow, location: str) -> Docum
     )
 
 
-def get_document(session: Session, project: ProjectRow, location: str) -> DocumentRow:
-    """The document at ``location`` in ``project``, else DocumentNotFound."""
-    row = find_document(session, project, location)
+def _get_row(session: Session, project: ProjectRow, location: str) -> DocumentRow:
+    row = _find_row(session, project, location)
     if row is None:
         raise DocumentNotFound(
             f"document {location!r} was not found in project {project.name!r}", target="location"
@@ -30,51 +31,70 @@ def get_document(session: Session, project: ProjectRow, location: str) -> Docume
     return row
 
 
-def _annotations(kind: ProjectKind, document: Document) -> list[object]:
-    """The stored form: ``[[start, end, category], …]`` for NER, ``[class, …]`` otherwise."""
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        return [[span.start, span.end, span.category] for span in document.spans]
-    return list(document.classes)
+def find_document(session: Session, project_name: str, location: str) -> Document | None:
+    """The document at ``location`` in the project, if any."""
+    project = get_row(session, project_name)
+    row = _find_row(session, project, location)
+    return None if row is None else to_document(row, ProjectKind(project.kind))
 
 
-def add_document(session: Session, project: ProjectRow, document: Document) -> DocumentRow:
+def get_document(session: Session, project_name: str, location: str) -> Document:
+    """The document at ``location`` in the project, else DocumentNotFound."""
+    project = get_row(session, project_name)
+    return to_document(_get_row(session, project, location), ProjectKind(project.kind))
+
+
+def list_locations(session: Session, project_name: str) -> set[str]:
+    """Every document location of the project."""
+    project = get_row(session, project_name)
+    return set(
+        session.scalars(select(DocumentRow.location).where(DocumentRow.project_id == project.id))
+    )
+
+
+def add_document(session: Session, project_name: str, document: Document) -> None:
     """Append ``document`` after the project's last one."""
+    project = get_row(session, project_name)
     last = session.scalar(
         select(func.max(DocumentRow.position)).where(DocumentRow.project_id == project.id)
     )
-    row = DocumentRow(
-        project_id=project.id,
-        position=0 if last is None else last + 1,
-        location=document.location,
-        language=document.language,
-        dataset=document.dataset.value if document.dataset else None,
-        text=document.text,
-        annotations=_annotations(ProjectKind(project.kind), document),
+    session.add(
+        DocumentRow(
+            project_id=project.id,
+            position=0 if last is None else last + 1,
+            location=document.location,
+            language=document.language,
+            dataset=document.dataset.value if document.dataset else None,
+            text=document.text,
+            annotations=annotations_of(ProjectKind(project.kind), document),
+        )
     )
-    session.add(row)
     project.modified_at = utcnow()
     session.flush()
-    return row
 
 
-def save_document(session: Session, row: DocumentRow, document: Document) -> None:
-    """Store ``document``'s annotations, dataset and language on ``row`` (never its text)."""
+def save_document(session: Session, project_name: str, document: Document) -> None:
+    """Store ``document``'s annotations, dataset and language (never its text)."""
+    project = get_row(session, project_name)
+    row = _get_row(session, project, document.location)
     row.language = document.language
     row.dataset = document.dataset.value if document.dataset else None
-    row.annotations = _annotations(ProjectKind(row.project.kind), document)
-    row.project.modified_at = utcnow()
+    row.annotations = annotations_of(ProjectKind(project.kind), document)
+    project.modified_at = utcnow()
     session.flush()
 
 
-def delete_document(session: Session, row: DocumentRow) -> None:
-    """Remove ``row`` from its project."""
-    row.project.modified_at = utcnow()
-    session.delete(row)
+def delete_document(session: Session, project_name: str, location: str) -> None:
+    """Remove the document at ``location`` from the project, else DocumentNotFound."""
+    project = get_row(session, project_name)
+    session.delete(_get_row(session, project, location))
+    project.modified_at = utcnow()
     session.flush()
 
 
-def save_labels(session: Session, project: ProjectRow, labels: list[str]) -> None:
+def save_labels(session: Session, project_name: str, labels: Sequence[str]) -> None:
     """Replace the project's label list (callers check that no removed label is in use)."""
+    project = get_row(session, project_name)
     project.labels = list(labels)
     project.modified_at = utcnow()
     session.flush()

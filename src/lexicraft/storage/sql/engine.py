@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,13 +38,36 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+class SchemaOutOfDate(RuntimeError):
+    """The database's schema is not the one this code needs; ``lexicraft migrate`` fixes it."""
+
+
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaOutOfDate` unless the schema is at the newest revision."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        found = "an empty database" if current is None else f"schema revision {current}"
+        raise SchemaOutOfDate(
+            f"the database at {engine.url.render_as_string(hide_password=True)} has {found}; "
+            f"this version of Lexicraft needs revision {head}. Run 'lexicraft migrate' once "
+            "(with the same LEXICRAFT_DATABASE_URL), then start the servers and workers."
+        )
 
 
 class Database:
@@ -51,6 +76,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_embedded(self) -> bool:
+        """Whether this is a SQLite file (owned by one host) rather than a database server."""
+        return self.engine.dialect.name == "sqlite"
 
     @contextmanager
     def session(self) -> Iterator[Session]:

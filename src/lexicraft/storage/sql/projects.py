@@ -1,8 +1,9 @@
-"""Projects and their documents in SQL."""
+"""Projects, their labels and their documents in SQL; every function returns domain types."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,9 +32,9 @@ def to_project(row: ProjectRow) -> Project:
     )
 
 
-def to_document(row: DocumentRow) -> Document:
-    """The domain view of a document row."""
-    is_ner = row.project.kind == ProjectKind.ENTITY_RECOGNITION.value
+def to_document(row: DocumentRow, kind: ProjectKind) -> Document:
+    """The domain view of a document row of a ``kind`` project."""
+    is_ner = kind is ProjectKind.ENTITY_RECOGNITION
     return Document(
         location=row.location,
         text=row.text,
@@ -44,27 +45,68 @@ def to_document(row: DocumentRow) -> Document:
     )
 
 
-def find_project(session: Session, name: str) -> ProjectRow | None:
-    """The project row called ``name``, if any."""
+def annotations_of(kind: ProjectKind, document: Document) -> list[object]:
+    """The stored form: ``[[start, end, category], …]`` for NER, ``[class, …]`` otherwise."""
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        return [[span.start, span.end, span.category] for span in document.spans]
+    return list(document.classes)
+
+
+def find_row(session: Session, name: str) -> ProjectRow | None:
+    """The project row called ``name``, if any (for the other repositories of this package)."""
     return session.scalar(select(ProjectRow).where(ProjectRow.name == name))
 
 
-def get_project(session: Session, name: str) -> ProjectRow:
+def get_row(session: Session, name: str) -> ProjectRow:
     """The project row called ``name``, else ProjectNotFound."""
-    row = find_project(session, name)
+    row = find_row(session, name)
     if row is None:
         raise ProjectNotFound(f"project {name!r} was not found")
     return row
 
 
-def list_projects(session: Session) -> list[ProjectRow]:
+def find_project(session: Session, name: str) -> Project | None:
+    """The project called ``name``, if any."""
+    row = find_row(session, name)
+    return None if row is None else to_project(row)
+
+
+def get_project(session: Session, name: str) -> Project:
+    """The project called ``name``, else ProjectNotFound."""
+    return to_project(get_row(session, name))
+
+
+def list_projects(session: Session) -> list[Project]:
     """Every project by name."""
-    return list(session.scalars(select(ProjectRow).order_by(ProjectRow.name)))
+    return [
+        to_project(row) for row in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
+    ]
 
 
-def save_metadata(session: Session, project: Project) -> tuple[ProjectRow, bool]:
-    """Create or update a project's metadata; returns the row and whether it was created."""
-    row = find_project(session, project.name)
+def get_labels(session: Session, name: str) -> tuple[str, ...]:
+    """The project's label list (entity categories or classes) in order."""
+    return tuple(get_row(session, name).labels)
+
+
+def has_documents(session: Session, name: str) -> bool:
+    """Whether the project has at least one document."""
+    row = get_row(session, name)
+    return (
+        session.scalar(select(DocumentRow.id).where(DocumentRow.project_id == row.id).limit(1))
+        is not None
+    )
+
+
+def list_documents(session: Session, name: str) -> list[Document]:
+    """The project's documents in import order."""
+    row = get_row(session, name)
+    kind = ProjectKind(row.kind)
+    return [to_document(document, kind) for document in row.documents]
+
+
+def save_metadata(session: Session, project: Project) -> tuple[Project, bool]:
+    """Create or update a project's metadata; returns it and whether it was created."""
+    row = find_row(session, project.name)
     now = utcnow()
     created = row is None
     if row is None:
@@ -78,20 +120,21 @@ def save_metadata(session: Session, project: Project) -> tuple[ProjectRow, bool]
     row.settings = dict(project.settings)
     row.modified_at = now
     session.flush()
-    return row, created
+    return to_project(row), created
 
 
-def replace_assets(session: Session, row: ProjectRow, assets: ProjectAssets) -> None:
+def replace_assets(session: Session, name: str, assets: ProjectAssets) -> None:
     """Replace a project's labels and documents (import replaces, spec §5.4)."""
+    row = get_row(session, name)
     row.labels = list(assets.labels)
     row.documents.clear()
     session.flush()
-    row.documents.extend(_document_rows(assets.documents))
+    row.documents.extend(_document_rows(ProjectKind(row.kind), assets.documents))
     row.modified_at = utcnow()
     session.flush()
 
 
-def _document_rows(documents: Sequence[Document]) -> list[DocumentRow]:
+def _document_rows(kind: ProjectKind, documents: Sequence[Document]) -> list[DocumentRow]:
     return [
         DocumentRow(
             position=position,
@@ -99,16 +142,27 @@ def _document_rows(documents: Sequence[Document]) -> list[DocumentRow]:
             language=document.language,
             dataset=document.dataset.value if document.dataset else None,
             text=document.text,
-            annotations=(
-                [[span.start, span.end, span.category] for span in document.spans]
-                if document.spans
-                else list(document.classes)
-            ),
+            annotations=annotations_of(kind, document),
         )
         for position, document in enumerate(documents)
     ]
 
 
-def project_documents(row: ProjectRow) -> list[Document]:
-    """A project's documents in import order."""
-    return [to_document(document) for document in row.documents]
+def mark_trained(session: Session, name: str, when: datetime) -> None:
+    """Record that a model of the project finished training at ``when``."""
+    get_row(session, name).last_trained_at = when
+
+
+def mark_deployed(session: Session, name: str, when: datetime) -> None:
+    """Record that a deployment of the project changed at ``when``."""
+    get_row(session, name).last_deployed_at = when
+
+
+def delete_project(session: Session, name: str) -> bool:
+    """Delete the project with its documents, models and deployments; False if it was gone."""
+    row = find_row(session, name)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

@@ -106,9 +106,15 @@ class TrainedModelRow(Base):
     # Per test document: {"location", "language", "expected": …, "predicted": …} (code points).
     evaluation_documents: Mapped[list[Any]] = mapped_column(JSON)
 
+    project: Mapped[ProjectRow] = relationship()
+
 
 class DeploymentRow(Base):
-    """A named deployment serving one trained model of its project."""
+    """A named deployment pinning one training run of a model of its project.
+
+    The ``model_*`` columns copy the model as it was deployed, so retraining the label does
+    not change what the deployment serves (only a deploy or a swap does).
+    """
 
     __tablename__ = "deployments"
     __table_args__ = (UniqueConstraint("project_id", "name"),)
@@ -118,6 +124,14 @@ class DeploymentRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     model_label: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime]
+    model_id: Mapped[str] = mapped_column(String(200))
+    model_artifact_dir: Mapped[str] = mapped_column(String(1024))
+    model_training_config_version: Mapped[str] = mapped_column(String(64))
+    model_trained_at: Mapped[datetime]
+    model_training_duration_s: Mapped[float] = mapped_column(Float)
+    model_expiration_date: Mapped[str] = mapped_column(String(10))
+
+    project: Mapped[ProjectRow] = relationship()
 
 
 class JobRow(Base):

@@ -9,45 +9,74 @@ died) goes back to ``notStarted`` until it has used up its attempts, then fails 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from lexicraft.domain.jobs import JobKind, JobStatus, can_transition
+from lexicraft.domain.jobs import (
+    UNFINISHED,
+    Job,
+    JobKind,
+    JobOutcome,
+    JobStatus,
+    can_transition,
+    require_transition,
+)
 from lexicraft.errors import OperationNotFound
 from lexicraft.storage.sql.engine import Database
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import as_utc, dotnet_ticks, utcnow
 
+Clock = Callable[[], datetime]
 
-def new_job_id(authoring: bool) -> str:
+
+def new_job_id(authoring: bool, now: datetime) -> str:
     """A job id shaped as Azure's: ``<uuid>`` (runtime) or ``<uuid>_<ticks>`` (authoring)."""
     if authoring:
-        return f"{uuid.uuid4()}_{dotnet_ticks(utcnow())}"
+        return f"{uuid.uuid4()}_{dotnet_ticks(now)}"
     return str(uuid.uuid4())
 
 
-@dataclass(frozen=True, slots=True)
-class JobOutcome:
-    """What a handler reports when it is done."""
-
-    status: JobStatus
-    result: dict[str, Any] | None = None
-    errors: tuple[dict[str, Any], ...] = ()
-    warnings: tuple[dict[str, Any], ...] = ()
+def to_job(row: JobRow) -> Job:
+    """The domain view of a job row."""
+    return Job(
+        id=row.id,
+        kind=JobKind(row.kind),
+        status=JobStatus(row.status),
+        payload=dict(row.payload or {}),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+        expires_at=as_utc(row.expires_at),
+        project_name=row.project_name,
+        target=row.target,
+        display_name=row.display_name,
+        result=row.result,
+        errors=tuple(row.errors or ()),
+        warnings=tuple(row.warnings or ()),
+        percent_complete=row.percent_complete,
+        attempts=row.attempts,
+        started_at=as_utc(row.started_at) if row.started_at else None,
+        finished_at=as_utc(row.finished_at) if row.finished_at else None,
+    )
 
 
 class JobQueue:
-    """Job rows as a queue; every method runs its own short transaction."""
+    """Job rows as a queue; every method runs its own short transaction.
 
-    def __init__(self, database: Database, *, lease_s: float, max_attempts: int) -> None:
+    ``clock`` tells the time for leases and expiry; tests pass their own to move time on
+    without sleeping.
+    """
+
+    def __init__(
+        self, database: Database, *, lease_s: float, max_attempts: int, clock: Clock = utcnow
+    ) -> None:
         self.database = database
         self.lease = timedelta(seconds=lease_s)
         self.max_attempts = max_attempts
+        self.clock = clock
 
     def add(
         self,
@@ -59,11 +88,11 @@ class JobQueue:
         project_name: str | None = None,
         target: str | None = None,
         display_name: str | None = None,
-    ) -> JobRow:
+    ) -> Job:
         """Add a ``notStarted`` job to ``session``; it is visible once the caller commits."""
-        now = utcnow()
+        now = self.clock()
         row = JobRow(
-            id=new_job_id(authoring=kind is not JobKind.ANALYZE),
+            id=new_job_id(kind is not JobKind.ANALYZE, now),
             kind=kind.value,
             project_name=project_name,
             target=target,
@@ -82,7 +111,7 @@ class JobQueue:
         )
         session.add(row)
         session.flush()
-        return row
+        return to_job(row)
 
     def get(
         self,
@@ -92,7 +121,7 @@ class JobQueue:
         *,
         project_name: str | None = None,
         target: str | None = None,
-    ) -> JobRow:
+    ) -> Job:
         """The unexpired job ``job_id`` of one of ``kinds`` (and of that project / target).
 
         Anything else is OperationNotFound, so a job id is only found under its own URL.
@@ -101,14 +130,14 @@ class JobQueue:
         if (
             row is None
             or row.kind not in {kind.value for kind in kinds}
-            or as_utc(row.expires_at) <= utcnow()
+            or as_utc(row.expires_at) <= self.clock()
             or (project_name is not None and row.project_name != project_name)
             or (target is not None and row.target != target)
         ):
             raise OperationNotFound(f"job {job_id!r} was not found or has expired")
-        return row
+        return to_job(row)
 
-    def claim(self, owner: str, kinds: Collection[JobKind]) -> JobRow | None:
+    def claim(self, owner: str, kinds: Collection[JobKind]) -> Job | None:
         """Take the oldest waiting job of ``kinds`` for ``owner``; None when there is none.
 
         One conditional ``UPDATE … RETURNING`` (a job costs its worker few round trips). Its
@@ -127,12 +156,12 @@ class JobQueue:
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        now = utcnow()
+        now = self.clock()
         claim = (
             update(JobRow)
             .where(JobRow.id == oldest, JobRow.status == JobStatus.NOT_STARTED.value)
             .values(
-                status=JobStatus.RUNNING.value,
+                status=require_transition(JobStatus.NOT_STARTED, JobStatus.RUNNING).value,
                 lease_owner=owner,
                 lease_expires_at=now + self.lease,
                 attempts=JobRow.attempts + 1,
@@ -143,12 +172,13 @@ class JobQueue:
             .execution_options(synchronize_session=False)
         )
         with self.database.session() as session:
-            return session.scalars(claim).one_or_none()
+            row = session.scalars(claim).one_or_none()
+            return None if row is None else to_job(row)
 
     def heartbeat(self, job_id: str, owner: str) -> bool:
         """Extend ``owner``'s lease; False when the job is no longer ``owner``'s."""
         with self.database.session() as session:
-            now = utcnow()
+            now = self.clock()
             result = session.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner)
@@ -163,7 +193,7 @@ class JobQueue:
             session.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner)
-                .values(percent_complete=max(0.0, min(100.0, percent)), updated_at=utcnow())
+                .values(percent_complete=max(0.0, min(100.0, percent)), updated_at=self.clock())
             )
 
     def cancel_requested(self, job_id: str) -> bool:
@@ -183,7 +213,7 @@ class JobQueue:
                 status = JobStatus.CANCELLED
             if not can_transition(current, status):
                 return False
-            now = utcnow()
+            now = self.clock()
             row.status = status.value
             row.result = outcome.result
             row.errors = list(outcome.errors)
@@ -203,14 +233,16 @@ class JobQueue:
         conditional ``UPDATE`` in its own transaction, so a worker claiming the job at the same
         moment cannot make the cancel fail or be lost.
         """
+        # The last step changes no status: a second cancel of a job already being
+        # cancelled only reports it.
         steps = (
-            (JobStatus.NOT_STARTED, JobStatus.CANCELLED),
-            (JobStatus.RUNNING, JobStatus.CANCELLING),
+            (JobStatus.NOT_STARTED, require_transition(JobStatus.NOT_STARTED, JobStatus.CANCELLED)),
+            (JobStatus.RUNNING, require_transition(JobStatus.RUNNING, JobStatus.CANCELLING)),
             (JobStatus.CANCELLING, JobStatus.CANCELLING),
         )
         with self.database.session() as session:
             for current, new in steps:
-                now = utcnow()
+                now = self.clock()
                 values: dict[str, Any] = {
                     "status": new.value,
                     "cancel_requested": True,
@@ -229,7 +261,7 @@ class JobQueue:
 
     def recover_expired_leases(self) -> int:
         """Re-queue jobs whose worker died (lease expired), or fail them after max attempts."""
-        now = utcnow()
+        now = self.clock()
         recovered = 0
         with self.database.session() as session:
             stale = session.scalars(
@@ -240,14 +272,15 @@ class JobQueue:
             ).all()
             for row in stale:
                 recovered += 1
+                current = JobStatus(row.status)
                 row.lease_owner = None
                 row.lease_expires_at = None
                 row.updated_at = now
-                if row.status == JobStatus.CANCELLING.value:
-                    row.status = JobStatus.CANCELLED.value
+                if current is JobStatus.CANCELLING:
+                    row.status = require_transition(current, JobStatus.CANCELLED).value
                     row.finished_at = now
                 elif row.attempts >= self.max_attempts:
-                    row.status = JobStatus.FAILED.value
+                    row.status = require_transition(current, JobStatus.FAILED).value
                     row.finished_at = now
                     row.errors = [
                         {
@@ -259,12 +292,34 @@ class JobQueue:
                         }
                     ]
                 else:
-                    row.status = JobStatus.NOT_STARTED.value
+                    row.status = require_transition(current, JobStatus.NOT_STARTED).value
                     row.percent_complete = 0.0
         return recovered
 
     def purge_expired(self) -> int:
         """Delete jobs whose results are past ``expirationDateTime``."""
         with self.database.session() as session:
-            result = session.execute(delete(JobRow).where(JobRow.expires_at < utcnow()))
+            result = session.execute(delete(JobRow).where(JobRow.expires_at < self.clock()))
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def list_jobs(
+        self,
+        kinds: Collection[JobKind],
+        *,
+        project_name: str | None = None,
+        unfinished_only: bool = False,
+        limit: int | None = None,
+    ) -> list[Job]:
+        """Unexpired jobs of ``kinds``, newest first (of one project, if named)."""
+        query = select(JobRow).where(
+            JobRow.kind.in_([kind.value for kind in kinds]), JobRow.expires_at > self.clock()
+        )
+        if project_name is not None:
+            query = query.where(JobRow.project_name == project_name)
+        if unfinished_only:
+            query = query.where(JobRow.status.in_([status.value for status in UNFINISHED]))
+        query = query.order_by(JobRow.created_at.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self.database.session() as session:
+            return [to_job(row) for row in session.scalars(query)]

@@ -1,0 +1,28 @@
+"""What a job's work sees of the worker running it.
+
+The worker (``jobs/worker.py``) implements :class:`JobContext`; services never import the
+worker, so the jobs adapter and the use cases do not depend on each other.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from lexicraft.domain.jobs import Job
+
+
+class JobContext(Protocol):
+    """A claimed job, as its work sees it: the job, progress reports and cancellation."""
+
+    @property
+    def job(self) -> Job:
+        """The job being run."""
+        ...
+
+    def progress(self, percent: float) -> None:
+        """Report ``percent`` (0 … 100) done."""
+        ...
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`lexicraft.domain.jobs.JobCancelled` if somebody cancelled the job."""
+        ...
