@@ -75,6 +75,12 @@ class InvalidProjectContent(LexicraftError):
     inner_code = "InvalidParameterValue"
 
 
+class NotEnoughData(LexicraftError):
+    """A project without labeled documents to train on."""
+
+    inner_code = "InvalidParameterValue"
+
+
 class StoragePathError(LexicraftError):
     """A document location that is absolute, contains ``..`` or leaves the container."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -218,11 +219,18 @@ def test_auth_missing_wrong_and_revoked_keys(deployed: LiveServer) -> None:
     assert wrong.json()["error"]["code"] == "401"
 
     context = open_context(deployed.settings)
-    row, key = keys.create_key(context.database, "temporary")
+    created, key = keys.create_key(context.database, "temporary")
     assert httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key}).status_code == 200
-    keys.revoke_key(context.database, row.id)
-    revoked = httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key})
+    keys.revoke_key(context.database, created.id)
+    # The server remembers a key's check for key_cache_ttl_s: revocation takes effect within it.
+    deadline = time.monotonic() + deployed.settings.key_cache_ttl_s + 5
+    while (
+        revoked := httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key})
+    ).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked key was still accepted after the TTL"
+        time.sleep(0.2)
     assert revoked.status_code == 401
+    assert revoked.json()["error"]["code"] == "401"
     # Every /language/… route is protected, even before routing or body parsing.
     assert httpx.post(f"{url}/{NAME}/:import", params=V, content=b"{bad").status_code == 401
     assert (

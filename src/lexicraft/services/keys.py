@@ -84,6 +84,10 @@ class KeyVerifier:
         self._answers: dict[str, tuple[bool, float]] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many checks are remembered."""
+        return len(self._answers)
+
     def cached(self, key: str | None) -> bool | None:
         """The remembered answer for ``key``, or None when it must be checked."""
         if not key:

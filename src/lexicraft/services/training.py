@@ -15,7 +15,7 @@ from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, LexicraftError
+from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, NotEnoughData
 from lexicraft.ml import registry
 from lexicraft.ml.base import (
     ClassExample,
@@ -35,12 +35,6 @@ from lexicraft.timeutil import format_datetime, utcnow
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
 _TRAINING_SHARE = 90.0
-
-
-class NotEnoughData(LexicraftError):
-    """A project without labeled documents to train on."""
-
-    inner_code = "InvalidParameterValue"
 
 
 @dataclass(frozen=True, slots=True)

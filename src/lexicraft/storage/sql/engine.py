@@ -42,7 +42,8 @@ class SchemaOutOfDate(RuntimeError):
     """The database's schema is not the one this code needs; ``lexicraft migrate`` fixes it."""
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for the packaged migrations."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -50,7 +51,7 @@ def _alembic_config() -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
-    config = _alembic_config()
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -58,7 +59,7 @@ def migrate(engine: Engine) -> None:
 
 def check_schema(engine: Engine) -> None:
     """Raise :class:`SchemaOutOfDate` unless the schema is at the newest revision."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current != head:

@@ -1,0 +1,119 @@
+"""A deployment pins the training run it was given: retraining changes production only on deploy."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lexicraft.bootstrap import open_context
+from lexicraft.domain.jobs import Job, JobOutcome, JobStatus
+from lexicraft.errors import Conflict
+from lexicraft.jobs.worker import LeasedJob
+from lexicraft.services import deployments, predictions, projects, training
+from lexicraft.services.context import ServiceContext
+from lexicraft.services.jobs import JOB_WORK
+from lexicraft.settings import Settings
+
+FAST = "2022-05-01-fast"
+
+
+def run(context: ServiceContext, submitted: Job) -> JobOutcome:
+    """Claim ``submitted`` and run it here, as a worker would."""
+    claimed = context.queue.claim("test", [submitted.kind])
+    assert claimed is not None and claimed.id == submitted.id
+    outcome = JOB_WORK[claimed.kind](context, LeasedJob(claimed, context.queue, "test"))
+    assert context.queue.finish(claimed.id, "test", outcome)
+    assert outcome.status is JobStatus.SUCCEEDED, outcome
+    return outcome
+
+
+def train(context: ServiceContext) -> str:
+    body = {
+        "modelLabel": "m1",
+        "trainingConfigVersion": FAST,
+        "evaluationOptions": {"kind": "manual"},
+    }
+    run(context, training.submit_training(context, "people", body))
+    return training.get_model(context, "people", "m1").model_id
+
+
+def deploy(context: ServiceContext, name: str) -> None:
+    run(context, deployments.submit_deploy(context, "people", name, {"trainedModelLabel": "m1"}))
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> ServiceContext:
+    context = open_context(Settings(data_dir=tmp_path))
+    project_file: dict[str, Any] = json.loads(
+        resources.files("lexicraft.demo").joinpath("data/demo-ner.json").read_text("utf-8")
+    )
+    project_file["metadata"].update(projectName="people", storageInputContainerName="people")
+    run(context, projects.submit_import(context, "people", project_file))
+    return context
+
+
+def test_retraining_a_deployed_label_changes_production_only_when_deployed_again(
+    context: ServiceContext,
+) -> None:
+    first_id = train(context)
+    deploy(context, "production")
+    first_dir = Path(deployments.get_deployment(context, "people", "production").model.artifact_dir)
+    # Stands for the serving files a deploy writes (serving.onnx for encoder models).
+    (first_dir / "deployed-marker").write_text("served", encoding="utf-8")
+
+    second_id = train(context)
+
+    assert second_id != first_id
+    pinned = deployments.get_deployment(context, "people", "production")
+    assert pinned.model.model_id == first_id
+    assert predictions.resolve_deployment(context, "people", "production").artifact_dir == first_dir
+    assert (first_dir / "deployed-marker").is_file()  # its files were not dropped
+    assert predictions.predict(context, "people", "production", ["Ana met Bob in Lisbon."])
+
+    deploy(context, "production")
+
+    assert deployments.get_deployment(context, "people", "production").model.model_id == second_id
+    assert not first_dir.exists()  # nothing uses the first run any more
+
+
+def test_swap_exchanges_the_pinned_runs(context: ServiceContext) -> None:
+    first_id = train(context)
+    deploy(context, "production")
+    second_id = train(context)
+    deploy(context, "staging")
+
+    run(
+        context,
+        deployments.submit_swap(
+            context,
+            "people",
+            {"firstDeploymentName": "production", "secondDeploymentName": "staging"},
+        ),
+    )
+
+    production = deployments.get_deployment(context, "people", "production")
+    staging = deployments.get_deployment(context, "people", "staging")
+    assert (production.model.model_id, staging.model.model_id) == (second_id, first_id)
+    assert Path(staging.model.artifact_dir).is_dir()
+
+
+def test_a_deployed_model_cannot_be_deleted_and_an_undeployed_run_is_cleaned_up(
+    context: ServiceContext,
+) -> None:
+    train(context)
+    deploy(context, "production")
+    with pytest.raises(Conflict, match="production"):
+        training.delete_model(context, "people", "m1")
+
+    train(context)  # the second run replaces the label; production keeps the first
+    pinned_dir = Path(
+        deployments.get_deployment(context, "people", "production").model.artifact_dir
+    )
+    run(context, deployments.submit_delete(context, "people", "production"))
+    assert not pinned_dir.exists()
+    training.delete_model(context, "people", "m1")
+    assert training.list_models(context, "people") == []
