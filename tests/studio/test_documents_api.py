@@ -153,7 +153,7 @@ def test_list_filters_and_counts(server: LiveServer, ner: str) -> None:
             "overlap",
         ),
         ([{"category": "Org", "offset": 0, "length": 4}], "not in the project's entity list"),
-        ([{"category": "Person", "offset": 40, "length": 4}], "outside the document"),
+        ([{"category": "Person", "offset": 40, "length": 4}], "outside the text"),
         ([{"category": "Person", "offset": 2, "length": 0}], "empty"),
         ([{"category": "Person", "offset": "0", "length": 4}], "must be an integer"),
         ([{"offset": 0, "length": 4}], "category is required"),

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import PurePosixPath
 from typing import Any
 
 from lexicraft.domain.spans import Span
@@ -126,3 +127,24 @@ class ProjectAssets:
 
     labels: tuple[str, ...]
     documents: tuple[Document, ...]
+
+
+def location_problem(location: str) -> str | None:
+    """Why ``location`` cannot name a file inside a storage container; None when it can.
+
+    The one rule for document locations (imports, file readers, uploads, the blob stores):
+    a relative path that cannot climb out of its container on any operating system.
+    """
+    parts = PurePosixPath(location.replace("\\", "/")).parts
+    if (
+        not location
+        or location.startswith(("/", "\\"))
+        or ".." in parts
+        or (len(location) > 1 and location[1] == ":")  # a Windows drive
+        or "\x00" in location
+    ):
+        return (
+            "must be a relative path inside the storage container, without '..', a leading "
+            "'/', a drive letter or a NUL character"
+        )
+    return None

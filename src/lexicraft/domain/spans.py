@@ -1,8 +1,9 @@
-"""Entity spans: half-open code-point ranges into a document's original text."""
+"""Entity spans: half-open code-point ranges into a document's original text, and their rule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -15,25 +16,38 @@ class Span:
     category: str
 
 
-def span_problem(text: str, spans: Iterable[Span], labels: Iterable[str]) -> str | None:
-    """Why ``spans`` are not valid on ``text`` with the allowed ``labels``; None when they are.
+def first_span_problem(
+    text: str, spans: Sequence[Span], labels: Iterable[str] | None = None
+) -> tuple[int, str] | None:
+    """The index in ``spans`` of the first span that breaks the rule, and why; None if none does.
 
-    Valid spans are non-empty, inside the text, use a declared label, and do not overlap.
+    The rule: every span is non-empty, inside the text, does not overlap another and (when
+    ``labels`` is given) uses one of them. Imports, file readers, the Studio and the trainers
+    all check spans with this one function.
     """
-    allowed = set(labels)
-    previous: Span | None = None
-    for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        if span.category not in allowed:
-            return f"label '{span.category}' is not in the project's entity list {sorted(allowed)}"
-        if not 0 <= span.start < span.end <= len(text):
-            return (
-                f"span of '{span.category}' at [{span.start}, {span.end}) is outside the "
-                f"document (length {len(text)} code points) or empty"
+    allowed = None if labels is None else set(labels)
+    for index, span in enumerate(spans):
+        if allowed is not None and span.category not in allowed:
+            return index, (
+                f"label '{span.category}' is not in the project's entity list {sorted(allowed)}"
             )
-        if previous is not None and span.start < previous.end:
-            return (
+        if not 0 <= span.start < span.end <= len(text):
+            return index, (
+                f"span of '{span.category}' at [{span.start}, {span.end}) is empty or outside "
+                f"the text (length {len(text)} code points)"
+            )
+    order = sorted(range(len(spans)), key=lambda index: (spans[index].start, spans[index].end))
+    for before, after in itertools.pairwise(order):
+        previous, span = spans[before], spans[after]
+        if span.start < previous.end:
+            return after, (
                 f"spans '{previous.category}' [{previous.start}, {previous.end}) and "
                 f"'{span.category}' [{span.start}, {span.end}) overlap"
             )
-        previous = span
     return None
+
+
+def span_problem(text: str, spans: Iterable[Span], labels: Iterable[str]) -> str | None:
+    """Why ``spans`` are not valid on ``text`` with the allowed ``labels``; None when they are."""
+    found = first_span_problem(text, tuple(spans), labels)
+    return None if found is None else found[1]

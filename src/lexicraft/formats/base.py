@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
-from lexicraft.domain.projects import Dataset, Document, Project, ProjectAssets, ProjectKind
-from lexicraft.domain.spans import Span
+from lexicraft.domain.projects import (
+    Dataset,
+    Document,
+    Project,
+    ProjectAssets,
+    ProjectKind,
+    location_problem,
+)
+from lexicraft.domain.spans import Span, first_span_problem
 from lexicraft.errors import InvalidFileRecord, InvalidParameterValue, LexicraftError
 
 
@@ -114,20 +120,16 @@ def generated_location(number: int) -> str:
 
 
 def check_location(location: str, field_name: str) -> str:
-    """``location`` if it can name a file inside a storage container, else a RecordError."""
-    parts = PurePosixPath(location.replace("\\", "/")).parts
-    if (
-        not location
-        or location.startswith(("/", "\\"))
-        or ".." in parts
-        or (len(location) > 1 and location[1] == ":")
-        or "\x00" in location
-        or location.strip() != location
-    ):
+    """``location`` if it can name a file inside a storage container, else a RecordError.
+
+    Ids with surrounding spaces are refused too: in a file they are a mistake, not a name.
+    """
+    problem = location_problem(location)
+    if problem is None and location.strip() != location:
+        problem = "must not start or end with spaces"
+    if problem is not None:
         raise RecordError(
-            f"id {location!r} cannot be used as a document location: use a relative name "
-            "without '..', a leading '/', a drive letter or surrounding spaces",
-            field_name,
+            f"id {location!r} cannot be used as a document location: it {problem}", field_name
         )
     return location
 
@@ -159,22 +161,11 @@ def check_spans(text: str, spans: Sequence[tuple[Span, str]]) -> tuple[Span, ...
             raise RecordError(
                 f"category {span.category!r} must be non-empty, without surrounding spaces", where
             )
-        if not 0 <= span.start < span.end <= len(text):
-            raise RecordError(
-                f"span of {span.category!r} at [{span.start}, {span.end}) is empty or outside "
-                f"the text (length {len(text)} code points)",
-                where,
-            )
-    ordered = sorted(spans, key=lambda pair: (pair[0].start, pair[0].end))
-    for (previous, _), (span, where) in itertools.pairwise(ordered):
-        if span.start < previous.end:
-            raise RecordError(
-                f"span {span.category!r} [{span.start}, {span.end}) overlaps span "
-                f"{previous.category!r} [{previous.start}, {previous.end}); Lexicraft spans "
-                "must not overlap",
-                where,
-            )
-    return tuple(span for span, _ in ordered)
+    found = first_span_problem(text, [span for span, _ in spans])
+    if found is not None:
+        index, problem = found
+        raise RecordError(problem, spans[index][1])
+    return tuple(sorted((span for span, _ in spans), key=lambda span: (span.start, span.end)))
 
 
 def check_classes(classes: object, field_name: str) -> tuple[str, ...]:

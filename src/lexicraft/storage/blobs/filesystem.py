@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from lexicraft.domain.projects import location_problem
 from lexicraft.errors import DocumentFileMissing, StoragePathError
 
 
@@ -23,20 +24,10 @@ class FilesystemBlobStore:
 
     def resolve(self, container: str, location: str) -> Path:
         """The path of ``location``, refusing anything that could leave the container."""
+        problem = location_problem(location)
+        if problem is not None:
+            raise StoragePathError(f"document location {location!r} {problem}", target="location")
         relative = PurePosixPath(location.replace("\\", "/"))
-        if (
-            not location
-            or relative.is_absolute()
-            or ".." in relative.parts
-            or location.startswith(("/", "\\"))
-            or (len(location) > 1 and location[1] == ":")  # a Windows drive
-            or "\x00" in location
-        ):
-            raise StoragePathError(
-                f"document location {location!r} must be a relative path inside the "
-                "storage container, without '..'",
-                target="location",
-            )
         container_dir = self._container_dir(container)
         path = container_dir.joinpath(*relative.parts)
         # A symlink inside the container could still point outside it.
