@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from lexicraft.domain.spans import Span
 
@@ -25,6 +25,7 @@ __all__ = [
     "PreparesServing",
     "Progress",
     "Span",
+    "TrainsWith",
     "no_progress",
 ]
 
@@ -34,6 +35,29 @@ Progress = Callable[[float], None]
 
 def no_progress(_fraction: float) -> None:
     """A progress callback that ignores progress."""
+
+
+HyperparametersT = TypeVar("HyperparametersT")
+
+
+class TrainsWith(Generic[HyperparametersT]):
+    """A backend's default training settings: fixed when the backend is made, read-only.
+
+    The registry's backends are shared by every caller, so the settings a training uses are
+    passed into ``train(..., hyperparameters=...)``; these defaults apply when none are.
+    """
+
+    def __init__(self, hyperparameters: HyperparametersT) -> None:
+        self._hyperparameters = hyperparameters
+
+    @property
+    def hyperparameters(self) -> HyperparametersT:
+        """The settings ``train`` uses when the caller passes none."""
+        return self._hyperparameters
+
+    def settings(self, hyperparameters: HyperparametersT | None) -> HyperparametersT:
+        """``hyperparameters``, or the defaults when they are None."""
+        return self._hyperparameters if hyperparameters is None else hyperparameters
 
 
 @dataclass(frozen=True, slots=True)

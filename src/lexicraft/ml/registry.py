@@ -1,18 +1,21 @@
 """Versioned backend names, the backends behind them, and Azure's ``trainingConfigVersion`` map.
 
 A backend name never changes meaning: a changed behaviour is registered under a new version
-(``ner.crf.v2``) so that stored models keep loading with the code that trained them.
+(``textcat.minilm.v2``) so that stored models keep loading with the code that trained them; the
+training config versions name the newest. A model folder's ``config.json`` is read through
+:mod:`lexicraft.ml.artifacts` (:class:`~lexicraft.ml.artifacts.ModelFormatError` for a folder
+this code cannot read).
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from lexicraft.ml import artifacts
 from lexicraft.ml.base import (
     ClassificationBackend,
     ClassificationPredictor,
@@ -21,20 +24,20 @@ from lexicraft.ml.base import (
     PreparesServing,
 )
 from lexicraft.ml.classification.linear import (
-    HybridClassificationBackend,
-    HybridMultiLabelClassificationBackend,
     LinearClassificationBackend,
     LinearMultiLabelClassificationBackend,
 )
 from lexicraft.ml.classification.transformer import (
     TransformerClassificationBackend,
+    TransformerClassificationBackendV1,
     TransformerMultiLabelClassificationBackend,
+    TransformerMultiLabelClassificationBackendV1,
 )
 from lexicraft.ml.ner.crf import CrfNerBackend
 from lexicraft.ml.ner.transformer import TransformerNerBackend
 
 #: The file every model directory holds; its ``"backend"`` key names the backend to load it with.
-MODEL_CONFIG_FILE = "config.json"
+MODEL_CONFIG_FILE = artifacts.MODEL_CONFIG_FILE
 
 #: Azure project kinds, as spelled in the authoring API's ``projectKind``.
 CUSTOM_ENTITY_RECOGNITION = "CustomEntityRecognition"
@@ -58,8 +61,8 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
         for backend in (
             LinearClassificationBackend(),
             LinearMultiLabelClassificationBackend(),
-            HybridClassificationBackend(),
-            HybridMultiLabelClassificationBackend(),
+            TransformerClassificationBackendV1(),
+            TransformerMultiLabelClassificationBackendV1(),
             TransformerClassificationBackend(),
             TransformerMultiLabelClassificationBackend(),
         )
@@ -161,12 +164,12 @@ def get_classification_backend(name: str) -> ClassificationBackend:
 
 
 def read_backend_name(model_dir: Path) -> str:
-    """The backend name recorded in ``model_dir``'s ``config.json``."""
-    config = json.loads((model_dir / MODEL_CONFIG_FILE).read_text(encoding="utf-8"))
-    backend = config.get("backend") if isinstance(config, dict) else None
-    if not isinstance(backend, str):
-        raise ValueError(f"{model_dir / MODEL_CONFIG_FILE} has no string 'backend' entry")
-    return backend
+    """The backend name recorded in ``model_dir``'s ``config.json``.
+
+    Raises :class:`~lexicraft.ml.artifacts.ModelFormatError` (a ``ValueError``) for a folder
+    without a readable config or with an unsupported ``format_version``.
+    """
+    return artifacts.read_backend_name(model_dir)
 
 
 def load_ner_predictor(model_dir: Path) -> NerPredictor:

@@ -77,7 +77,9 @@ def test_load_dispatches_on_the_backend_in_config(tmp_path: Path) -> None:
 
 
 def test_load_rejects_an_unknown_backend_in_config(tmp_path: Path) -> None:
-    (tmp_path / "config.json").write_text(json.dumps({"backend": "ner.magic.v1"}))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"backend": "ner.magic.v1", "format_version": 1})
+    )
 
     with pytest.raises(UnknownBackendError, match=r"ner\.magic\.v1"):
         load_ner_predictor(tmp_path)
@@ -86,7 +88,7 @@ def test_load_rejects_an_unknown_backend_in_config(tmp_path: Path) -> None:
 
 
 def test_load_rejects_a_config_without_backend(tmp_path: Path) -> None:
-    (tmp_path / "config.json").write_text(json.dumps({"labels": []}))
+    (tmp_path / "config.json").write_text(json.dumps({"labels": [], "format_version": 1}))
 
     with pytest.raises(ValueError, match="backend"):
         load_ner_predictor(tmp_path)
@@ -99,8 +101,8 @@ def test_training_config_version_2022_05_01() -> None:
     assert version.model_expiration_date > datetime.date.today() + datetime.timedelta(days=3650)
     assert dict(version.backends) == {
         "CustomEntityRecognition": "ner.minilm.v1",
-        "CustomSingleLabelClassification": "textcat.minilm.v1",
-        "CustomMultiLabelClassification": "textcat.minilm-multi.v1",
+        "CustomSingleLabelClassification": "textcat.minilm.v2",
+        "CustomMultiLabelClassification": "textcat.minilm-multi.v2",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
 
@@ -121,7 +123,7 @@ def test_latest_is_the_default_accurate_version() -> None:
 
 def test_default_is_accurate_and_fast_is_linear() -> None:
     single = "CustomSingleLabelClassification"
-    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.minilm.v1"
+    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, single) == "textcat.minilm.v2"
     assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, single) == "textcat.linear.v1"
 
 
@@ -150,3 +152,14 @@ def test_unknown_version_lists_the_known_ones() -> None:
 def test_unknown_project_kind() -> None:
     with pytest.raises(UnknownProjectKindError, match="Conversation"):
         resolve_backend_name("latest", "Conversation")
+
+
+def test_the_v1_minilm_classifiers_stay_registered_for_their_folders() -> None:
+    # Folders trained before the blend (single-label) and the softmax head (multi-label) name
+    # the v1 backends; no training config version trains them any more.
+    names = set(classification_backends())
+    assert {"textcat.minilm.v1", "textcat.minilm-multi.v1"} <= names
+    assert not {"textcat.hybrid.v1", "textcat.hybrid-multi.v1"} & names
+    trained = {name for version in training_config_versions() for name in version.backends.values()}
+    assert not {"textcat.minilm.v1", "textcat.minilm-multi.v1"} & trained
+    assert get_classification_backend("textcat.minilm-multi.v1").multi_label is True

@@ -1,8 +1,10 @@
-"""How a ``textcat.minilm.v1`` folder persists its TF-IDF blend, and how older folders load.
+"""How a ``textcat.minilm.v2`` folder persists its TF-IDF blend, and how older folders load.
 
 One small encoder is trained once (under ``min_examples_for_validation`` documents, so no blend
 is chosen); each test copies its folder and edits ``config.json`` / ``linear/`` to stand for
-a folder written before the blend existed, or for one whose blend weight is above zero.
+a folder the old code wrote (``textcat.minilm.v1`` before the blend existed,
+``textcat.minilm-multi.v1`` before the softmax head: the same files and config keys), or for
+one whose blend weight is above zero.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from lexicraft.ml.artifacts import MODEL_CONFIG_FILE as CONFIG_FILE
+from lexicraft.ml.artifacts import ModelFormatError
 from lexicraft.ml.base import ClassExample
 from lexicraft.ml.classification import blend
 from lexicraft.ml.classification.linear import (
@@ -25,13 +30,17 @@ from lexicraft.ml.classification.linear import (
     save_linear_model,
 )
 from lexicraft.ml.classification.transformer import (
-    CONFIG_FILE,
     LINEAR_DIR,
+    MULTI_LABEL_V1_BACKEND_NAME,
     SINGLE_LABEL_BACKEND_NAME,
+    SINGLE_LABEL_V1_BACKEND_NAME,
     TransformerClassificationBackend,
+    TransformerClassificationBackendV1,
     TransformerClassificationPredictor,
     TransformerClassifierHyperparameters,
 )
+from lexicraft.ml.onnx_serving import SERVING_FILE
+from lexicraft.ml.registry import load_classification_predictor, prepare_for_serving
 
 pytestmark = pytest.mark.slow  # fine-tunes the packaged encoder once (a few seconds of CPU)
 
@@ -151,21 +160,97 @@ def test_the_encoder_scores_are_a_softmax(encoder_scores: np.ndarray[Any, Any]) 
     assert (encoder_scores > 0.0).all()
 
 
+def as_v1_single_label(config: dict[str, Any]) -> None:
+    """The config ``textcat.minilm.v1`` wrote before the blend: no ``linear_weight``."""
+    config["backend"] = SINGLE_LABEL_V1_BACKEND_NAME
+    del config["linear_weight"]
+
+
 def test_a_folder_written_before_the_blend_loads_as_the_encoder_alone(
     trained_dir: Path, encoder_scores: np.ndarray[Any, Any], tmp_path: Path
 ) -> None:
-    def drop_weight(config: dict[str, Any]) -> None:
-        del config["linear_weight"]
-
-    older = edited_copy(trained_dir, tmp_path / "older", drop_weight)
+    older = edited_copy(trained_dir, tmp_path / "older", as_v1_single_label)
     assert not (older / LINEAR_DIR).exists()
 
-    predictor = load(older)
+    predictor = load_classification_predictor(older)
+    assert isinstance(predictor, TransformerClassificationPredictor)
     scores = predictor.scores(TEXTS)
 
     assert np.allclose(scores, encoder_scores, atol=1e-6)
     assert np.allclose(scores.sum(axis=1), 1.0, atol=1e-5)
     assert predictor.predict(TEXTS) == load(trained_dir).predict(TEXTS)
+    # A v1 folder is not a v2 one: the name says which code reads it.
+    with pytest.raises(
+        ValueError, match=r"'textcat\.minilm\.v1' model, not a 'textcat\.minilm\.v2'"
+    ):
+        load(older)
+
+
+def test_v1_single_label_training_never_blends(tmp_path: Path) -> None:
+    # Enough documents to hold some out: v2 would split them and tune a blend.
+    settings = replace(SETTINGS, blend_linear=False, min_examples_for_validation=10)
+    TransformerClassificationBackendV1().train(
+        CORPUS, LABELS, tmp_path / "v1", hyperparameters=settings
+    )
+
+    config = json.loads((tmp_path / "v1" / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["backend"] == SINGLE_LABEL_V1_BACKEND_NAME
+    assert config["validation_documents"] == 0
+    assert config["linear_weight"] == 0.0
+    assert config["hyperparameters"]["min_examples_for_validation"] == 10
+    assert not (tmp_path / "v1" / LINEAR_DIR).exists()
+    assert TransformerClassificationBackendV1().hyperparameters.blend_linear is False
+    with pytest.raises(ValueError, match="trains the encoder alone"):
+        TransformerClassificationBackendV1().train(
+            CORPUS, LABELS, tmp_path / "blend", hyperparameters=SETTINGS
+        )
+
+
+#: Per-class thresholds as the sigmoid-era code tuned and stored them.
+V1_THRESHOLDS = (0.5, 0.3, 0.9, 0.5)
+
+
+def as_v1_multi_label(config: dict[str, Any]) -> None:
+    """The config ``textcat.minilm-multi.v1`` wrote with its sigmoid head (same keys)."""
+    config["backend"] = MULTI_LABEL_V1_BACKEND_NAME
+    config["multi_label"] = True
+    config["thresholds"] = list(V1_THRESHOLDS)
+
+
+def test_a_v1_multi_label_folder_scores_with_a_sigmoid_per_class(
+    trained_dir: Path, encoder_scores: np.ndarray[Any, Any], tmp_path: Path
+) -> None:
+    folder = edited_copy(trained_dir, tmp_path / "v1-multi", as_v1_multi_label)
+
+    predictor = load_classification_predictor(folder)
+    assert isinstance(predictor, TransformerClassificationPredictor)
+    assert predictor.multi_label
+    scores = predictor.scores(TEXTS).astype(np.float64)
+
+    # The same network: the sigmoid's inverse gives its logits, the softmax's log gives the
+    # same logits less a constant per text. A softmax head would not pass this.
+    logits = np.log(scores) - np.log1p(-scores)
+    shifted = np.log(encoder_scores.astype(np.float64))
+    assert np.allclose(
+        logits - logits.mean(axis=1, keepdims=True),
+        shifted - shifted.mean(axis=1, keepdims=True),
+        atol=1e-3,
+    )
+    assert not np.allclose(scores.sum(axis=1), 1.0, atol=0.05)
+    # Classes are chosen by the stored thresholds on those scores.
+    thresholds = np.asarray(V1_THRESHOLDS, dtype=np.float32)
+    expected = [{LABELS[index] for index in np.flatnonzero(row >= thresholds)} for row in scores]
+    predicted = predictor.predict(TEXTS)
+    assert [{score.category for score in row} for row in predicted] == expected
+    assert any(expected)  # some class passes, so the check above is not vacuous
+
+    # Deploying it writes the ONNX network, which serves the same sigmoid scores.
+    assert prepare_for_serving(folder)
+    assert (folder / SERVING_FILE).is_file()
+    served = load_classification_predictor(folder)
+    assert getattr(served, "runtime", None) == "onnxruntime"
+    assert isinstance(served, TransformerClassificationPredictor)
+    assert np.allclose(served.scores(TEXTS), scores, atol=1e-4)
 
 
 def test_a_zero_weight_ignores_a_linear_folder_beside_it(
@@ -213,5 +298,5 @@ def test_a_positive_weight_without_its_linear_folder_fails_to_load(
 ) -> None:
     folder = edited_copy(trained_dir, tmp_path / "broken", set_weight(0.5))
 
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ModelFormatError, match=r"linear is not a model folder"):
         load(folder)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +27,17 @@ import scipy.sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
+from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
+from lexicraft.ml.base import ClassExample, ClassScore, Progress, TrainsWith, no_progress
 from lexicraft.ml.classification.thresholds import best_thresholds
 from lexicraft.ml.classification.validation import check_examples
-from lexicraft.ml.encoders import MINILM, sentence_encoder
+from lexicraft.ml.encoders import sentence_encoder
 from lexicraft.ml.tokenize import tokenize
 
 SINGLE_LABEL_BACKEND_NAME = "textcat.linear.v1"
 MULTI_LABEL_BACKEND_NAME = "textcat.linear-multi.v1"
-HYBRID_SINGLE_LABEL_BACKEND_NAME = "textcat.hybrid.v1"
-HYBRID_MULTI_LABEL_BACKEND_NAME = "textcat.hybrid-multi.v1"
-CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.json"
 WEIGHTS_FILE = "weights.npz"
-_FORMAT_VERSION = 1
 
 FloatArray = npt.NDArray[np.float64]
 EmbeddingArray = npt.NDArray[np.float32]
@@ -92,14 +89,23 @@ class LinearHyperparameters:
             )
 
 
-class LinearClassificationBackend:
+class LinearConfig(ModelConfig):
+    """A linear model folder's ``config.json``."""
+
+    multi_label: bool
+    #: The classes the weight rows score, in row order (single-label: those seen in training).
+    classes: tuple[str, ...]
+    hyperparameters: LinearHyperparameters
+
+
+class LinearClassificationBackend(TrainsWith[LinearHyperparameters]):
     """Trains and loads ``textcat.linear.v1`` (single-label) models."""
 
     name = SINGLE_LABEL_BACKEND_NAME
     multi_label = False
 
     def __init__(self, hyperparameters: LinearHyperparameters | None = None) -> None:
-        self.hyperparameters = hyperparameters or LinearHyperparameters()
+        super().__init__(hyperparameters or LinearHyperparameters())
 
     def train(
         self,
@@ -107,12 +113,17 @@ class LinearClassificationBackend:
         labels: Sequence[str],
         output_dir: Path,
         progress: Progress = no_progress,
+        *,
+        hyperparameters: LinearHyperparameters | None = None,
     ) -> None:
-        """Train on ``examples`` and write the model to ``output_dir``."""
-        model = fit_linear_model(
-            examples, labels, self.multi_label, self.hyperparameters, progress=progress
-        )
-        save_linear_model(model, self.name, self.hyperparameters, output_dir)
+        """Train on ``examples`` and write the model to ``output_dir``.
+
+        ``hyperparameters``: the settings to train with (None: :attr:`hyperparameters`); they
+        are stored in ``config.json``.
+        """
+        settings = self.settings(hyperparameters)
+        model = fit_linear_model(examples, labels, self.multi_label, settings, progress=progress)
+        save_linear_model(model, self.name, settings, output_dir)
         progress(1.0)
 
     def load(self, model_dir: Path) -> LinearClassificationPredictor:
@@ -124,27 +135,6 @@ class LinearMultiLabelClassificationBackend(LinearClassificationBackend):
     """Trains and loads ``textcat.linear-multi.v1`` (multi-label) models."""
 
     name = MULTI_LABEL_BACKEND_NAME
-    multi_label = True
-
-
-class HybridClassificationBackend(LinearClassificationBackend):
-    """``textcat.hybrid.v1``: TF-IDF plus MiniLM sentence embeddings, one logistic regression.
-
-    The frozen encoder brings meaning the n-grams miss (paraphrases, unseen words); the n-grams
-    keep the exact wording a small encoder blurs. Together they beat either alone (bench/).
-    """
-
-    name = HYBRID_SINGLE_LABEL_BACKEND_NAME
-    multi_label = False
-
-    def __init__(self, hyperparameters: LinearHyperparameters | None = None) -> None:
-        super().__init__(hyperparameters or LinearHyperparameters(sentence_encoder=MINILM))
-
-
-class HybridMultiLabelClassificationBackend(HybridClassificationBackend):
-    """``textcat.hybrid-multi.v1``: the multi-label form of :class:`HybridClassificationBackend`."""
-
-    name = HYBRID_MULTI_LABEL_BACKEND_NAME
     multi_label = True
 
 
@@ -196,8 +186,8 @@ class LinearModel:
         logits = np.asarray(self.features(texts, embeddings) @ self.coefficients.T)
         logits = logits + self.intercepts
         if not self.multi_label:
-            return _softmax(logits)
-        probabilities = _sigmoid(logits)
+            return softmax(logits)
+        probabilities = sigmoid(logits)
         constant = ~np.isnan(self.constant_scores)
         probabilities[:, constant] = self.constant_scores[constant]
         return probabilities
@@ -280,16 +270,16 @@ def save_linear_model(
     output_dir: Path,
 ) -> None:
     """Write ``model`` as ``config.json`` + ``vocabulary.json`` + ``weights.npz``."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    config = {
-        "backend": backend_name,
-        "format_version": _FORMAT_VERSION,
-        "labels": list(model.labels),
-        "multi_label": model.multi_label,
-        "classes": list(model.classes),
-        "hyperparameters": asdict(hyperparameters),
-    }
-    (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    write_config(
+        output_dir,
+        LinearConfig(
+            backend=backend_name,
+            labels=model.labels,
+            multi_label=model.multi_label,
+            classes=model.classes,
+            hyperparameters=hyperparameters,
+        ),
+    )
     vocabulary = {
         "word": _terms_in_order(model.word_vectorizer),
         "char": _terms_in_order(model.char_vectorizer),
@@ -313,11 +303,7 @@ def load_linear_model(
     model_dir: Path, expected_backend: str | None = None
 ) -> LinearClassificationPredictor:
     """Load a model that :func:`save_linear_model` wrote."""
-    config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-    if expected_backend is not None and config.get("backend") != expected_backend:
-        raise ValueError(
-            f"{model_dir} holds a {config.get('backend')!r} model, not a {expected_backend!r} one"
-        )
+    config = read_config(model_dir, LinearConfig, expected_backend)
     vocabulary = json.loads((model_dir / VOCABULARY_FILE).read_text(encoding="utf-8"))
     with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as weights:
         arrays = {name: np.asarray(weights[name], dtype=np.float64) for name in weights.files}
@@ -325,19 +311,19 @@ def load_linear_model(
     word_vectorizer.idf_ = arrays["word_idf"]
     char_vectorizer = _char_vectorizer(vocabulary=vocabulary["char"])
     char_vectorizer.idf_ = arrays["char_idf"]
-    saved = config.get("hyperparameters", {})
+    saved = config.hyperparameters
     model = LinearModel(
-        labels=tuple(config["labels"]),
-        multi_label=bool(config["multi_label"]),
-        classes=tuple(config["classes"]),
+        labels=config.labels,
+        multi_label=config.multi_label,
+        classes=config.classes,
         word_vectorizer=word_vectorizer,
         char_vectorizer=char_vectorizer,
         coefficients=arrays["coefficients"],
         intercepts=arrays["intercepts"],
         thresholds=arrays["thresholds"],
         constant_scores=arrays["constant_scores"],
-        sentence_encoder=saved.get("sentence_encoder"),
-        encoder_weight=float(saved.get("encoder_weight", 0.5)),
+        sentence_encoder=saved.sentence_encoder,
+        encoder_weight=saved.encoder_weight,
     )
     return LinearClassificationPredictor(model)
 
@@ -528,14 +514,16 @@ def _terms_in_order(vectorizer: TfidfVectorizer) -> list[str]:
     return [str(term) for term in terms]
 
 
-def _softmax(logits: FloatArray) -> FloatArray:
+def softmax(logits: FloatArray) -> FloatArray:
+    """Row-wise softmax of ``logits`` (documents by classes)."""
     shifted = logits - logits.max(axis=1, keepdims=True)
     exponentials = np.exp(shifted)
     result: FloatArray = exponentials / exponentials.sum(axis=1, keepdims=True)
     return result
 
 
-def _sigmoid(logits: FloatArray) -> FloatArray:
+def sigmoid(logits: FloatArray) -> FloatArray:
+    """Element-wise logistic function of ``logits``."""
     # Written with exp of a non-positive number only, so large logits cannot overflow.
     exponentials = np.exp(-np.abs(logits))
     result: FloatArray = np.where(

@@ -1,4 +1,4 @@
-"""``textcat.minilm.v1`` / ``textcat.minilm-multi.v1``: the packaged MiniLM encoder fine-tuned.
+"""``textcat.minilm.v2`` / ``textcat.minilm-multi.v2``: the packaged MiniLM encoder fine-tuned.
 
 The encoder (with the casing embedding of :class:`lexicraft.ml.finetune.CasedEncoder`) reads the
 document, its outputs are mean-pooled (the pooling all-MiniLM-L6-v2 was trained with) and one
@@ -23,18 +23,23 @@ documents are not split, and get the encoder alone.
 The model directory holds ``config.json``, ``encoder_config.json``, ``tokenizer.json`` and
 ``model.safetensors`` (no pickle), and ``linear/`` (a linear model folder) when the blend weight
 is above zero.
+
+The ``v1`` names keep the behaviour they had before: ``textcat.minilm.v1`` trains the encoder
+alone (no TF-IDF blend); ``textcat.minilm-multi.v1`` scores each class with its own sigmoid,
+trained with binary cross-entropy, its thresholds tuned on held-out documents (on the linear
+grid that suits sigmoid scores), without a blend. Folders they trained load as they were
+trained.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +47,8 @@ import torch
 from tokenizers import Tokenizer
 
 from lexicraft.ml import onnx_serving
-from lexicraft.ml.base import ClassExample, ClassScore, Progress, no_progress
+from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
+from lexicraft.ml.base import ClassExample, ClassScore, Progress, TrainsWith, no_progress
 from lexicraft.ml.classification import blend
 from lexicraft.ml.classification.linear import (
     MULTI_LABEL_BACKEND_NAME as LINEAR_MULTI_LABEL_BACKEND_NAME,
@@ -56,8 +62,10 @@ from lexicraft.ml.classification.linear import (
     fit_linear_model,
     load_linear_model,
     save_linear_model,
+    sigmoid,
+    softmax,
 )
-from lexicraft.ml.classification.thresholds import LOG_CANDIDATES, best_thresholds
+from lexicraft.ml.classification.thresholds import CANDIDATES, LOG_CANDIDATES, best_thresholds
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
     CasedEncoder,
@@ -80,12 +88,14 @@ from lexicraft.ml.wordpieces import (
     padded,
 )
 
-SINGLE_LABEL_BACKEND_NAME = "textcat.minilm.v1"
-MULTI_LABEL_BACKEND_NAME = "textcat.minilm-multi.v1"
-CONFIG_FILE = "config.json"
-#: The blended TF-IDF model's folder inside a single-label model folder.
+SINGLE_LABEL_BACKEND_NAME = "textcat.minilm.v2"
+MULTI_LABEL_BACKEND_NAME = "textcat.minilm-multi.v2"
+#: The encoder alone, without the TF-IDF blend (folders trained before the blend existed).
+SINGLE_LABEL_V1_BACKEND_NAME = "textcat.minilm.v1"
+#: A sigmoid per class (folders trained before the softmax head).
+MULTI_LABEL_V1_BACKEND_NAME = "textcat.minilm-multi.v1"
+#: The blended TF-IDF model's folder inside a model folder.
 LINEAR_DIR = "linear"
-_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +157,34 @@ class _Classifier(torch.nn.Module):
         return logits
 
 
-class TransformerClassificationBackend:
-    """Trains and loads ``textcat.minilm.v1`` (single-label) models."""
+class TransformerClassifierConfig(ModelConfig):
+    """A MiniLM classifier folder's ``config.json``."""
+
+    multi_label: bool
+    #: Multi-label: each class's decision threshold on its score (single-label: unused).
+    thresholds: tuple[float, ...]
+    hyperparameters: TransformerClassifierHyperparameters
+    trained_steps: int
+    validation_documents: int
+    #: The TF-IDF model's share of the blended scores; folders from before the blend have none.
+    linear_weight: float = 0.0
+
+
+class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperparameters]):
+    """Trains and loads ``textcat.minilm.v2`` (single-label) models."""
 
     name = SINGLE_LABEL_BACKEND_NAME
     multi_label = False
+    #: Whether training may blend in a TF-IDF model (``blend_linear``).
+    can_blend: ClassVar[bool] = True
+    #: Multi-label scores: one sigmoid per class (v1) rather than a softmax over the classes.
+    sigmoid: ClassVar[bool] = False
+    default_hyperparameters: ClassVar[TransformerClassifierHyperparameters] = (
+        TransformerClassifierHyperparameters()
+    )
 
     def __init__(self, hyperparameters: TransformerClassifierHyperparameters | None = None) -> None:
-        self.hyperparameters = hyperparameters or TransformerClassifierHyperparameters()
+        super().__init__(hyperparameters or self.default_hyperparameters)
 
     def train(
         self,
@@ -162,16 +192,26 @@ class TransformerClassificationBackend:
         labels: Sequence[str],
         output_dir: Path,
         progress: Progress = no_progress,
+        *,
+        hyperparameters: TransformerClassifierHyperparameters | None = None,
     ) -> None:
-        """Fine-tune on ``examples``; write the model folder to ``output_dir``."""
-        settings = self.hyperparameters
+        """Fine-tune on ``examples``; write the model folder to ``output_dir``.
+
+        ``hyperparameters``: the settings to train with (None: :attr:`hyperparameters`); they
+        are stored in ``config.json``.
+        """
+        settings = self.settings(hyperparameters)
+        if settings.blend_linear and not self.can_blend:
+            raise ValueError(
+                f"{self.name} trains the encoder alone; set blend_linear=False or train "
+                f"{SINGLE_LABEL_BACKEND_NAME} / {MULTI_LABEL_BACKEND_NAME}"
+            )
         label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list, self.multi_label)
         progress(0.0)
         torch.manual_seed(settings.seed)
         started = time.monotonic()
-        thresholds = np.full(len(label_list), settings.default_threshold, dtype=np.float32)
-        training, validation = self._split(examples)
+        training, validation = self._split(examples, settings)
         linear = (
             fit_linear_model(
                 training,
@@ -189,71 +229,95 @@ class TransformerClassificationBackend:
         if budget is not None:
             budget = max(budget / 2, budget - (time.monotonic() - started))
         model, tokenizer, config_dict, steps = self._fine_tune(
-            training, label_list, progress, budget
+            training, label_list, progress, replace(settings, time_budget_s=budget)
         )
         predictor = TransformerClassificationPredictor(
-            TorchNetwork(model), tokenizer, label_list, self.multi_label, thresholds, settings
+            TorchNetwork(model),
+            tokenizer,
+            label_list,
+            self.multi_label,
+            np.full(len(label_list), settings.default_threshold, dtype=np.float32),
+            settings,
+            sigmoid=self.sigmoid,
         )
-        linear_weight = 0.0
-        # Held-out documents tune the blend and the thresholds. Without any, multi-label
-        # thresholds are tuned on the training documents themselves, which at least puts them
-        # on the softmax's scale (a document with two classes scores under 0.5 for each).
-        tuning = validation or (training if self.multi_label else [])
-        if tuning and (linear is not None or self.multi_label):
-            scores = predictor.scores([example.text for example in tuning]).astype(np.float64)
-            targets = _targets(tuning, label_list)
-            if linear is not None:  # only fitted beside a validation split
-                linear_scores = blend.aligned(
-                    linear.scores([example.text for example in tuning]), linear.classes, label_list
-                )
-                if self.multi_label:
-                    linear_weight, tuned = blend.best_multi_label_blend(
-                        scores,
-                        linear_scores,
-                        targets,
-                        settings.default_threshold,
-                        settings.min_validation_positives,
-                    )
-                    thresholds = tuned.astype(np.float32)
-                else:
-                    linear_weight = blend.best_weight(scores, linear_scores, targets.argmax(axis=1))
-            else:
-                thresholds = best_thresholds(
-                    scores,
-                    targets,
-                    settings.default_threshold,
-                    settings.min_validation_positives,
-                    LOG_CANDIDATES,
-                ).astype(np.float32)
+        linear_weight, thresholds = self._tune(
+            predictor, training, validation, linear, label_list, settings
+        )
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
         if linear is not None and linear_weight > 0.0:
             save_linear_model(
                 linear, self._linear_backend_name, LinearHyperparameters(), output_dir / LINEAR_DIR
             )
-        config = {
-            "backend": self.name,
-            "format_version": _FORMAT_VERSION,
-            "labels": list(label_list),
-            "multi_label": self.multi_label,
-            "thresholds": [float(value) for value in thresholds],
-            "hyperparameters": asdict(settings),
-            "trained_steps": steps,
-            "validation_documents": len(validation),
-            "linear_weight": linear_weight,
-        }
-        (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(
+            output_dir,
+            TransformerClassifierConfig(
+                backend=self.name,
+                labels=label_list,
+                multi_label=self.multi_label,
+                thresholds=tuple(float(value) for value in thresholds),
+                hyperparameters=settings,
+                trained_steps=steps,
+                validation_documents=len(validation),
+                linear_weight=linear_weight,
+            ),
+        )
         progress(1.0)
+
+    def _tune(
+        self,
+        predictor: TransformerClassificationPredictor,
+        training: Sequence[ClassExample],
+        validation: Sequence[ClassExample],
+        linear: LinearModel | None,
+        labels: tuple[str, ...],
+        settings: TransformerClassifierHyperparameters,
+    ) -> tuple[float, FloatArray]:
+        """``(blend weight, per-class thresholds)`` chosen on the held-out documents."""
+        thresholds = np.full(len(labels), settings.default_threshold, dtype=np.float32)
+        # Held-out documents tune the blend and the thresholds. Without any, softmax
+        # multi-label thresholds are tuned on the training documents themselves, which at
+        # least puts them on the softmax's scale (a document with two classes scores under 0.5
+        # for each); sigmoid scores are on the default threshold's scale already.
+        tuning = validation or (training if self.multi_label and not self.sigmoid else [])
+        if not tuning or (linear is None and not self.multi_label):
+            return 0.0, thresholds
+        scores = predictor.scores([example.text for example in tuning]).astype(np.float64)
+        targets = _targets(tuning, labels)
+        if linear is None:  # multi-label without a blend
+            # Softmax scores of rare classes sit at 0.01-0.1: a log-spaced grid reaches them.
+            candidates = CANDIDATES if self.sigmoid else LOG_CANDIDATES
+            tuned = best_thresholds(
+                scores,
+                targets,
+                settings.default_threshold,
+                settings.min_validation_positives,
+                candidates,
+            )
+            return 0.0, tuned.astype(np.float32)
+        # A linear model is only fitted beside a validation split.
+        linear_scores = blend.aligned(
+            linear.scores([example.text for example in tuning]), linear.classes, labels
+        )
+        if not self.multi_label:
+            return blend.best_weight(scores, linear_scores, targets.argmax(axis=1)), thresholds
+        weight, tuned = blend.best_multi_label_blend(
+            scores,
+            linear_scores,
+            targets,
+            settings.default_threshold,
+            settings.min_validation_positives,
+        )
+        return weight, tuned.astype(np.float32)
 
     @property
     def _linear_backend_name(self) -> str:
         return LINEAR_MULTI_LABEL_BACKEND_NAME if self.multi_label else LINEAR_BACKEND_NAME
 
     def _split(
-        self, examples: Sequence[ClassExample]
+        self, examples: Sequence[ClassExample], settings: TransformerClassifierHyperparameters
     ) -> tuple[list[ClassExample], list[ClassExample]]:
         """``(training, validation)``; no validation for small sets or when nothing is tuned."""
-        settings = self.hyperparameters
         tunes = self.multi_label or settings.blend_linear
         if not tunes or len(examples) < settings.min_examples_for_validation:
             return list(examples), []
@@ -269,9 +333,8 @@ class TransformerClassificationBackend:
         examples: Sequence[ClassExample],
         labels: tuple[str, ...],
         progress: Progress,
-        time_budget_s: float | None,
+        settings: TransformerClassifierHyperparameters,
     ) -> tuple[_Classifier, Tokenizer, dict[str, object], int]:
-        settings = replace(self.hyperparameters, time_budget_s=time_budget_s)
         rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
         encoder, tokenizer, config_dict = pretrained_encoder()
         encoder.freeze_word_embeddings()
@@ -281,12 +344,16 @@ class TransformerClassificationBackend:
         targets: list[list[float]] = []
         documents = pieces.documents([example.text for example in examples])
         for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
-            # A document's classes share its probability; one without any spreads it evenly,
-            # which teaches low scores for every class.
-            share = 1.0 / len(example.classes) if example.classes else 1.0 / len(labels)
-            target = [0.0 if example.classes else share] * len(labels)
-            for category in example.classes:
-                target[index[category]] = share
+            if self.sigmoid:
+                # Each class is its own yes/no question.
+                target = [float(label in example.classes) for label in labels]
+            else:
+                # A document's classes share its probability; one without any spreads it
+                # evenly, which teaches low scores for every class.
+                share = 1.0 / len(example.classes) if example.classes else 1.0 / len(labels)
+                target = [0.0 if example.classes else share] * len(labels)
+                for category in example.classes:
+                    target[index[category]] = share
             document_windows = pieces.windows(number, document, settings.window, 0)
             for window in document_windows[: settings.max_train_windows] or [
                 pieces.empty_window(number)
@@ -304,6 +371,8 @@ class TransformerClassificationBackend:
             )
             gold = gold_all[list(batch)].to(device)
             logits = model(ids, cases, mask)
+            if self.sigmoid:
+                return torch.nn.functional.binary_cross_entropy_with_logits(logits, gold)
             return torch.nn.functional.cross_entropy(
                 logits, gold, label_smoothing=settings.label_smoothing
             )
@@ -323,34 +392,31 @@ class TransformerClassificationBackend:
 
     def load(self, model_dir: Path) -> TransformerClassificationPredictor:
         """Load a model that :meth:`train` wrote."""
-        config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-        if config.get("backend") != self.name:
-            raise ValueError(
-                f"{model_dir} holds a {config.get('backend')!r} model, not a {self.name!r} one"
-            )
-        settings = TransformerClassifierHyperparameters(**config["hyperparameters"])
-        labels = tuple(config["labels"])
+        config = read_config(model_dir, TransformerClassifierConfig, self.name)
+        labels = config.labels
         network = onnx_serving.serving_network(
             model_dir, lambda: _load_classifier(model_dir, len(labels))
         )
-        linear_weight = float(config.get("linear_weight", 0.0))
+        # A folder records the weight it was trained with: v1 folders from before the blend
+        # have none (0.0), so they score with the encoder alone.
         linear = None
-        if linear_weight > 0.0:
+        if config.linear_weight > 0.0:
             linear = load_linear_model(model_dir / LINEAR_DIR, self._linear_backend_name).model
         return TransformerClassificationPredictor(
             network,
             load_tokenizer(model_dir),
             labels,
-            bool(config["multi_label"]),
-            np.asarray(config["thresholds"], dtype=np.float32),
-            settings,
+            config.multi_label,
+            np.asarray(config.thresholds, dtype=np.float32),
+            config.hyperparameters,
             linear,
-            linear_weight,
+            config.linear_weight,
+            sigmoid=self.sigmoid,
         )
 
     def prepare_serving(self, model_dir: Path) -> bool:
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
-        labels = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))["labels"]
+        labels = read_config(model_dir, TransformerClassifierConfig, self.name).labels
         return onnx_serving.prepare(model_dir, lambda: _load_classifier(model_dir, len(labels)))
 
 
@@ -361,18 +427,38 @@ def _load_classifier(model_dir: Path, class_count: int) -> _Classifier:
 
 
 class TransformerMultiLabelClassificationBackend(TransformerClassificationBackend):
-    """Trains and loads ``textcat.minilm-multi.v1`` (multi-label) models."""
+    """Trains and loads ``textcat.minilm-multi.v2`` (multi-label) models."""
 
     name = MULTI_LABEL_BACKEND_NAME
     multi_label = True
+    # Twelve minutes rather than nine: a large multi-label set (goemotions, 43,000 comments)
+    # gets less than one pass in nine minutes on two cores, and its rare classes are the ones
+    # still learning at the end.
+    default_hyperparameters = TransformerClassifierHyperparameters(time_budget_s=720.0)
 
-    def __init__(self, hyperparameters: TransformerClassifierHyperparameters | None = None) -> None:
-        # Twelve minutes rather than nine: a large multi-label set (goemotions, 43,000
-        # comments) gets less than one pass in nine minutes on two cores, and its rare classes
-        # are the ones still learning at the end.
-        super().__init__(
-            hyperparameters or TransformerClassifierHyperparameters(time_budget_s=720.0)
-        )
+
+class TransformerClassificationBackendV1(TransformerClassificationBackend):
+    """``textcat.minilm.v1``: the single-label encoder alone, as before the TF-IDF blend."""
+
+    name = SINGLE_LABEL_V1_BACKEND_NAME
+    can_blend = False
+    default_hyperparameters = TransformerClassifierHyperparameters(blend_linear=False)
+
+
+class TransformerMultiLabelClassificationBackendV1(TransformerMultiLabelClassificationBackend):
+    """``textcat.minilm-multi.v1``: a sigmoid per class, as before the softmax head.
+
+    Binary cross-entropy over many rare classes learns slowly (goemotions, 90 s: micro-F1 0.25
+    against 0.31 for the most frequent class), which is why v2 replaced it; it stays to load
+    the folders it trained with the scores they were tuned on.
+    """
+
+    name = MULTI_LABEL_V1_BACKEND_NAME
+    can_blend = False
+    sigmoid = True
+    default_hyperparameters = TransformerClassifierHyperparameters(
+        time_budget_s=720.0, blend_linear=False
+    )
 
 
 class TransformerClassificationPredictor:
@@ -388,9 +474,12 @@ class TransformerClassificationPredictor:
         settings: TransformerClassifierHyperparameters,
         linear: LinearModel | None = None,
         linear_weight: float = 0.0,
+        *,
+        sigmoid: bool = False,
     ) -> None:
         self.labels = labels
         self.multi_label = multi_label
+        self._sigmoid = sigmoid
         self._network = network
         self._linear = linear
         self._linear_weight = linear_weight
@@ -406,8 +495,9 @@ class TransformerClassificationPredictor:
         return self._network.runtime
 
     def scores(self, texts: Sequence[str]) -> FloatArray:
-        """Class scores per text (texts by labels): the encoder's softmax, blended with the
-        linear model's scores when the blend weight is above zero."""
+        """Class scores per text (texts by labels): the encoder's softmax (or, v1 multi-label,
+        a sigmoid per class), blended with the linear model's scores when the blend weight is
+        above zero."""
         documents = self._pieces.documents(texts)
         # A text without words is still read, as [CLS] [SEP], so it gets the scores the model
         # learned for an empty window rather than the class bias alone.
@@ -427,8 +517,7 @@ class TransformerClassificationPredictor:
                     summed[window.document] += len(window.ids) * row
                     weights[window.document] += len(window.ids)
         logits = summed / weights[:, None]
-        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = exponentials / exponentials.sum(axis=1, keepdims=True)
+        probabilities = sigmoid(logits) if self._sigmoid else softmax(logits)
         if self._linear is not None:
             linear = self._linear
             words = blend.aligned(linear.scores(texts), linear.classes, self.labels)

@@ -7,24 +7,22 @@ The model directory holds ``config.json`` (backend name, labels, hyper-parameter
 
 from __future__ import annotations
 
-import json
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pycrfsuite
 
-from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
+from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
+from lexicraft.ml.base import NerExample, PredictedSpan, Progress, TrainsWith, no_progress
 from lexicraft.ml.ner.validation import check_examples
 from lexicraft.ml.tokenize import Token, align_spans_to_tokens, is_per_character_script, tokenize
 
 BACKEND_NAME = "ner.crf.v1"
-CONFIG_FILE = "config.json"
 MODEL_FILE = "model.crfsuite"
-_FORMAT_VERSION = 1
 _OUTSIDE = "O"
 
 
@@ -48,13 +46,20 @@ class CrfHyperparameters:
             raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
 
 
-class CrfNerBackend:
+class CrfConfig(ModelConfig):
+    """A ``ner.crf.v1`` folder's ``config.json``."""
+
+    hyperparameters: CrfHyperparameters
+    model_file: str = MODEL_FILE
+
+
+class CrfNerBackend(TrainsWith[CrfHyperparameters]):
     """Trains and loads ``ner.crf.v1`` models."""
 
     name = BACKEND_NAME
 
     def __init__(self, hyperparameters: CrfHyperparameters | None = None) -> None:
-        self.hyperparameters = hyperparameters or CrfHyperparameters()
+        super().__init__(hyperparameters or CrfHyperparameters())
 
     def train(
         self,
@@ -62,18 +67,25 @@ class CrfNerBackend:
         labels: Sequence[str],
         output_dir: Path,
         progress: Progress = no_progress,
+        *,
+        hyperparameters: CrfHyperparameters | None = None,
     ) -> None:
-        """Train on ``examples``; write ``config.json`` and ``model.crfsuite`` to ``output_dir``."""
+        """Train on ``examples``; write ``config.json`` and ``model.crfsuite`` to ``output_dir``.
+
+        ``hyperparameters``: the settings to train with (None: :attr:`hyperparameters`); they
+        are stored in ``config.json``.
+        """
+        settings = self.settings(hyperparameters)
         label_list = list(dict.fromkeys(labels))
         check_examples(examples, label_list)
         progress(0.0)
-        trainer = _ProgressTrainer(self.hyperparameters.max_iterations, progress)
+        trainer = _ProgressTrainer(settings.max_iterations, progress)
         trainer.set_params(
             {
-                "c1": self.hyperparameters.c1,
-                "c2": self.hyperparameters.c2,
-                "max_iterations": self.hyperparameters.max_iterations,
-                "feature.possible_transitions": self.hyperparameters.possible_transitions,
+                "c1": settings.c1,
+                "c2": settings.c2,
+                "max_iterations": settings.max_iterations,
+                "feature.possible_transitions": settings.possible_transitions,
             }
         )
         sequences = 0
@@ -89,25 +101,17 @@ class CrfNerBackend:
             raise ValueError("no training example has any token; add documents with text")
         output_dir.mkdir(parents=True, exist_ok=True)
         trainer.train(str(output_dir / MODEL_FILE))
-        config = {
-            "backend": BACKEND_NAME,
-            "format_version": _FORMAT_VERSION,
-            "labels": label_list,
-            "hyperparameters": asdict(self.hyperparameters),
-            "model_file": MODEL_FILE,
-        }
-        (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(
+            output_dir,
+            CrfConfig(backend=BACKEND_NAME, labels=tuple(label_list), hyperparameters=settings),
+        )
         progress(1.0)
 
     def load(self, model_dir: Path) -> CrfNerPredictor:
         """Load a model that :meth:`train` wrote."""
-        config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-        if config.get("backend") != BACKEND_NAME:
-            raise ValueError(
-                f"{model_dir} holds a {config.get('backend')!r} model, not a {BACKEND_NAME!r} one"
-            )
-        model_bytes = (model_dir / config["model_file"]).read_bytes()
-        return CrfNerPredictor(model_bytes, tuple(config["labels"]))
+        config = read_config(model_dir, CrfConfig, BACKEND_NAME)
+        model_bytes = (model_dir / config.model_file).read_bytes()
+        return CrfNerPredictor(model_bytes, config.labels)
 
 
 class CrfNerPredictor:

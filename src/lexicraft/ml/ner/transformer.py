@@ -18,13 +18,13 @@ holds ``model.onnx`` instead of the safetensors and encoder config, and runs in 
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,8 @@ import torch
 from tokenizers import Tokenizer
 
 from lexicraft.ml import onnx_serving
-from lexicraft.ml.base import NerExample, PredictedSpan, Progress, no_progress
+from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
+from lexicraft.ml.base import NerExample, PredictedSpan, Progress, TrainsWith, no_progress
 from lexicraft.ml.finetune import (
     TOKENIZER_FILE,
     CasedEncoder,
@@ -60,11 +61,9 @@ from lexicraft.ml.wordpieces import (
 )
 
 BACKEND_NAME = "ner.minilm.v1"
-CONFIG_FILE = "config.json"
 ONNX_FILE = "model.onnx"
 #: ``config.json``'s ``"runtime"`` when the folder holds the network as ONNX (see export_onnx).
 RUNTIME_ONNX = "onnx"
-_FORMAT_VERSION = 1
 _IGNORE = -100
 
 
@@ -118,13 +117,23 @@ def _tag_names(labels: Sequence[str]) -> list[str]:
     return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
 
 
-class TransformerNerBackend:
+class TransformerNerConfig(ModelConfig):
+    """A ``ner.minilm.v1`` folder's ``config.json``."""
+
+    tags: tuple[str, ...]
+    hyperparameters: TransformerNerHyperparameters
+    trained_steps: int
+    #: ``"onnx"`` in a folder :func:`export_onnx` wrote (``model.onnx``, no safetensors).
+    runtime: Literal["onnx"] | None = None
+
+
+class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
     """Trains and loads ``ner.minilm.v1`` models."""
 
     name = BACKEND_NAME
 
     def __init__(self, hyperparameters: TransformerNerHyperparameters | None = None) -> None:
-        self.hyperparameters = hyperparameters or TransformerNerHyperparameters()
+        super().__init__(hyperparameters or TransformerNerHyperparameters())
 
     def train(
         self,
@@ -132,9 +141,15 @@ class TransformerNerBackend:
         labels: Sequence[str],
         output_dir: Path,
         progress: Progress = no_progress,
+        *,
+        hyperparameters: TransformerNerHyperparameters | None = None,
     ) -> None:
-        """Fine-tune on ``examples``; write the model folder to ``output_dir``."""
-        settings = self.hyperparameters
+        """Fine-tune on ``examples``; write the model folder to ``output_dir``.
+
+        ``hyperparameters``: the settings to train with (None: :attr:`hyperparameters`); they
+        are stored in ``config.json``.
+        """
+        settings = self.settings(hyperparameters)
         label_list = list(dict.fromkeys(labels))
         check_examples(examples, label_list)
         progress(0.0)
@@ -194,28 +209,25 @@ class TransformerNerBackend:
 
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
-        config = {
-            "backend": BACKEND_NAME,
-            "format_version": _FORMAT_VERSION,
-            "labels": label_list,
-            "tags": tag_names,
-            "hyperparameters": asdict(settings),
-            "trained_steps": steps,
-        }
-        (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        write_config(
+            output_dir,
+            TransformerNerConfig(
+                backend=BACKEND_NAME,
+                labels=tuple(label_list),
+                tags=tuple(tag_names),
+                hyperparameters=settings,
+                trained_steps=steps,
+            ),
+        )
         progress(1.0)
 
     def load(self, model_dir: Path) -> TransformerNerPredictor:
         """Load a model that :meth:`train` wrote."""
-        config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-        if config.get("backend") != BACKEND_NAME:
-            raise ValueError(
-                f"{model_dir} holds a {config.get('backend')!r} model, not a {BACKEND_NAME!r} one"
-            )
-        settings = TransformerNerHyperparameters(**config["hyperparameters"])
-        labels = tuple(config["labels"])
+        config = read_config(model_dir, TransformerNerConfig, BACKEND_NAME)
+        settings = config.hyperparameters
+        labels = config.labels
         network: Network
-        if config.get("runtime") == RUNTIME_ONNX:
+        if config.runtime == RUNTIME_ONNX:
             network = OnnxNetwork(model_dir / ONNX_FILE)
         else:
             network = onnx_serving.serving_network(
@@ -227,7 +239,7 @@ class TransformerNerBackend:
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
         if (model_dir / ONNX_FILE).exists():
             return False  # an exported folder already runs in ONNX Runtime
-        labels = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))["labels"]
+        labels = read_config(model_dir, TransformerNerConfig, BACKEND_NAME).labels
         return onnx_serving.prepare(model_dir, lambda: _load_tagger(model_dir, len(labels)))
 
 
@@ -243,11 +255,10 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
     The folder loads with :meth:`TransformerNerBackend.load` like the original and predicts
     the same entities, run by ONNX Runtime instead of PyTorch.
     """
-    config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-    onnx_serving.write_onnx(_load_tagger(model_dir, len(config["labels"])), output_dir / ONNX_FILE)
+    config = read_config(model_dir, TransformerNerConfig, BACKEND_NAME)
+    onnx_serving.write_onnx(_load_tagger(model_dir, len(config.labels)), output_dir / ONNX_FILE)
     shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
-    config["runtime"] = RUNTIME_ONNX
-    (output_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    write_config(output_dir, config.model_copy(update={"runtime": RUNTIME_ONNX}))
 
 
 class TransformerNerPredictor:
