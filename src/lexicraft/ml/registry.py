@@ -24,6 +24,8 @@ from lexicraft.ml.base import (
     PreparesServing,
 )
 from lexicraft.ml.classification.linear import (
+    HybridClassificationBackend,
+    HybridMultiLabelClassificationBackend,
     LinearClassificationBackend,
     LinearMultiLabelClassificationBackend,
 )
@@ -61,6 +63,9 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
         for backend in (
             LinearClassificationBackend(),
             LinearMultiLabelClassificationBackend(),
+            # Earlier defaults: no config version trains them; their deployed models load.
+            HybridClassificationBackend(),
+            HybridMultiLabelClassificationBackend(),
             TransformerClassificationBackendV1(),
             TransformerMultiLabelClassificationBackendV1(),
             TransformerClassificationBackend(),

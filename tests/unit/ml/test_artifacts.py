@@ -154,9 +154,8 @@ def test_a_backend_mismatch_names_both(crf_dir: Path) -> None:
         read_config(crf_dir, CrfConfig, "ner.other")
 
 
-@pytest.mark.parametrize("name", ["textcat.hybrid.v1", "textcat.hybrid-multi.v1"])
-def test_a_hybrid_folder_is_an_unknown_backend(tmp_path: Path, name: str) -> None:
-    # The hybrid backends were dropped: no training config version reached them.
+def test_an_unregistered_backend_is_a_clear_error(tmp_path: Path) -> None:
+    name = "textcat.retired.v9"
     folder = write_raw(
         tmp_path, {"backend": name, "format_version": FORMAT_VERSION, "labels": ["A"]}
     )

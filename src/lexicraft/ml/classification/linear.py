@@ -31,11 +31,13 @@ from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, TrainsWith, no_progress
 from lexicraft.ml.classification.thresholds import best_thresholds
 from lexicraft.ml.classification.validation import check_examples
-from lexicraft.ml.encoders import sentence_encoder
+from lexicraft.ml.encoders import MINILM, sentence_encoder
 from lexicraft.ml.tokenize import tokenize
 
 SINGLE_LABEL_BACKEND_NAME = "textcat.linear.v1"
 MULTI_LABEL_BACKEND_NAME = "textcat.linear-multi.v1"
+HYBRID_SINGLE_LABEL_BACKEND_NAME = "textcat.hybrid.v1"
+HYBRID_MULTI_LABEL_BACKEND_NAME = "textcat.hybrid-multi.v1"
 VOCABULARY_FILE = "vocabulary.json"
 WEIGHTS_FILE = "weights.npz"
 
@@ -135,6 +137,28 @@ class LinearMultiLabelClassificationBackend(LinearClassificationBackend):
     """Trains and loads ``textcat.linear-multi.v1`` (multi-label) models."""
 
     name = MULTI_LABEL_BACKEND_NAME
+    multi_label = True
+
+
+class HybridClassificationBackend(LinearClassificationBackend):
+    """``textcat.hybrid.v1``: TF-IDF plus frozen MiniLM sentence embeddings, one regression.
+
+    The classifiers of ``2022-05-01`` before the fine-tuned encoder: no training config version
+    trains them now, but the models they trained are deployed, so the name stays registered
+    and those folders keep loading and serving as they were trained.
+    """
+
+    name = HYBRID_SINGLE_LABEL_BACKEND_NAME
+    multi_label = False
+
+    def __init__(self, hyperparameters: LinearHyperparameters | None = None) -> None:
+        super().__init__(hyperparameters or LinearHyperparameters(sentence_encoder=MINILM))
+
+
+class HybridMultiLabelClassificationBackend(HybridClassificationBackend):
+    """``textcat.hybrid-multi.v1``: the multi-label form of :class:`HybridClassificationBackend`."""
+
+    name = HYBRID_MULTI_LABEL_BACKEND_NAME
     multi_label = True
 
 
