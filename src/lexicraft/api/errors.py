@@ -3,16 +3,80 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lexicraft.errors import LexicraftError
+from lexicraft.api.requests import (
+    EMPTY_BODY_MESSAGE,
+    INVALID_JSON_MESSAGE,
+    NOT_AN_OBJECT_MESSAGE,
+    WireModel,
+)
+from lexicraft.domain.projects import ProjectKind
+from lexicraft.errors import InvalidParameterValue, InvalidRequestBody, LexicraftError
 
 logger = logging.getLogger(__name__)
+
+#: What a typed body's field failed, in the words the hand-written checks used
+#: ("tasks[0].parameters.projectName is required"); other failures keep pydantic's message.
+_PHRASES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "bool_type": "must be a boolean",
+    "bool_parsing": "must be a boolean",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+}
+
+#: A discriminated union puts the tag it chose into the error location
+#: (``tasks.0.CustomEntityRecognition.parameters``); the wire path has no such segment.
+_UNION_TAGS = frozenset(kind.value for kind in ProjectKind)
+
+
+class InnerError(WireModel):
+    """The more specific cause of an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+
+
+class Error(WireModel):
+    """Azure's error object (spec §0.1), as :meth:`LexicraftError.to_error` builds it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    target: str | None = None
+    innererror: InnerError | None = None
+
+
+class ErrorResponse(WireModel):
+    """Every 4xx/5xx body (401 has no ``innererror``: the gateway's flattened envelope)."""
+
+    error: Error
+
+
+#: ``responses=`` for a route's failures, for ``/openapi.json``. Naming "default" also keeps
+#: FastAPI's 422 shape out of the docs: no route answers with it.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "default": {"model": ErrorResponse, "description": "An Azure error envelope."}
+}
 
 
 def error_response(error: LexicraftError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -23,6 +87,59 @@ def error_response(error: LexicraftError, headers: dict[str, str] | None = None)
     else:
         body = {"error": error.to_error()}
     return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+
+def validation_error(errors: Sequence[Mapping[str, Any]]) -> LexicraftError:
+    """The Azure error for FastAPI's validation errors: the first one, as a wire path.
+
+    A body that is no JSON object, or a body field of the wrong type or shape, is
+    ``InvalidRequestBodyFormat`` (as the hand-written parsers answered); a bad query or path
+    parameter is ``InvalidParameterValue``. Never FastAPI's 422 shape.
+    """
+    first = errors[0] if errors else {}
+    loc = tuple(first.get("loc", ()))
+    kind = str(first.get("type", ""))
+    if not loc or loc[0] != "body":
+        name = str(loc[-1]) if loc else None
+        return InvalidParameterValue(_message(name, kind, first), target=name)
+    if kind == "json_invalid":  # its location is the character where decoding failed
+        detail = first.get("ctx", {}).get("error", "decode error")
+        return InvalidRequestBody(f"{INVALID_JSON_MESSAGE}: {detail} (char {loc[-1]})")
+    target = wire_path(loc[1:])
+    if target is None:
+        return InvalidRequestBody(_body_message(kind, first.get("input")))
+    return InvalidRequestBody(_message(target, kind, first), target=target)
+
+
+def wire_path(loc: Sequence[Any]) -> str | None:
+    """``("tasks", 0, "parameters")`` → ``"tasks[0].parameters"``; None for the whole body."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in _UNION_TAGS:
+            path += f".{part}" if path else str(part)
+    return path or None
+
+
+def _body_message(kind: str, given: object) -> str:
+    """The body itself failed: absent, not JSON-typed, or JSON that is no object."""
+    if kind == "missing":
+        return EMPTY_BODY_MESSAGE
+    if isinstance(given, bytes):
+        # FastAPI decodes only a body labeled as JSON (a guard against cross-site forms).
+        return f"{NOT_AN_OBJECT_MESSAGE} sent with Content-Type: application/json"
+    return NOT_AN_OBJECT_MESSAGE
+
+
+def _message(target: str | None, kind: str, error: Mapping[str, Any]) -> str:
+    phrase = _PHRASES.get(kind)
+    if phrase is None and kind in ("too_short", "string_too_short"):
+        phrase = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else None
+    if phrase is None:
+        detail = str(error.get("msg", "invalid value"))
+        return f"{target}: {detail}" if target else detail
+    return f"{target} {phrase}" if target else phrase
 
 
 def _envelope(status: int, code: str, message: str, inner: str | None = None) -> JSONResponse:
@@ -41,10 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
-        return _envelope(400, "InvalidRequest", message, "InvalidParameterValue")
+        return error_response(validation_error(error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -3,20 +3,21 @@
 Azure's authoring API only imports whole projects; these routes change one document or the
 label list at a time. Offsets are code points (``"stringIndexType": "UnicodeCodePoint"``),
 lengths too. They live under ``/language/`` so the subscription key protects them. Each route
-parses, calls one service, renders.
+validates its typed body, calls one service, renders; routes are plain ``def``, so the
+services' file and database work runs in FastAPI's threadpool, off the event loop.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
 
 from lexicraft.api.authoring.render import page
 from lexicraft.api.dependencies import Context
-from lexicraft.api.requests import json_object
+from lexicraft.api.errors import ERRORS
+from lexicraft.api.requests import LimitedBodyRoute, WireModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind
 from lexicraft.domain.spans import Span
 from lexicraft.domain.text import StringIndexType
@@ -33,93 +34,116 @@ from lexicraft.services.documents import (
 )
 
 PREFIX = "/language/lexicraft/projects"
-router = APIRouter(prefix=PREFIX, tags=["studio"])
+router = APIRouter(prefix=PREFIX, tags=["studio"], route_class=LimitedBodyRoute, responses=ERRORS)
 
 
 # -- wire → values -----------------------------------------------------------------------------
 
 
-def _field(body: dict[str, Any], key: str, kind: type, *, required: bool = False) -> Any:
-    value = body.get(key)
-    if value is None:
-        if required:
-            raise InvalidRequestBody(f"{key} is required", target=key)
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise InvalidRequestBody(
-            f"{key} must be a {kind.__name__}, not {type(value).__name__}", target=key
-        )
+def _category_name(value: object) -> object:
+    # The Studio sends {"category": …} like Azure's assets; scripts may send the bare name.
+    if isinstance(value, dict) and "category" in value:
+        return value["category"]
     return value
 
 
-def _int(item: dict[str, Any], key: str, where: str) -> int:
-    value = item.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidRequestBody(f"{where}.{key} must be an integer", target=f"{where}.{key}")
-    return value
+#: A label: ``{"category": "City"}`` or ``"City"``.
+CategoryName = Annotated[
+    StrictStr,
+    BeforeValidator(_category_name),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"category": {"type": "string"}},
+                    "required": ["category"],
+                },
+            ]
+        }
+    ),
+]
 
 
-def _parse_spans(raw: list[Any]) -> tuple[Span, ...]:
-    """``[{"category", "offset", "length"}, …]`` in code points → spans."""
-    spans: list[Span] = []
-    for index, item in enumerate(raw):
-        where = f"entities[{index}]"
-        if not isinstance(item, dict):
-            raise InvalidRequestBody(f"{where} must be an object", target=where)
-        category = item.get("category")
-        if not isinstance(category, str):
-            raise InvalidRequestBody(f"{where}.category is required", target=f"{where}.category")
-        offset, length = _int(item, "offset", where), _int(item, "length", where)
-        spans.append(Span(offset, offset + length, category))
-    return tuple(spans)
+def _parse_dataset(value: object) -> Dataset | None:
+    return Dataset.parse(value)
 
 
-def _parse_categories(raw: list[Any], key: str) -> tuple[str, ...]:
-    """``[{"category": …}, …]`` (or plain strings) → names."""
-    names: list[str] = []
-    for index, item in enumerate(raw):
-        category = item.get("category") if isinstance(item, dict) else item
-        if not isinstance(category, str):
-            where = f"{key}[{index}]"
-            raise InvalidRequestBody(f"{where} must be {{'category': '…'}} or a name", target=where)
-        names.append(category)
-    return tuple(names)
+#: ``Train``, ``Test`` (any case), or null / ``""`` for none.
+DatasetName = Annotated[
+    Dataset | None,
+    BeforeValidator(_parse_dataset),
+]
 
 
-def _parse_labels(raw: list[Any]) -> tuple[str, ...]:
-    return _parse_categories(raw, "labels")
+class EntityLabel(WireModel):
+    """A labeled span; offset and length count code points."""
+
+    category: StrictStr
+    offset: StrictInt
+    length: StrictInt
 
 
-def _check_index_type(body: dict[str, Any]) -> None:
-    declared = StringIndexType.parse(body.get("stringIndexType"), StringIndexType.CODE_POINT)
-    if declared is not StringIndexType.CODE_POINT:
-        raise InvalidRequestBody(
-            "these routes count offsets in code points; stringIndexType must be "
-            "'UnicodeCodePoint' or absent",
-            target="stringIndexType",
+class DocumentPatch(WireModel):
+    """``PATCH …/documents/{location}``: only the fields sent change."""
+
+    entities: list[EntityLabel] | None = None
+    classes: list[CategoryName] | None = None
+    dataset: DatasetName = None
+    language: StrictStr | None = None
+    string_index_type: StringIndexType = Field(
+        default=StringIndexType.CODE_POINT,
+        description="Offsets count code points here; only UnicodeCodePoint is accepted.",
+    )
+
+    @field_validator("string_index_type", mode="before")
+    @classmethod
+    def _code_points_only(cls, value: object) -> StringIndexType:
+        declared = StringIndexType.parse(value, StringIndexType.CODE_POINT)
+        if declared is not StringIndexType.CODE_POINT:
+            raise InvalidRequestBody(
+                "these routes count offsets in code points; stringIndexType must be "
+                "'UnicodeCodePoint' or absent",
+                target="stringIndexType",
+            )
+        return declared
+
+    def to_change(self) -> DocumentChange:
+        """The service's change: None leaves a field as it is."""
+        return DocumentChange(
+            spans=None
+            if self.entities is None
+            else tuple(Span(e.offset, e.offset + e.length, e.category) for e in self.entities),
+            classes=None if self.classes is None else tuple(self.classes),
+            # An explicit null clears the dataset; an absent one keeps it.
+            change_dataset="dataset" in self.model_fields_set,
+            dataset=self.dataset,
+            language=self.language,
         )
 
 
-def _parse_change(body: dict[str, Any]) -> DocumentChange:
-    _check_index_type(body)
-    entities = _field(body, "entities", list)
-    classes = _field(body, "classes", list)
-    return DocumentChange(
-        spans=None if entities is None else _parse_spans(entities),
-        classes=None if classes is None else _parse_categories(classes, "classes"),
-        change_dataset="dataset" in body,
-        dataset=Dataset.parse(body.get("dataset")),
-        language=_field(body, "language", str),
+class NewDocumentInput(WireModel):
+    """``POST …/documents``: a document file to write and label later."""
+
+    text: StrictStr
+    language: StrictStr | None = None
+    dataset: DatasetName = None
+    location: StrictStr | None = Field(
+        default=None, description="The file's path in the container; generated when absent."
     )
 
+    def to_new(self) -> NewDocument:
+        """The service's new document."""
+        return NewDocument(
+            text=self.text, language=self.language, dataset=self.dataset, location=self.location
+        )
 
-def _parse_new(body: dict[str, Any]) -> NewDocument:
-    return NewDocument(
-        text=_field(body, "text", str, required=True),
-        language=_field(body, "language", str),
-        dataset=Dataset.parse(body.get("dataset")),
-        location=_field(body, "location", str),
-    )
+
+class LabelsInput(WireModel):
+    """``PUT …/labels``: the project's whole label list, in order."""
+
+    labels: list[CategoryName]
 
 
 def _parse_query(request: Request) -> DocumentQuery:
@@ -197,12 +221,9 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
     }
 
 
-@router.post("/{project_name}/documents")
-async def add_document(project_name: str, request: Request, context: Context) -> JSONResponse:
-    body = await json_object(request, max_bytes=context.settings.max_request_bytes)
-    # Services write files and rows; keep that off the event loop.
-    added = await run_in_threadpool(documents.add_document, context, project_name, _parse_new(body))
-    return JSONResponse(_render_labeled(added), status_code=201)
+@router.post("/{project_name}/documents", status_code=201)
+def add_document(project_name: str, body: NewDocumentInput, context: Context) -> dict[str, Any]:
+    return _render_labeled(documents.add_document(context, project_name, body.to_new()))
 
 
 @router.get("/{project_name}/documents/{location:path}")
@@ -211,14 +232,11 @@ def get_document(project_name: str, location: str, context: Context) -> dict[str
 
 
 @router.patch("/{project_name}/documents/{location:path}")
-async def update_document(
-    project_name: str, location: str, request: Request, context: Context
+def update_document(
+    project_name: str, location: str, body: DocumentPatch, context: Context
 ) -> dict[str, Any]:
-    change = _parse_change(await json_object(request))
-    updated = await run_in_threadpool(
-        documents.update_document, context, project_name, location, change
-    )
-    return _render_labeled(updated)
+    change = body.to_change()
+    return _render_labeled(documents.update_document(context, project_name, location, change))
 
 
 @router.delete("/{project_name}/documents/{location:path}", status_code=204)
@@ -233,8 +251,5 @@ def list_labels(project_name: str, context: Context) -> dict[str, Any]:
 
 
 @router.put("/{project_name}/labels")
-async def set_labels(project_name: str, request: Request, context: Context) -> dict[str, Any]:
-    labels = _parse_labels(_field(await json_object(request), "labels", list, required=True))
-    return _render_labels(
-        await run_in_threadpool(documents.set_labels, context, project_name, labels)
-    )
+def set_labels(project_name: str, body: LabelsInput, context: Context) -> dict[str, Any]:
+    return _render_labels(documents.set_labels(context, project_name, tuple(body.labels)))

@@ -1,19 +1,22 @@
 """Legacy Text Analytics runtime routes: ``/text/analytics/{v3.x-preview…}/analyze`` (spec §2).
 
 The version is a path segment and there is no ``api-version`` query parameter. Only the
-previews that carried custom tasks are served; any other version is a 404.
+previews that carried custom tasks are served; any other version is a 404. Routes are plain
+``def``: FastAPI runs them in its threadpool, off the event loop.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import Context
 from lexicraft.api.jobs import accepted, wake_workers
-from lexicraft.api.requests import absolute_url, bool_query, json_object
-from lexicraft.api.runtime import render, schemas
+from lexicraft.api.requests import LimitedBodyRoute, absolute_url, bool_query
+from lexicraft.api.runtime import render, responses
+from lexicraft.api.runtime.schemas import LegacyAnalyzeInput
 from lexicraft.domain.jobs import JobKind
 from lexicraft.errors import NotFound
 from lexicraft.services import analysis
@@ -26,30 +29,39 @@ LEGACY_VERSIONS = frozenset({"v3.2-preview.1", "v3.2-preview.2", "v3.1-preview.c
 LEGACY_DEFAULT_TOP = 20
 
 PREFIX = "/text/analytics"
-router = APIRouter(tags=["runtime-legacy"])
+router = APIRouter(tags=["runtime-legacy"], route_class=LimitedBodyRoute)
 
 
-def _check_version(version: str) -> None:
+def legacy_version(version: str) -> str:
+    """The path's version, if served. A dependency, so an unserved version is a 404 before
+    its body is validated."""
     if version not in LEGACY_VERSIONS:
         raise NotFound(
             f"Resource not found: Text Analytics version {version!r} is not served; use one of "
             f"{sorted(LEGACY_VERSIONS)} or the Language API (/language/analyze-text/jobs)"
         )
+    return version
 
 
-@router.post(PREFIX + "/{version}/analyze")
-async def submit_job(version: str, request: Request, context: Context) -> Response:
-    _check_version(version)
-    body = await json_object(request, max_bytes=context.settings.max_request_bytes)
-    parsed = schemas.parse_legacy_request(body)
-    job = await run_in_threadpool(analysis.submit_analysis, context, parsed)
+LegacyVersion = Annotated[str, Depends(legacy_version)]
+
+
+@router.post(PREFIX + "/{version}/analyze", status_code=202, responses=responses.ACCEPTED)
+def submit_job(
+    version: LegacyVersion, body: LegacyAnalyzeInput, request: Request, context: Context
+) -> Response:
+    job = analysis.submit_analysis(context, body.to_request())
     wake_workers(request, JobKind.ANALYZE)
     return accepted(absolute_url(request, f"{PREFIX}/{version}/analyze/jobs/{job.id}"))
 
 
-@router.get(PREFIX + "/{version}/analyze/jobs/{job_id}")
-def get_job(version: str, job_id: str, request: Request, context: Context) -> JSONResponse:
-    _check_version(version)
+@router.get(
+    PREFIX + "/{version}/analyze/jobs/{job_id}",
+    responses=responses.job_state(responses.LegacyJobState),
+)
+def get_job(
+    version: LegacyVersion, job_id: str, request: Request, context: Context
+) -> JSONResponse:
     show_stats = bool_query(request, "showStats")
     job = analysis.get_analysis(context, job_id, ApiFamily.LEGACY)
     page = render.page(

@@ -3,7 +3,9 @@
 The service hands over an :class:`AnalysisJob` with neutral results; only here do the
 families' spellings differ: ``lastUpdatedDateTime`` vs ``lastUpdateDateTime``, ``class`` vs
 ``classification`` / ``classifications``, ``tasks.items`` vs per-kind task lists,
-``nextLink`` vs ``@nextLink``, and the task pointers of job errors.
+``nextLink`` vs ``@nextLink``, and the task pointers of job errors. Within the Language API
+only the first previews differ (:data:`EARLY_PREVIEWS`). The shapes are documented by
+:mod:`lexicraft.api.runtime.responses`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ _LEGACY_DEFAULT_GROUPS = {
     ProjectKind.SINGLE_LABEL_CLASSIFICATION: "customSingleClassificationTasks",
     ProjectKind.MULTI_LABEL_CLASSIFICATION: "customMultiClassificationTasks",
 }
+
+#: The Language API previews whose job state still had the v3.x spellings: ``lastUpdateDateTime``
+#: for the job and ``partiallySucceeded`` for a partial job (Azure's swagger and examples for
+#: them); ``2022-05-01`` and later say ``lastUpdatedDateTime`` and ``partiallyCompleted``.
+EARLY_PREVIEWS = frozenset({"2022-02-01-preview", "2022-03-01-preview"})
 
 _ITEM_POINTER = re.compile(r"^#/tasks/items/(\d+)$")
 
@@ -92,16 +99,22 @@ def job_response(body: dict[str, Any], job: AnalysisJob, retry_after_s: int) -> 
 # -- Language API (spec §1) ------------------------------------------------------------------
 
 
-def render_language_job(job: AnalysisJob, page: Page, show_stats: bool) -> dict[str, Any]:
-    """The ``/language/analyze-text/jobs/{id}`` body."""
+def render_language_job(
+    job: AnalysisJob, page: Page, show_stats: bool, api_version: str
+) -> dict[str, Any]:
+    """The ``/language/analyze-text/jobs/{id}`` body in ``api_version``'s spelling."""
+    early = api_version in EARLY_PREVIEWS
+    status = job.status.value
+    if early and job.status is JobStatus.PARTIALLY_COMPLETED:
+        status = "partiallySucceeded"
     body: dict[str, Any] = {"jobId": job.job_id}
     if job.display_name is not None:
         body["displayName"] = job.display_name
     body |= {
         "createdDateTime": format_datetime(job.created_at),
-        "lastUpdatedDateTime": format_datetime(job.updated_at),
+        "lastUpdateDateTime" if early else "lastUpdatedDateTime": format_datetime(job.updated_at),
         "expirationDateTime": format_datetime(job.expires_at),
-        "status": job.status.value,
+        "status": status,
         "errors": [dict(error) for error in job.errors],
     }
     if show_stats:

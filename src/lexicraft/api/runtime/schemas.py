@@ -1,16 +1,33 @@
-"""Analyze request bodies of both runtime wire families, parsed into an ``AnalysisRequest``.
+"""Typed analyze request bodies of both runtime wire families (spec §1.2, §2.1, §2.2).
 
-Shapes: spec §1.2 (Language API ``tasks`` list) and §2.1/§2.2 (legacy task lists with
-hyphenated ``project-name`` / ``deployment-name``). Parsing is lenient where clients differ
-(kind and ``stringIndexType`` spellings, camel-cased legacy parameters, ct.1's ``modelId``)
-and strict where a silent guess would hide a mistake.
+Each model validates one body and turns it into the service's wire-neutral
+:class:`AnalysisRequest`. Field types carry the plain rules (a string, a non-empty list…) and
+:func:`lexicraft.api.errors.validation_error` words their failures as Azure errors; the rules
+that need their own Azure code (no documents, an unsupported kind or task list) raise that
+:class:`LexicraftError` from a validator, which pydantic lets through unchanged.
+
+Parsing is lenient where clients differ (kind and ``stringIndexType`` spellings, camel-cased
+legacy parameters, ct.1's ``modelId``) and strict where a silent guess would hide a mistake.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictStr,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+from lexicraft.api.requests import WireModel
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import (
@@ -34,217 +51,324 @@ LEGACY_GROUPS: Mapping[str, ProjectKind] = {
 }
 
 
-def is_custom_kind(value: object) -> bool:
-    """Whether ``value`` names one of the custom task kinds."""
-    return isinstance(value, str) and value.lower() in _CUSTOM_KINDS
+def custom_kind(value: object) -> ProjectKind | None:
+    """The custom task kind ``value`` names (any letter case), or None."""
+    return _CUSTOM_KINDS.get(value.lower()) if isinstance(value, str) else None
 
 
-def parse_language_request(body: Mapping[str, Any]) -> AnalysisRequest:
-    """A Language API (``/language/analyze-text/jobs``) submit body (spec §1.2)."""
-    default_language = _optional_str(body, "defaultLanguage", "defaultLanguage")
-    documents = _parse_documents(body, MissingInputDocuments, default_language)
-    raw_tasks = body.get("tasks")
-    if not isinstance(raw_tasks, list) or not raw_tasks:
-        raise InvalidRequestBody(
-            "tasks must be a non-empty list of tasks such as "
-            '{"kind": "CustomEntityRecognition", "parameters": {"projectName": …, '
-            '"deploymentName": …}}',
-            target="tasks",
+def _parse_index_type(value: object) -> StringIndexType:
+    # Every version's default is text elements (spec §3); v3.x's spelling is accepted too.
+    return StringIndexType.parse(value, StringIndexType.TEXT_ELEMENTS)
+
+
+#: ``stringIndexType`` of a runtime task: case-insensitive, ``TextElement_v8`` too.
+IndexType = Annotated[StringIndexType, BeforeValidator(_parse_index_type)]
+
+NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
+
+
+# -- documents (both families) ----------------------------------------------------------------
+
+
+class WireDocument(WireModel):
+    """One document to analyze."""
+
+    id: NonEmptyStr
+    text: StrictStr
+    language: StrictStr | None = None
+
+
+class MultiLanguageAnalysisInput(WireModel):
+    """``analysisInput``: the documents (spec §1.2, §2.1)."""
+
+    documents: list[WireDocument] | None = None
+
+
+def _require_documents(
+    analysis_input: MultiLanguageAnalysisInput | None, missing: type[MissingInputDocuments]
+) -> MultiLanguageAnalysisInput:
+    # Each family has its own inner code for "no documents" (spec §0.1), hence ``missing``.
+    if analysis_input is None or not analysis_input.documents:
+        raise missing(
+            "the request has no documents; send them in analysisInput.documents",
+            target="analysisInput.documents",
         )
-    tasks = []
-    for index, raw in enumerate(raw_tasks):
-        where = f"tasks[{index}]"
-        if not isinstance(raw, dict):
-            raise InvalidRequestBody(f"{where} must be an object", target=where)
-        kind = _task_kind(raw.get("kind"), f"{where}.kind")
-        parameters = raw.get("parameters")
-        if not isinstance(parameters, dict):
-            raise InvalidRequestBody(
-                f"{where}.parameters must be an object with projectName and deploymentName",
-                target=f"{where}.parameters",
-            )
-        tasks.append(
-            AnalysisTask(
-                kind=kind,
-                task_name=_task_name(raw, index, where),
-                project_name=_required_str(parameters, "projectName", f"{where}.parameters"),
-                deployment_name=_required_str(parameters, "deploymentName", f"{where}.parameters"),
-                string_index_type=_index_type(parameters),
-            )
-        )
-    return AnalysisRequest(
-        documents=documents,
-        tasks=tuple(tasks),
-        family=ApiFamily.LANGUAGE,
-        display_name=_optional_str(body, "displayName", "displayName"),
+    return analysis_input
+
+
+def _documents(
+    analysis_input: MultiLanguageAnalysisInput, default_language: str | None
+) -> tuple[InputDocument, ...]:
+    assert analysis_input.documents  # _require_documents ran
+    return tuple(
+        InputDocument(document.id, document.text, document.language or default_language)
+        for document in analysis_input.documents
     )
 
 
-def parse_legacy_request(body: Mapping[str, Any]) -> AnalysisRequest:
-    """A legacy ``/text/analytics/v3.x-preview…/analyze`` body (spec §2.1, §2.2)."""
-    documents = _parse_documents(body, MissingInputRecords, None)
-    raw_groups = body.get("tasks")
-    if not isinstance(raw_groups, dict):
-        raise InvalidRequestBody(
-            "tasks must be an object with task lists such as customEntityRecognitionTasks",
-            target="tasks",
+# -- Language API (spec §1.2) -------------------------------------------------------------------
+
+
+class CustomTaskParameters(WireModel):
+    """The parameters of every custom task (classification ignores ``stringIndexType``)."""
+
+    project_name: NonEmptyStr
+    deployment_name: NonEmptyStr
+    string_index_type: IndexType = StringIndexType.TEXT_ELEMENTS
+    logging_opt_out: bool | None = Field(default=None, description="Accepted and ignored.")
+
+
+class _CustomTask(WireModel):
+    # Clients match results by taskName, so one is always echoed; absent, it is the index.
+    task_name: StrictStr | None = None
+    parameters: CustomTaskParameters
+
+    def to_task(self, kind: ProjectKind, index: int) -> AnalysisTask:
+        parameters = self.parameters
+        return AnalysisTask(
+            kind=kind,
+            task_name=str(index) if self.task_name is None else self.task_name,
+            project_name=parameters.project_name,
+            deployment_name=parameters.deployment_name,
+            string_index_type=parameters.string_index_type,
         )
-    tasks: list[AnalysisTask] = []
-    for group, raw_tasks in raw_groups.items():
-        kind = LEGACY_GROUPS.get(group)
+
+
+class CustomEntityRecognitionTask(_CustomTask):
+    """A custom NER task."""
+
+    kind: Literal["CustomEntityRecognition"]
+
+
+class CustomSingleLabelClassificationTask(_CustomTask):
+    """A custom single-label classification task."""
+
+    kind: Literal["CustomSingleLabelClassification"]
+
+
+class CustomMultiLabelClassificationTask(_CustomTask):
+    """A custom multi-label classification task."""
+
+    kind: Literal["CustomMultiLabelClassification"]
+
+
+LanguageTask = Annotated[
+    CustomEntityRecognitionTask
+    | CustomSingleLabelClassificationTask
+    | CustomMultiLabelClassificationTask,
+    Field(discriminator="kind"),
+]
+
+
+def _canonical_kinds(raw_tasks: object) -> object:
+    """Each task's ``kind`` in its canonical spelling, or the Azure error for a bad one.
+
+    Kinds are matched case-insensitively (clients differ), and an unsupported kind is
+    ``InvalidParameterValue`` (a prebuilt task is valid Azure, just not served here), not the
+    body-format error the union's tag check would give. Anything not a list of objects is
+    left to the field types.
+    """
+    if not isinstance(raw_tasks, list):
+        return raw_tasks
+    canonical: list[object] = []
+    for index, raw in enumerate(raw_tasks):
+        if not isinstance(raw, dict):
+            canonical.append(raw)
+            continue
+        where = f"tasks[{index}].kind"
+        value = raw.get("kind")
+        if value is None:
+            raise InvalidRequestBody(f"{where} is required; use one of {_SUPPORTED}", target=where)
+        kind = custom_kind(value)
         if kind is None:
+            raise InvalidParameterValue(
+                f"task kind {value!r} is not supported: Lexicraft serves custom models only; "
+                f"use one of {_SUPPORTED}",
+                target=where,
+            )
+        canonical.append({**raw, "kind": kind.value})
+    return canonical
+
+
+class AnalyzeTextJobsInput(WireModel):
+    """``POST /language/analyze-text/jobs``: documents and one or more custom tasks."""
+
+    # Azure requires both; analysisInput is optional here only so that its absence gets the
+    # family's "no documents" error, so the docs still say required.
+    model_config = ConfigDict(json_schema_extra={"required": ["analysisInput", "tasks"]})
+
+    display_name: StrictStr | None = None
+    # validate_default: an absent analysisInput is MissingInputDocuments, not "required".
+    analysis_input: MultiLanguageAnalysisInput | None = Field(default=None, validate_default=True)
+    tasks: list[LanguageTask] = Field(min_length=1)
+    default_language: StrictStr | None = Field(
+        default=None, description="The language of documents that name none (newer previews)."
+    )
+
+    @field_validator("analysis_input")
+    @classmethod
+    def _has_documents(cls, value: MultiLanguageAnalysisInput | None) -> MultiLanguageAnalysisInput:
+        return _require_documents(value, MissingInputDocuments)
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _kinds(cls, value: object) -> object:
+        return _canonical_kinds(value)
+
+    def to_request(self) -> AnalysisRequest:
+        """The wire-neutral request the analysis service takes."""
+        assert self.analysis_input is not None  # _has_documents ran
+        return AnalysisRequest(
+            documents=_documents(self.analysis_input, self.default_language),
+            tasks=tuple(
+                task.to_task(ProjectKind(task.kind), index) for index, task in enumerate(self.tasks)
+            ),
+            family=ApiFamily.LANGUAGE,
+            display_name=self.display_name,
+        )
+
+
+class AnalyzeTextInput(WireModel):
+    """``POST /language/:analyze-text``: Azure's synchronous API, which has no custom tasks.
+
+    Only ``kind`` is read, to say where a custom task belongs; the rest of Azure's shape
+    (``analysisInput``, ``parameters``) is ignored.
+    """
+
+    kind: StrictStr
+
+
+# -- legacy Text Analytics v3.x previews (spec §2.1, §2.2) -------------------------------------
+
+
+class LegacyTaskParameters(WireModel):
+    """A legacy custom task's parameters: hyphenated names, or ct.1's ``modelId``."""
+
+    # Both spellings: v3.2-preview documents the hyphenated one, old scripts send camelCase.
+    project_name: NonEmptyStr | None = Field(
+        default=None, validation_alias=AliasChoices("project-name", "projectName")
+    )
+    deployment_name: NonEmptyStr | None = Field(
+        default=None, validation_alias=AliasChoices("deployment-name", "deploymentName")
+    )
+    model_id: NonEmptyStr | None = Field(
+        default=None, description="v3.1-preview.ct.1: a trained model instead of a deployment."
+    )
+    string_index_type: IndexType = StringIndexType.TEXT_ELEMENTS
+
+
+class LegacyTask(WireModel):
+    """One task of a legacy task list."""
+
+    task_name: StrictStr | None = None
+    parameters: LegacyTaskParameters
+
+    def to_task(self, kind: ProjectKind, group: str, index: int, where: str) -> AnalysisTask:
+        """The task; ``index`` counts across every list, ``where`` names it in errors."""
+        parameters = self.parameters
+        project, deployment = parameters.project_name, parameters.deployment_name
+        # v3.1-preview.ct.1 addressed a trained model directly; the service finds its project.
+        by_model = parameters.model_id is not None and (project is None or deployment is None)
+        if not by_model and (project is None or deployment is None):
+            raise InvalidRequestBody(
+                f"{where}.parameters needs 'project-name' and 'deployment-name'",
+                target=f"{where}.parameters",
+            )
+        return AnalysisTask(
+            kind=kind,
+            task_name=str(index) if self.task_name is None else self.task_name,
+            project_name=project or "",
+            deployment_name=None if by_model else deployment,
+            string_index_type=parameters.string_index_type,
+            model_id=parameters.model_id if by_model else None,
+            group=group,
+        )
+
+
+class LegacyTasks(WireModel):
+    """The legacy ``tasks`` object: one list per task type; only the custom lists are served.
+
+    Prebuilt lists (``entityRecognitionTasks``…) are accepted when empty, refused otherwise.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    custom_entity_recognition_tasks: list[LegacyTask] = Field(default_factory=list)
+    custom_single_classification_tasks: list[LegacyTask] = Field(default_factory=list)
+    custom_classification_tasks: list[LegacyTask] = Field(
+        default_factory=list,
+        description="v3.1-preview.ct.1's name for single-label classification.",
+    )
+    custom_multi_classification_tasks: list[LegacyTask] = Field(default_factory=list)
+    _tasks: tuple[AnalysisTask, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _custom_lists_only(self) -> LegacyTasks:
+        for group, raw_tasks in (self.model_extra or {}).items():
             if raw_tasks:
                 raise InvalidParameterValue(
                     f"tasks.{group} is not supported: Lexicraft serves custom models only; "
                     f"use {sorted(LEGACY_GROUPS)}",
                     target=f"tasks.{group}",
                 )
-            continue
-        if not isinstance(raw_tasks, list):
-            raise InvalidRequestBody(f"tasks.{group} must be a list", target=f"tasks.{group}")
-        for position, raw in enumerate(raw_tasks):
-            where = f"tasks.{group}[{position}]"
-            if not isinstance(raw, dict):
-                raise InvalidRequestBody(f"{where} must be an object", target=where)
-            tasks.append(_legacy_task(raw, kind, group, len(tasks), where))
-    if not tasks:
-        raise InvalidRequestBody(
-            f"tasks must contain at least one task in one of {sorted(LEGACY_GROUPS)}",
-            target="tasks",
-        )
-    return AnalysisRequest(
-        documents=documents,
-        tasks=tuple(tasks),
-        family=ApiFamily.LEGACY,
-        display_name=_optional_str(body, "displayName", "displayName"),
-    )
+        return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _in_request_order(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> LegacyTasks:
+        # Default task names and job-error pointers follow the order the client sent the
+        # lists in, which only the raw object still has.
+        tasks: LegacyTasks = handler(data)
+        assert isinstance(data, dict)  # handler() refused anything else
+        tasks._tasks = tasks._in_order([group for group in data if group in LEGACY_GROUPS])
+        return tasks
 
-def _legacy_task(
-    raw: Mapping[str, Any], kind: ProjectKind, group: str, index: int, where: str
-) -> AnalysisTask:
-    parameters = raw.get("parameters")
-    if not isinstance(parameters, dict):
-        raise InvalidRequestBody(
-            f"{where}.parameters must be an object with project-name and deployment-name",
-            target=f"{where}.parameters",
-        )
-    project = _first_str(parameters, ("project-name", "projectName"), f"{where}.parameters")
-    deployment = _first_str(
-        parameters, ("deployment-name", "deploymentName"), f"{where}.parameters"
-    )
-    model_id = _first_str(parameters, ("modelId",), f"{where}.parameters")
-    if model_id is not None and (project is None or deployment is None):
-        # v3.1-preview.ct.1 addressed a trained model directly; the service finds its project.
-        return AnalysisTask(
-            kind=kind,
-            task_name=_task_name(raw, index, where),
-            project_name=project or "",
-            deployment_name=None,
-            string_index_type=_index_type(parameters),
-            model_id=model_id,
-            group=group,
-        )
-    if project is None or deployment is None:
-        raise InvalidRequestBody(
-            f"{where}.parameters needs 'project-name' and 'deployment-name'",
-            target=f"{where}.parameters",
-        )
-    return AnalysisTask(
-        kind=kind,
-        task_name=_task_name(raw, index, where),
-        project_name=project,
-        deployment_name=deployment,
-        string_index_type=_index_type(parameters),
-        group=group,
-    )
-
-
-def _parse_documents(
-    body: Mapping[str, Any],
-    missing: type[MissingInputDocuments],
-    default_language: str | None,
-) -> tuple[InputDocument, ...]:
-    analysis_input = body.get("analysisInput")
-    if analysis_input is not None and not isinstance(analysis_input, dict):
-        raise InvalidRequestBody("analysisInput must be an object", target="analysisInput")
-    raw_documents = None if analysis_input is None else analysis_input.get("documents")
-    if raw_documents is None or raw_documents == []:
-        raise missing(
-            "the request has no documents; send them in analysisInput.documents",
-            target="analysisInput.documents",
-        )
-    if not isinstance(raw_documents, list):
-        raise InvalidRequestBody(
-            "analysisInput.documents must be a list", target="analysisInput.documents"
-        )
-    documents = []
-    for index, raw in enumerate(raw_documents):
-        where = f"analysisInput.documents[{index}]"
-        if not isinstance(raw, dict):
-            raise InvalidRequestBody(f"{where} must be an object with id and text", target=where)
-        document_id = raw.get("id")
-        if not isinstance(document_id, str) or not document_id:
-            raise InvalidRequestBody(f"{where}.id must be a non-empty string", target=where)
-        text = raw.get("text")
-        if not isinstance(text, str):
-            raise InvalidRequestBody(f"{where}.text must be a string", target=where)
-        language = _optional_str(raw, "language", f"{where}.language") or default_language
-        documents.append(InputDocument(document_id, text, language))
-    return tuple(documents)
-
-
-def _task_kind(value: object, where: str) -> ProjectKind:
-    if value is None:
-        raise InvalidRequestBody(f"{where} is required; use one of {_SUPPORTED}", target=where)
-    if isinstance(value, str):
-        kind = _CUSTOM_KINDS.get(value.lower())
-        if kind is not None:
-            return kind
-    raise InvalidParameterValue(
-        f"task kind {value!r} is not supported: Lexicraft serves custom models only; use one "
-        f"of {_SUPPORTED}",
-        target=where,
-    )
-
-
-def _task_name(raw: Mapping[str, Any], index: int, where: str) -> str:
-    # Clients match results by taskName, so one is always echoed; absent, it is the index.
-    name = raw.get("taskName")
-    if name is None:
-        return str(index)
-    if not isinstance(name, str):
-        raise InvalidRequestBody(f"{where}.taskName must be a string", target=f"{where}.taskName")
-    return name
-
-
-def _index_type(parameters: Mapping[str, Any]) -> StringIndexType:
-    # Every version's default is text elements (spec §3); both spellings are accepted.
-    return StringIndexType.parse(parameters.get("stringIndexType"), StringIndexType.TEXT_ELEMENTS)
-
-
-def _required_str(mapping: Mapping[str, Any], key: str, where: str) -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestBody(f"{where}.{key} is required", target=f"{where}.{key}")
-    return value
-
-
-def _first_str(mapping: Mapping[str, Any], keys: tuple[str, ...], where: str) -> str | None:
-    for key in keys:
-        value = mapping.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value:
+    def _in_order(self, groups: list[str]) -> tuple[AnalysisTask, ...]:
+        lists = {
+            "customEntityRecognitionTasks": self.custom_entity_recognition_tasks,
+            "customSingleClassificationTasks": self.custom_single_classification_tasks,
+            "customClassificationTasks": self.custom_classification_tasks,
+            "customMultiClassificationTasks": self.custom_multi_classification_tasks,
+        }
+        tasks: list[AnalysisTask] = []
+        for group in groups:
+            for position, task in enumerate(lists[group]):
+                where = f"tasks.{group}[{position}]"
+                tasks.append(task.to_task(LEGACY_GROUPS[group], group, len(tasks), where))
+        if not tasks:
             raise InvalidRequestBody(
-                f"{where}.{key} must be a non-empty string", target=f"{where}.{key}"
+                f"tasks must contain at least one task in one of {sorted(LEGACY_GROUPS)}",
+                target="tasks",
             )
-        return value
-    return None
+        return tuple(tasks)
+
+    def to_tasks(self) -> tuple[AnalysisTask, ...]:
+        """Every task, list by list in request order (checked while validating)."""
+        return self._tasks
 
 
-def _optional_str(mapping: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = mapping.get(key)
-    if value is not None and not isinstance(value, str):
-        raise InvalidRequestBody(f"{where} must be a string", target=where)
-    return value
+class LegacyAnalyzeInput(WireModel):
+    """``POST /text/analytics/{v3.x-preview…}/analyze``: documents and task lists."""
+
+    # Azure requires both; analysisInput is optional here only so that its absence gets the
+    # family's "no documents" error, so the docs still say required.
+    model_config = ConfigDict(json_schema_extra={"required": ["analysisInput", "tasks"]})
+
+    display_name: StrictStr | None = None
+    analysis_input: MultiLanguageAnalysisInput | None = Field(default=None, validate_default=True)
+    tasks: LegacyTasks
+
+    @field_validator("analysis_input")
+    @classmethod
+    def _has_documents(cls, value: MultiLanguageAnalysisInput | None) -> MultiLanguageAnalysisInput:
+        return _require_documents(value, MissingInputRecords)
+
+    def to_request(self) -> AnalysisRequest:
+        """The wire-neutral request the analysis service takes."""
+        assert self.analysis_input is not None  # _has_documents ran
+        return AnalysisRequest(
+            documents=_documents(self.analysis_input, None),
+            tasks=self.tasks.to_tasks(),
+            family=ApiFamily.LEGACY,
+            display_name=self.display_name,
+        )
