@@ -144,6 +144,14 @@ class JobFailure(LexicraftError):
     code = "InternalServerError"
 
 
+class ModelUnavailable(LexicraftError):
+    """A stored model this version of Lexicraft cannot load (format or backend unknown)."""
+
+    status_code = 500
+    code = "InternalServerError"
+    inner_code = "ModelUnavailable"
+
+
 class DocumentTooLarge(InvalidDocument):
     """A document over the length limit; the async API rejects the whole request (spec §4)."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,15 @@ from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody, NotEnoughData
+from lexicraft.errors import (
+    Conflict,
+    InvalidParameterValue,
+    InvalidRequestBody,
+    ModelUnavailable,
+    NotEnoughData,
+)
 from lexicraft.ml import registry
+from lexicraft.ml.artifacts import ModelFormatError
 from lexicraft.ml.base import (
     ClassExample,
     ClassificationPredictor,
@@ -32,6 +40,8 @@ from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
 from lexicraft.timeutil import format_datetime, utcnow
+
+logger = logging.getLogger(__name__)
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
 _TRAINING_SHARE = 90.0
@@ -251,9 +261,23 @@ def _phase(percent: int, start: Any, end: Any) -> dict[str, Any]:
     }
 
 
+def _load(context: ServiceContext, model_dir: Path, load: Callable[[Path], Any]) -> Any:
+    """``load(model_dir)`` through the process's cache; a folder it cannot read is an error
+    that says what to do (the folder's path and the loader's detail go to the log only)."""
+    try:
+        return context.predictors.get(model_dir, load)
+    except (ModelFormatError, registry.UnknownBackendError) as error:
+        logger.error("cannot load the model in %s: %s", model_dir, error)
+        raise ModelUnavailable(
+            f"the trained model {model_dir.name!r} cannot be loaded by this version of "
+            "Lexicraft (it was written by another version or its files are damaged); train "
+            "it again"
+        ) from error
+
+
 def load_ner_predictor(context: ServiceContext, model_dir: Path) -> NerPredictor:
     """The loaded NER model in ``model_dir`` (cached per process)."""
-    predictor: NerPredictor = context.predictors.get(model_dir, registry.load_ner_predictor)
+    predictor: NerPredictor = _load(context, model_dir, registry.load_ner_predictor)
     return predictor
 
 
@@ -261,8 +285,8 @@ def load_classification_predictor(
     context: ServiceContext, model_dir: Path
 ) -> ClassificationPredictor:
     """The loaded classification model in ``model_dir`` (cached per process)."""
-    predictor: ClassificationPredictor = context.predictors.get(
-        model_dir, registry.load_classification_predictor
+    predictor: ClassificationPredictor = _load(
+        context, model_dir, registry.load_classification_predictor
     )
     return predictor
 

@@ -34,6 +34,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.Conflict, 409, "Conflict", None),
     (errors.Unauthorized, 401, "401", None),
     (errors.JobFailure, 500, "InternalServerError", None),
+    (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
     (errors.RemoteCallFailed, 502, "ServiceUnavailable", None),
 ]
 

@@ -11,7 +11,7 @@ import pytest
 
 from lexicraft.bootstrap import open_context
 from lexicraft.domain.jobs import Job, JobOutcome, JobStatus
-from lexicraft.errors import Conflict
+from lexicraft.errors import Conflict, ModelUnavailable
 from lexicraft.jobs.worker import LeasedJob
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
@@ -117,3 +117,16 @@ def test_a_deployed_model_cannot_be_deleted_and_an_undeployed_run_is_cleaned_up(
     assert not pinned_dir.exists()
     training.delete_model(context, "people", "m1")
     assert training.list_models(context, "people") == []
+
+
+def test_a_model_folder_this_version_cannot_read_is_a_clear_error(context: ServiceContext) -> None:
+    train(context)
+    deploy(context, "production")
+    folder = Path(deployments.get_deployment(context, "people", "production").model.artifact_dir)
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    (folder / "config.json").write_text(json.dumps({**config, "format_version": 99}), "utf-8")
+    fresh = open_context(context.settings)  # nothing loaded yet in this "process"
+
+    with pytest.raises(ModelUnavailable, match="cannot be loaded by this version") as raised:
+        predictions.predict(fresh, "people", "production", ["Ana met Bob."])
+    assert str(folder.parent) not in raised.value.message  # no server paths for clients
