@@ -65,8 +65,8 @@ def test_predictor_outlives_its_model_directory(tmp_path: Path) -> None:
     [
         ([], "no training examples"),
         ([NerExample("  ", ())], "no training example has any token"),
-        ([NerExample("Bob", (Span(0, 9, "PER"),))], "inside the text"),
-        ([NerExample("Bob", (Span(2, 2, "PER"),))], "non-empty"),
+        ([NerExample("Bob", (Span(0, 9, "PER"),))], "outside the text"),
+        ([NerExample("Bob", (Span(2, 2, "PER"),))], "is empty"),
     ],
 )
 def test_rejects_unusable_training_data(
