@@ -11,7 +11,6 @@ from collections.abc import Callable
 from lexicraft.domain.jobs import JobKind, JobOutcome
 from lexicraft.jobs.worker import LeasedJob, WorkerPool
 from lexicraft.services.context import ServiceContext
-from lexicraft.services.jobs import AUTHORING_KINDS, JOB_WORK, JobWork
 from lexicraft.settings import Settings
 from lexicraft.storage.blobs.filesystem import FilesystemBlobStore
 from lexicraft.storage.sql.engine import Database, check_schema, migrate
@@ -44,7 +43,9 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
     )
 
 
-def _bind(context: ServiceContext, work: JobWork) -> Callable[[LeasedJob], JobOutcome]:
+def _bind(
+    context: ServiceContext, work: Callable[[ServiceContext, LeasedJob], JobOutcome]
+) -> Callable[[LeasedJob], JobOutcome]:
     def handle(job: LeasedJob) -> JobOutcome:
         return work(context, job)
 
@@ -56,6 +57,10 @@ def worker_pools(context: ServiceContext) -> list[WorkerPool]:
 
     Analyze jobs get their own pool so that a long training never holds them up.
     """
+    # Imported here: the job table pulls in every ML backend (PyTorch), which the commands
+    # that only read (list, show, keys) and the composition of a context do not need.
+    from lexicraft.services.jobs import AUTHORING_KINDS, JOB_WORK
+
     handlers = {kind: _bind(context, work) for kind, work in JOB_WORK.items()}
     settings = context.settings
     return [
