@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,8 +29,8 @@ from typing import Any
 
 import httpx
 from common import git_revision, machine_info, now_iso
+from runtime import KEY, serve
 
-KEY = "bench-event-loop-key"
 AUTHORING = "/language/authoring/analyze-text/projects"
 V = {"api-version": "2023-04-01"}
 RESULTS = Path(__file__).parent / "results"
@@ -44,43 +41,16 @@ _SENTENCES = (
 )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
-def serve(source: Path, data_dir: Path) -> Iterator[httpx.Client]:
+def serve_client(source: Path, data_dir: Path) -> Iterator[httpx.Client]:
     """``lexicraft serve`` running the code in ``source``; yields a client for it."""
-    port = free_port()
-    env = {**os.environ, "LEXICRAFT_API_KEY": KEY, "PYTHONPATH": str(source)}
-    command = [
-        sys.executable, "-c", "from lexicraft.cli.main import app; app()", "serve",
-        "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-        with httpx.Client(
+    with (
+        serve(data_dir, source) as base_url,
+        httpx.Client(
             base_url=base_url, headers={"Ocp-Apim-Subscription-Key": KEY}, timeout=300
-        ) as client:
-            yield client
-    finally:
-        process.terminate()
-        process.wait(30)
+        ) as client,
+    ):
+        yield client
 
 
 def project_file(documents: int) -> dict[str, Any]:
@@ -131,7 +101,7 @@ def measure(source: Path, documents: int, imports: int) -> dict[str, Any]:
         data_dir = Path(folder)
         write_container(data_dir, documents)
         body = project_file(documents)
-        with serve(source, data_dir) as client:
+        with serve_client(source, data_dir) as client:
             for _ in range(20):  # warm up: first requests open connections and caches
                 timed_get(client)
             idle = [timed_get(client) for _ in range(200)]

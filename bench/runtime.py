@@ -68,18 +68,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path) -> Iterator[str]:
-    """``lexicraft serve`` in a subprocess; yields its base URL."""
+def serve(data_dir: Path, source: Path | None = None) -> Iterator[str]:
+    """``lexicraft serve`` in a subprocess (running the code in ``source``, if given); yields
+    its base URL."""
     port = free_port()
     env = {**os.environ, "LEXICRAFT_API_KEY": KEY}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     command = [
-        str(Path(sys.executable).with_name("lexicraft")), "serve", "--host", "127.0.0.1",
-        "--port", str(port), "--data-dir", str(data_dir),
+        sys.executable, "-c", "from lexicraft.cli.main import app; app()", "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
