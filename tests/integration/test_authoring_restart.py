@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from lexicraft.bootstrap import open_context
 from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.training import TrainingRequest
 from lexicraft.services import training
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
@@ -22,9 +23,7 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
 
     # What a killed process leaves behind: a claimed job with a lease nobody renews.
     context = open_context(settings)
-    job = training.submit_training(
-        context, "restart", {"modelLabel": "m1", "trainingConfigVersion": FAST}
-    )
+    job = training.submit_training(context, "restart", TrainingRequest("m1", FAST))
     with context.database.session() as session:
         session.execute(
             update(JobRow)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
@@ -32,6 +33,8 @@ LEGACY_TASKS = {
     ]
 }
 MAX_BYTES = 2_000
+AUTHORING = "/language/authoring/analyze-text/projects/nobody"
+TRAIN = {"modelLabel": "m1", "trainingConfigVersion": "latest"}
 
 #: Write operations Azure defines without a body (job cancels, export's options are in the query).
 BODYLESS = {
@@ -40,19 +43,6 @@ BODYLESS = {
     (
         "POST",
         "/language/authoring/analyze-text/projects/{project_name}/train/jobs/{job_id}/:cancel",
-    ),
-}
-
-#: Authoring write routes still parsing their body by hand (owned elsewhere; typed next).
-#: A ratchet: the test fails if a route outside this list lacks a schema, not when one is fixed.
-AUTHORING_PENDING = {
-    ("PATCH", "/language/authoring/analyze-text/projects/{project_name}"),
-    ("POST", "/language/authoring/analyze-text/projects/{project_name}/:import"),
-    ("POST", "/language/authoring/analyze-text/projects/{project_name}/:train"),
-    ("POST", "/language/authoring/analyze-text/projects/{project_name}/deployments/:swap"),
-    (
-        "PUT",
-        "/language/authoring/analyze-text/projects/{project_name}/deployments/{deployment_name}",
     ),
 }
 
@@ -94,13 +84,19 @@ def test_every_write_route_documents_its_body(openapi: dict[str, Any]) -> None:
             content = operation.get("requestBody", {}).get("content", {})
             if not any(media.get("schema") for media in content.values()):
                 lacking.add(key)
-    assert lacking <= AUTHORING_PENDING, sorted(lacking - AUTHORING_PENDING)
+    assert not lacking, sorted(lacking)
 
 
 def test_no_route_documents_the_422_shape(openapi: dict[str, Any]) -> None:
     for path, operations in openapi["paths"].items():
         if path.startswith(
-            ("/language/analyze-text", "/language/:", "/text", "/language/lexicraft")
+            (
+                "/language/analyze-text",
+                "/language/:",
+                "/text",
+                "/language/lexicraft",
+                "/language/authoring",
+            )
         ):
             for operation in operations.values():
                 assert "422" not in operation["responses"], path
@@ -143,7 +139,7 @@ def test_storage_upload_documents_a_raw_body(openapi: dict[str, Any]) -> None:
 
 def test_routes_keep_sync_work_off_the_event_loop() -> None:
     """Plain ``def`` routes run in the threadpool; the one async route offloads its write."""
-    routers = (analyze_text_router, legacy_router, studio_router, storage_router)
+    routers = (analyze_text_router, legacy_router, studio_router, storage_router, authoring_router)
     async_routes = {
         route.name
         for router in routers
@@ -206,6 +202,21 @@ P = f"{LEGACY}"
         pytest.param("PATCH", f"{LABELING}/documents/a.txt", {"stringIndexType": "Utf16CodeUnit"}, (BAD, "stringIndexType", None), id="studio-utf16"),
         pytest.param("PUT", f"{LABELING}/labels", {}, (BAD, "labels", "labels is required"), id="labels-missing"),
         pytest.param("PUT", f"{LABELING}/labels", {"labels": [{"name": "A"}]}, (BAD, "labels[0]", "labels[0] must be a string"), id="label-not-a-name"),
+        pytest.param("PATCH", AUTHORING, {"language": 5}, (BAD, "language", "language must be a string"), id="patch-language-not-string"),
+        pytest.param("PATCH", AUTHORING, {"projectKind": "CustomPoetry"}, (BAD_VALUE, "projectKind", None), id="patch-bad-kind"),
+        pytest.param("PATCH", AUTHORING, {"projectKind": None}, (BAD, "projectKind", "projectKind is required"), id="patch-null-kind"),
+        pytest.param("PATCH", AUTHORING, {"projectName": "other"}, (BAD_VALUE, "projectName", None), id="patch-other-name"),
+        pytest.param("POST", f"{AUTHORING}/:import", {"projectFileVersion": "2022-05-01", "stringIndexType": "Utf16CodeUnit"},
+                     (BAD, "metadata", "metadata is required"), id="import-no-metadata"),
+        pytest.param("POST", f"{AUTHORING}/:train", {"trainingConfigVersion": "latest"}, (BAD, "modelLabel", "modelLabel is required"), id="train-no-label"),
+        pytest.param("POST", f"{AUTHORING}/:train", TRAIN | {"evaluationOptions": {"trainingSplitPercentage": "70"}},
+                     (BAD, "evaluationOptions.trainingSplitPercentage", "evaluationOptions.trainingSplitPercentage must be an integer"), id="train-split-not-int"),
+        pytest.param("POST", f"{AUTHORING}/:train", TRAIN | {"evaluationOptions": {"kind": "random"}}, (BAD_VALUE, "evaluationOptions.kind", None), id="train-bad-split-kind"),
+        pytest.param("PUT", f"{AUTHORING}/deployments/prod", {}, (BAD, "trainedModelLabel", "trainedModelLabel is required"), id="deploy-no-label"),
+        pytest.param("POST", f"{AUTHORING}/deployments/:swap", {"firstDeploymentName": "a"},
+                     (BAD, "secondDeploymentName", "secondDeploymentName is required"), id="swap-no-second"),
+        pytest.param("POST", f"{AUTHORING}/deployments/:swap", {"firstDeploymentName": "a", "secondDeploymentName": "a"},
+                     (BAD_VALUE, "body", None), id="swap-itself"),
     ],
 )  # fmt: skip
 def test_validation_failures_are_azure_envelopes(
@@ -252,8 +263,9 @@ def test_an_unserved_legacy_version_is_404_before_its_body(server: LiveServer) -
         ("POST", JOBS, language_body(displayName="x" * MAX_BYTES)),
         ("POST", LEGACY, {"analysisInput": DOCS, "tasks": LEGACY_TASKS, "pad": "x" * MAX_BYTES}),
         ("POST", f"{LABELING}/documents", {"text": "x" * MAX_BYTES}),
+        ("POST", f"{AUTHORING}/:train", TRAIN | {"pad": "x" * MAX_BYTES}),
     ],
-    ids=["invalid-json", "language", "legacy", "studio"],
+    ids=["invalid-json", "language", "legacy", "studio", "authoring"],
 )
 def test_the_body_limit_comes_before_parsing(
     server: LiveServer, method: str, path: str, body: Any
@@ -282,6 +294,11 @@ def test_the_body_limit_comes_before_parsing(
         }, "ProjectNotFound", id="legacy"),
         pytest.param("POST", f"{LABELING}/documents", {"text": "x", "labeled": False, "colour": "red"}, "ProjectNotFound", id="studio-add"),
         pytest.param("PUT", f"{LABELING}/labels", {"labels": ["A", {"category": "B", "documentCount": 3}], "projectKind": "x"}, "ProjectNotFound", id="studio-labels"),
+        pytest.param("POST", f"{AUTHORING}/:train", TRAIN | {"trainingMode": "advanced", "evaluationOptions": {"kind": "manual", "x": 1}, "new": 1},
+                     "ProjectNotFound", id="train"),
+        pytest.param("PUT", f"{AUTHORING}/deployments/prod", {"trainedModelLabel": "m1", "assignedResources": [{"resourceId": "r", "region": "westus"}], "x": 1},
+                     "ProjectNotFound", id="deploy"),
+        pytest.param("POST", f"{AUTHORING}/deployments/:swap", {"firstDeploymentName": "a", "secondDeploymentName": "b", "x": 1}, "ProjectNotFound", id="swap"),
     ],
 )  # fmt: skip
 def test_unknown_fields_are_ignored(
@@ -299,3 +316,29 @@ def test_a_body_not_labeled_as_json_is_refused_with_a_hint(server: LiveServer) -
     error = response.json()["error"]
     assert error["innererror"]["code"] == "InvalidRequestBodyFormat"
     assert "Content-Type: application/json" in error["message"]
+
+
+def test_authoring_bodies_and_responses_are_documented(openapi: dict[str, Any]) -> None:
+    projects = "/language/authoring/analyze-text/projects/{project_name}"
+    import_body = openapi["paths"][f"{projects}/:import"]["post"]["requestBody"]
+    schema = resolve(openapi, import_body["content"]["application/json"]["schema"])
+    assert {"projectFileVersion", "stringIndexType", "metadata"} <= set(schema["required"])
+    assets = schema["properties"]["assets"]["anyOf"][0]
+    assert assets["discriminator"]["propertyName"] == "projectKind"
+    patch = openapi["paths"][projects]["patch"]
+    assert "required" not in resolve(
+        openapi, patch["requestBody"]["content"]["application/json"]["schema"]
+    )
+    for path, method, name in (
+        (projects, "get", "ProjectMetadata"),
+        (f"{projects}/deployments/{{deployment_name}}", "get", "Deployment"),
+        (f"{projects}/train/jobs/{{job_id}}", "get", "JobState"),
+        (f"{projects}/models/{{label}}", "get", "TrainedModel"),
+        (f"{projects}/models/{{label}}/evaluation/summary-result", "get", "EvaluationSummary"),
+        (f"{projects}/deployments", "get", "DeploymentsPage"),
+    ):
+        responses = openapi["paths"][path][method]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            f"/{name}"
+        ), (path, responses["200"])
+        assert "422" not in responses

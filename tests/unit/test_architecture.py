@@ -26,6 +26,11 @@ FORBIDDEN = {
         "lexicraft.storage", "lexicraft.ml", "lexicraft.jobs", "lexicraft.services",
         "lexicraft.api", "lexicraft.cli",
     ),
+    # The wire shapes sit beside domain: every edge (api, formats, cli) parses with them.
+    "wire": (
+        "lexicraft.storage", "lexicraft.ml", "lexicraft.jobs", "lexicraft.services",
+        "lexicraft.api", "lexicraft.cli",
+    ),
     "storage": ("lexicraft.services", "lexicraft.api", "lexicraft.cli", "lexicraft.jobs"),
     "ml": ("lexicraft.services", "lexicraft.api", "lexicraft.cli", "lexicraft.storage"),
     "jobs": ("lexicraft.services", "lexicraft.api", "lexicraft.cli"),

@@ -12,38 +12,17 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lexicraft.api.requests import (
+from lexicraft.errors import InvalidParameterValue, InvalidRequestBody, LexicraftError
+from lexicraft.wire.base import (
     EMPTY_BODY_MESSAGE,
     INVALID_JSON_MESSAGE,
     NOT_AN_OBJECT_MESSAGE,
     WireModel,
+    field_error,
+    field_message,
 )
-from lexicraft.domain.projects import ProjectKind
-from lexicraft.errors import InvalidParameterValue, InvalidRequestBody, LexicraftError
 
 logger = logging.getLogger(__name__)
-
-#: What a typed body's field failed, in the words the hand-written checks used
-#: ("tasks[0].parameters.projectName is required"); other failures keep pydantic's message.
-_PHRASES = {
-    "missing": "is required",
-    "string_type": "must be a string",
-    "int_type": "must be an integer",
-    "int_parsing": "must be an integer",
-    "int_from_float": "must be an integer",
-    "bool_type": "must be a boolean",
-    "bool_parsing": "must be a boolean",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "list_type": "must be a list",
-    "dict_type": "must be an object",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-}
-
-#: A discriminated union puts the tag it chose into the error location
-#: (``tasks.0.CustomEntityRecognition.parameters``); the wire path has no such segment.
-_UNION_TAGS = frozenset(kind.value for kind in ProjectKind)
 
 
 class InnerError(WireModel):
@@ -101,25 +80,14 @@ def validation_error(errors: Sequence[Mapping[str, Any]]) -> LexicraftError:
     kind = str(first.get("type", ""))
     if not loc or loc[0] != "body":
         name = str(loc[-1]) if loc else None
-        return InvalidParameterValue(_message(name, kind, first), target=name)
+        return InvalidParameterValue(field_message(name, kind, first), target=name)
     if kind == "json_invalid":  # its location is the character where decoding failed
         detail = first.get("ctx", {}).get("error", "decode error")
         return InvalidRequestBody(f"{INVALID_JSON_MESSAGE}: {detail} (char {loc[-1]})")
-    target = wire_path(loc[1:])
-    if target is None:
+    error = field_error(loc[1:], first)
+    if error.target is None:
         return InvalidRequestBody(_body_message(kind, first.get("input")))
-    return InvalidRequestBody(_message(target, kind, first), target=target)
-
-
-def wire_path(loc: Sequence[Any]) -> str | None:
-    """``("tasks", 0, "parameters")`` → ``"tasks[0].parameters"``; None for the whole body."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part not in _UNION_TAGS:
-            path += f".{part}" if path else str(part)
-    return path or None
+    return error
 
 
 def _body_message(kind: str, given: object) -> str:
@@ -130,16 +98,6 @@ def _body_message(kind: str, given: object) -> str:
         # FastAPI decodes only a body labeled as JSON (a guard against cross-site forms).
         return f"{NOT_AN_OBJECT_MESSAGE} sent with Content-Type: application/json"
     return NOT_AN_OBJECT_MESSAGE
-
-
-def _message(target: str | None, kind: str, error: Mapping[str, Any]) -> str:
-    phrase = _PHRASES.get(kind)
-    if phrase is None and kind in ("too_short", "string_too_short"):
-        phrase = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else None
-    if phrase is None:
-        detail = str(error.get("msg", "invalid value"))
-        return f"{target}: {detail}" if target else detail
-    return f"{target} {phrase}" if target else phrase
 
 
 def _envelope(status: int, code: str, message: str, inner: str | None = None) -> JSONResponse:

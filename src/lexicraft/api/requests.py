@@ -1,31 +1,21 @@
-"""Request helpers shared by every route: api-version, JSON bodies, paging, absolute URLs."""
+"""Request helpers shared by every route: api-version, body limit, paging, absolute URLs."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from lexicraft.errors import InvalidDocumentBatch, InvalidParameterValue, InvalidRequestBody
+from lexicraft.errors import InvalidDocumentBatch, InvalidParameterValue
+from lexicraft.wire.base import WireModel
+
+# The typed bodies' base lives in the wire layer (file formats and the CLI parse with it too).
+__all__ = ["WireModel"]
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
-
-
-class WireModel(BaseModel):
-    """Base of the typed request bodies: camelCase on the wire, unknown fields ignored.
-
-    Azure ignores fields it does not know (newer clients send newer fields to older
-    versions), so the models do too. Instances only come from validation (never built in
-    Python), which is why the snake_case names are not accepted on the wire.
-    """
-
-    model_config = ConfigDict(alias_generator=to_camel, extra="ignore", frozen=True)
 
 
 class LimitedBodyRoute(APIRoute):
@@ -65,26 +55,6 @@ def api_version(request: Request) -> str:
             target="api-version",
         )
     return version
-
-
-# The body-level messages, shared by json_object and the typed bodies' error map.
-EMPTY_BODY_MESSAGE = "the request body is empty; send a JSON object"
-INVALID_JSON_MESSAGE = "the request body is not valid JSON"
-NOT_AN_OBJECT_MESSAGE = "the request body must be a JSON object"
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, or an Azure 400 (for routes without a typed body)."""
-    body = await request.body()
-    if not body:
-        raise InvalidRequestBody(EMPTY_BODY_MESSAGE)
-    try:
-        parsed = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidRequestBody(f"{INVALID_JSON_MESSAGE}: {error}") from error
-    if not isinstance(parsed, dict):
-        raise InvalidRequestBody(NOT_AN_OBJECT_MESSAGE)
-    return parsed
 
 
 def int_query(request: Request, *names: str, default: int | None = None) -> int | None:

@@ -13,9 +13,11 @@ import typer
 from lexicraft.bootstrap import open_context, worker_pools
 from lexicraft.cli.common import load_settings
 from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import LexicraftError
 from lexicraft.services import authoring_jobs, deployments, keys, projects, training
 from lexicraft.services.context import ServiceContext
+from lexicraft.wire.project_file import parse_project_file
 
 DEMO_PROJECTS = ("demo-ner", "demo-classify")
 DEMO_MODEL = "demo-model"
@@ -58,21 +60,12 @@ def deploy_demo_project(context: ServiceContext, name: str) -> None:
     project_file: dict[str, Any] = json.loads(
         resources.files("lexicraft.demo").joinpath(f"data/{name}.json").read_text("utf-8")
     )
-    job = projects.submit_import(context, name, project_file)
+    job = projects.submit_import(context, name, parse_project_file(project_file, name))
     _wait(context, job.id, JobKind.IMPORT)
-    job = training.submit_training(
-        context,
-        name,
-        {
-            "modelLabel": DEMO_MODEL,
-            "trainingConfigVersion": "latest",
-            "evaluationOptions": {"kind": "manual"},
-        },
-    )
+    request = TrainingRequest(DEMO_MODEL, "latest", EvaluationOptions.create("manual"))
+    job = training.submit_training(context, name, request)
     _wait(context, job.id, JobKind.TRAIN)
-    job = deployments.submit_deploy(
-        context, name, DEMO_DEPLOYMENT, {"trainedModelLabel": DEMO_MODEL}
-    )
+    job = deployments.submit_deploy(context, name, DEMO_DEPLOYMENT, DEMO_MODEL)
     _wait(context, job.id, JobKind.DEPLOY)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lexicraft.api.authoring.schemas import TrainingBody
 from lexicraft.bootstrap import open_context
 from lexicraft.cli.backend import (
     DeploymentView,
@@ -17,15 +18,16 @@ from lexicraft.cli.backend import (
     ProjectView,
 )
 from lexicraft.domain.jobs import Job, JobKind
-from lexicraft.domain.projects import Project
+from lexicraft.domain.projects import Project, ProjectPatch
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.formats.base import LabeledData
 from lexicraft.jobs.worker import WorkerPool
 from lexicraft.services import authoring_jobs, projects
 from lexicraft.services.predictions import Prediction
-from lexicraft.services.project_files import render_metadata
 from lexicraft.settings import Settings
 from lexicraft.timeutil import format_datetime
+from lexicraft.wire.base import parse
+from lexicraft.wire.project_file import parse_project_file
 
 
 def job_view(job: Job) -> JobView:
@@ -92,7 +94,7 @@ class LocalBackend:
     def create_project(self, project: Project) -> Project:
         """Create (or update the metadata of) a project."""
         created, _new = projects.upsert_project(
-            self.context, project.name, render_metadata(project)
+            self.context, project.name, ProjectPatch.of(project)
         )
         return created
 
@@ -160,7 +162,8 @@ class LocalBackend:
 
     def import_project_file(self, name: str, project_file: dict[str, Any]) -> JobView:
         """Import (replace) a project from a project file with inline texts; wait for it."""
-        job = projects.submit_import(self.context, name, project_file)
+        parsed = parse_project_file(project_file, name)
+        job = projects.submit_import(self.context, name, parsed)
         self._run_workers()
         return self._wait(job.id)
 
@@ -170,7 +173,7 @@ class LocalBackend:
         """Queue training and start the workers; returns the waiting job."""
         from lexicraft.services import training
 
-        job = training.submit_training(self.context, name, body)
+        job = training.submit_training(self.context, name, parse(TrainingBody, body).to_request())
         self._run_workers()
         return job_view(job)
 
@@ -210,9 +213,7 @@ class LocalBackend:
         """Deploy a trained model and wait for it."""
         from lexicraft.services import deployments
 
-        job = deployments.submit_deploy(
-            self.context, name, deployment_name, {"trainedModelLabel": model_label}
-        )
+        job = deployments.submit_deploy(self.context, name, deployment_name, model_label)
         self._run_workers()
         return self._wait(job.id)
 

@@ -29,7 +29,7 @@ from lexicraft.formats import azure
 from lexicraft.formats.base import LabeledData
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.services.predictions import Prediction
-from lexicraft.services.project_files import render_metadata
+from lexicraft.wire.project_file import render_metadata
 
 API_VERSION = "2023-04-01"
 AUTHORING = "/language/authoring/analyze-text/projects"

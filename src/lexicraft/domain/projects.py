@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
 from lexicraft.domain.spans import Span
-from lexicraft.errors import InvalidParameterValue
+from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
 
 
 class ProjectKind(StrEnum):
@@ -107,6 +107,72 @@ class Project:
     modified_at: datetime | None = None
     last_trained_at: datetime | None = None
     last_deployed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPatch:
+    """A JSON merge-patch of a project's metadata (Azure's ``CreateProjectOptions``).
+
+    None leaves a field as it is; ``cleared`` names the optional fields the patch removes
+    (``null`` on the wire). A new project needs its kind, language and container.
+    """
+
+    kind: ProjectKind | None = None
+    language: str | None = None
+    storage_container: str | None = None
+    multilingual: bool | None = None
+    description: str | None = None
+    settings: dict[str, Any] | None = None
+    cleared: frozenset[str] = frozenset()
+
+    #: The fields a patch may remove, by their wire names.
+    REMOVABLE = frozenset({"description", "multilingual", "settings"})
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectPatch:
+        """The patch that sets every field of ``project``."""
+        return cls(
+            kind=project.kind,
+            language=project.language,
+            storage_container=project.storage_container,
+            multilingual=project.multilingual,
+            description=project.description,
+            settings=project.settings,
+        )
+
+    def apply(self, name: str, existing: Project | None) -> Project:
+        """``existing`` (None: a new project called ``name``) with this patch applied."""
+        check_name(name, "projectName")
+        base = existing
+        kind = self.kind if self.kind is not None or base is None else base.kind
+        language = self.language if self.language is not None or base is None else base.language
+        container = self.storage_container
+        if container is None and base is not None:
+            container = base.storage_container
+        if container is None:
+            raise InvalidRequestBody(
+                "storageInputContainerName is required", target="storageInputContainerName"
+            )
+        if kind is None:
+            raise InvalidRequestBody("projectKind is required", target="projectKind")
+        if language is None:
+            raise InvalidRequestBody("language is required", target="language")
+        if base is None:
+            base = Project(name=name, kind=kind, language=language, storage_container=container)
+        return replace(
+            base,
+            kind=kind,
+            language=language,
+            storage_container=container,
+            multilingual=self._pick("multilingual", self.multilingual, base.multilingual, False),
+            description=self._pick("description", self.description, base.description, None),
+            settings=self._pick("settings", self.settings, base.settings, {}),
+        )
+
+    def _pick(self, wire_name: str, given: Any, current: Any, removed: Any) -> Any:
+        if wire_name in self.cleared:
+            return removed
+        return current if given is None else given
 
 
 @dataclass(frozen=True, slots=True)

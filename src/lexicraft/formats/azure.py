@@ -1,4 +1,4 @@
-"""The Azure AI Language project file (spec §5.4), through :mod:`lexicraft.services.project_files`.
+"""The Azure AI Language project file (spec §5.4), through :mod:`lexicraft.wire.project_file`.
 
 Offsets in the file count UTF-16 code units; they become code points here. A document's text
 is its inline ``"text"`` (a Lexicraft extension, always written on export so the file stands
@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lexicraft.domain.project_files import DocumentEntry
 from lexicraft.domain.projects import Project, ProjectKind
 from lexicraft.errors import InvalidFileRecord, InvalidParameterValue, LexicraftError
 from lexicraft.formats.base import (
@@ -22,12 +23,8 @@ from lexicraft.formats.base import (
     load_text,
     write_text,
 )
-from lexicraft.services.project_files import (
-    DocumentEntry,
-    parse_project_file,
-    render_project_file,
-    resolve_documents,
-)
+from lexicraft.services.project_files import project_file_of, resolve_documents
+from lexicraft.wire.project_file import parse_project_file, render_project_file
 
 NAME = "azure"
 #: The project name used when a file names none (or for data that has no project).
@@ -131,10 +128,9 @@ def render(data: LabeledData) -> dict[str, Any]:
     )
     if project.kind is not data.kind:
         project = replace(project, kind=data.kind)
-    body = render_project_file(project, data.labels, data.documents)
-    for rendered, document in zip(body["assets"]["documents"], data.documents, strict=True):
-        rendered["text"] = document.text
-    return body
+    return render_project_file(
+        project_file_of(project, data.labels, data.documents, inline_texts=True)
+    )
 
 
 def dumps(data: LabeledData) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import Deployment
 from lexicraft.domain.projects import check_name
-from lexicraft.errors import Conflict, InvalidParameterValue, InvalidRequestBody
+from lexicraft.errors import Conflict, InvalidParameterValue
 from lexicraft.ml import registry
 from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
@@ -42,13 +42,10 @@ def get_deployment(context: ServiceContext, project_name: str, name: str) -> Dep
 
 
 def submit_deploy(
-    context: ServiceContext, project_name: str, deployment_name: str, body: dict[str, Any]
+    context: ServiceContext, project_name: str, deployment_name: str, label: str
 ) -> Job:
-    """Queue deploying a trained model under ``deployment_name`` (replacing what it served)."""
+    """Queue deploying trained model ``label`` as ``deployment_name`` (replacing what it served)."""
     check_name(deployment_name, "deploymentName")
-    label = body.get("trainedModelLabel")
-    if not isinstance(label, str):
-        raise InvalidRequestBody("trainedModelLabel is required", target="trainedModelLabel")
     with context.database.session() as session:
         model_store.get_model(session, project_name, label)
         return context.queue.add(
@@ -134,13 +131,8 @@ def run_delete(context: ServiceContext, job: JobContext) -> JobOutcome:
     return JobOutcome(JobStatus.SUCCEEDED)
 
 
-def submit_swap(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
+def submit_swap(context: ServiceContext, project_name: str, first: str, second: str) -> Job:
     """Queue swapping the models of two deployments."""
-    first, second = body.get("firstDeploymentName"), body.get("secondDeploymentName")
-    if not isinstance(first, str) or not isinstance(second, str):
-        raise InvalidRequestBody(
-            "firstDeploymentName and secondDeploymentName are required", target="body"
-        )
     if first == second:
         raise InvalidParameterValue("cannot swap a deployment with itself", target="body")
     with context.database.session() as session:

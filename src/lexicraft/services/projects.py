@@ -3,43 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
-from lexicraft.domain.projects import Document, Project, ProjectAssets
+from lexicraft.domain.project_files import DocumentEntry, ProjectFile
+from lexicraft.domain.projects import Document, Project, ProjectAssets, ProjectPatch
 from lexicraft.errors import Conflict, OperationNotFound
 from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
-from lexicraft.services.project_files import (
-    DocumentEntry,
-    ProjectFile,
-    parse_project_file,
-    parse_project_metadata,
-    render_metadata,
-    render_project_file,
-    resolve_documents,
-)
+from lexicraft.services.project_files import project_file_of, resolve_documents
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
 
-# Fields of CreateProjectOptions a merge-patch may remove (set to null).
-_OPTIONAL_FIELDS = frozenset({"description", "multilingual", "settings"})
-
 
 def upsert_project(
-    context: ServiceContext, project_name: str, patch: dict[str, Any]
+    context: ServiceContext, project_name: str, patch: ProjectPatch
 ) -> tuple[Project, bool]:
-    """Apply a JSON merge-patch to a project's metadata, creating it if needed."""
+    """Apply a merge-patch to a project's metadata, creating it if needed (True: created)."""
     with context.database.session() as session:
         existing = project_store.find_project(session, project_name)
-        merged: dict[str, Any] = {} if existing is None else render_metadata(existing)
-        for key, value in patch.items():
-            if value is None and key in _OPTIONAL_FIELDS:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        project = parse_project_metadata(merged, project_name, where="$")
+        # In the transaction that saves it: concurrent patches never lose a field.
+        project = patch.apply(project_name, existing)
         if (
             existing is not None
             and existing.kind is not project.kind
@@ -104,17 +88,17 @@ def _read_assets(context: ServiceContext, project_file: ProjectFile) -> ProjectA
     return resolve_documents(project_file, read_text)
 
 
-def submit_import(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
+def submit_import(context: ServiceContext, project_name: str, project_file: ProjectFile) -> Job:
     """Check a project file completely, so a bad one is a 400 now, then queue its import.
 
     The job checks again: files in the container may change before it runs.
     """
-    _read_assets(context, parse_project_file(body, project_name))
+    _read_assets(context, project_file)
     with context.database.session() as session:
         return context.queue.add(
             session,
             JobKind.IMPORT,
-            {"projectFile": body},
+            {"projectFile": project_file.to_payload()},
             ttl_s=context.settings.authoring_job_ttl_s,
             project_name=project_name,
         )
@@ -123,7 +107,7 @@ def submit_import(context: ServiceContext, project_name: str, body: dict[str, An
 def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Write inline documents into the container, then replace the project in one transaction."""
     project_name = job.job.project
-    project_file = parse_project_file(job.job.payload["projectFile"], project_name)
+    project_file = ProjectFile.from_payload(job.job.payload["projectFile"])
     assets = _read_assets(context, project_file)
     job.check_cancelled()
     for entry in project_file.entries:
@@ -151,28 +135,27 @@ def submit_export(context: ServiceContext, project_name: str) -> Job:
 
 
 def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Render the project file of the project as it is now.
+    """Take the project file of the project as it is now.
 
     The file is kept in the job's result, so it expires (and is purged) with the job.
     """
     project_name = job.job.project
     with context.database.session() as session:
-        document = render_project_file(
+        project_file = project_file_of(
             project_store.get_project(session, project_name),
             project_store.get_labels(session, project_name),
             project_store.list_documents(session, project_name),
         )
-    return JobOutcome(JobStatus.SUCCEEDED, result={"projectFile": document})
+    return JobOutcome(JobStatus.SUCCEEDED, result={"projectFile": project_file.to_payload()})
 
 
-def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict[str, Any]:
+def read_export(context: ServiceContext, project_name: str, job_id: str) -> ProjectFile:
     """The project file an export job produced."""
     with context.database.session() as session:
         job = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
     if job.status is not JobStatus.SUCCEEDED or not job.result:
         raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
-    project_file: dict[str, Any] = job.result["projectFile"]
-    return project_file
+    return ProjectFile.from_payload(job.result["projectFile"])
 
 
 def submit_delete(context: ServiceContext, project_name: str) -> Job:

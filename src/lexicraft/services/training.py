@@ -8,7 +8,6 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,8 @@ from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import (
-    Conflict,
-    InvalidParameterValue,
-    InvalidRequestBody,
-    ModelUnavailable,
-    NotEnoughData,
-)
+from lexicraft.domain.training import EvaluationOptions, TrainingRequest
+from lexicraft.errors import Conflict, InvalidParameterValue, ModelUnavailable, NotEnoughData
 from lexicraft.ml import registry
 from lexicraft.ml.artifacts import ModelFormatError
 from lexicraft.ml.base import (
@@ -45,61 +39,6 @@ logger = logging.getLogger(__name__)
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
 _TRAINING_SHARE = 90.0
-
-
-@dataclass(frozen=True, slots=True)
-class EvaluationOptions:
-    """How documents are split into training and test sets."""
-
-    kind: str = "percentage"
-    training_split_percentage: int = 80
-    testing_split_percentage: int = 20
-
-    @classmethod
-    def parse(cls, raw: object) -> EvaluationOptions:
-        """Options from the wire; both percentages default to 80/20 and must sum to 100."""
-        if raw is None:
-            return cls()
-        if not isinstance(raw, dict):
-            raise InvalidRequestBody(
-                "evaluationOptions must be an object", target="evaluationOptions"
-            )
-        kind = raw.get("kind") or "percentage"
-        if not isinstance(kind, str) or kind.lower() not in ("percentage", "manual"):
-            raise InvalidParameterValue(
-                f"evaluationOptions.kind {kind!r} is not valid; use 'percentage' or 'manual'",
-                target="evaluationOptions.kind",
-            )
-        training = raw.get("trainingSplitPercentage")
-        testing = raw.get("testingSplitPercentage")
-        if training is None and testing is None:
-            training, testing = 80, 20
-        elif training is None:
-            training = 100 - testing if isinstance(testing, int) else testing
-        elif testing is None:
-            testing = 100 - training if isinstance(training, int) else training
-        if (
-            not isinstance(training, int)
-            or not isinstance(testing, int)
-            or isinstance(training, bool)
-            or isinstance(testing, bool)
-            or not 0 < training < 100
-            or training + testing != 100
-        ):
-            raise InvalidParameterValue(
-                "evaluationOptions.trainingSplitPercentage and testingSplitPercentage must be "
-                f"whole numbers between 1 and 99 that sum to 100, not {training!r} and {testing!r}",
-                target="evaluationOptions",
-            )
-        return cls(kind.lower(), training, testing)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The Azure ``evaluationOptions`` object."""
-        return {
-            "kind": self.kind,
-            "trainingSplitPercentage": self.training_split_percentage,
-            "testingSplitPercentage": self.testing_split_percentage,
-        }
 
 
 def split_documents(
@@ -126,18 +65,11 @@ def split_documents(
     ]
 
 
-def submit_training(context: ServiceContext, project_name: str, body: dict[str, Any]) -> Job:
+def submit_training(context: ServiceContext, project_name: str, request: TrainingRequest) -> Job:
     """Check a train request and queue it."""
-    label = body.get("modelLabel")
-    if not isinstance(label, str):
-        raise InvalidRequestBody("modelLabel is required", target="modelLabel")
-    check_name(label, "modelLabel")
-    version = body.get("trainingConfigVersion")
-    if not isinstance(version, str):
-        raise InvalidRequestBody(
-            "trainingConfigVersion is required", target="trainingConfigVersion"
-        )
-    options = EvaluationOptions.parse(body.get("evaluationOptions"))
+    label = check_name(request.model_label, "modelLabel")
+    version = request.training_config_version
+    options = request.evaluation_options
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         try:
@@ -176,7 +108,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     project_name = job.job.project
     label = payload["modelLabel"]
     started = utcnow()
-    options = EvaluationOptions.parse(payload["evaluationOptions"])
+    options = EvaluationOptions.from_stored(payload["evaluationOptions"])
     with context.database.session() as session:
         kind = project_store.get_project(session, project_name).kind
         labels = project_store.get_labels(session, project_name)

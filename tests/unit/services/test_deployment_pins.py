@@ -11,12 +11,14 @@ import pytest
 
 from lexicraft.bootstrap import open_context
 from lexicraft.domain.jobs import Job, JobOutcome, JobStatus
+from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, ModelUnavailable
 from lexicraft.jobs.worker import LeasedJob
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.jobs import JOB_WORK
 from lexicraft.settings import Settings
+from lexicraft.wire.project_file import parse_project_file
 
 FAST = "2022-05-01-fast"
 
@@ -32,17 +34,13 @@ def run(context: ServiceContext, submitted: Job) -> JobOutcome:
 
 
 def train(context: ServiceContext) -> str:
-    body = {
-        "modelLabel": "m1",
-        "trainingConfigVersion": FAST,
-        "evaluationOptions": {"kind": "manual"},
-    }
-    run(context, training.submit_training(context, "people", body))
+    request = TrainingRequest("m1", FAST, EvaluationOptions.create("manual"))
+    run(context, training.submit_training(context, "people", request))
     return training.get_model(context, "people", "m1").model_id
 
 
 def deploy(context: ServiceContext, name: str) -> None:
-    run(context, deployments.submit_deploy(context, "people", name, {"trainedModelLabel": "m1"}))
+    run(context, deployments.submit_deploy(context, "people", name, "m1"))
 
 
 @pytest.fixture
@@ -52,7 +50,10 @@ def context(tmp_path: Path) -> ServiceContext:
         resources.files("lexicraft.demo").joinpath("data/demo-ner.json").read_text("utf-8")
     )
     project_file["metadata"].update(projectName="people", storageInputContainerName="people")
-    run(context, projects.submit_import(context, "people", project_file))
+    run(
+        context,
+        projects.submit_import(context, "people", parse_project_file(project_file, "people")),
+    )
     return context
 
 
@@ -91,7 +92,8 @@ def test_swap_exchanges_the_pinned_runs(context: ServiceContext) -> None:
         deployments.submit_swap(
             context,
             "people",
-            {"firstDeploymentName": "production", "secondDeploymentName": "staging"},
+            "production",
+            "staging",
         ),
     )
 

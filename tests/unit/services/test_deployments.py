@@ -46,7 +46,7 @@ def add_model(context: ServiceContext, artifact_dir: Path, backend: str) -> None
 
 def deploy(context: ServiceContext) -> JobOutcome:
     """Submit deploying ``m1`` as ``prod`` and run that job here."""
-    submitted = deployments.submit_deploy(context, "people", "prod", {"trainedModelLabel": "m1"})
+    submitted = deployments.submit_deploy(context, "people", "prod", "m1")
     job = context.queue.claim("test", [JobKind.DEPLOY])
     assert job is not None and job.id == submitted.id
     outcome = deployments.run_deploy(context, LeasedJob(job=job, queue=context.queue, owner="test"))

@@ -11,11 +11,13 @@ import pytest
 from lexicraft.bootstrap import open_context, worker_pools
 from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import DeploymentNotFound, ProjectNotFound
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.predictions import Prediction, predict_with
 from lexicraft.settings import Settings
+from lexicraft.wire.project_file import parse_project_file
 from tests.integration.server import FAST, demo_project_file
 
 
@@ -39,18 +41,17 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext
         pool.start()
     try:
         wait(
-            context, projects.submit_import(context, "ner", demo_project_file("demo-ner", "ner")).id
+            context,
+            projects.submit_import(
+                context, "ner", parse_project_file(demo_project_file("demo-ner", "ner"), "ner")
+            ).id,
         )
         # The use case, not a model's quality, is under test: the fast config trains in seconds.
-        body = {
-            "modelLabel": "m1",
-            "trainingConfigVersion": FAST,
-            "evaluationOptions": {"kind": "manual"},
-        }
-        wait(context, training.submit_training(context, "ner", body).id)
+        request = TrainingRequest("m1", FAST, EvaluationOptions.create("manual"))
+        wait(context, training.submit_training(context, "ner", request).id)
         wait(
             context,
-            deployments.submit_deploy(context, "ner", "prod", {"trainedModelLabel": "m1"}).id,
+            deployments.submit_deploy(context, "ner", "prod", "m1").id,
         )
     finally:
         for pool in pools:

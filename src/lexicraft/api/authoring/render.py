@@ -1,4 +1,8 @@
-"""Authoring wire shapes (spec §5): projects, jobs, models, deployments, pages."""
+"""Authoring wire shapes (spec §5): projects, jobs, models, deployments, pages.
+
+:mod:`lexicraft.api.authoring.responses` documents each shape; spellings that differ by
+api-version are decided here.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from fastapi import Request
 
 from lexicraft.api.requests import absolute_url, int_query
 from lexicraft.domain.jobs import Job, JobKind, JobStatus
-from lexicraft.domain.models import Deployment, TrainedModel
-from lexicraft.domain.projects import Project
-from lexicraft.services.project_files import render_metadata
+from lexicraft.domain.models import Deployment, ModelEvaluation, TrainedModel
+from lexicraft.domain.projects import Project, ProjectKind
 from lexicraft.timeutil import format_datetime
+from lexicraft.wire.project_file import render_metadata
 
 T = TypeVar("T")
 
@@ -93,17 +97,37 @@ def render_model(model: TrainedModel) -> dict[str, Any]:
     }
 
 
-def render_deployment(deployment: Deployment) -> dict[str, Any]:
-    """A deployment (spec §5.8): the model run it pins, not the label's latest run."""
+#: The first api-version whose deployments list the resources they are assigned to.
+_ASSIGNED_RESOURCES_SINCE = "2023-04-15"
+
+
+def render_deployment(deployment: Deployment, version: str) -> dict[str, Any]:
+    """A deployment (spec §5.8): the model run it pins, not the label's latest run.
+
+    From 2023-04-15-preview on Azure lists the resources a deployment is assigned to, a
+    required field; a local deployment is assigned to none.
+    """
     model = deployment.model
     expires = deployment.deployed_at + timedelta(days=365)
-    return {
+    body: dict[str, Any] = {
         "deploymentName": deployment.name,
         "modelId": model.model_id,
         "lastTrainedDateTime": format_datetime(model.trained_at),
         "lastDeployedDateTime": format_datetime(deployment.deployed_at),
         "deploymentExpirationDate": min(expires.date().isoformat(), model.expiration_date),
         "modelTrainingConfigVersion": model.training_config_version,
+    }
+    if version[:10] >= _ASSIGNED_RESOURCES_SINCE:  # dated versions compare as text
+        body["assignedResources"] = []
+    return body
+
+
+def render_evaluation_summary(kind: ProjectKind, evaluation: ModelEvaluation) -> dict[str, Any]:
+    """A model's evaluation summary (spec §5.7), its metrics under the kind's key."""
+    return {
+        "projectKind": kind.value,
+        "evaluationOptions": evaluation.options,
+        kind.evaluation_key: evaluation.summary,
     }
 
 

@@ -1,6 +1,8 @@
 """Authoring routes: ``/language/authoring/analyze-text/projects…`` (spec §5).
 
-Each route parses, calls one service, renders.
+Each route validates its typed body (:mod:`lexicraft.api.authoring.schemas`), calls one
+service, renders. Routes are plain ``def``: FastAPI runs them in its threadpool, so database
+and file work never blocks the event loop.
 """
 
 from __future__ import annotations
@@ -10,19 +12,31 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lexicraft.api.authoring import render
+from lexicraft.api.authoring import render, responses
+from lexicraft.api.authoring.schemas import (
+    DeploymentBody,
+    ProjectFileBody,
+    ProjectPatchBody,
+    SwapBody,
+    TrainingBody,
+)
 from lexicraft.api.dependencies import ApiVersion, Context
+from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
-from lexicraft.api.requests import absolute_url, json_object
+from lexicraft.api.requests import LimitedBodyRoute, absolute_url
+from lexicraft.api.runtime.responses import ACCEPTED
 from lexicraft.domain.jobs import Job, JobKind
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import authoring_jobs, deployments, projects, training
 from lexicraft.services.context import ServiceContext
+from lexicraft.wire.project_file import render_project_file
 
 PREFIX = "/language/authoring/analyze-text/projects"
-router = APIRouter(prefix=PREFIX, tags=["authoring"])
+router = APIRouter(
+    prefix=PREFIX, tags=["authoring"], route_class=LimitedBodyRoute, responses=ERRORS
+)
 
 _LANGUAGES = {
     "en": "English", "en-us": "English (United States)", "de": "German", "fr": "French",
@@ -53,13 +67,16 @@ def _job(
 # -- global ----------------------------------------------------------------------------------
 
 
-@router.get("/global/languages")
+@router.get("/global/languages", responses=responses.ok(responses.LanguagesPage))
 def list_languages(request: Request, context: Context, _version: ApiVersion) -> dict[str, Any]:
     items = [{"languageName": name, "languageCode": code} for code, name in _LANGUAGES.items()]
     return render.page(request, items, lambda item: item, context.settings.default_page_size)
 
 
-@router.get("/global/training-config-versions")
+@router.get(
+    "/global/training-config-versions",
+    responses=responses.ok(responses.TrainingConfigVersionsPage),
+)
 def list_training_config_versions(
     request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
@@ -75,7 +92,7 @@ def list_training_config_versions(
     return render.page(request, items, lambda item: item, context.settings.default_page_size)
 
 
-@router.get("/global/deletion-jobs/{job_id}")
+@router.get("/global/deletion-jobs/{job_id}", responses=responses.ok(responses.JobState))
 def get_deletion_job(job_id: str, context: Context, _version: ApiVersion) -> dict[str, Any]:
     return render.render_job(_job(context, job_id, [JobKind.DELETE_PROJECT], None))
 
@@ -83,7 +100,7 @@ def get_deletion_job(job_id: str, context: Context, _version: ApiVersion) -> dic
 # -- projects --------------------------------------------------------------------------------
 
 
-@router.get("")
+@router.get("", responses=responses.ok(responses.ProjectsPage))
 def list_projects(request: Request, context: Context, _version: ApiVersion) -> dict[str, Any]:
     return render.page(
         request,
@@ -93,21 +110,23 @@ def list_projects(request: Request, context: Context, _version: ApiVersion) -> d
     )
 
 
-@router.patch("/{project_name}")
-async def upsert_project(
-    project_name: str, request: Request, context: Context, _version: ApiVersion
+@router.patch(
+    "/{project_name}", response_model=None, responses=responses.created(responses.ProjectMetadata)
+)
+def upsert_project(
+    project_name: str, body: ProjectPatchBody, context: Context, _version: ApiVersion
 ) -> JSONResponse:
-    patch = await json_object(request)
+    patch = body.to_patch(project_name)
     project, created = projects.upsert_project(context, project_name, patch)
     return JSONResponse(render.render_project(project), status_code=201 if created else 200)
 
 
-@router.get("/{project_name}")
+@router.get("/{project_name}", responses=responses.ok(responses.ProjectMetadata))
 def get_project(project_name: str, context: Context, _version: ApiVersion) -> dict[str, Any]:
     return render.render_project(projects.get_project(context, project_name))
 
 
-@router.delete("/{project_name}")
+@router.delete("/{project_name}", status_code=202, responses=ACCEPTED)
 def delete_project(
     project_name: str, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -115,22 +134,26 @@ def delete_project(
     return _accepted(request, f"/global/deletion-jobs/{job.id}", version)
 
 
-@router.post("/{project_name}/:import")
-async def import_project(
-    project_name: str, request: Request, context: Context, version: ApiVersion
+@router.post("/{project_name}/:import", status_code=202, responses=ACCEPTED)
+def import_project(
+    project_name: str,
+    body: ProjectFileBody,
+    request: Request,
+    context: Context,
+    version: ApiVersion,
 ) -> Response:
-    job = projects.submit_import(context, project_name, await json_object(request))
+    job = projects.submit_import(context, project_name, body.to_project_file(project_name))
     return _accepted(request, f"/{project_name}/import/jobs/{job.id}", version)
 
 
-@router.get("/{project_name}/import/jobs/{job_id}")
+@router.get("/{project_name}/import/jobs/{job_id}", responses=responses.ok(responses.JobState))
 def get_import_job(
     project_name: str, job_id: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
     return render.render_job(_job(context, job_id, [JobKind.IMPORT], project_name))
 
 
-@router.post("/{project_name}/:export")
+@router.post("/{project_name}/:export", status_code=202, responses=ACCEPTED)
 def export_project(
     project_name: str, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -143,7 +166,7 @@ def export_project(
     return _accepted(request, f"/{project_name}/export/jobs/{job.id}", version)
 
 
-@router.get("/{project_name}/export/jobs/{job_id}")
+@router.get("/{project_name}/export/jobs/{job_id}", responses=responses.ok(responses.JobState))
 def get_export_job(
     project_name: str, job_id: str, request: Request, context: Context, version: ApiVersion
 ) -> dict[str, Any]:
@@ -157,25 +180,28 @@ def get_export_job(
     )
 
 
-@router.get("/{project_name}/export/jobs/{job_id}/result")
+@router.get(
+    "/{project_name}/export/jobs/{job_id}/result",
+    responses=responses.ok(responses.ExportedProject, "The exported project file."),
+)
 def get_export_result(
     project_name: str, job_id: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    return projects.read_export(context, project_name, job_id)
+    return render_project_file(projects.read_export(context, project_name, job_id))
 
 
 # -- training and models ---------------------------------------------------------------------
 
 
-@router.post("/{project_name}/:train")
-async def train(
-    project_name: str, request: Request, context: Context, version: ApiVersion
+@router.post("/{project_name}/:train", status_code=202, responses=ACCEPTED)
+def train(
+    project_name: str, body: TrainingBody, request: Request, context: Context, version: ApiVersion
 ) -> Response:
-    job = training.submit_training(context, project_name, await json_object(request))
+    job = training.submit_training(context, project_name, body.to_request())
     return _accepted(request, f"/{project_name}/train/jobs/{job.id}", version)
 
 
-@router.get("/{project_name}/train/jobs")
+@router.get("/{project_name}/train/jobs", responses=responses.ok(responses.JobsPage))
 def list_training_jobs(
     project_name: str, request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
@@ -183,14 +209,14 @@ def list_training_jobs(
     return render.page(request, jobs, render.render_job, context.settings.default_page_size)
 
 
-@router.get("/{project_name}/train/jobs/{job_id}")
+@router.get("/{project_name}/train/jobs/{job_id}", responses=responses.ok(responses.JobState))
 def get_training_job(
     project_name: str, job_id: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
     return render.render_job(_job(context, job_id, [JobKind.TRAIN], project_name))
 
 
-@router.post("/{project_name}/train/jobs/{job_id}/:cancel")
+@router.post("/{project_name}/train/jobs/{job_id}/:cancel", status_code=202, responses=ACCEPTED)
 def cancel_training_job(
     project_name: str, job_id: str, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -198,7 +224,7 @@ def cancel_training_job(
     return _accepted(request, f"/{project_name}/train/jobs/{job_id}", version)
 
 
-@router.get("/{project_name}/models")
+@router.get("/{project_name}/models", responses=responses.ok(responses.ModelsPage))
 def list_models(
     project_name: str, request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
@@ -206,32 +232,35 @@ def list_models(
     return render.page(request, models, render.render_model, context.settings.default_page_size)
 
 
-@router.get("/{project_name}/models/{label}")
+@router.get("/{project_name}/models/{label}", responses=responses.ok(responses.TrainedModel))
 def get_model(
     project_name: str, label: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
     return render.render_model(training.get_model(context, project_name, label))
 
 
-@router.delete("/{project_name}/models/{label}", status_code=204)
+@router.delete(
+    "/{project_name}/models/{label}", status_code=204, responses={204: {"description": "Deleted."}}
+)
 def delete_model(project_name: str, label: str, context: Context, _version: ApiVersion) -> Response:
     training.delete_model(context, project_name, label)
     return Response(status_code=204)
 
 
-@router.get("/{project_name}/models/{label}/evaluation/summary-result")
+@router.get(
+    "/{project_name}/models/{label}/evaluation/summary-result",
+    responses=responses.ok(responses.EvaluationSummary),
+)
 def get_evaluation_summary(
     project_name: str, label: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
-    kind, evaluation = training.get_evaluation(context, project_name, label)
-    return {
-        "projectKind": kind.value,
-        "evaluationOptions": evaluation.options,
-        kind.evaluation_key: evaluation.summary,
-    }
+    return render.render_evaluation_summary(*training.get_evaluation(context, project_name, label))
 
 
-@router.get("/{project_name}/models/{label}/evaluation/result")
+@router.get(
+    "/{project_name}/models/{label}/evaluation/result",
+    responses=responses.ok(responses.DocumentEvaluationsPage),
+)
 def list_evaluation_results(
     project_name: str, label: str, request: Request, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
@@ -248,58 +277,65 @@ def list_evaluation_results(
 # -- deployments -----------------------------------------------------------------------------
 
 
-@router.get("/{project_name}/deployments")
+@router.get("/{project_name}/deployments", responses=responses.ok(responses.DeploymentsPage))
 def list_deployments(
-    project_name: str, request: Request, context: Context, _version: ApiVersion
+    project_name: str, request: Request, context: Context, version: ApiVersion
 ) -> dict[str, Any]:
     return render.page(
         request,
         deployments.list_deployments(context, project_name),
-        render.render_deployment,
+        lambda deployment: render.render_deployment(deployment, version),
         context.settings.default_page_size,
     )
 
 
-@router.post("/{project_name}/deployments/:swap")
-async def swap_deployments(
-    project_name: str, request: Request, context: Context, version: ApiVersion
+@router.post("/{project_name}/deployments/:swap", status_code=202, responses=ACCEPTED)
+def swap_deployments(
+    project_name: str, body: SwapBody, request: Request, context: Context, version: ApiVersion
 ) -> Response:
-    job = deployments.submit_swap(context, project_name, await json_object(request))
+    job = deployments.submit_swap(
+        context, project_name, body.first_deployment_name, body.second_deployment_name
+    )
     return _accepted(request, f"/{project_name}/deployments/swap/jobs/{job.id}", version)
 
 
-@router.get("/{project_name}/deployments/swap/jobs/{job_id}")
+@router.get(
+    "/{project_name}/deployments/swap/jobs/{job_id}", responses=responses.ok(responses.JobState)
+)
 def get_swap_job(
     project_name: str, job_id: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
     return render.render_job(_job(context, job_id, [JobKind.SWAP], project_name))
 
 
-@router.get("/{project_name}/deployments/{deployment_name}")
+@router.get(
+    "/{project_name}/deployments/{deployment_name}", responses=responses.ok(responses.Deployment)
+)
 def get_deployment(
-    project_name: str, deployment_name: str, context: Context, _version: ApiVersion
+    project_name: str, deployment_name: str, context: Context, version: ApiVersion
 ) -> dict[str, Any]:
     return render.render_deployment(
-        deployments.get_deployment(context, project_name, deployment_name)
+        deployments.get_deployment(context, project_name, deployment_name), version
     )
 
 
-@router.put("/{project_name}/deployments/{deployment_name}")
-async def deploy(
+@router.put("/{project_name}/deployments/{deployment_name}", status_code=202, responses=ACCEPTED)
+def deploy(
     project_name: str,
     deployment_name: str,
+    body: DeploymentBody,
     request: Request,
     context: Context,
     version: ApiVersion,
 ) -> Response:
-    body = await json_object(request)
-    job = deployments.submit_deploy(context, project_name, deployment_name, body)
+    label = body.trained_model_label
+    job = deployments.submit_deploy(context, project_name, deployment_name, label)
     return _accepted(
         request, f"/{project_name}/deployments/{deployment_name}/jobs/{job.id}", version
     )
 
 
-@router.delete("/{project_name}/deployments/{deployment_name}")
+@router.delete("/{project_name}/deployments/{deployment_name}", status_code=202, responses=ACCEPTED)
 def delete_deployment(
     project_name: str,
     deployment_name: str,
@@ -313,7 +349,10 @@ def delete_deployment(
     )
 
 
-@router.get("/{project_name}/deployments/{deployment_name}/jobs/{job_id}")
+@router.get(
+    "/{project_name}/deployments/{deployment_name}/jobs/{job_id}",
+    responses=responses.ok(responses.JobState),
+)
 def get_deployment_job(
     project_name: str, deployment_name: str, job_id: str, context: Context, _version: ApiVersion
 ) -> dict[str, Any]:
