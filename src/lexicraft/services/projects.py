@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.project_files import DocumentEntry, ProjectFile
@@ -14,6 +15,7 @@ from lexicraft.services.job_context import JobContext
 from lexicraft.services.project_files import project_file_of, resolve_documents
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
+from lexicraft.wire.project_file import parse_project_file
 
 
 def upsert_project(
@@ -107,7 +109,7 @@ def submit_import(context: ServiceContext, project_name: str, project_file: Proj
 def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Write inline documents into the container, then replace the project in one transaction."""
     project_name = job.job.project
-    project_file = ProjectFile.from_payload(job.job.payload["projectFile"])
+    project_file = _stored_project_file(job.job.payload["projectFile"], project_name)
     assets = _read_assets(context, project_file)
     job.check_cancelled()
     for entry in project_file.entries:
@@ -155,7 +157,15 @@ def read_export(context: ServiceContext, project_name: str, job_id: str) -> Proj
         job = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
     if job.status is not JobStatus.SUCCEEDED or not job.result:
         raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
-    return ProjectFile.from_payload(job.result["projectFile"])
+    return _stored_project_file(job.result["projectFile"], project_name)
+
+
+def _stored_project_file(stored: dict[str, Any], project_name: str) -> ProjectFile:
+    """A project file kept in a job: the payload form, or (for a job queued or finished by a
+    version before the typed wire) the Azure project file itself, parsed again."""
+    if "metadata" in stored and "project" not in stored:
+        return parse_project_file(stored, project_name)
+    return ProjectFile.from_payload(stored)
 
 
 def submit_delete(context: ServiceContext, project_name: str) -> Job:
