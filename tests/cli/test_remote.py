@@ -1,6 +1,8 @@
 """The CLI against a real server (--endpoint/--key): it speaks the Azure authoring and runtime API.
 
 A classification project this time: JSON Lines in → train → deploy → predict → CSV out.
+A module fixture imports, trains and deploys once; every test reads that (or, to delete a
+project, makes its own on a server of its own), so the tests run in any order.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import csv
 import io
 import json
 import re
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,26 +46,50 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_1_import_train_deploy(remote: dict[str, str], folder: Path) -> None:
-    imported = run_cli("import", "news.jsonl", "--project", "topics", cwd=folder, env=remote)
-    assert imported.returncode == 0, imported.stderr
-    assert (
-        f"imported {RECORDS} documents into project topics (CustomSingleLabelClassification"
-        in imported.stdout
-    )
+@dataclass
+class Deployed:
+    """What the CLI printed while it imported, trained and deployed project ``topics``."""
 
+    imported: subprocess.CompletedProcess[str]
+    trained: subprocess.CompletedProcess[str]
+    deployed: subprocess.CompletedProcess[str]
+
+
+def import_train_deploy(env: dict[str, str], folder: Path) -> Deployed:
+    """``topics`` from news.jsonl: imported, model m1 trained, deployed as ``prod``."""
+    imported = run_cli("import", "news.jsonl", "--project", "topics", cwd=folder, env=env)
     # The fast config: this is about the CLI against a server; the default fine-tunes for minutes.
     command = ("train", "topics", "-m", "m1", "--split", "75", "--config-version", FAST)
-    trained = run_cli(*command, cwd=folder, env=remote)
-    assert trained.returncode == 0, trained.stderr
-    assert "100%" in trained.stderr
-    assert re.search(r"│ micro\s+│ \d\.\d{3}", trained.stdout), trained.stdout
-
-    deployed = run_cli("deploy", "topics", "m1", "--name", "prod", cwd=folder, env=remote)
-    assert deployed.returncode == 0, deployed.stderr
+    trained = run_cli(*command, cwd=folder, env=env)
+    deployed = run_cli("deploy", "topics", "m1", "--name", "prod", cwd=folder, env=env)
+    return Deployed(imported, trained, deployed)
 
 
-def test_2_predict_through_the_runtime_api(remote: dict[str, str], folder: Path) -> None:
+@pytest.fixture(scope="module")
+def topics(remote: dict[str, str], folder: Path) -> Deployed:
+    """The module's server with ``topics`` deployed; the tests below only read it."""
+    return import_train_deploy(remote, folder)
+
+
+def assert_import_train_deploy(steps: Deployed) -> None:
+    assert steps.imported.returncode == 0, steps.imported.stderr
+    assert (
+        f"imported {RECORDS} documents into project topics (CustomSingleLabelClassification"
+        in steps.imported.stdout
+    )
+    assert steps.trained.returncode == 0, steps.trained.stderr
+    assert "100%" in steps.trained.stderr
+    assert re.search(r"│ micro\s+│ \d\.\d{3}", steps.trained.stdout), steps.trained.stdout
+    assert steps.deployed.returncode == 0, steps.deployed.stderr
+
+
+def test_import_train_deploy(topics: Deployed) -> None:
+    assert_import_train_deploy(topics)
+
+
+def test_predict_through_the_runtime_api(
+    remote: dict[str, str], folder: Path, topics: Deployed
+) -> None:
     texts = [r["text"] for r in read_jsonl("ag_news", "test", 30)]
     # More than the 25 documents one analyze request may carry.
     result = run_cli(
@@ -77,7 +105,7 @@ def test_2_predict_through_the_runtime_api(remote: dict[str, str], folder: Path)
         assert 0 < record["confidenceScores"][record["classes"][0]] <= 1
 
 
-def test_3_export_jobs_and_delete(remote: dict[str, str], folder: Path) -> None:
+def test_export_and_jobs(remote: dict[str, str], folder: Path, topics: Deployed) -> None:
     exported = run_cli("export", "topics", "--format", "csv", cwd=folder, env=remote)
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.reader(io.StringIO(exported.stdout, newline="")))
@@ -89,10 +117,17 @@ def test_3_export_jobs_and_delete(remote: dict[str, str], folder: Path) -> None:
     assert jobs.returncode == 0, jobs.stderr
     assert re.search(r"│ \S+_\d+ +│ train +│ topics .*│ succeeded │ 100 ", jobs.stdout), jobs.stdout
 
-    deleted = run_cli("project", "delete", "topics", "--yes", cwd=folder, env=remote)
-    assert deleted.returncode == 0, deleted.stderr
-    listed = run_cli("project", "list", cwd=folder, env=remote)
-    assert "no projects yet" in listed.stdout
+
+def test_delete_a_deployed_project(folder: Path, tmp_path: Path) -> None:
+    """Deleting removes the project with its model and deployment (on a server of its own)."""
+    with run_server(tmp_path / "data") as server:
+        env = {"LEXICRAFT_ENDPOINT": server.base_url, "LEXICRAFT_KEY": TEST_KEY}
+        assert_import_train_deploy(import_train_deploy(env, folder))
+
+        deleted = run_cli("project", "delete", "topics", "--yes", cwd=folder, env=env)
+        assert deleted.returncode == 0, deleted.stderr
+        listed = run_cli("project", "list", cwd=folder, env=env)
+        assert "no projects yet" in listed.stdout
 
 
 def test_a_wrong_key_is_refused(server: LiveServer) -> None:
