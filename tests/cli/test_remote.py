@@ -1,8 +1,8 @@
 """The CLI against a real server (--endpoint/--key): it speaks the Azure authoring and runtime API.
 
 A classification project this time: JSON Lines in → train → deploy → predict → CSV out.
-A module fixture imports, trains and deploys once; every test reads that (or, to delete a
-project, makes its own on a server of its own), so the tests run in any order.
+A module fixture imports, trains and deploys through the CLI once and the tests only read that
+project; the delete test deletes one of its own on a server of its own. Any order works.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 
 from tests.cli.helpers import run_cli
 from tests.datasets import read_jsonl
-from tests.integration.server import FAST, TEST_KEY, LiveServer, run_server
+from tests.integration.server import FAST, TEST_KEY, LiveServer, demo_project_file, run_server
 
 RECORDS = 80
 
@@ -55,36 +55,27 @@ class Deployed:
     deployed: subprocess.CompletedProcess[str]
 
 
-def import_train_deploy(env: dict[str, str], folder: Path) -> Deployed:
-    """``topics`` from news.jsonl: imported, model m1 trained, deployed as ``prod``."""
-    imported = run_cli("import", "news.jsonl", "--project", "topics", cwd=folder, env=env)
+@pytest.fixture(scope="module")
+def topics(remote: dict[str, str], folder: Path) -> Deployed:
+    """``topics`` from news.jsonl: imported, m1 trained, deployed as ``prod``; tests only read it."""
+    imported = run_cli("import", "news.jsonl", "--project", "topics", cwd=folder, env=remote)
     # The fast config: this is about the CLI against a server; the default fine-tunes for minutes.
     command = ("train", "topics", "-m", "m1", "--split", "75", "--config-version", FAST)
-    trained = run_cli(*command, cwd=folder, env=env)
-    deployed = run_cli("deploy", "topics", "m1", "--name", "prod", cwd=folder, env=env)
+    trained = run_cli(*command, cwd=folder, env=remote)
+    deployed = run_cli("deploy", "topics", "m1", "--name", "prod", cwd=folder, env=remote)
     return Deployed(imported, trained, deployed)
 
 
-@pytest.fixture(scope="module")
-def topics(remote: dict[str, str], folder: Path) -> Deployed:
-    """The module's server with ``topics`` deployed; the tests below only read it."""
-    return import_train_deploy(remote, folder)
-
-
-def assert_import_train_deploy(steps: Deployed) -> None:
-    assert steps.imported.returncode == 0, steps.imported.stderr
+def test_import_train_deploy(topics: Deployed) -> None:
+    assert topics.imported.returncode == 0, topics.imported.stderr
     assert (
         f"imported {RECORDS} documents into project topics (CustomSingleLabelClassification"
-        in steps.imported.stdout
+        in topics.imported.stdout
     )
-    assert steps.trained.returncode == 0, steps.trained.stderr
-    assert "100%" in steps.trained.stderr
-    assert re.search(r"│ micro\s+│ \d\.\d{3}", steps.trained.stdout), steps.trained.stdout
-    assert steps.deployed.returncode == 0, steps.deployed.stderr
-
-
-def test_import_train_deploy(topics: Deployed) -> None:
-    assert_import_train_deploy(topics)
+    assert topics.trained.returncode == 0, topics.trained.stderr
+    assert "100%" in topics.trained.stderr
+    assert re.search(r"│ micro\s+│ \d\.\d{3}", topics.trained.stdout), topics.trained.stdout
+    assert topics.deployed.returncode == 0, topics.deployed.stderr
 
 
 def test_predict_through_the_runtime_api(
@@ -119,10 +110,12 @@ def test_export_and_jobs(remote: dict[str, str], folder: Path, topics: Deployed)
 
 
 def test_delete_a_deployed_project(folder: Path, tmp_path: Path) -> None:
-    """Deleting removes the project with its model and deployment (on a server of its own)."""
+    """Deleting removes a project with its model and deployment (on a server of its own)."""
     with run_server(tmp_path / "data") as server:
+        server.import_project("topics", demo_project_file("demo-classify", "topics"))
+        server.train("topics", "m1")
+        server.deploy("topics", "prod", "m1")
         env = {"LEXICRAFT_ENDPOINT": server.base_url, "LEXICRAFT_KEY": TEST_KEY}
-        assert_import_train_deploy(import_train_deploy(env, folder))
 
         deleted = run_cli("project", "delete", "topics", "--yes", cwd=folder, env=env)
         assert deleted.returncode == 0, deleted.stderr
