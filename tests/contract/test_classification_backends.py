@@ -24,6 +24,7 @@ from lexicraft.ml.registry import (
     load_classification_predictor,
     prepare_for_serving,
 )
+from tests.contract.schedules import on_tiny_schedule
 from tests.datasets import read_jsonl
 
 #: "Weather" has a single example and "Unused" none: both must be handled.
@@ -99,12 +100,12 @@ def trained(
 ) -> tuple[Path, list[float]]:
     """The backend's model of the tiny corpus, and the progress its training reported.
 
-    One training serves every test of the backend: the progress test reads what this one
-    reported instead of training the same model again.
+    One training (on the tiny schedule) serves every test of the backend: the progress test
+    reads what this one reported instead of training the same model again.
     """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
     reported: list[float] = []
-    backend.train(corpus, labels, directory, progress=reported.append)
+    on_tiny_schedule(backend).train(corpus, labels, directory, progress=reported.append)
     return directory, reported
 
 
@@ -273,7 +274,7 @@ FOREIGN_TEST = (
 def test_trains_and_predicts_german_and_french(
     backend: ClassificationBackend, tmp_path: Path
 ) -> None:
-    backend.train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
+    on_tiny_schedule(backend).train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
     predictor = backend.load(tmp_path / "model")
 
     predicted = predictor.predict([document.text for document in FOREIGN_TEST])

@@ -20,6 +20,7 @@ from lexicraft.ml.registry import (
     ner_backends,
     prepare_for_serving,
 )
+from tests.contract.schedules import on_tiny_schedule
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -129,12 +130,12 @@ def trained(
 ) -> tuple[Path, list[float]]:
     """The backend's model of the tiny corpus, and the progress its training reported.
 
-    One training serves every test of the backend: the progress test reads what this one
-    reported instead of training the same model again.
+    One training (on the tiny schedule) serves every test of the backend: the progress test
+    reads what this one reported instead of training the same model again.
     """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
     reported: list[float] = []
-    backend.train(TINY_CORPUS, LABELS, directory, progress=reported.append)
+    on_tiny_schedule(backend).train(TINY_CORPUS, LABELS, directory, progress=reported.append)
     return directory, reported
 
 
