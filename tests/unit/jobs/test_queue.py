@@ -6,9 +6,9 @@ races the lease on a busy machine.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -47,17 +47,18 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
-    """The queue module's clock, replaced (JobQueue takes no clock argument)."""
-    fake = FakeClock()
-    monkeypatch.setattr(sys.modules[JobQueue.__module__], "utcnow", fake)
-    yield fake
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def queue(tmp_path: Path, clock: FakeClock) -> JobQueue:
+def queue(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> JobQueue:
     database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
     migrate(database.engine)
+    if "clock" in inspect.signature(JobQueue).parameters:
+        return JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)  # type: ignore[call-arg]
+    # A JobQueue without a clock argument reads its module's utcnow: replace that.
+    monkeypatch.setattr(sys.modules[JobQueue.__module__], "utcnow", clock)
     return JobQueue(database, lease_s=LEASE_S, max_attempts=2)
 
 
