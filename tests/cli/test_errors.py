@@ -11,9 +11,10 @@ from tests.cli.helpers import run_cli
 from tests.datasets import read_jsonl
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("errors") / "data"
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir of the test's own: no test sees projects another one made."""
+    return tmp_path / "data"
 
 
 def bad_file(folder: Path) -> Path:

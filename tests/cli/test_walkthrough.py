@@ -112,10 +112,22 @@ def test_predict_prints_the_entities(session: Session) -> None:
     assert ("Peter Blackburn", "PER") in {(e["text"], e["category"]) for e in record["entities"]}
 
 
-def test_predict_a_file_of_unusual_texts(session: Session) -> None:
-    result = run_cli(
+@pytest.fixture(scope="module")
+def predicted(session: Session) -> subprocess.CompletedProcess[str]:
+    """The deployment's predictions for texts.txt (the exported models must give the same)."""
+    return run_cli(
         "predict", "news", "production", "texts.txt", data_dir=session.data_dir, cwd=session.folder
     )
+
+
+def served_output(predicted: subprocess.CompletedProcess[str]) -> str:
+    """The deployment's JSON Lines for texts.txt; the predict command must have worked."""
+    assert predicted.returncode == 0, predicted.stderr
+    return predicted.stdout
+
+
+def test_predict_a_file_of_unusual_texts(predicted: subprocess.CompletedProcess[str]) -> None:
+    result = predicted
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in records] == TEXTS
@@ -129,10 +141,11 @@ def test_predict_a_file_of_unusual_texts(session: Session) -> None:
                 == entity["text"]
             )
             assert 0 < entity["confidenceScore"] <= 1
-    (session.folder / "predicted.jsonl").write_text(result.stdout, encoding="utf-8")
 
 
-def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
+def test_exported_model_runs_without_the_data_dir(
+    session: Session, predicted: subprocess.CompletedProcess[str]
+) -> None:
     exported = run_cli(
         "export-model",
         "news",
@@ -164,7 +177,7 @@ def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
         "predict", "--model", "news-m1", "-", cwd=session.folder, stdin="\n".join(TEXTS) + "\n"
     )
     assert offline.returncode == 0, offline.stderr
-    assert offline.stdout == (session.folder / "predicted.jsonl").read_text(encoding="utf-8")
+    assert offline.stdout == served_output(predicted)
 
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert "| micro |" in readme
@@ -182,7 +195,9 @@ def test_exported_model_runs_without_the_data_dir(session: Session) -> None:
     assert re.search(r"^(PER|LOC|ORG|MISC) \d+ \d+ 0\.\d+$", ran.stdout, re.MULTILINE), ran.stdout
 
 
-def test_onnx_export_finds_the_same_entities(session: Session) -> None:
+def test_onnx_export_finds_the_same_entities(
+    session: Session, predicted: subprocess.CompletedProcess[str]
+) -> None:
     exported = run_cli(
         "export-model",
         "news",
@@ -204,7 +219,7 @@ def test_onnx_export_finds_the_same_entities(session: Session) -> None:
     )
 
     assert offline.returncode == 0, offline.stderr
-    served = (session.folder / "predicted.jsonl").read_text(encoding="utf-8").splitlines()
+    served = served_output(predicted).splitlines()
     for onnx_line, served_line in zip(offline.stdout.splitlines(), served, strict=True):
         onnx_record, served_record = json.loads(onnx_line), json.loads(served_line)
         assert [(e["offset"], e["length"], e["category"]) for e in onnx_record["entities"]] == [

@@ -24,6 +24,7 @@ from lexicraft.ml.registry import (
     load_classification_predictor,
     prepare_for_serving,
 )
+from tests.contract.schedules import on_tiny_schedule
 from tests.datasets import read_jsonl
 
 #: "Weather" has a single example and "Unused" none: both must be handled.
@@ -99,15 +100,26 @@ def labels(backend: ClassificationBackend) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def model_dir(
+def trained(
     backend: ClassificationBackend,
     corpus: tuple[ClassExample, ...],
     labels: tuple[str, ...],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Path:
+) -> tuple[Path, list[float]]:
+    """The backend's model of the tiny corpus, and the progress its training reported.
+
+    One training (on the tiny schedule) serves every test of the backend: the progress test
+    reads what this one reported instead of training the same model again.
+    """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
-    backend.train(corpus, labels, directory)
-    return directory
+    reported: list[float] = []
+    on_tiny_schedule(backend).train(corpus, labels, directory, progress=reported.append)
+    return directory, reported
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained: tuple[Path, list[float]]) -> Path:
+    return trained[0]
 
 
 @pytest.fixture(scope="module")
@@ -222,15 +234,8 @@ def test_predictions_are_well_formed(
         assert confidences == sorted(confidences, reverse=True)
 
 
-def test_training_reports_progress_up_to_one(
-    backend: ClassificationBackend,
-    corpus: tuple[ClassExample, ...],
-    labels: tuple[str, ...],
-    tmp_path: Path,
-) -> None:
-    reported: list[float] = []
-
-    backend.train(corpus, labels, tmp_path / "model", progress=reported.append)
+def test_training_reports_progress_up_to_one(trained: tuple[Path, list[float]]) -> None:
+    _model_dir, reported = trained
 
     assert reported
     assert all(0.0 <= fraction <= 1.0 for fraction in reported)
@@ -277,7 +282,7 @@ FOREIGN_TEST = (
 def test_trains_and_predicts_german_and_french(
     backend: ClassificationBackend, tmp_path: Path
 ) -> None:
-    backend.train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
+    on_tiny_schedule(backend).train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
     predictor = backend.load(tmp_path / "model")
 
     predicted = predictor.predict([document.text for document in FOREIGN_TEST])

@@ -20,6 +20,7 @@ from lexicraft.ml.registry import (
     ner_backends,
     prepare_for_serving,
 )
+from tests.contract.schedules import on_tiny_schedule
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -124,10 +125,23 @@ def backend(request: pytest.FixtureRequest) -> NerBackend:
 
 
 @pytest.fixture(scope="module")
-def model_dir(backend: NerBackend, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained(
+    backend: NerBackend, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[float]]:
+    """The backend's model of the tiny corpus, and the progress its training reported.
+
+    One training (on the tiny schedule) serves every test of the backend: the progress test
+    reads what this one reported instead of training the same model again.
+    """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
-    backend.train(TINY_CORPUS, LABELS, directory)
-    return directory
+    reported: list[float] = []
+    on_tiny_schedule(backend).train(TINY_CORPUS, LABELS, directory, progress=reported.append)
+    return directory, reported
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained: tuple[Path, list[float]]) -> Path:
+    return trained[0]
 
 
 @pytest.fixture(scope="module")
@@ -271,10 +285,8 @@ def test_spans_are_inside_sorted_and_disjoint(predictor: NerPredictor) -> None:
             previous_end = span.end
 
 
-def test_training_reports_progress_up_to_one(backend: NerBackend, tmp_path: Path) -> None:
-    reported: list[float] = []
-
-    backend.train(TINY_CORPUS, LABELS, tmp_path / "model", progress=reported.append)
+def test_training_reports_progress_up_to_one(trained: tuple[Path, list[float]]) -> None:
+    _model_dir, reported = trained
 
     assert reported
     assert all(0.0 <= fraction <= 1.0 for fraction in reported)

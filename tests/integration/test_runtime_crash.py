@@ -136,7 +136,7 @@ def test_every_accepted_job_finishes_after_a_crash(
             if "running" in statuses:
                 break
             assert "notStarted" in statuses, "every job finished before the crash"
-            assert time.monotonic() < deadline
+            assert time.monotonic() < deadline, f"no job started within 30 s: {statuses}"
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait(30)

@@ -228,7 +228,7 @@ def test_cancel_a_running_job(data_dir: Path) -> None:
         location = submit(server, body).headers["Operation-Location"]
         deadline = time.monotonic() + 30
         while poll(server, location)["status"] == "notStarted":
-            assert time.monotonic() < deadline
+            assert time.monotonic() < deadline, "the job did not start within 30 s"
             time.sleep(0.01)
         cancel = server.client.post(
             f"{JOBS}/{job_id_of(location)}:cancel", params={"api-version": API_VERSION}

@@ -48,10 +48,37 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return error
 
 
+@pytest.fixture
+def blank_ner(server: LiveServer, request: pytest.FixtureRequest) -> str:
+    """An NER project of the test's own (Person, City) without documents."""
+    name = f"docs-{request.node.name.removeprefix('test_')[:40].replace('_', '-')}"
+    create_project(server, name, "CustomEntityRecognition", ["Person", "City"])
+    return name
+
+
 @pytest.fixture(scope="module")
 def ner(server: LiveServer) -> str:
-    create_project(server, "docs-ner", "CustomEntityRecognition", ["Person", "City"])
-    return "docs-ner"
+    """An NER project with three documents; the tests that use it leave it as they found it.
+
+    ``a/one.txt`` (Train, unlabeled), one with a generated location (no dataset, unlabeled)
+    and ``emoji.txt`` (Test) with Anna as a Person and Kraków as a City.
+    """
+    name = "docs-ner"
+    create_project(server, name, "CustomEntityRecognition", ["Person", "City"])
+    added = [
+        {"text": "Line one\r\nAnna flew to Paris.", "dataset": "Train", "location": "a/one.txt"},
+        {"text": "Second text."},
+        {"text": EMOJI_TEXT, "location": "emoji.txt"},
+    ]
+    for body in added:
+        response = server.client.post(f"{LABELING}/{name}/documents", json=body)
+        assert response.status_code == 201, response.text
+    entities = [span(EMOJI_TEXT, "Anna", "Person"), span(EMOJI_TEXT, "Kraków", "City")]
+    response = server.client.patch(
+        f"{LABELING}/{name}/documents/emoji.txt", json={"entities": entities, "dataset": "Test"}
+    )
+    assert response.status_code == 200, response.text
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +93,8 @@ def span(text: str, surface: str, category: str) -> dict[str, Any]:
     return {"category": category, "offset": start, "length": len(surface)}
 
 
-def test_add_writes_the_file_and_an_unlabeled_document(server: LiveServer, ner: str) -> None:
+def test_add_writes_the_file_and_an_unlabeled_document(server: LiveServer, blank_ner: str) -> None:
+    ner = blank_ner
     response = server.client.post(
         f"{LABELING}/{ner}/documents",
         json={
@@ -93,7 +121,8 @@ def test_add_writes_the_file_and_an_unlabeled_document(server: LiveServer, ner: 
     assert generated.json()["dataset"] is None
 
 
-def test_spans_in_code_points_survive_emoji(server: LiveServer, ner: str) -> None:
+def test_spans_in_code_points_survive_emoji(server: LiveServer, blank_ner: str) -> None:
+    ner = blank_ner
     added = server.client.post(
         f"{LABELING}/{ner}/documents", json={"text": EMOJI_TEXT, "location": "emoji.txt"}
     )
@@ -261,7 +290,8 @@ def test_classes_and_dataset(server: LiveServer, single: str) -> None:
     assert cleared["labeled"] is False
 
 
-def test_delete_document(server: LiveServer, ner: str) -> None:
+def test_delete_document(server: LiveServer, blank_ner: str) -> None:
+    ner = blank_ner
     server.client.post(f"{LABELING}/{ner}/documents", json={"text": "Bye.", "location": "bye.txt"})
     response = server.client.delete(f"{LABELING}/{ner}/documents/bye.txt")
     assert response.status_code == 204, response.text

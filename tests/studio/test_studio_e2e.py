@@ -8,6 +8,8 @@ Each flow goes sign in → create a project → add and label 12 documents → t
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +165,16 @@ def tag(page: Page, text: str, surface: str, key: str, category: str) -> None:
 def set_dataset(page: Page, dataset: str) -> None:
     page.check(f'#dataset-choice input[value="{dataset}"]')
     wait_saved(page)
+
+
+def wait_until(
+    page: Page, condition: Callable[[], object], failure: str, timeout_s: float = 10.0
+) -> None:
+    """Let the page run until ``condition()`` is true; fail with ``failure`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{failure} within {timeout_s:g} s"
+        page.wait_for_timeout(20)  # Playwright delivers the page's events meanwhile
 
 
 def go(page: Page, link: str, heading: str) -> None:
@@ -487,7 +499,7 @@ def test_the_offline_check_catches_other_hosts(studio: Studio, studio_key: str) 
     page.goto(f"{studio.server.base_url}/health")
     page.evaluate("fetch('http://example.invalid/x').catch(() => null)")
     expect(page.locator("body")).to_contain_text("ok")
-    page.wait_for_timeout(200)
+    wait_until(page, studio.foreign_requests, "the request to example.invalid was not recorded")
     assert studio.foreign_requests() == ["http://example.invalid/x"]
     with pytest.raises(AssertionError, match="requests to other hosts"):
         studio.assert_offline()
@@ -495,7 +507,11 @@ def test_the_offline_check_catches_other_hosts(studio: Studio, studio_key: str) 
     # The Studio: its Content-Security-Policy refuses the request and the console says so.
     sign_in(studio, studio_key, screenshot=False)
     page.evaluate("fetch('http://example.invalid/y').catch(() => null)")
-    page.wait_for_timeout(200)
+    wait_until(
+        page,
+        lambda: any("example.invalid/y" in message for message in studio.blocked),
+        "the console did not report the blocked request",
+    )
     assert studio.foreign_requests() == []
     assert any("example.invalid/y" in message for message in studio.blocked), studio.blocked
     with pytest.raises(AssertionError, match="blocked by the CSP"):

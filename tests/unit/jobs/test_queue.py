@@ -1,10 +1,15 @@
-"""The SQL job queue: claiming, leases, re-claiming after a crash, cancellation, expiry."""
+"""The SQL job queue: claiming, leases, re-claiming after a crash, cancellation, expiry.
+
+Leases run on a fake clock: a test moves time forward instead of sleeping, so no assertion
+races the lease on a busy machine.
+"""
 
 from __future__ import annotations
 
+import inspect
+import sys
 import threading
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +22,44 @@ from lexicraft.storage.sql.jobs import JobQueue
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
 
+LEASE_S = 30.0
+
+
+class FakeClock:
+    """UTC now that moves only when told to, plus a microsecond per reading.
+
+    The tick keeps every reading distinct, so rows created one after the other still sort by
+    ``created_at`` as they would on a real clock.
+    """
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self.lock:
+            self.now += timedelta(microseconds=1)
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += timedelta(seconds=seconds)
+
 
 @pytest.fixture
-def queue(tmp_path: Path) -> JobQueue:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queue(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> JobQueue:
     database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
     migrate(database.engine)
-    return JobQueue(database, lease_s=0.2, max_attempts=2)
+    if "clock" in inspect.signature(JobQueue).parameters:
+        return JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)  # type: ignore[call-arg]
+    # A JobQueue without a clock argument reads its module's utcnow: replace that.
+    monkeypatch.setattr(sys.modules[JobQueue.__module__], "utcnow", clock)
+    return JobQueue(database, lease_s=LEASE_S, max_attempts=2)
 
 
 def add(queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60) -> str:
@@ -76,22 +113,26 @@ def test_concurrent_claimers_never_share_a_job(queue: JobQueue) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(30)
+        assert not thread.is_alive(), f"{thread.name} still claiming after 30 s"
     every_claim = [job_id for owned in claims.values() for job_id in owned]
     assert sorted(every_claim) == sorted(jobs)  # each job once, none left behind
 
 
-def test_an_expired_lease_requeues_then_fails_after_max_attempts(queue: JobQueue) -> None:
+def test_an_expired_lease_requeues_then_fails_after_max_attempts(
+    queue: JobQueue, clock: FakeClock
+) -> None:
     job_id = add(queue)
     assert queue.claim("dead-1", [JobKind.TRAIN]) is not None
+    clock.advance(LEASE_S - 1)
     assert queue.recover_expired_leases() == 0  # lease still valid
-    time.sleep(0.25)
+    clock.advance(2)
     assert queue.recover_expired_leases() == 1
     assert status(queue, job_id).status == JobStatus.NOT_STARTED.value
 
     again = queue.claim("dead-2", [JobKind.TRAIN])
     assert again is not None and again.attempts == 2
-    time.sleep(0.25)
+    clock.advance(LEASE_S + 1)
     queue.recover_expired_leases()
     failed = status(queue, job_id)
     assert failed.status == JobStatus.FAILED.value
@@ -101,11 +142,11 @@ def test_an_expired_lease_requeues_then_fails_after_max_attempts(queue: JobQueue
     assert status(queue, job_id).status == JobStatus.FAILED.value
 
 
-def test_heartbeat_keeps_the_lease(queue: JobQueue) -> None:
+def test_heartbeat_keeps_the_lease(queue: JobQueue, clock: FakeClock) -> None:
     job_id = add(queue)
     queue.claim("w1", [JobKind.TRAIN])
-    for _ in range(4):
-        time.sleep(0.1)
+    for _ in range(4):  # two leases' time in all, a heartbeat every half lease
+        clock.advance(LEASE_S / 2)
         assert queue.heartbeat(job_id, "w1")
     assert queue.recover_expired_leases() == 0
     assert not queue.heartbeat(job_id, "somebody-else")

@@ -21,14 +21,17 @@ from lexicraft.wire.project_file import parse_project_file
 from tests.integration.server import FAST, demo_project_file
 
 
-def wait(context: ServiceContext, job_id: str) -> None:
-    """Block until the job ends; it must succeed."""
+def wait(context: ServiceContext, job_id: str, timeout_s: float = 120.0) -> None:
+    """Block until the job ends (within ``timeout_s``); it must succeed."""
+    deadline = time.monotonic() + timeout_s
     while True:
         with context.database.session() as session:
             row = context.queue.get(session, job_id, list(JobKind))
             if row.status in ("succeeded", "failed", "cancelled"):
                 assert row.status == "succeeded", row.errors
                 return
+            status = row.status
+        assert time.monotonic() < deadline, f"job {job_id} still {status} after {timeout_s} s"
         time.sleep(0.05)
 
 
