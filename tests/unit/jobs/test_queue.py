@@ -6,8 +6,6 @@ races the lease on a busy machine.
 
 from __future__ import annotations
 
-import inspect
-import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,14 +50,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def queue(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> JobQueue:
+def queue(tmp_path: Path, clock: FakeClock) -> JobQueue:
     database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
     migrate(database.engine)
-    if "clock" in inspect.signature(JobQueue).parameters:
-        return JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)  # type: ignore[call-arg]
-    # A JobQueue without a clock argument reads its module's utcnow: replace that.
-    monkeypatch.setattr(sys.modules[JobQueue.__module__], "utcnow", clock)
-    return JobQueue(database, lease_s=LEASE_S, max_attempts=2)
+    return JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)
 
 
 def add(queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60) -> str:
