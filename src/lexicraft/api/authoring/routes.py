@@ -7,10 +7,11 @@ and file work never blocks the event loop.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import SkipValidation
 
 from lexicraft.api.authoring import render, responses
 from lexicraft.api.authoring.schemas import (
@@ -31,6 +32,7 @@ from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import authoring_jobs, deployments, projects, training
 from lexicraft.services.context import ServiceContext
+from lexicraft.wire.base import parse
 from lexicraft.wire.project_file import render_project_file
 
 PREFIX = "/language/authoring/analyze-text/projects"
@@ -137,12 +139,15 @@ def delete_project(
 @router.post("/{project_name}/:import", status_code=202, responses=ACCEPTED)
 def import_project(
     project_name: str,
-    body: ProjectFileBody,
+    # Validated here, in the threadpool, not by FastAPI on the event loop: a project file
+    # can hold tens of thousands of documents. The schema is documented all the same.
+    body: Annotated[SkipValidation[ProjectFileBody], Body()],
     request: Request,
     context: Context,
     version: ApiVersion,
 ) -> Response:
-    job = projects.submit_import(context, project_name, body.to_project_file(project_name))
+    project_file = parse(ProjectFileBody, body).to_project_file(project_name)
+    job = projects.submit_import(context, project_name, project_file)
     return _accepted(request, f"/{project_name}/import/jobs/{job.id}", version)
 
 
