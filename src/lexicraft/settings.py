@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # other processes (API replicas, the CLI) and costs an idle query per interval.
     job_poll_interval_s: float = 0.5
     job_lease_s: float = 30.0
+    # A stopping server or worker lets its running jobs finish for this long, then puts them
+    # back in the queue for another worker. Under the 30 s a container platform usually waits
+    # between SIGTERM and SIGKILL, so the release happens before the kill.
+    worker_stop_grace_s: float = 20.0
     job_max_attempts: int = 3
     retry_after_s: int = 1
     analyze_job_ttl_s: float = 24 * 3600
