@@ -65,5 +65,9 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        """Where trained model artifacts live."""
-        return self.data_dir / "models"
+        """Where trained model artifacts live, as an absolute path.
+
+        Model rows store the folder they were trained to; a relative path would mean another
+        folder to every server or worker started from another directory.
+        """
+        return (self.data_dir / "models").absolute()
