@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium bench-ner bench-classify bench-runtime clean
+.PHONY: help serve test lint typecheck chromium postgresql bench-ner bench-classify bench-runtime clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,7 +40,17 @@ serve: $(VENV)/.installed ## Install, migrate, make a key, deploy the demo proje
 chromium: ## Install Debian's chromium (and an emoji font) for the Studio browser tests, if missing
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-noto-color-emoji)
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium ## Install everything and run the whole suite
+# The queue and worker tests run on PostgreSQL too: on a server that answers on 127.0.0.1:5432
+# (or at $$LEXICRAFT_TEST_POSTGRES_URL), else on a throwaway cluster they start with Debian's
+# initdb. Installing it creates no cluster (create_main_cluster = false), so no system server
+# starts or keeps running.
+postgresql: ## Install Debian's PostgreSQL server binaries for the tests' throwaway cluster, if missing
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || ( \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-common && \
+	  sed -ri 's/^#?[[:space:]]*create_main_cluster\b.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql )
+
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql ## Install everything and run the whole suite
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed ## ruff check + format check

@@ -1,20 +1,37 @@
 """The composition root: what every edge (API server, CLI, worker) builds from its settings.
 
 Edges call :func:`open_context` once; services receive what it built and never build
-engines, stores or queues themselves.
+engines, stores or queues themselves. :class:`DatabaseNotReady` (the database cannot be
+reached, or its schema is not this version's) is the one error an edge may get from it that
+is not a :class:`lexicraft.errors.LexicraftError`; edges print it and exit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from lexicraft.domain.jobs import JobKind, JobOutcome
-from lexicraft.jobs.worker import LeasedJob, WorkerPool
+from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
 from lexicraft.storage.blobs.filesystem import FilesystemBlobStore
-from lexicraft.storage.sql.engine import Database, check_schema, migrate
+from lexicraft.storage.sql.engine import (
+    Database,
+    DatabaseNotReady,
+    check_schema,
+    masked_url,
+    migrate,
+)
 from lexicraft.storage.sql.jobs import JobQueue
+
+__all__ = [
+    "POOL_NAMES",
+    "DatabaseNotReady",
+    "database_location",
+    "open_context",
+    "stop_workers",
+    "worker_pools",
+]
 
 
 def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> ServiceContext:
@@ -43,6 +60,11 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
     )
 
 
+def database_location(context: ServiceContext) -> str:
+    """Where the context's database is, as it may be shown (the password is ``***``)."""
+    return masked_url(context.database.engine)
+
+
 def _bind(
     context: ServiceContext, work: Callable[[ServiceContext, LeasedJob], JobOutcome]
 ) -> Callable[[LeasedJob], JobOutcome]:
@@ -52,8 +74,17 @@ def _bind(
     return handle
 
 
-def worker_pools(context: ServiceContext) -> list[WorkerPool]:
-    """The analyze pool and the authoring pool for ``context``'s settings.
+#: The worker pools, by name: ``analyze`` runs analyze jobs, ``authoring`` every other kind.
+POOL_NAMES = ("analyze", "authoring")
+
+
+def worker_pools(
+    context: ServiceContext,
+    *,
+    names: Collection[str] = POOL_NAMES,
+    threads: int | None = None,
+) -> list[WorkerPool]:
+    """The pools ``names`` for ``context``, ``threads`` each (default: the settings').
 
     Analyze jobs get their own pool so that a long training never holds them up.
     """
@@ -61,23 +92,29 @@ def worker_pools(context: ServiceContext) -> list[WorkerPool]:
     # that only read (list, show, keys) and the composition of a context do not need.
     from lexicraft.services.jobs import AUTHORING_KINDS, JOB_WORK
 
+    unknown = sorted(set(names) - set(POOL_NAMES))
+    if unknown:
+        raise ValueError(f"unknown worker pools {unknown}; the pools are {list(POOL_NAMES)}")
     handlers = {kind: _bind(context, work) for kind, work in JOB_WORK.items()}
     settings = context.settings
+    specs = {
+        "analyze": ((JobKind.ANALYZE,), settings.worker_threads),
+        "authoring": (AUTHORING_KINDS, settings.authoring_threads),
+    }
     return [
         WorkerPool(
             context.queue,
             handlers,
-            name="analyze",
-            kinds=[JobKind.ANALYZE],
-            threads=settings.worker_threads,
+            name=name,
+            kinds=specs[name][0],
+            threads=specs[name][1] if threads is None else threads,
             poll_interval_s=settings.job_poll_interval_s,
-        ),
-        WorkerPool(
-            context.queue,
-            handlers,
-            name="authoring",
-            kinds=AUTHORING_KINDS,
-            threads=settings.authoring_threads,
-            poll_interval_s=settings.job_poll_interval_s,
-        ),
+        )
+        for name in POOL_NAMES
+        if name in names
     ]
+
+
+def stop_workers(context: ServiceContext, pools: Collection[WorkerPool]) -> list[str]:
+    """Stop ``pools`` within the settings' grace period; the ids of the jobs put back."""
+    return stop_pools(pools, context.settings.worker_stop_grace_s)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # other processes (API replicas, the CLI) and costs an idle query per interval.
     job_poll_interval_s: float = 0.5
     job_lease_s: float = 30.0
+    # A stopping server or worker lets its running jobs finish for this long, then puts them
+    # back in the queue for another worker. Under the 30 s a container platform usually waits
+    # between SIGTERM and SIGKILL, so the release happens before the kill.
+    worker_stop_grace_s: float = 20.0
     job_max_attempts: int = 3
     retry_after_s: int = 1
     analyze_job_ttl_s: float = 24 * 3600
@@ -61,5 +65,9 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        """Where trained model artifacts live."""
-        return self.data_dir / "models"
+        """Where trained model artifacts live, as an absolute path.
+
+        Model rows store the folder they were trained to; a relative path would mean another
+        folder to every server or worker started from another directory.
+        """
+        return (self.data_dir / "models").absolute()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
             )
         )
 
+    # ... and the folder its training was writing (what a re-run deletes, and nothing reads).
+    job_tag = hashlib.sha256(job.id.encode("utf-8")).hexdigest()[:12]
+    half_written = settings.models_dir / "restart" / f"m1-0123456789ab.{job_tag}.partial"
+    half_written.mkdir(parents=True)
+    (half_written / "config.json").write_text("{", encoding="utf-8")
+
     with run_server(tmp_path) as live:
         body = live.wait_job(
             f"{live.base_url}{AUTHORING}/restart/train/jobs/{job.id}?api-version={API_VERSION}"
@@ -48,3 +55,9 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
     with context.database.session() as session:
         row = context.queue.get(session, job.id, [JobKind.TRAIN])
         assert row.attempts == 2
+    (stored,) = training.list_models(context, "restart")
+    assert Path(stored.artifact_dir).parent == settings.models_dir / "restart"
+    assert not half_written.exists()
+    assert sorted(path.name for path in half_written.parent.iterdir()) == [
+        Path(stored.artifact_dir).name
+    ]

@@ -15,7 +15,7 @@ from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
-from lexicraft.bootstrap import open_context, worker_pools
+from lexicraft.bootstrap import open_context, stop_workers, worker_pools
 from lexicraft.services.keys import KeyVerifier
 from lexicraft.settings import Settings
 from lexicraft.studio.routes import STATIC_PATH, static_files
@@ -41,8 +41,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         try:
             yield
         finally:
-            for pool in pools:
-                pool.stop()
+            stop_workers(context, pools)
             context.database.engine.dispose()
 
     app = FastAPI(

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from lexicraft.bootstrap import DatabaseNotReady
 from lexicraft.cli.backend import Backend, Evaluation, JobView
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import (
@@ -138,12 +139,16 @@ class LexicraftGroup(TyperGroup):
 
     # ``ctx`` is click's Context, which typer vendors in some versions and not in others.
     def invoke(self, ctx: Any) -> Any:
-        """Run the command; Lexicraft errors and file errors become ``error: …`` and exit 1."""
+        """Run the command; Lexicraft, database and file errors become ``error: …`` and exit 1."""
         try:
             return super().invoke(ctx)
         except LexicraftError as error:
             hint = next((h for kind, h in _HINTS if isinstance(error, kind)), "")
             typer.echo(f"error: {_one_line(error.message)}{hint}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        except DatabaseNotReady as error:
+            # Unreachable, or a schema 'lexicraft migrate' must bring up: the message says so.
+            typer.echo(f"error: {_one_line(str(error))}", err=True)
             raise typer.Exit(EXIT_FAILED) from None
         except BrokenPipeError:
             # Whoever read our output stopped (``| head``): end quietly, and keep Python from

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lexicraft.bootstrap import open_context, worker_pools
+from lexicraft.bootstrap import open_context, stop_workers, worker_pools
 from lexicraft.cli.common import load_settings
 from lexicraft.domain.jobs import JobKind, JobStatus
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
@@ -86,8 +86,7 @@ def set_up_demo(
                 typer.echo(f"importing, training and deploying {name} …")
                 deploy_demo_project(context, name)
         finally:
-            for pool in pools:
-                pool.stop()
+            stop_workers(context, pools)
     endpoint = f"http://127.0.0.1:{port}"
     typer.echo(f"\nendpoint: {endpoint}\nkey:      {key}\n")
     typer.echo("list the projects:")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lexicraft.api.authoring.schemas import TrainingBody
-from lexicraft.bootstrap import open_context
+from lexicraft.bootstrap import open_context, stop_workers
 from lexicraft.cli.backend import (
     DeploymentView,
     Evaluation,
@@ -17,7 +17,7 @@ from lexicraft.cli.backend import (
     ModelView,
     ProjectView,
 )
-from lexicraft.domain.jobs import Job, JobKind
+from lexicraft.domain.jobs import Job
 from lexicraft.domain.projects import Project, ProjectPatch
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.formats.base import LabeledData
@@ -60,8 +60,7 @@ class LocalBackend:
 
     def close(self) -> None:
         """Stop the worker threads (after their current job) and the database engine."""
-        for pool in self._pools:
-            pool.stop()
+        stop_workers(self.context, self._pools)
         self._pools = []
         self.context.database.engine.dispose()
 
@@ -72,9 +71,7 @@ class LocalBackend:
         # read (list, show, export) do not need.
         from lexicraft.bootstrap import worker_pools
 
-        self._pools = [
-            pool for pool in worker_pools(self.context) if JobKind.ANALYZE not in pool.kinds
-        ]
+        self._pools = worker_pools(self.context, names=["authoring"])
         for pool in self._pools:
             pool.start()
 

@@ -1,4 +1,4 @@
-"""The ``lexicraft`` command: serve, keys, demo set-up, and the authoring workflow."""
+"""The ``lexicraft`` command: serve, worker, keys, demo set-up, and the authoring workflow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lexicraft.cli import data, jobs, keys, models, predict, projects
+from lexicraft.cli import data, jobs, keys, models, predict, projects, worker
 from lexicraft.cli.console import LexicraftGroup
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.command("deploy")(models.deploy)
 app.command("export-model")(models.export_model)
 app.command("predict")(predict.predict)
 app.add_typer(jobs.app, name="jobs")
+app.command("worker")(worker.worker)
 
 DataDir = Annotated[
     Path | None,
@@ -68,24 +69,17 @@ def serve(
     from lexicraft.api.app import create_app
     from lexicraft.cli.common import load_settings
 
-    settings = load_settings(data_dir)
-    try:
-        application = create_app(settings, run_workers=not no_workers)
-    except RuntimeError as error:  # e.g. the schema needs 'lexicraft migrate'
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
+    # An unreachable database or an old schema ends here as one line (LexicraftGroup).
+    application = create_app(load_settings(data_dir), run_workers=not no_workers)
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 @app.command()
 def migrate(data_dir: DataDir = None) -> None:
     """Create or upgrade the database schema (run once before starting servers on a new version)."""
-    from sqlalchemy.engine import make_url
-
-    from lexicraft.bootstrap import open_context
+    from lexicraft.bootstrap import database_location, open_context
     from lexicraft.cli.common import load_settings
 
-    settings = load_settings(data_dir)
-    open_context(settings, migrate_schema=True).database.engine.dispose()
-    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-    typer.echo(f"database ready: {where}")
+    context = open_context(load_settings(data_dir), migrate_schema=True)
+    context.database.engine.dispose()
+    typer.echo(f"database ready: {database_location(context)}")

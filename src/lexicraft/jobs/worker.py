@@ -66,6 +66,7 @@ class WorkerPool:
     ) -> None:
         self.queue = queue
         self.handlers = handlers
+        self.name = name
         self.kinds = tuple(kinds)
         self.threads = threads
         self.poll_interval_s = poll_interval_s
@@ -73,6 +74,9 @@ class WorkerPool:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        # owner → the job that thread is running; what a shutdown past its grace releases.
+        self._running: dict[str, str] = {}
+        self._running_lock = threading.Lock()
         # Housekeeping runs while the server does: a job whose worker died while this process
         # was already up (or whose lease had not yet expired when it started) is re-queued,
         # and results past their expirationDateTime are purged.
@@ -93,12 +97,42 @@ class WorkerPool:
         """Look for work now rather than at the next poll."""
         self._wake.set()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Ask the threads to stop after their current job and wait for them."""
+    def stop(self, grace_s: float = 10.0) -> list[str]:
+        """Stop this pool as :func:`stop_pools` does; returns the ids of the released jobs."""
+        return stop_pools([self], grace_s)
+
+    def request_stop(self) -> None:
+        """Claim no more jobs; the jobs running now go on."""
         self._stop.set()
         self._wake.set()
+
+    def join(self, deadline: float) -> None:
+        """Wait for the threads until ``deadline`` (``time.monotonic()``) at the latest."""
         for thread in self._threads:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a thread of the pool is still running (a job, after a stop)."""
+        return any(thread.is_alive() for thread in self._threads)
+
+    def release_running(self) -> list[str]:
+        """Put the jobs still running back in the queue; the ids of those it released."""
+        with self._running_lock:
+            running = list(self._running.items())
+        released = []
+        for owner, job_id in running:
+            if self._release(job_id, owner):
+                released.append(job_id)
+        return released
+
+    def _release(self, job_id: str, owner: str) -> bool:
+        try:
+            return self.queue.release(job_id, owner)
+        except Exception:
+            # Its lease expires and another worker re-claims the job all the same.
+            logger.exception("releasing job %s failed", job_id)
+            return False
 
     def _maintain(self) -> None:
         """Re-queue jobs of dead workers and purge expired ones, once per interval per pool."""
@@ -125,6 +159,10 @@ class WorkerPool:
                 self._wake.wait(self.poll_interval_s)
                 self._wake.clear()
                 continue
+            if self._stop.is_set():
+                # Told to stop while claiming: the job is another worker's to run.
+                self._release(job.id, owner)
+                return
             self._execute(job, owner)
 
     def _execute(self, job: Job, owner: str) -> None:
@@ -134,13 +172,21 @@ class WorkerPool:
         def keep_lease() -> None:
             interval = max(self.queue.lease.total_seconds() / 3, 0.05)
             while not done.wait(interval):
-                if not self.queue.heartbeat(job.id, owner):
+                try:
+                    held = self.queue.heartbeat(job.id, owner)
+                except Exception:
+                    # The database did not answer; the lease may well outlast the blip.
+                    logger.exception("the heartbeat of job %s failed", job.id)
+                    continue
+                if not held:
                     lease_lost.set()
                     return
 
         heartbeat = threading.Thread(target=keep_lease, daemon=True)
         heartbeat.start()
         context = LeasedJob(job=job, queue=self.queue, owner=owner)
+        with self._running_lock:
+            self._running[owner] = job.id
         try:
             outcome = self.handlers[job.kind](context)
         except JobCancelled:
@@ -153,5 +199,29 @@ class WorkerPool:
         finally:
             done.set()
             heartbeat.join()
-        if lease_lost.is_set() or not self.queue.finish(job.id, owner, outcome):
-            logger.warning("job %s finished after its lease was taken over", job.id)
+        try:
+            if lease_lost.is_set() or not self.queue.finish(job.id, owner, outcome):
+                logger.warning("job %s finished after its lease was taken over", job.id)
+        except Exception:
+            # The thread goes on claiming; the job's lease expires and it is run again.
+            logger.exception("recording the outcome of job %s failed", job.id)
+        finally:
+            with self._running_lock:
+                self._running.pop(owner, None)
+
+
+def stop_pools(pools: Collection[WorkerPool], grace_s: float) -> list[str]:
+    """Stop ``pools``: claim nothing more, let running jobs finish, release the rest.
+
+    Jobs still running after ``grace_s`` seconds go back to the queue (another worker claims
+    them at once rather than after their lease expires), and their threads are left behind:
+    they are daemons, and the outcome they may still record is refused. Every pool is asked
+    to stop before any is waited for, so the pools share one grace period. Returns the ids
+    of the released jobs.
+    """
+    for pool in pools:
+        pool.request_stop()
+    deadline = time.monotonic() + grace_s
+    for pool in pools:
+        pool.join(deadline)
+    return [job_id for pool in pools for job_id in pool.release_running()]

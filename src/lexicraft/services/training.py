@@ -121,7 +121,13 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
 
     model_dir = context.settings.models_dir / project_name / f"{label}-{uuid.uuid4().hex[:12]}"
-    partial = model_dir.with_name(model_dir.name + ".partial")
+    # The folder being written names its job, so that a re-run of the job (its worker died
+    # while training) deletes what the dead attempt left behind. Nothing reads a .partial
+    # folder; only the rename below makes a model folder.
+    job_tag = hashlib.sha256(job.job.id.encode("utf-8")).hexdigest()[:12]
+    for stale in model_dir.parent.glob(f"*.{job_tag}.partial"):
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = model_dir.with_name(f"{model_dir.name}.{job_tag}.partial")
     last_check = [0.0]
 
     def progress(fraction: float) -> None:

@@ -1,17 +1,20 @@
-"""The SQL job queue: claiming, leases, re-claiming after a crash, cancellation, expiry.
+"""The SQL job queue: claiming, leases, re-claiming after a crash, release, cancellation, expiry.
 
-Leases run on a fake clock: a test moves time forward instead of sleeping, so no assertion
-races the lease on a busy machine.
+Every test runs on SQLite (the embedded default) and on PostgreSQL (the shared database of
+several servers and workers). Leases run on a fake clock: a test moves time forward instead of
+sleeping, so no assertion races the lease on a busy machine.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
 from lexicraft.errors import OperationNotFound
@@ -49,11 +52,18 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def queue(tmp_path: Path, clock: FakeClock) -> JobQueue:
-    database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
-    migrate(database.engine)
-    return JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[JobQueue]:
+    """An empty queue on a SQLite file, and on PostgreSQL (the module's database)."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    else:
+        database = Database(request.getfixturevalue("postgres_url"))
+    migrate(database.engine)  # a no-op once the module's database is at the newest revision
+    with database.session() as session:
+        session.execute(delete(JobRow))
+    yield JobQueue(database, lease_s=LEASE_S, max_attempts=2, clock=clock)
+    database.engine.dispose()
 
 
 def add(queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60) -> str:
@@ -76,13 +86,19 @@ def test_job_ids_have_azure_shapes(queue: JobQueue) -> None:
     assert len(runtime) == 36 and "_" not in runtime
 
 
-def test_a_job_is_claimed_once_and_only_by_matching_kinds(queue: JobQueue) -> None:
+def test_a_job_is_claimed_once_and_only_by_matching_kinds(
+    queue: JobQueue, clock: FakeClock
+) -> None:
     job_id = add(queue, JobKind.TRAIN)
     assert queue.claim("w-analyze", [JobKind.ANALYZE]) is None
+    claimed_at = clock.now + timedelta(microseconds=1)  # the claim's reading of the clock
     claimed = queue.claim("w1", [JobKind.TRAIN])
     assert claimed is not None and claimed.id == job_id
     assert claimed.status == JobStatus.RUNNING.value and claimed.attempts == 1
     assert queue.claim("w2", [JobKind.TRAIN]) is None
+    # JSON and timezone-aware columns come back as they went in, whatever the database.
+    assert claimed.payload == {"n": 1}
+    assert claimed.started_at == claimed_at and claimed.started_at.utcoffset() == timedelta(0)
 
 
 def test_jobs_are_claimed_oldest_first(queue: JobQueue) -> None:
@@ -136,6 +152,76 @@ def test_an_expired_lease_requeues_then_fails_after_max_attempts(
     assert status(queue, job_id).status == JobStatus.FAILED.value
 
 
+def test_a_released_job_is_claimed_again_at_once_and_keeps_its_attempts(queue: JobQueue) -> None:
+    job_id = add(queue)
+    assert queue.claim("stopping", [JobKind.TRAIN]) is not None
+    assert not queue.release(job_id, "somebody-else")
+    assert queue.release(job_id, "stopping")
+    row = status(queue, job_id)
+    assert (row.status, row.lease_owner, row.attempts) == (JobStatus.NOT_STARTED.value, None, 0)
+
+    again = queue.claim("w2", [JobKind.TRAIN])
+    assert again is not None and again.id == job_id and again.attempts == 1
+    # The stopping worker's late answer and a second release change nothing.
+    assert not queue.release(job_id, "stopping")
+    assert not queue.finish(job_id, "stopping", JobOutcome(JobStatus.SUCCEEDED, result={"a": 1}))
+    assert queue.finish(job_id, "w2", JobOutcome(JobStatus.SUCCEEDED, result={"b": 2}))
+    assert status(queue, job_id).result == {"b": 2}
+
+
+def test_a_job_released_while_being_cancelled_ends_cancelled(queue: JobQueue) -> None:
+    job_id = add(queue)
+    queue.claim("stopping", [JobKind.TRAIN])
+    assert queue.request_cancel(job_id) is JobStatus.CANCELLING
+    assert queue.release(job_id, "stopping")
+    assert status(queue, job_id).status == JobStatus.CANCELLED.value
+    assert queue.claim("w2", [JobKind.TRAIN]) is None
+
+
+def finish_while_recovering(
+    queue: JobQueue, job_id: str, result: dict[str, int]
+) -> tuple[bool, int]:
+    """``finish`` by the job's owner and ``recover_expired_leases`` at the same moment."""
+    start = threading.Barrier(2)
+    answers: dict[str, Any] = {}
+
+    def finish() -> None:
+        start.wait()
+        outcome = JobOutcome(JobStatus.SUCCEEDED, result=result)
+        answers["finished"] = queue.finish(job_id, "slow", outcome)
+
+    def recover() -> None:
+        start.wait()
+        answers["recovered"] = queue.recover_expired_leases()
+
+    threads = [threading.Thread(target=finish), threading.Thread(target=recover)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers["finished"], answers["recovered"]
+
+
+def test_a_finish_racing_the_recovery_of_its_lease_has_one_outcome(
+    queue: JobQueue, clock: FakeClock
+) -> None:
+    """The worker records its outcome just as another process finds its lease expired: either
+    the outcome stands, or the job is re-queued and the outcome refused, never both."""
+    for round_ in range(15):
+        job_id = add(queue)
+        assert queue.claim("slow", [JobKind.TRAIN]) is not None
+        clock.advance(LEASE_S + 1)
+        finished, recovered = finish_while_recovering(queue, job_id, {"round": round_})
+        row = status(queue, job_id)
+        if finished:
+            assert recovered == 0
+            assert (row.status, row.result) == (JobStatus.SUCCEEDED.value, {"round": round_})
+        else:
+            assert recovered == 1
+            assert row.status == JobStatus.NOT_STARTED.value and row.result is None
+            queue.request_cancel(job_id)  # out of the way of the next round's claim
+
+
 def test_heartbeat_keeps_the_lease(queue: JobQueue, clock: FakeClock) -> None:
     job_id = add(queue)
     queue.claim("w1", [JobKind.TRAIN])
@@ -172,13 +258,13 @@ def test_cancel_waiting_and_running_jobs(queue: JobQueue) -> None:
     assert queue.request_cancel(running) is None
 
 
-def test_expired_jobs_are_not_found_and_purged(queue: JobQueue) -> None:
+def test_expired_jobs_are_not_found_and_purged(queue: JobQueue, clock: FakeClock) -> None:
     job_id = add(queue, ttl_s=60)
     with queue.database.session() as session:
         session.execute(
             update(JobRow)
             .where(JobRow.id == job_id)
-            .values(expires_at=utcnow() - timedelta(seconds=1))
+            .values(expires_at=clock() - timedelta(seconds=1))
         )
     with queue.database.session() as session, pytest.raises(OperationNotFound):
         queue.get(session, job_id, [JobKind.TRAIN])

@@ -11,10 +11,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+#: How long a PostgreSQL connection attempt may take: without a limit, a host that drops
+#: packets keeps a starting server or worker silent for minutes instead of failing.
+_CONNECT_TIMEOUT_S = 10
 
 
 def make_engine(url: str) -> Engine:
@@ -35,11 +39,45 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
-class SchemaOutOfDate(RuntimeError):
+def masked_url(engine: Engine) -> str:
+    """The engine's URL as it may be shown and logged: the password is ``***``."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+class DatabaseNotReady(RuntimeError):
+    """A process cannot start on this database; the message says why and what to do."""
+
+
+class DatabaseUnreachable(DatabaseNotReady):
+    """No connection to the database could be opened."""
+
+
+class SchemaOutOfDate(DatabaseNotReady):
     """The database's schema is not the one this code needs; ``lexicraft migrate`` fixes it."""
+
+
+def connect(engine: Engine) -> Connection:
+    """A connection of ``engine``, or :class:`DatabaseUnreachable` naming the (masked) URL.
+
+    Only opening the connection is translated: an error of a statement run on it later is
+    not a sign that the database is out of reach.
+    """
+    try:
+        return engine.connect()
+    except OperationalError as error:
+        # The driver's first line says what failed (refused, unknown host, bad password);
+        # the lines after it are hints for psql users.
+        reason = (str(error.orig or error).strip().splitlines() or ["no answer"])[0]
+        raise DatabaseUnreachable(
+            f"cannot reach the database at {masked_url(engine)} ({reason})"
+        ) from error
 
 
 def alembic_config() -> Config:
@@ -52,7 +90,7 @@ def alembic_config() -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with connect(engine) as connection, connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -60,12 +98,12 @@ def migrate(engine: Engine) -> None:
 def check_schema(engine: Engine) -> None:
     """Raise :class:`SchemaOutOfDate` unless the schema is at the newest revision."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
+    with connect(engine) as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current != head:
         found = "an empty database" if current is None else f"schema revision {current}"
         raise SchemaOutOfDate(
-            f"the database at {engine.url.render_as_string(hide_password=True)} has {found}; "
+            f"the database at {masked_url(engine)} has {found}; "
             f"this version of Lexicraft needs revision {head}. Run 'lexicraft migrate' once "
             "(with the same LEXICRAFT_DATABASE_URL), then start the servers and workers."
         )
@@ -75,7 +113,18 @@ class Database:
     """An engine plus its session factory."""
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+        try:
+            self.engine = make_engine(url)
+        except NoSuchModuleError as error:
+            raise DatabaseNotReady(
+                f"the database URL names a dialect or driver that is not installed ({error})"
+            ) from None
+        except ArgumentError:
+            # Not chained: SQLAlchemy's message repeats the URL, password included.
+            raise DatabaseNotReady(
+                "the database URL cannot be parsed; it looks like "
+                "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME"
+            ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -4,6 +4,14 @@ A job row is committed before the API answers ``202``. Workers claim a job by a 
 ``UPDATE … WHERE status = 'notStarted'`` (safe with several processes on SQLite and
 PostgreSQL), keep a lease alive while they work, and a job whose lease expired (its worker
 died) goes back to ``notStarted`` until it has used up its attempts, then fails with a reason.
+A worker that shuts down releases its job instead, so that another one takes it at once.
+
+Every write that depends on what a job row held is one conditional ``UPDATE`` (on the status,
+lease owner and attempt it was read with): PostgreSQL's READ COMMITTED, and pysqlite, which
+reads outside the writing transaction, both let a row change between a read and a write, and
+a write on a stale view could record a second outcome or re-queue a finished job. On
+PostgreSQL the row is also locked while it is read (``FOR UPDATE``), so a cancel or a recovery
+waits for (or skips) an outcome being recorded rather than racing it.
 """
 
 from __future__ import annotations
@@ -61,6 +69,66 @@ def to_job(row: JobRow) -> Job:
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
     )
+
+
+#: How often a conditional write is tried again after the row changed under it.
+_RETRIES = 3
+
+
+def _write_if_unchanged(session: Session, row: JobRow, values: dict[str, Any]) -> bool:
+    """Write ``values`` to ``row``'s job if it still has the status, lease and attempt read.
+
+    One conditional ``UPDATE``: on PostgreSQL's READ COMMITTED and on SQLite (whose driver
+    runs a read outside the writing transaction) a row may change between a read and the
+    write that depends on it; the write then changes nothing and says so.
+    """
+    owner = (
+        JobRow.lease_owner.is_(None)
+        if row.lease_owner is None
+        else JobRow.lease_owner == row.lease_owner
+    )
+    result = session.execute(
+        update(JobRow)
+        .where(
+            JobRow.id == row.id,
+            JobRow.status == row.status,
+            JobRow.attempts == row.attempts,
+            owner,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _stopped_worker(
+    current: JobStatus, attempts: int, now: datetime, *, give_up: bool = False
+) -> dict[str, Any]:
+    """What becomes of a job whose worker stopped: the one rule for a release and a crash.
+
+    A job being cancelled is cancelled; otherwise it waits to be claimed again, unless
+    ``give_up`` (it has used up its attempts), when it fails and says why.
+    """
+    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
+    if current is JobStatus.CANCELLING:
+        values["status"] = require_transition(current, JobStatus.CANCELLED).value
+        values["finished_at"] = now
+    elif give_up:
+        values["status"] = require_transition(current, JobStatus.FAILED).value
+        values["finished_at"] = now
+        values["errors"] = [
+            {
+                "code": "InternalServerError",
+                "message": (
+                    f"The worker running this job stopped {attempts} times before it "
+                    "finished; the job was given up."
+                ),
+            }
+        ]
+    else:
+        values["status"] = require_transition(current, JobStatus.NOT_STARTED).value
+        values["percent_complete"] = 0.0
+    return values
 
 
 class JobQueue:
@@ -202,29 +270,69 @@ class JobQueue:
             return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
 
     def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
-        """Record ``outcome`` if ``owner`` still holds the job; False if it lost the lease."""
-        with self.database.session() as session:
-            row = session.get(JobRow, job_id, with_for_update=True)
-            if row is None or row.lease_owner != owner:
-                return False
-            current = JobStatus(row.status)
-            status = outcome.status
-            if current is JobStatus.CANCELLING and status is not JobStatus.FAILED:
-                status = JobStatus.CANCELLED
-            if not can_transition(current, status):
-                return False
-            now = self.clock()
-            row.status = status.value
-            row.result = outcome.result
-            row.errors = list(outcome.errors)
-            row.warnings = list(outcome.warnings)
-            if status is JobStatus.SUCCEEDED:
-                row.percent_complete = 100.0
-            row.lease_owner = None
-            row.lease_expires_at = None
-            row.finished_at = now
-            row.updated_at = now
-            return True
+        """Record ``outcome`` if ``owner`` still holds the job; False if it lost the lease.
+
+        The outcome is written by one conditional ``UPDATE`` (the job still ``owner``'s, in the
+        status it was read in), so a job's result is written at most once even when its lease
+        is being taken over at the same moment.
+        """
+        for _ in range(_RETRIES):
+            with self.database.session() as session:
+                row = self._held(session, job_id, owner)
+                if row is None:
+                    return False
+                current = JobStatus(row.status)
+                status = outcome.status
+                if current is JobStatus.CANCELLING and status is not JobStatus.FAILED:
+                    status = JobStatus.CANCELLED
+                if not can_transition(current, status):
+                    return False
+                now = self.clock()
+                values: dict[str, Any] = {
+                    "status": status.value,
+                    "result": outcome.result,
+                    "errors": list(outcome.errors),
+                    "warnings": list(outcome.warnings),
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "finished_at": now,
+                    "updated_at": now,
+                }
+                if status is JobStatus.SUCCEEDED:
+                    values["percent_complete"] = 100.0
+                if _write_if_unchanged(session, row, values):
+                    return True
+            # A cancel request changed the status between the read and the write: read again.
+        return False
+
+    def release(self, job_id: str, owner: str) -> bool:
+        """Hand a job ``owner`` is running back to the queue (its worker is shutting down).
+
+        The job goes back to ``notStarted`` for another worker to claim at once, instead of
+        after its lease expires; a job being cancelled ends as ``cancelled``. A release is not
+        a failed attempt, so it does not count towards ``max_attempts``. False when the job is
+        no longer ``owner``'s (it finished, or its lease was taken over).
+        """
+        for _ in range(_RETRIES):
+            with self.database.session() as session:
+                row = self._held(session, job_id, owner)
+                if row is None:
+                    return False
+                values = _stopped_worker(JobStatus(row.status), row.attempts, self.clock())
+                values["attempts"] = max(row.attempts - 1, 0)
+                if _write_if_unchanged(session, row, values):
+                    return True
+        return False
+
+    @staticmethod
+    def _held(session: Session, job_id: str, owner: str) -> JobRow | None:
+        """The job's row if ``owner`` holds its lease; locked on PostgreSQL until commit."""
+        return session.scalar(
+            select(JobRow)
+            .where(JobRow.id == job_id, JobRow.lease_owner == owner)
+            .where(JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]))
+            .with_for_update()
+        )
 
     def request_cancel(self, job_id: str) -> JobStatus | None:
         """Cancel a waiting job at once, or ask its worker to stop a running one.
@@ -264,36 +372,26 @@ class JobQueue:
         now = self.clock()
         recovered = 0
         with self.database.session() as session:
+            # Rows another transaction holds (a worker recording its outcome, another process
+            # recovering) are skipped rather than waited for; the conditional write below
+            # leaves alone a job that changed since it was read.
             stale = session.scalars(
-                select(JobRow).where(
+                select(JobRow)
+                .where(
                     JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]),
                     JobRow.lease_expires_at < now,
                 )
+                .with_for_update(skip_locked=True)
             ).all()
             for row in stale:
-                recovered += 1
-                current = JobStatus(row.status)
-                row.lease_owner = None
-                row.lease_expires_at = None
-                row.updated_at = now
-                if current is JobStatus.CANCELLING:
-                    row.status = require_transition(current, JobStatus.CANCELLED).value
-                    row.finished_at = now
-                elif row.attempts >= self.max_attempts:
-                    row.status = require_transition(current, JobStatus.FAILED).value
-                    row.finished_at = now
-                    row.errors = [
-                        {
-                            "code": "InternalServerError",
-                            "message": (
-                                f"The worker running this job stopped {row.attempts} times "
-                                "before it finished; the job was given up."
-                            ),
-                        }
-                    ]
-                else:
-                    row.status = require_transition(current, JobStatus.NOT_STARTED).value
-                    row.percent_complete = 0.0
+                values = _stopped_worker(
+                    JobStatus(row.status),
+                    row.attempts,
+                    now,
+                    give_up=row.attempts >= self.max_attempts,
+                )
+                if _write_if_unchanged(session, row, values):
+                    recovered += 1
         return recovered
 
     def purge_expired(self) -> int:

@@ -1,0 +1,26 @@
+"""Fixtures every test directory may use: a PostgreSQL database per test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole run (found, or started as a throwaway cluster)."""
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as error:
+        pytest.fail(f"PostgreSQL is needed by this test: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """The URL of an empty database of its own for the test module (no schema yet)."""
+    with fresh_database(postgres_server_url) as url:
+        yield url

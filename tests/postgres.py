@@ -1,0 +1,164 @@
+"""A PostgreSQL server for the tests, and a fresh database on it per test module.
+
+The server is, in this order: the one ``LEXICRAFT_TEST_POSTGRES_URL`` names (a URL of a
+database whose user may create databases), the one on 127.0.0.1:5432 (user ``postgres``,
+trust auth) if it answers, or a throwaway cluster started with Debian's ``initdb`` and
+``pg_ctl`` in a temporary folder on a free port (``make test`` installs them when they are
+missing). Without any of them the tests that need PostgreSQL fail and say so: the queue and
+the workers must be known to work on the database production uses, not skipped quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+ENV_URL = "LEXICRAFT_TEST_POSTGRES_URL"
+LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+#: The unprivileged user Debian's package creates; initdb refuses to run as root.
+_SYSTEM_USER = "postgres"
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server could be found or started."""
+
+
+def answers(url: str, timeout_s: int = 3) -> bool:
+    """Whether a server accepts a connection at ``url``."""
+    engine = create_engine(url, connect_args={"connect_timeout": timeout_s})
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of Debian's newest ``initdb``/``pg_ctl`` (they are not on PATH there)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
+    )
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """A cluster in a temporary folder on a free port, stopped and deleted afterwards."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        raise PostgresUnavailable(
+            "no PostgreSQL server answers on 127.0.0.1:5432 and initdb is not installed; "
+            f"run 'make test' (it installs Debian's postgresql), set {ENV_URL}, or start a "
+            "server there"
+        )
+    prefix: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="lexicraft-pg-"))
+    if os.geteuid() == 0:
+        # initdb and postgres refuse to run as root: run them as the package's system user.
+        if shutil.which("runuser") is None:
+            raise PostgresUnavailable("running as root without runuser: cannot start initdb")
+        prefix = ["runuser", "-u", _SYSTEM_USER, "--"]
+        shutil.chown(root, _SYSTEM_USER)
+    data, port = root / "data", _free_port()
+    log = root / "server.log"
+    try:
+        subprocess.run(
+            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+             "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"],
+            check=True, capture_output=True, timeout=120, cwd=root,
+        )  # fmt: skip
+        # Durability is pointless for a cluster deleted after the run; the socket lives in
+        # the temporary folder so no system folder has to be writable.
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
+             "-w", "-t", "60", "start"],
+            check=True, capture_output=True, timeout=90, cwd=root,
+        )  # fmt: skip
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        shutil.rmtree(root, ignore_errors=True)
+        raise PostgresUnavailable(
+            f"could not start a throwaway PostgreSQL cluster with {bin_dir}: "
+            f"{detail.decode(errors='replace').strip()}"
+        ) from error
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False, capture_output=True, timeout=60, cwd=root,
+        )  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """The URL of a server the tests may create databases on (see the module's docstring)."""
+    configured = os.environ.get(ENV_URL)
+    if configured:
+        parsed = make_url(configured)
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2
+            configured = parsed.set(drivername="postgresql+psycopg").render_as_string(
+                hide_password=False
+            )
+        if not answers(configured):
+            raise PostgresUnavailable(f"{ENV_URL} is set, but no server answers there")
+        yield configured
+    elif answers(LOCAL_URL):
+        yield LOCAL_URL
+    else:
+        with throwaway_cluster() as url:
+            yield url
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new empty database on ``server_url``'s server, dropped afterwards; yields its URL."""
+    name = f"lexicraft_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url: URL = make_url(server_url).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        # FORCE: a server process a test killed may not have closed its connections yet.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        admin.dispose()

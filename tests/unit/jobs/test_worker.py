@@ -1,0 +1,81 @@
+"""Stopping worker pools: running jobs finish within the grace period, later ones are released."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
+from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
+from lexicraft.storage.sql.engine import Database, migrate
+from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.storage.sql.tables import JobRow
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobQueue]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    else:
+        database = Database(request.getfixturevalue("postgres_url"))
+    migrate(database.engine)
+    yield JobQueue(database, lease_s=30, max_attempts=3)
+    database.engine.dispose()
+
+
+class Gate:
+    """A job handler that waits until it is opened, then succeeds."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.opened = threading.Event()
+
+    def __call__(self, job: LeasedJob) -> JobOutcome:
+        self.started.set()
+        assert self.opened.wait(30)
+        return JobOutcome(JobStatus.SUCCEEDED, result={"by": job.owner})
+
+
+def running_pool(queue: JobQueue, gate: Gate) -> tuple[WorkerPool, str]:
+    with queue.database.session() as session:
+        job_id = queue.add(session, JobKind.TRAIN, {}, ttl_s=60, project_name="p").id
+    pool = WorkerPool(
+        queue, {JobKind.TRAIN: gate}, name="authoring", kinds=[JobKind.TRAIN], threads=1,
+        poll_interval_s=0.05,
+    )  # fmt: skip
+    pool.start()
+    assert gate.started.wait(30)
+    return pool, job_id
+
+
+def row(queue: JobQueue, job_id: str) -> JobRow:
+    with queue.database.session() as session:
+        found = session.get(JobRow, job_id)
+        assert found is not None
+        return found
+
+
+def test_a_job_that_finishes_within_the_grace_period_is_recorded(queue: JobQueue) -> None:
+    gate = Gate()
+    pool, job_id = running_pool(queue, gate)
+    threading.Timer(0.2, gate.opened.set).start()
+    assert stop_pools([pool], grace_s=30) == []
+    assert not pool.busy
+    assert row(queue, job_id).status == JobStatus.SUCCEEDED.value
+
+
+def test_a_job_still_running_after_the_grace_period_is_released(queue: JobQueue) -> None:
+    gate = Gate()
+    pool, job_id = running_pool(queue, gate)
+    assert stop_pools([pool], grace_s=0.2) == [job_id]
+    released = row(queue, job_id)
+    assert (released.status, released.lease_owner, released.attempts) == ("notStarted", None, 0)
+    # The released job's late outcome is refused: it is the next claimer's to record.
+    gate.opened.set()
+    pool.join(deadline=time.monotonic() + 30)
+    assert row(queue, job_id).status == JobStatus.NOT_STARTED.value
+    assert queue.claim("next", [JobKind.TRAIN]) is not None
