@@ -40,8 +40,8 @@ class LeasedJob:
         self.queue.report_progress(self.job.id, self.owner, percent)
 
     def check_cancelled(self) -> None:
-        """Raise :class:`JobCancelled` if somebody cancelled the job."""
-        if self.queue.cancel_requested(self.job.id):
+        """Raise :class:`JobCancelled` if somebody cancelled the job or this worker lost it."""
+        if self.queue.should_stop(self.job.id, self.owner):
             raise JobCancelled
 
 

@@ -24,5 +24,7 @@ class JobContext(Protocol):
         ...
 
     def check_cancelled(self) -> None:
-        """Raise :class:`lexicraft.domain.jobs.JobCancelled` if somebody cancelled the job."""
+        """Raise :class:`lexicraft.domain.jobs.JobCancelled` if somebody cancelled the job, or
+        if this worker no longer holds it (another worker took it over after its lease ran
+        out): work must then stop before it writes anything."""
         ...

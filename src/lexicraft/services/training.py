@@ -155,6 +155,9 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     try:
         job.check_cancelled()
         summary, per_document = _evaluate(kind, labels, model_dir, test, context)
+        # Last look before the model becomes visible: a cancelled job, or one another worker
+        # took over (this one was cut off past its lease), must not replace the label's model.
+        job.check_cancelled()
     except BaseException:
         shutil.rmtree(model_dir, ignore_errors=True)
         raise

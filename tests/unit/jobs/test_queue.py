@@ -152,6 +152,17 @@ def test_an_expired_lease_requeues_then_fails_after_max_attempts(
     assert status(queue, job_id).status == JobStatus.FAILED.value
 
 
+def test_work_stops_once_its_worker_lost_the_job(queue: JobQueue, clock: FakeClock) -> None:
+    job_id = add(queue)
+    assert queue.claim("slow", [JobKind.TRAIN]) is not None
+    assert not queue.should_stop(job_id, "slow")
+    clock.advance(LEASE_S + 1)  # "slow" missed its heartbeats
+    assert queue.recover_expired_leases() == 1
+    assert queue.claim("fresh", [JobKind.TRAIN]) is not None
+    assert queue.should_stop(job_id, "slow")  # it must not write its model or result
+    assert not queue.should_stop(job_id, "fresh")
+
+
 def test_a_released_job_is_claimed_again_at_once_and_keeps_its_attempts(queue: JobQueue) -> None:
     job_id = add(queue)
     assert queue.claim("stopping", [JobKind.TRAIN]) is not None
@@ -250,7 +261,7 @@ def test_cancel_waiting_and_running_jobs(queue: JobQueue) -> None:
     assert queue.request_cancel(running) is JobStatus.CANCELLING
     assert status(queue, waiting).status == JobStatus.CANCELLED.value
     assert status(queue, running).status == JobStatus.CANCELLING.value
-    assert queue.cancel_requested(running)
+    assert queue.should_stop(running, "w1")
     # The worker's success after a cancel request still ends as cancelled.
     assert queue.finish(running, "w1", JobOutcome(JobStatus.SUCCEEDED))
     assert status(queue, running).status == JobStatus.CANCELLED.value

@@ -264,10 +264,15 @@ class JobQueue:
                 .values(percent_complete=max(0.0, min(100.0, percent)), updated_at=self.clock())
             )
 
-    def cancel_requested(self, job_id: str) -> bool:
-        """Whether somebody asked to cancel the job."""
+    def should_stop(self, job_id: str, owner: str) -> bool:
+        """Whether ``owner``'s work on the job should stop: somebody asked to cancel it, or
+        ``owner`` no longer holds its lease (it expired and the job was taken over), so
+        whatever the work would still write (a model, a result) must not be written."""
         with self.database.session() as session:
-            return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+            found = session.execute(
+                select(JobRow.cancel_requested, JobRow.lease_owner).where(JobRow.id == job_id)
+            ).first()
+        return found is None or bool(found[0]) or found[1] != owner
 
     def finish(self, job_id: str, owner: str, outcome: JobOutcome) -> bool:
         """Record ``outcome`` if ``owner`` still holds the job; False if it lost the lease.
