@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from lexicraft.domain.jobs import JobKind, JobOutcome
+from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
 from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
@@ -90,7 +90,7 @@ def worker_pools(
     """
     # Imported here: the job table pulls in every ML backend (PyTorch), which the commands
     # that only read (list, show, keys) and the composition of a context do not need.
-    from lexicraft.services.jobs import AUTHORING_KINDS, JOB_WORK
+    from lexicraft.services.jobs import JOB_WORK
 
     unknown = sorted(set(names) - set(POOL_NAMES))
     if unknown:

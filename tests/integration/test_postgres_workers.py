@@ -33,6 +33,7 @@ from tests.integration.server import (
     LiveServer,
     demo_project_file,
     free_port,
+    wait_healthy,
 )
 from tests.postgres import fresh_database
 
@@ -66,19 +67,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.kill()
         process.wait(30)
-
-
-def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
 
 
 def wait_ready(process: subprocess.Popen[bytes], log: Path) -> None:

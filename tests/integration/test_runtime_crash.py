@@ -26,7 +26,13 @@ import pytest
 from lexicraft.ml import registry
 from lexicraft.ml.base import NerPredictor
 from tests.integration.runtime_fixtures import JOBS, NER, PRODUCTION, task, trained_copy
-from tests.integration.server import API_VERSION, TEST_KEY, demo_project_file, free_port
+from tests.integration.server import (
+    API_VERSION,
+    TEST_KEY,
+    demo_project_file,
+    free_port,
+    wait_healthy,
+)
 
 LEXICRAFT = Path(sys.executable).with_name("lexicraft")
 TERMINAL = ("succeeded", "failed", "cancelled", "partiallyCompleted")
@@ -47,16 +53,7 @@ def lexicraft_serve(
         )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
+        wait_healthy(base_url, process, log)
         with httpx.Client(
             base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
         ) as client:

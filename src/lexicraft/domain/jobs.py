@@ -81,6 +81,11 @@ class JobKind(StrEnum):
     DELETE_PROJECT = "delete-project"
 
 
+#: Every kind but analyze: they share the authoring workers, so a training never holds up an
+#: analyze job.
+AUTHORING_KINDS = tuple(kind for kind in JobKind if kind is not JobKind.ANALYZE)
+
+
 class JobCancelled(Exception):
     """Raised inside a job's work when somebody cancelled the job."""
 

@@ -490,7 +490,8 @@ class _JobRun:
 def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> Path:
     """The artifact folder of the model ``task`` addresses: its deployment's pinned run.
 
-    When nothing matches, the slower checks of submit time name what is missing.
+    Every job asks this once per task, so it reads few columns (a model's evaluation JSON is
+    deferred). When nothing matches, the slower checks of submit time name what is missing.
     """
     if task.model_id is not None:
         found = model_store.find_model_by_id(session, task.model_id)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from lexicraft.domain.jobs import Job, JobKind
+from lexicraft.domain.jobs import AUTHORING_KINDS, Job, JobKind
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services.context import ServiceContext
-from lexicraft.services.jobs import AUTHORING_KINDS
 
 
 def list_jobs(

@@ -25,7 +25,3 @@ JOB_WORK: Mapping[JobKind, JobWork] = MappingProxyType(
         JobKind.SWAP: deployments.run_swap,
     }
 )
-
-#: Every kind but analyze: they share the authoring workers, so a training never holds up
-#: an analyze job.
-AUTHORING_KINDS = tuple(kind for kind in JobKind if kind is not JobKind.ANALYZE)

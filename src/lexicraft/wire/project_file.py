@@ -10,7 +10,7 @@ each document's text, which ``services.project_files.resolve_documents`` reads.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AliasChoices,
@@ -74,14 +74,39 @@ class CreateProjectOptions(WireModel):
     def to_project(self, project_name: str, where: str = "metadata") -> Project:
         """The project called ``project_name`` (the name in the body must agree)."""
         check_project_name(self.project_name, project_name, f"{where}.projectName")
-        return ProjectPatch(
-            kind=self.project_kind,
-            language=self.language,
-            storage_container=self.storage_input_container_name,
-            multilingual=self.multilingual,
-            description=self.description,
-            settings=self.settings,
-        ).apply(project_name, None)
+        return project_patch(self).apply(project_name, None)
+
+
+class ProjectOptionFields(Protocol):
+    """The ``CreateProjectOptions`` fields, as a whole body or a merge-patch carries them."""
+
+    @property
+    def project_kind(self) -> ProjectKind | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def storage_input_container_name(self) -> str | None: ...
+    @property
+    def multilingual(self) -> bool | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def settings(self) -> dict[str, Any] | None: ...
+
+
+def project_patch(
+    options: ProjectOptionFields, cleared: frozenset[str] = frozenset()
+) -> ProjectPatch:
+    """The domain patch that ``CreateProjectOptions`` fields describe (wire → domain names)."""
+    return ProjectPatch(
+        kind=options.project_kind,
+        language=options.language,
+        storage_container=options.storage_input_container_name,
+        multilingual=options.multilingual,
+        description=options.description,
+        settings=options.settings,
+        cleared=cleared,
+    )
 
 
 def render_metadata(project: Project) -> dict[str, Any]:

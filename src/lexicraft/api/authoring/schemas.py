@@ -17,7 +17,7 @@ from lexicraft.domain.projects import ProjectPatch
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import InvalidRequestBody
 from lexicraft.wire.base import WireModel
-from lexicraft.wire.project_file import Kind, ProjectFileBody, check_project_name
+from lexicraft.wire.project_file import Kind, ProjectFileBody, check_project_name, project_patch
 
 __all__ = [
     "DeploymentBody",
@@ -63,13 +63,8 @@ class ProjectPatchBody(WireModel):
         """The domain patch; the body's ``projectName``, if any, must be the URL's."""
         check_project_name(self.project_name, project_name, "projectName")
         given = self.model_fields_set
-        return ProjectPatch(
-            kind=self.project_kind,
-            language=self.language,
-            storage_container=self.storage_input_container_name,
-            multilingual=self.multilingual,
-            description=self.description,
-            settings=self.settings,
+        return project_patch(
+            self,
             cleared=frozenset(
                 wire_name
                 for wire_name in ProjectPatch.REMOVABLE

@@ -40,6 +40,9 @@ from lexicraft.timeutil import as_utc, dotnet_ticks, utcnow
 
 Clock = Callable[[], datetime]
 
+#: The statuses in which a worker holds a job's lease.
+_HELD = (JobStatus.RUNNING.value, JobStatus.CANCELLING.value)
+
 
 def new_job_id(authoring: bool, now: datetime) -> str:
     """A job id shaped as Azure's: ``<uuid>`` (runtime) or ``<uuid>_<ticks>`` (authoring)."""
@@ -250,7 +253,7 @@ class JobQueue:
             result = session.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner)
-                .where(JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]))
+                .where(JobRow.status.in_(_HELD))
                 .values(lease_expires_at=now + self.lease)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -335,7 +338,7 @@ class JobQueue:
         return session.scalar(
             select(JobRow)
             .where(JobRow.id == job_id, JobRow.lease_owner == owner)
-            .where(JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]))
+            .where(JobRow.status.in_(_HELD))
             .with_for_update()
         )
 
@@ -383,7 +386,7 @@ class JobQueue:
             stale = session.scalars(
                 select(JobRow)
                 .where(
-                    JobRow.status.in_([JobStatus.RUNNING.value, JobStatus.CANCELLING.value]),
+                    JobRow.status.in_(_HELD),
                     JobRow.lease_expires_at < now,
                 )
                 .with_for_update(skip_locked=True)

@@ -102,9 +102,11 @@ class TrainedModelRow(Base):
     training_duration_s: Mapped[float] = mapped_column(Float)
     expiration_date: Mapped[str] = mapped_column(String(10))
     evaluation_options: Mapped[dict[str, Any]] = mapped_column(JSON)
-    evaluation_summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: the evaluation is a large JSON document that only the evaluation routes read;
+    # every other read of a model (each analyze job addressing one by id, model lists) skips it.
+    evaluation_summary: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     # Per test document: {"location", "language", "expected": …, "predicted": …} (code points).
-    evaluation_documents: Mapped[list[Any]] = mapped_column(JSON)
+    evaluation_documents: Mapped[list[Any]] = mapped_column(JSON, deferred=True)
 
     project: Mapped[ProjectRow] = relationship()
 
