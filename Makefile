@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql bench-ner bench-classify bench-runtime clean
+.PHONY: help serve test lint typecheck chromium postgresql bench-ner bench-classify bench-runtime bench-scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification be
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py
+
+bench-scale: $(VENV)/.installed postgresql ## Capacity benchmark over four topologies → bench/results/scale.json
+	$(VENV)/bin/python bench/scale.py
 
 clean: ## Remove virtual environments and local data
 	rm -rf $(VENV) $(CLIENTS) $(BENCH_VENV) .lexicraft
