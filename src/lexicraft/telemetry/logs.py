@@ -44,6 +44,9 @@ def configure_logging(log_format: LogFormat, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic tells "Context impl …" at INFO each time a schema revision is read, which
+    # /health/ready does on every probe.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Python warnings (libraries' deprecations) become records too: in JSON, every line parses.
     logging.captureWarnings(True)
     # uvicorn's loggers would print through handlers of their own; let them reach the root's.
