@@ -65,58 +65,93 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ThrowawayCluster:
+    """A cluster in a temporary folder on a free port, which a test may stop and start again.
+
+    ``durable=False`` trades durability for speed (the cluster is deleted afterwards);
+    ``durable=True`` keeps ``synchronous_commit`` on, so a transaction committed before an
+    immediate stop (a crash of the server) is still there after the next start.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
+        bin_dir = _postgres_bin()
+        if bin_dir is None:
+            raise PostgresUnavailable(
+                "no PostgreSQL server answers on 127.0.0.1:5432 and initdb is not installed; "
+                f"run 'make test' (it installs Debian's postgresql), set {ENV_URL}, or start a "
+                "server there"
+            )
+        self.bin_dir = bin_dir
+        self.durable = durable
+        self.prefix: list[str] = []
+        self.root = Path(tempfile.mkdtemp(prefix="lexicraft-pg-"))
+        if os.geteuid() == 0:
+            # initdb and postgres refuse to run as root: run them as the package's system user.
+            if shutil.which("runuser") is None:
+                shutil.rmtree(self.root, ignore_errors=True)
+                raise PostgresUnavailable("running as root without runuser: cannot start initdb")
+            self.prefix = ["runuser", "-u", _SYSTEM_USER, "--"]
+            shutil.chown(self.root, _SYSTEM_USER)
+        self.data, self.port = self.root / "data", _free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        try:
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "--encoding=UTF8", "--no-locale", "--no-sync", timeout=120,
+            )  # fmt: skip
+        except PostgresUnavailable:
+            self.remove()
+            raise
+
+    def _run(self, program: str, *args: str, timeout: float) -> None:
+        try:
+            subprocess.run(
+                [*self.prefix, str(self.bin_dir / program), *args],
+                check=True, capture_output=True, timeout=timeout, cwd=self.root,
+            )  # fmt: skip
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+            detail = getattr(error, "stderr", b"") or b""
+            raise PostgresUnavailable(
+                f"{program} of a throwaway PostgreSQL cluster with {self.bin_dir} failed: "
+                f"{detail.decode(errors='replace').strip()}"
+            ) from error
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        # fsync off is safe even when durable: the tests crash the server, never the machine.
+        # The socket lives in the temporary folder so no system folder has to be writable.
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        if not self.durable:
+            options += " -c synchronous_commit=off -c full_page_writes=off"
+        log = self.root / "server.log"
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(log), "-o", options, "-w", "-t", "60",
+            "start", timeout=90,
+        )  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server; ``immediate`` is a crash (no checkpoint, connections cut)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", timeout=60)
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete the cluster."""
+        subprocess.run(
+            [*self.prefix, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+             "stop"],
+            check=False, capture_output=True, timeout=60, cwd=self.root,
+        )  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """A cluster in a temporary folder on a free port, stopped and deleted afterwards."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
-        raise PostgresUnavailable(
-            "no PostgreSQL server answers on 127.0.0.1:5432 and initdb is not installed; "
-            f"run 'make test' (it installs Debian's postgresql), set {ENV_URL}, or start a "
-            "server there"
-        )
-    prefix: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="lexicraft-pg-"))
-    if os.geteuid() == 0:
-        # initdb and postgres refuse to run as root: run them as the package's system user.
-        if shutil.which("runuser") is None:
-            raise PostgresUnavailable("running as root without runuser: cannot start initdb")
-        prefix = ["runuser", "-u", _SYSTEM_USER, "--"]
-        shutil.chown(root, _SYSTEM_USER)
-    data, port = root / "data", _free_port()
-    log = root / "server.log"
+def throwaway_cluster(*, durable: bool = False) -> Iterator[ThrowawayCluster]:
+    """A started :class:`ThrowawayCluster`, stopped and deleted afterwards."""
+    cluster = ThrowawayCluster(durable=durable)
     try:
-        subprocess.run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-             "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"],
-            check=True, capture_output=True, timeout=120, cwd=root,
-        )  # fmt: skip
-        # Durability is pointless for a cluster deleted after the run; the socket lives in
-        # the temporary folder so no system folder has to be writable.
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
-             "-w", "-t", "60", "start"],
-            check=True, capture_output=True, timeout=90, cwd=root,
-        )  # fmt: skip
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        detail = getattr(error, "stderr", b"") or b""
-        shutil.rmtree(root, ignore_errors=True)
-        raise PostgresUnavailable(
-            f"could not start a throwaway PostgreSQL cluster with {bin_dir}: "
-            f"{detail.decode(errors='replace').strip()}"
-        ) from error
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        cluster.start()
+        yield cluster
     finally:
-        subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False, capture_output=True, timeout=60, cwd=root,
-        )  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.remove()
 
 
 @contextmanager
@@ -135,8 +170,8 @@ def postgres_server() -> Iterator[str]:
     elif answers(LOCAL_URL):
         yield LOCAL_URL
     else:
-        with throwaway_cluster() as url:
-            yield url
+        with throwaway_cluster() as cluster:
+            yield cluster.url
 
 
 @contextmanager

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from prometheus_client import CollectorRegistry
+
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
-from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
+from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, stop_pools
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
 from lexicraft.storage.blobs.filesystem import FilesystemBlobStore
@@ -23,11 +25,13 @@ from lexicraft.storage.sql.engine import (
     migrate,
 )
 from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.telemetry.metrics import build_registry
 
 __all__ = [
     "POOL_NAMES",
     "DatabaseNotReady",
     "database_location",
+    "metrics_registry",
     "open_context",
     "stop_workers",
     "worker_pools",
@@ -65,6 +69,11 @@ def database_location(context: ServiceContext) -> str:
     return masked_url(context.database.engine)
 
 
+def metrics_registry(context: ServiceContext) -> CollectorRegistry:
+    """The Prometheus registry of a server or worker: its own metrics and the queue's."""
+    return build_registry(context.queue.statistics)
+
+
 def _bind(
     context: ServiceContext, work: Callable[[ServiceContext, LeasedJob], JobOutcome]
 ) -> Callable[[LeasedJob], JobOutcome]:
@@ -97,6 +106,7 @@ def worker_pools(
         raise ValueError(f"unknown worker pools {unknown}; the pools are {list(POOL_NAMES)}")
     handlers = {kind: _bind(context, work) for kind, work in JOB_WORK.items()}
     settings = context.settings
+    outage = Outage()  # one warning per outage for the whole process
     specs = {
         "analyze": ((JobKind.ANALYZE,), settings.worker_threads),
         "authoring": (AUTHORING_KINDS, settings.authoring_threads),
@@ -109,6 +119,8 @@ def worker_pools(
             kinds=specs[name][0],
             threads=specs[name][1] if threads is None else threads,
             poll_interval_s=settings.job_poll_interval_s,
+            backoff_max_s=settings.worker_backoff_max_s,
+            outage=outage,
         )
         for name in POOL_NAMES
         if name in names

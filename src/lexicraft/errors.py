@@ -16,16 +16,26 @@ class LexicraftError(Exception):
     code: ClassVar[str] = "InvalidRequest"
     inner_code: ClassVar[str | None] = None
 
-    def __init__(self, message: str, *, target: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        target: str | None = None,
+        details: tuple[LexicraftError, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.target = target
+        #: Azure's ``details``: the errors this one sums up (e.g. each check that failed).
+        self.details = details
 
     def to_error(self) -> dict[str, Any]:
         """The Azure ``error`` object (without the ``{"error": …}`` wrapper)."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.target is not None:
             error["target"] = self.target
+        if self.details:
+            error["details"] = [detail.to_error() for detail in self.details]
         if self.inner_code is not None:
             error["innererror"] = {"code": self.inner_code, "message": self.message}
         return error
@@ -199,3 +209,32 @@ class RemoteCallFailed(LexicraftError):
 
     status_code = 502
     code = "ServiceUnavailable"
+
+
+class ServiceUnavailable(LexicraftError):
+    """Something the service needs is out of reach for now; the client should retry.
+
+    The API answers 503 with a ``Retry-After`` header (``LEXICRAFT_UNAVAILABLE_RETRY_AFTER_S``).
+    Messages never carry the cause's internals (URLs, paths, driver text): those are logged.
+    """
+
+    status_code = 503
+    code = "ServiceUnavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached (down, restarting, network lost)."""
+
+    inner_code = "DatabaseUnavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The blob store (storage containers) cannot be reached."""
+
+    inner_code = "StorageUnavailable"
+
+
+class NotReady(ServiceUnavailable):
+    """``/health/ready``: what is not ready is listed in ``details``."""
+
+    inner_code = "NotReady"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,21 @@ class Settings(BaseSettings):
     retry_after_s: int = 1
     analyze_job_ttl_s: float = 24 * 3600
     authoring_job_ttl_s: float = 7 * 24 * 3600
+
+    # Operations.
+    # A 503 (database or storage out of reach, not ready) tells clients to retry after this.
+    unavailable_retry_after_s: int = 5
+    # A worker that cannot reach the database waits twice as long after each failed try,
+    # starting at the poll interval, up to this many seconds.
+    worker_backoff_max_s: float = 30.0
+    # `lexicraft worker` serves Prometheus metrics on this port when set (--metrics-port).
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - scrapers reach workers from outside
+    # Metrics name projects and deployments (labels of the documents counter); require the
+    # subscription key on /metrics where those names must not be public.
+    metrics_require_key: bool = False
+    # "json": one JSON object per log line (time, level, logger, message, exception).
+    log_format: Literal["text", "json"] = "text"
 
     # Runtime limits (spec §4); configurable because self-hosters own their hardware.
     max_documents_per_request: int = 25

@@ -34,6 +34,11 @@ FORBIDDEN = {
     "storage": ("lexicraft.services", "lexicraft.api", "lexicraft.cli", "lexicraft.jobs"),
     "ml": ("lexicraft.services", "lexicraft.api", "lexicraft.cli", "lexicraft.storage"),
     "jobs": ("lexicraft.services", "lexicraft.api", "lexicraft.cli"),
+    # Metrics and log lines: the adapters (jobs, ml) and services count through it.
+    "telemetry": (
+        "lexicraft.storage", "lexicraft.ml", "lexicraft.jobs", "lexicraft.services",
+        "lexicraft.api", "lexicraft.cli",
+    ),
 }  # fmt: skip
 
 

@@ -12,10 +12,12 @@ from lexicraft.api.auth import SubscriptionKeyMiddleware
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import install_error_handlers
+from lexicraft.api.operations import METRICS_PATH
+from lexicraft.api.operations import router as operations_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
-from lexicraft.bootstrap import open_context, stop_workers, worker_pools
+from lexicraft.bootstrap import metrics_registry, open_context, stop_workers, worker_pools
 from lexicraft.services.keys import KeyVerifier
 from lexicraft.settings import Settings
 from lexicraft.studio.routes import STATIC_PATH, static_files
@@ -51,7 +53,9 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
-    install_error_handlers(app)
+    app.state.metrics_registry = metrics_registry(context)
+    install_error_handlers(app, retry_after_s=settings.unavailable_retry_after_s)
+    app.include_router(operations_router)
     app.include_router(authoring_router)
     app.include_router(storage_router)
     app.include_router(analyze_text_router)
@@ -62,6 +66,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.add_middleware(
         SubscriptionKeyMiddleware,
         verifier=KeyVerifier(context.database, settings.api_key, settings.key_cache_ttl_s),
+        retry_after_s=settings.unavailable_retry_after_s,
+        protected_paths=(METRICS_PATH,) if settings.metrics_require_key else (),
     )
 
     @app.get("/health", include_in_schema=False)

@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lexicraft.api.errors import error_response
-from lexicraft.errors import Unauthorized
+from lexicraft.errors import ServiceUnavailable, Unauthorized
 from lexicraft.services.keys import KeyVerifier
 
 KEY_HEADER = b"ocp-apim-subscription-key"
@@ -26,20 +26,39 @@ class SubscriptionKeyMiddleware:
     caller learns nothing about the request it sent.
     """
 
-    def __init__(self, app: ASGIApp, verifier: KeyVerifier) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: KeyVerifier,
+        *,
+        retry_after_s: int,
+        protected_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.verifier = verifier
+        self.retry_after_s = retry_after_s
+        #: Exact paths that need a key besides the API's prefixes (``/metrics``, when set).
+        self.protected_paths = protected_paths
+
+    def _protects(self, path: str) -> bool:
+        return path.startswith(_PROTECTED_PREFIXES) or path in self.protected_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(_PROTECTED_PREFIXES):
+        if scope["type"] == "http" and self._protects(scope["path"]):
             key = next(
                 (value.decode("latin-1") for name, value in scope["headers"] if name == KEY_HEADER),
                 None,
             )
             accepted = self.verifier.cached(key)
             if accepted is None:
-                # A database query: never on the event loop.
-                accepted = await run_in_threadpool(self.verifier.verify, key)
+                try:
+                    # A database query: never on the event loop.
+                    accepted = await run_in_threadpool(self.verifier.verify, key)
+                except ServiceUnavailable as error:
+                    # Before routing, so the app's error handlers do not see it.
+                    unavailable = error_response(error, retry_after_s=self.retry_after_s)
+                    await unavailable(scope, receive, send)
+                    return
             if not accepted:
                 response = error_response(Unauthorized(_DENIED))
                 await response(scope, receive, send)

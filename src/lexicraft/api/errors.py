@@ -12,7 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lexicraft.errors import InvalidParameterValue, InvalidRequestBody, LexicraftError
+from lexicraft.errors import (
+    InvalidParameterValue,
+    InvalidRequestBody,
+    LexicraftError,
+    ServiceUnavailable,
+)
 from lexicraft.wire.base import (
     EMPTY_BODY_MESSAGE,
     INVALID_JSON_MESSAGE,
@@ -42,6 +47,7 @@ class Error(WireModel):
     code: str
     message: str
     target: str | None = None
+    details: list[Error] | None = None
     innererror: InnerError | None = None
 
 
@@ -58,8 +64,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(error: LexicraftError, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The response for ``error``; 401 uses the gateway's flattened envelope."""
+def error_response(
+    error: LexicraftError,
+    headers: dict[str, str] | None = None,
+    *,
+    retry_after_s: int | None = None,
+) -> JSONResponse:
+    """The response for ``error``; 401 uses the gateway's flattened envelope.
+
+    A :class:`ServiceUnavailable` (503: database or storage out of reach, not ready) says
+    when to retry with ``Retry-After: retry_after_s``.
+    """
+    if isinstance(error, ServiceUnavailable) and retry_after_s is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after_s)}
     body: dict[str, Any]
     if error.status_code == 401:
         body = {"error": {"code": "401", "message": error.message}}
@@ -107,12 +124,17 @@ def _envelope(status: int, code: str, message: str, inner: str | None = None) ->
     return JSONResponse({"error": error}, status_code=status)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Make every failure an Azure envelope, never a bare 500 page."""
+def install_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
+    """Make every failure an Azure envelope, never a bare 500 page.
+
+    ``retry_after_s`` goes into the ``Retry-After`` header of every 503: a request whose
+    database call failed because the database cannot be reached ends as a
+    :class:`~lexicraft.errors.DatabaseUnavailable` (the storage adapter translates it).
+    """
 
     @app.exception_handler(LexicraftError)
     async def _lexicraft(_request: Request, error: LexicraftError) -> JSONResponse:
-        return error_response(error)
+        return error_response(error, retry_after_s=retry_after_s)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:

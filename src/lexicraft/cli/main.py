@@ -68,10 +68,14 @@ def serve(
 
     from lexicraft.api.app import create_app
     from lexicraft.cli.common import load_settings
+    from lexicraft.telemetry.logs import configure_logging
 
+    settings = load_settings(data_dir)
     # An unreachable database or an old schema ends here as one line (LexicraftGroup).
-    application = create_app(load_settings(data_dir), run_workers=not no_workers)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    application = create_app(settings, run_workers=not no_workers)
+    # Our configuration, not uvicorn's: its lines and ours share one format (text or JSON).
+    configure_logging(settings.log_format)
+    uvicorn.run(application, host=host, port=port, log_level="info", log_config=None)
 
 
 @app.command()

@@ -2,6 +2,9 @@
 ``lexicraft serve --no-workers``. Any number of each may run, on any hosts that share the
 database (``LEXICRAFT_DATABASE_URL``) and the data dir's storage and models.
 
+``--metrics-port`` (``LEXICRAFT_WORKER_METRICS_PORT``) serves its Prometheus metrics at
+``/metrics`` on that port: the jobs it ran, the models it loaded, the documents it analyzed.
+
 SIGTERM or SIGINT: claim nothing more, let the running jobs finish within
 ``LEXICRAFT_WORKER_STOP_GRACE_S``, put back in the queue those still running after it, exit 0.
 A worker killed outright loses nothing either: its jobs' leases expire and other workers take
@@ -24,11 +27,15 @@ import typer
 from lexicraft.bootstrap import (
     POOL_NAMES,
     database_location,
+    metrics_registry,
     open_context,
     stop_workers,
     worker_pools,
 )
 from lexicraft.cli.common import load_settings
+from lexicraft.cli.metrics_server import serve_metrics
+from lexicraft.services.keys import KeyVerifier
+from lexicraft.telemetry.logs import configure_logging
 
 logger = logging.getLogger("lexicraft.worker")
 
@@ -73,6 +80,17 @@ def worker(
             "--data-dir", help="Data folder (default: $LEXICRAFT_DATA_DIR or ./.lexicraft)."
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve Prometheus metrics at /metrics on this port "
+            "(default: $LEXICRAFT_WORKER_METRICS_PORT; none when unset).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run jobs from the shared queue until SIGTERM or Ctrl-C (no API; see 'serve --no-workers')."""
     names = parse_pool_names(kinds)
@@ -81,10 +99,28 @@ def worker(
     # that once for every process); an unreachable one ends as one line (LexicraftGroup).
     context = open_context(settings)
     # Logging starts once the context stands, so that a failed start stays one line.
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
     pools = worker_pools(context, names=names, threads=concurrency)
+    port = settings.worker_metrics_port if metrics_port is None else metrics_port
+    if port is not None:
+        verifier = (
+            KeyVerifier(context.database, settings.api_key, settings.key_cache_ttl_s)
+            if settings.metrics_require_key
+            else None
+        )
+        metrics = serve_metrics(
+            settings.worker_metrics_host,
+            port,
+            metrics_registry(context),
+            verifier,
+            settings.unavailable_retry_after_s,
+        )
+        logger.info(
+            "metrics of worker %s at http://%s:%d/metrics",
+            os.getpid(),
+            settings.worker_metrics_host,
+            metrics.server_port,
+        )
 
     stopping = threading.Event()
 

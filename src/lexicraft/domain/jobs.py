@@ -135,3 +135,15 @@ class JobOutcome:
     result: dict[str, Any] | None = None
     errors: tuple[dict[str, Any], ...] = field(default=())
     warnings: tuple[dict[str, Any], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatistics:
+    """The job table at one moment, as metrics report it (every process sees the same)."""
+
+    #: Unexpired jobs by kind and status; combinations without a job are absent.
+    counts: dict[tuple[JobKind, JobStatus], int]
+    #: When the oldest ``notStarted`` job of each kind (that has one) was submitted.
+    oldest_waiting: dict[JobKind, datetime]
+    #: The queue's clock when the statistics were read (ages are measured from it).
+    taken_at: datetime

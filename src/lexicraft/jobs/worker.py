@@ -12,8 +12,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
-from lexicraft.errors import LexicraftError
+from lexicraft.errors import DatabaseUnavailable, LexicraftError, ServiceUnavailable
 from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.telemetry.metrics import JOB_DURATION
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,12 @@ class LeasedJob:
     owner: str
 
     def progress(self, percent: float) -> None:
-        """Report ``percent`` (0 … 100) done."""
-        self.queue.report_progress(self.job.id, self.owner, percent)
+        """Report ``percent`` (0 … 100) done; a lost report is no reason to stop the work."""
+        try:
+            self.queue.report_progress(self.job.id, self.owner, percent)
+        except DatabaseUnavailable:
+            # The heartbeat tells the outage; the next report carries the progress.
+            logger.debug("the progress of job %s was not recorded", self.job.id)
 
     def check_cancelled(self) -> None:
         """Raise :class:`JobCancelled` if somebody cancelled the job or this worker lost it."""
@@ -46,6 +51,54 @@ class LeasedJob:
 
 
 Handler = Callable[[LeasedJob], JobOutcome]
+
+
+class Outage:
+    """Logs one warning when the database goes out of reach and one line when it is back.
+
+    Shared by the pools of a process, so an outage costs one warning, not one per thread,
+    pool or failed try.
+    """
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._lock = threading.Lock()
+
+    def failed(self) -> None:
+        """A database call failed because the database could not be reached."""
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        logger.warning(
+            "the database cannot be reached: workers keep retrying with back-off; jobs whose "
+            "outcome cannot be recorded run again once their lease expires"
+        )
+
+    def succeeded(self) -> None:
+        """A database call went through."""
+        with self._lock:
+            if self._since is None:
+                return
+            lasted, self._since = time.monotonic() - self._since, None
+        logger.warning("the database answers again (after %.0f s): workers carry on", lasted)
+
+
+class Backoff:
+    """Exponential waits between tries against an unreachable database, capped."""
+
+    def __init__(self, first_s: float, max_s: float) -> None:
+        self.first_s = first_s
+        self.max_s = max_s
+        self.next_s = first_s
+
+    def step(self) -> float:
+        """The wait before the next try; each one doubles, up to ``max_s``."""
+        wait, self.next_s = self.next_s, min(self.next_s * 2, self.max_s)
+        return min(wait, self.max_s)
+
+    def reset(self) -> None:
+        self.next_s = self.first_s
 
 
 class WorkerPool:
@@ -63,6 +116,8 @@ class WorkerPool:
         kinds: Collection[JobKind],
         threads: int,
         poll_interval_s: float,
+        backoff_max_s: float = 30.0,
+        outage: Outage | None = None,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -70,6 +125,8 @@ class WorkerPool:
         self.kinds = tuple(kinds)
         self.threads = threads
         self.poll_interval_s = poll_interval_s
+        self.backoff_max_s = backoff_max_s
+        self.outage = outage or Outage()
         self.owner_prefix = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -129,6 +186,9 @@ class WorkerPool:
     def _release(self, job_id: str, owner: str) -> bool:
         try:
             return self.queue.release(job_id, owner)
+        except DatabaseUnavailable:
+            self.outage.failed()
+            return False
         except Exception:
             # Its lease expires and another worker re-claims the job all the same.
             logger.exception("releasing job %s failed", job_id)
@@ -144,17 +204,28 @@ class WorkerPool:
         try:
             self.queue.recover_expired_leases()
             self.queue.purge_expired()
+        except DatabaseUnavailable:
+            self.outage.failed()  # the claim that follows backs off
         except Exception:
             logger.exception("job queue maintenance failed")
 
     def _run(self, owner: str) -> None:
+        backoff = Backoff(self.poll_interval_s, max(self.backoff_max_s, self.poll_interval_s))
         while not self._stop.is_set():
             self._maintain()
             try:
                 job = self.queue.claim(owner, self.kinds)
+            except DatabaseUnavailable:
+                # Keep trying, less and less often, instead of dying or spinning.
+                self.outage.failed()
+                self._stop.wait(backoff.step())
+                continue
             except Exception:
                 logger.exception("claiming a job failed")
                 job = None
+            else:
+                self.outage.succeeded()
+                backoff.reset()
             if job is None:
                 self._wake.wait(self.poll_interval_s)
                 self._wake.clear()
@@ -163,9 +234,14 @@ class WorkerPool:
                 # Told to stop while claiming: the job is another worker's to run.
                 self._release(job.id, owner)
                 return
-            self._execute(job, owner)
+            if not self._execute(job, owner):
+                # What the job needed was out of reach: wait before claiming more work.
+                self._stop.wait(backoff.step())
 
-    def _execute(self, job: Job, owner: str) -> None:
+    def _execute(self, job: Job, owner: str) -> bool:
+        """Run ``job`` and record its outcome; False when the database or storage was out
+        of reach (the job then stays leased and runs again once its lease expires)."""
+        started = time.monotonic()
         lease_lost = threading.Event()
         done = threading.Event()
 
@@ -174,6 +250,10 @@ class WorkerPool:
             while not done.wait(interval):
                 try:
                     held = self.queue.heartbeat(job.id, owner)
+                except DatabaseUnavailable:
+                    # The lease may well outlast the outage.
+                    self.outage.failed()
+                    continue
                 except Exception:
                     # The database did not answer; the lease may well outlast the blip.
                     logger.exception("the heartbeat of job %s failed", job.id)
@@ -187,8 +267,15 @@ class WorkerPool:
         context = LeasedJob(job=job, queue=self.queue, owner=owner)
         with self._running_lock:
             self._running[owner] = job.id
+        outcome: JobOutcome | None
         try:
             outcome = self.handlers[job.kind](context)
+        except ServiceUnavailable:
+            # Not the job's fault, so not its outcome: the job stays leased, and once the
+            # lease expires it is handed out again (no accepted job is lost or failed by an
+            # outage).
+            logger.info("job %s stopped: the database or storage is out of reach", job.id)
+            outcome = None
         except JobCancelled:
             outcome = JobOutcome(JobStatus.CANCELLED)
         except LexicraftError as error:
@@ -200,14 +287,28 @@ class WorkerPool:
             done.set()
             heartbeat.join()
         try:
+            if outcome is None:
+                return False
             if lease_lost.is_set() or not self.queue.finish(job.id, owner, outcome):
                 logger.warning("job %s finished after its lease was taken over", job.id)
+            else:
+                JOB_DURATION.labels(job.kind.value, outcome.status.value).observe(
+                    time.monotonic() - started
+                )
+        except DatabaseUnavailable:
+            self.outage.failed()
+            logger.info(
+                "the outcome of job %s could not be recorded; it runs again once its lease expires",
+                job.id,
+            )
+            return False
         except Exception:
             # The thread goes on claiming; the job's lease expires and it is run again.
             logger.exception("recording the outcome of job %s failed", job.id)
         finally:
             with self._running_lock:
                 self._running.pop(owner, None)
+        return True
 
 
 def stop_pools(pools: Collection[WorkerPool], grace_s: float) -> list[str]:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lexicraft.telemetry.metrics import MODEL_CACHE_HITS, MODEL_CACHE_LOADS
+
 
 class PredictorCache:
     """A small LRU of loaded models; a slow load only blocks callers of the same model."""
@@ -28,13 +30,16 @@ class PredictorCache:
         with self._lock:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
+                MODEL_CACHE_HITS.inc()
                 return self._loaded[key]
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
-                if key in self._loaded:
+                if key in self._loaded:  # loaded by the caller this one waited for
+                    MODEL_CACHE_HITS.inc()
                     return self._loaded[key]
             predictor = load(model_dir)
+            MODEL_CACHE_LOADS.inc()
             with self._lock:
                 self._loaded[key] = predictor
                 while len(self._loaded) > self.capacity:

@@ -32,6 +32,7 @@ from lexicraft.errors import (
     LexicraftError,
     MissingInputDocuments,
     ModelNotFound,
+    ServiceUnavailable,
 )
 from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
 from lexicraft.ml.offsets import OffsetMap
@@ -40,6 +41,7 @@ from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
+from lexicraft.telemetry.metrics import DOCUMENTS_ANALYZED
 from lexicraft.timeutil import format_datetime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -345,6 +347,9 @@ def run_analysis(context: ServiceContext, job: JobContext) -> JobOutcome:
     for index, task in enumerate(tasks):
         try:
             results.append(run.run_task(task))
+        except ServiceUnavailable:
+            # An outage is not the task's failure: the worker hands the whole job out again.
+            raise
         except JobCancelled:
             stamp = format_datetime(utcnow())
             results.extend(
@@ -416,6 +421,7 @@ class _JobRun:
         # Loaded outside the prediction slot: a slow load holds up no other job.
         predictor = training.load_predictor(self.context, task.kind, self._artifact_dir(task))
         rendered = self._predict(task, predictor)
+        DOCUMENTS_ANALYZED.labels(task.project_name, task.deployment_name or "").inc(len(rendered))
         return {
             "status": JobStatus.SUCCEEDED.value,
             "lastUpdateDateTime": format_datetime(utcnow()),

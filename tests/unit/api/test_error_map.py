@@ -36,6 +36,10 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
     (errors.RemoteCallFailed, 502, "ServiceUnavailable", None),
+    (errors.ServiceUnavailable, 503, "ServiceUnavailable", None),
+    (errors.DatabaseUnavailable, 503, "ServiceUnavailable", "DatabaseUnavailable"),
+    (errors.StorageUnavailable, 503, "ServiceUnavailable", "StorageUnavailable"),
+    (errors.NotReady, 503, "ServiceUnavailable", "NotReady"),
 ]
 
 
@@ -81,3 +85,33 @@ def test_each_error_maps_to_its_status_and_envelope(
         assert "innererror" not in error
     else:
         assert error["innererror"] == {"code": inner, "message": message}
+
+
+@pytest.mark.parametrize(
+    "error_class", [row[0] for row in EXPECTED], ids=[row[0].__name__ for row in EXPECTED]
+)
+def test_only_a_503_says_when_to_retry(error_class: type[errors.LexicraftError]) -> None:
+    response = error_response(error_class("what went wrong"), retry_after_s=7)
+    if response.status_code == 503:
+        assert response.headers["Retry-After"] == "7"
+    else:
+        assert "Retry-After" not in response.headers
+
+
+def test_details_are_azure_error_objects() -> None:
+    error = errors.NotReady(
+        "not ready: database",
+        details=(errors.DatabaseUnavailable("The database cannot be reached.", target="database"),),
+    )
+    body = json.loads(bytes(error_response(error, retry_after_s=1).body))
+    assert body["error"]["details"] == [
+        {
+            "code": "ServiceUnavailable",
+            "message": "The database cannot be reached.",
+            "target": "database",
+            "innererror": {
+                "code": "DatabaseUnavailable",
+                "message": "The database cannot be reached.",
+            },
+        }
+    ]

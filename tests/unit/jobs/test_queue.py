@@ -280,3 +280,32 @@ def test_expired_jobs_are_not_found_and_purged(queue: JobQueue, clock: FakeClock
     with queue.database.session() as session, pytest.raises(OperationNotFound):
         queue.get(session, job_id, [JobKind.TRAIN])
     assert queue.purge_expired() == 1
+
+
+def test_statistics_count_jobs_by_kind_and_status_and_age_the_oldest_waiting(
+    queue: JobQueue, clock: FakeClock
+) -> None:
+    first = add(queue, JobKind.ANALYZE)
+    clock.advance(40)
+    add(queue, JobKind.ANALYZE)
+    add(queue, JobKind.TRAIN)
+    clock.advance(2)
+    claimed = queue.claim("w1", [JobKind.TRAIN])
+    assert claimed is not None
+    clock.advance(3)
+    statistics = queue.statistics()
+    assert statistics.counts == {
+        (JobKind.ANALYZE, JobStatus.NOT_STARTED): 2,
+        (JobKind.TRAIN, JobStatus.RUNNING): 1,
+    }
+    assert set(statistics.oldest_waiting) == {JobKind.ANALYZE}
+    waited = (statistics.taken_at - statistics.oldest_waiting[JobKind.ANALYZE]).total_seconds()
+    assert waited == pytest.approx(45, abs=0.01)
+    assert queue.finish(claimed.id, "w1", JobOutcome(JobStatus.SUCCEEDED))
+    oldest = queue.claim("w2", [JobKind.ANALYZE])
+    assert oldest is not None and oldest.id == first  # the other one waits longest now
+    statistics = queue.statistics()
+    assert statistics.counts[(JobKind.TRAIN, JobStatus.SUCCEEDED)] == 1
+    assert statistics.counts[(JobKind.ANALYZE, JobStatus.RUNNING)] == 1
+    waited = (statistics.taken_at - statistics.oldest_waiting[JobKind.ANALYZE]).total_seconds()
+    assert waited == pytest.approx(5, abs=0.01)

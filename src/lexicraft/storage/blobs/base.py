@@ -23,3 +23,11 @@ class BlobStore(Protocol):
     def exists(self, container: str, location: str) -> bool:
         """Whether ``location`` names a file in ``container``."""
         ...
+
+    def check_reachable(self) -> None:
+        """Raise StorageUnavailable unless the store can be read and written now.
+
+        ``/health/ready`` calls it on every probe, so it must be cheap (no listing, no
+        file contents). The error's message names no internals (paths, URLs, account names).
+        """
+        ...

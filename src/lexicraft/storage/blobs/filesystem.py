@@ -6,7 +6,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from lexicraft.domain.projects import location_problem
-from lexicraft.errors import DocumentFileMissing, StoragePathError
+from lexicraft.errors import DocumentFileMissing, StoragePathError, StorageUnavailable
 
 
 class FilesystemBlobStore:
@@ -66,3 +66,9 @@ class FilesystemBlobStore:
 
     def exists(self, container: str, location: str) -> bool:
         return self.resolve(container, location).is_file()
+
+    def check_reachable(self) -> None:
+        # A folder on a lost volume or mount, or one another process deleted, stops being a
+        # directory the process may read, enter and write.
+        if not self.root.is_dir() or not os.access(self.root, os.R_OK | os.W_OK | os.X_OK):
+            raise StorageUnavailable("The document storage cannot be reached right now.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +14,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from lexicraft.errors import DatabaseUnavailable
+
+logger = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 #: How long a PostgreSQL connection attempt may take: without a limit, a host that drops
@@ -43,7 +49,26 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced when it
+    # is checked out, so a server reconnects by itself once the database is back.
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached, not that a statement was wrong.
+
+    ``OperationalError`` is what the drivers raise for a refused or dropped connection, a
+    server shutting down or out of resources (psycopg's ``OperationalError`` family, SQLite's
+    unopenable or locked file); SQLAlchemy marks any other error that cost the connection as
+    ``connection_invalidated``. Integrity and programming errors are neither.
+    """
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+#: What a client reads when the database is out of reach; the driver's text is logged instead.
+UNAVAILABLE_MESSAGE = "The database cannot be reached right now; retry later."
 
 
 def masked_url(engine: Engine) -> str:
@@ -72,12 +97,14 @@ def connect(engine: Engine) -> Connection:
     try:
         return engine.connect()
     except OperationalError as error:
-        # The driver's first line says what failed (refused, unknown host, bad password);
-        # the lines after it are hints for psql users.
-        reason = (str(error.orig or error).strip().splitlines() or ["no answer"])[0]
-        raise DatabaseUnreachable(
-            f"cannot reach the database at {masked_url(engine)} ({reason})"
-        ) from error
+        raise _unreachable(engine, error) from error
+
+
+def _unreachable(engine: Engine, error: DBAPIError) -> DatabaseUnreachable:
+    # The driver's first line says what failed (refused, unknown host, bad password);
+    # the lines after it are hints for psql users.
+    reason = (str(error.orig or error).strip().splitlines() or ["no answer"])[0]
+    return DatabaseUnreachable(f"cannot reach the database at {masked_url(engine)} ({reason})")
 
 
 def alembic_config() -> Config:
@@ -95,11 +122,28 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@functools.cache
+def _head_revision() -> str | None:
+    # Read once: the migration scripts do not change while the process runs, and
+    # /health/ready checks the schema on every probe.
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def check_schema(engine: Engine) -> None:
-    """Raise :class:`SchemaOutOfDate` unless the schema is at the newest revision."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """Raise :class:`SchemaOutOfDate` unless the schema is at the newest revision.
+
+    One cheap query (the Alembic revision), so it also tells whether the database answers:
+    :class:`DatabaseUnreachable` when it does not.
+    """
+    head = _head_revision()
     with connect(engine) as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        try:
+            current = MigrationContext.configure(connection).get_current_revision()
+        except DBAPIError as error:
+            if not is_unreachable(error):
+                raise
+            # The connection came from the pool and the server went away since.
+            raise _unreachable(engine, error) from error
     if current != head:
         found = "an empty database" if current is None else f"schema revision {current}"
         raise SchemaOutOfDate(
@@ -134,13 +178,27 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on any error."""
+        """A session committed on success and rolled back on any error.
+
+        An error that says the database is out of reach becomes
+        :class:`~lexicraft.errors.DatabaseUnavailable`: the API answers it with 503 and
+        ``Retry-After``, workers back off, and job work does not mistake it for its own failure.
+        """
         session = self._sessions()
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as error:
+            try:
+                session.rollback()
+            except DBAPIError as rollback_error:
+                # A connection lost without SQLAlchemy noticing fails its ROLLBACK too; the
+                # error to report is the first one.
+                if not is_unreachable(rollback_error):
+                    raise
+            if is_unreachable(error):
+                logger.debug("database unreachable: %s", error)
+                raise DatabaseUnavailable(UNAVAILABLE_MESSAGE) from error
             raise
         finally:
             session.close()

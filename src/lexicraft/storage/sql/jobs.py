@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lexicraft.domain.jobs import (
@@ -30,6 +30,7 @@ from lexicraft.domain.jobs import (
     JobKind,
     JobOutcome,
     JobStatus,
+    QueueStatistics,
     can_transition,
     require_transition,
 )
@@ -429,3 +430,30 @@ class JobQueue:
             query = query.limit(limit)
         with self.database.session() as session:
             return [to_job(row) for row in session.scalars(query)]
+
+    def statistics(self) -> QueueStatistics:
+        """Unexpired jobs by kind and status, and each kind's oldest waiting job (read only).
+
+        Two grouped queries, answered from the table every process writes, so any process's
+        metrics show the whole queue; the claim index (status, created_at) serves the second.
+        """
+        now = self.clock()
+        counts = (
+            select(JobRow.kind, JobRow.status, func.count())
+            .where(JobRow.expires_at > now)
+            .group_by(JobRow.kind, JobRow.status)
+        )
+        oldest = (
+            select(JobRow.kind, func.min(JobRow.created_at))
+            .where(JobRow.status == JobStatus.NOT_STARTED.value)
+            .group_by(JobRow.kind)
+        )
+        with self.database.session() as session:
+            by_kind_status = {
+                (JobKind(kind), JobStatus(status)): int(count)
+                for kind, status, count in session.execute(counts)
+            }
+            oldest_waiting = {
+                JobKind(kind): as_utc(created_at) for kind, created_at in session.execute(oldest)
+            }
+        return QueueStatistics(by_kind_status, oldest_waiting, now)
