@@ -37,6 +37,7 @@ from lexicraft.domain.jobs import (
 from lexicraft.errors import OperationNotFound
 from lexicraft.storage.sql.engine import Database
 from lexicraft.storage.sql.tables import JobRow
+from lexicraft.storage.sql.wakeups import notify_new_job
 from lexicraft.timeutil import as_utc, dotnet_ticks, utcnow
 
 Clock = Callable[[], datetime]
@@ -183,6 +184,8 @@ class JobQueue:
         )
         session.add(row)
         session.flush()
+        # Worker processes elsewhere hear of the job on commit rather than at their next poll.
+        notify_new_job(session, kind.value)
         return to_job(row)
 
     def get(
