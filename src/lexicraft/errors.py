@@ -93,6 +93,20 @@ class DocumentFileMissing(LexicraftError):
     inner_code = "InvalidParameterValue"
 
 
+class StorageContainerMissing(LexicraftError):
+    """A storage container (a project's ``storageInputContainerName``) that does not exist."""
+
+    inner_code = "InvalidParameterValue"
+
+
+class StorageUnavailable(LexicraftError):
+    """The storage (a folder or a Blob account) cannot be used now: unreachable, credentials
+    refused. Messages name the container, never the credentials."""
+
+    status_code = 503
+    code = "ServiceUnavailable"
+
+
 class NotFound(LexicraftError):
     """Something addressed by name or id does not exist."""
 

@@ -23,6 +23,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.NotEnoughData, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.StoragePathError, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.DocumentFileMissing, 400, "InvalidRequest", "InvalidParameterValue"),
+    (errors.StorageContainerMissing, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.InvalidFileRecord, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.UnrepresentableDocument, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.NotFound, 404, "NotFound", None),
@@ -36,6 +37,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
     (errors.RemoteCallFailed, 502, "ServiceUnavailable", None),
+    (errors.StorageUnavailable, 503, "ServiceUnavailable", None),
 ]
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from lexicraft.domain.projects import location_problem
-from lexicraft.errors import DocumentFileMissing, StoragePathError
+from lexicraft.errors import DocumentFileMissing, StoragePathError, StorageUnavailable
 
 
 class FilesystemBlobStore:
@@ -39,6 +39,9 @@ class FilesystemBlobStore:
             )
         return path
 
+    def check_location(self, container: str, location: str) -> None:
+        self.resolve(container, location)
+
     def read_text(self, container: str, location: str) -> str:
         path = self.resolve(container, location)
         if not path.is_file():
@@ -66,3 +69,9 @@ class FilesystemBlobStore:
 
     def exists(self, container: str, location: str) -> bool:
         return self.resolve(container, location).is_file()
+
+    def check_reachable(self) -> None:
+        # A container is created by the first file written into it, so the root must be a
+        # folder this process can write to.
+        if not (self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)):
+            raise StorageUnavailable("the storage folder of the data dir is not writable")
