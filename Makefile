@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql bench-ner bench-classify bench-runtime bench-scale clean
+.PHONY: help serve test lint typecheck chromium postgresql azurite bench-ner bench-classify bench-runtime bench-scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,7 +50,14 @@ postgresql: ## Install Debian's PostgreSQL server binaries for the tests' throwa
 	  sed -ri 's/^#?[[:space:]]*create_main_cluster\b.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql )
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql ## Install everything and run the whole suite
+# The Blob Storage tests run against Azurite (Microsoft's emulator, an npm package), which
+# they start on a free port; it lives in a git-ignored folder of the repository.
+azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) into .tools/ for the Blob Storage tests
+
+.tools/azurite/node_modules/.bin/azurite-blob:
+	npm install --prefix .tools/azurite azurite@3 --no-audit --no-fund
+
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql azurite ## Install everything and run the whole suite
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed ## ruff check + format check

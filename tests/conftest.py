@@ -1,4 +1,4 @@
-"""Fixtures every test directory may use: a PostgreSQL database per test module."""
+"""Fixtures every test directory may use: a PostgreSQL database per test module, Azurite."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.azurite import AzuriteUnavailable, azurite
 from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
 
 
@@ -24,3 +25,13 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     """The URL of an empty database of its own for the test module (no schema yet)."""
     with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture
+def azurite_connection_string() -> Iterator[str]:
+    """The connection string of a fresh Azurite blob service of the test's own."""
+    try:
+        with azurite() as connection:
+            yield connection
+    except AzuriteUnavailable as error:
+        pytest.fail(f"Azurite is needed by this test: {error}", pytrace=False)

@@ -16,7 +16,6 @@ from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
 from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, stop_pools
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
-from lexicraft.storage.blobs.filesystem import FilesystemBlobStore
 from lexicraft.storage.sql.engine import (
     Database,
     DatabaseNotReady,
@@ -25,6 +24,7 @@ from lexicraft.storage.sql.engine import (
     migrate,
 )
 from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.storage.stores import open_stores
 from lexicraft.telemetry.metrics import build_registry
 
 __all__ = [
@@ -46,7 +46,6 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
     once for every replica (replicas upgrading at the same time would race).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.storage_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.resolved_database_url)
     if migrate_schema is None:
         migrate_schema = database.is_embedded
@@ -54,10 +53,12 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
         migrate(database.engine)
     else:
         check_schema(database.engine)
+    stores = open_stores(settings)
     return ServiceContext(
         settings=settings,
         database=database,
-        blobs=FilesystemBlobStore(settings.storage_dir),
+        blobs=stores.blobs,
+        models=stores.models,
         queue=JobQueue(
             database, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts
         ),

@@ -103,6 +103,12 @@ class DocumentFileMissing(LexicraftError):
     inner_code = "InvalidParameterValue"
 
 
+class StorageContainerMissing(LexicraftError):
+    """A storage container (a project's ``storageInputContainerName``) that does not exist."""
+
+    inner_code = "InvalidParameterValue"
+
+
 class NotFound(LexicraftError):
     """Something addressed by name or id does not exist."""
 
@@ -229,9 +235,19 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 
 class StorageUnavailable(ServiceUnavailable):
-    """The blob store (storage containers) cannot be reached."""
+    """The storage (a folder or a Blob account) cannot be reached now; messages name the
+    container, never the credentials. A job that meets it runs again later."""
 
     inner_code = "StorageUnavailable"
+
+
+class StorageAccessDenied(LexicraftError):
+    """The Blob account refuses this server's credentials: not transient, so a job that
+    meets it fails with this reason (naming the container) rather than running again."""
+
+    status_code = 503
+    code = "ServiceUnavailable"
+    inner_code = "StorageAccessDenied"
 
 
 class NotReady(ServiceUnavailable):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,21 @@ class Settings(BaseSettings):
     api_key: str | None = Field(
         default=None, description="An extra accepted subscription key (for scripts and tests)."
     )
+    # Storage: where document containers and trained model folders live. "local": folders in
+    # the data dir (one host, or a shared file system). "azure": an Azure Blob Storage account
+    # (or Azurite): a project's storageInputContainerName is a Blob container there, and model
+    # folders are blobs of one models container that every worker can read.
+    storage_backend: Literal["local", "azure"] = "local"
+    azure_storage_connection_string: SecretStr | None = Field(
+        default=None, description="The storage account's connection string (azure backend)."
+    )
+    azure_models_container: str = "lexicraft-models"  # created when missing
+    # Retries of a failed Blob request (connection lost, 5xx), 1 s, 3 s, 7 s … apart.
+    azure_storage_retries: int = 3
+    # Model folders a worker keeps downloaded from Blob (azure backend), least recently used
+    # evicted first; each is a trained model's files (up to a few hundred MB).
+    model_cache_size: int = 16
+
     # A server remembers each key's check this long: no query per request, and a revoked
     # key stops working within this many seconds.
     key_cache_ttl_s: float = 5.0
@@ -67,6 +82,14 @@ class Settings(BaseSettings):
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
 
+    @model_validator(mode="after")
+    def _azure_needs_an_account(self) -> Settings:
+        if self.storage_backend == "azure" and self.azure_storage_connection_string is None:
+            raise ValueError(
+                "storage_backend 'azure' needs LEXICRAFT_AZURE_STORAGE_CONNECTION_STRING"
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""
@@ -81,9 +104,14 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        """Where trained model artifacts live, as an absolute path.
+        """Where trained model folders live (local storage backend), as an absolute path.
 
-        Model rows store the folder they were trained to; a relative path would mean another
-        folder to every server or worker started from another directory.
+        Model rows store a key relative to it (``{project}/{label}-{id}``), so every server or
+        worker that mounts the data dir finds the folder, wherever it is mounted.
         """
         return (self.data_dir / "models").absolute()
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """This host's copies of model folders downloaded from Blob (azure backend)."""
+        return (self.data_dir / "model-cache").absolute()

@@ -142,8 +142,8 @@ _TEMPLATES: dict[str, Path] = {}
 def trained_copy(factory: pytest.TempPathFactory, name: str) -> Path:
     """A fresh copy of the session's trained data dir (training happens on the first call).
 
-    Model rows keep pointing at the template's artifact folders, which live as long as the
-    session: copies share the trained files and nothing else.
+    A copy's ``models`` folder is a link to the template's, which lives as long as the
+    session: copies share the trained files (model rows name them by key) and nothing else.
     """
     template = _TEMPLATES.get("runtime")
     if template is None:
@@ -153,6 +153,7 @@ def trained_copy(factory: pytest.TempPathFactory, name: str) -> Path:
         _TEMPLATES["runtime"] = template
     copy = factory.mktemp(name) / "data"
     shutil.copytree(template, copy, ignore=shutil.ignore_patterns("models"))
+    (copy / "models").symlink_to(template / "models", target_is_directory=True)
     return copy
 
 

@@ -205,7 +205,7 @@ def test_workers_share_the_queue_and_survive_sigkill_and_sigterm(
             text("SELECT model_artifact_dir FROM deployments WHERE name = :name"),
             {"name": DEPLOYMENT},
         ).scalar_one()
-    predictor = registry.load_ner_predictor(Path(artifact_dir))
+    predictor = registry.load_ner_predictor(tmp_path / "data" / "models" / artifact_dir)
     texts = [d["text"] for d in demo_project_file("demo-ner")["assets"]["documents"]]
 
     # 40 jobs; the first worker is killed while it holds one of them.

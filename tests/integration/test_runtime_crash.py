@@ -84,7 +84,7 @@ def ner_predictor_at(data_dir: Path) -> NerPredictor:
             "(SELECT id FROM projects WHERE name = ?)",
             (NER,),
         ).fetchone()
-    return registry.load_ner_predictor(Path(artifact_dir))
+    return registry.load_ner_predictor(data_dir / "models" / artifact_dir)
 
 
 def job_documents(texts: list[str], job: int) -> list[str]:

@@ -52,7 +52,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data_dir(trained: Path, tmp_path: Path) -> Path:
     """A private copy of the trained data dir."""
     copy = tmp_path / "data"
-    shutil.copytree(trained, copy)
+    shutil.copytree(trained, copy, symlinks=True)  # the models stay shared
     return copy
 
 

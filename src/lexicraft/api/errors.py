@@ -16,7 +16,6 @@ from lexicraft.errors import (
     InvalidParameterValue,
     InvalidRequestBody,
     LexicraftError,
-    ServiceUnavailable,
 )
 from lexicraft.wire.base import (
     EMPTY_BODY_MESSAGE,
@@ -72,10 +71,10 @@ def error_response(
 ) -> JSONResponse:
     """The response for ``error``; 401 uses the gateway's flattened envelope.
 
-    A :class:`ServiceUnavailable` (503: database or storage out of reach, not ready) says
-    when to retry with ``Retry-After: retry_after_s``.
+    Every 503 (database or storage out of reach, not ready, storage credentials refused)
+    says when to retry with ``Retry-After: retry_after_s``.
     """
-    if isinstance(error, ServiceUnavailable) and retry_after_s is not None:
+    if error.status_code == 503 and retry_after_s is not None:
         headers = {**(headers or {}), "Retry-After": str(retry_after_s)}
     body: dict[str, Any]
     if error.status_code == 401:

@@ -241,4 +241,5 @@ class LocalBackend:
             evaluation_options=dict(evaluation.options),
             evaluation_summary=dict(evaluation.summary),
         )
-        return export.export_model(Path(model.artifact_dir), output, card, export_format)
+        model_dir = self.context.models.local_dir(model.artifact_dir)
+        return export.export_model(model_dir, output, card, export_format)

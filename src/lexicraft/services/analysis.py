@@ -430,9 +430,11 @@ class _JobRun:
         }
 
     def _artifact_dir(self, task: AnalysisTask) -> Path:
-        """Where the model the task's deployment serves *now* lives (swaps take effect)."""
+        """This host's copy of the model the task's deployment serves *now* (swaps take
+        effect), fetched from the model store the first time."""
         with self.context.database.session() as session:
-            return _resolve_artifact_dir(session, task)
+            artifact_dir = _resolve_artifact_dir(session, task)
+        return self.context.models.local_dir(artifact_dir)
 
     def _predict(
         self, task: AnalysisTask, predictor: NerPredictor | ClassificationPredictor
@@ -493,8 +495,8 @@ class _JobRun:
         }
 
 
-def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> Path:
-    """The artifact folder of the model ``task`` addresses: its deployment's pinned run.
+def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> str:
+    """The model folder (its model-store key) ``task`` addresses: its deployment's pinned run.
 
     Every job asks this once per task, so it reads few columns (a model's evaluation JSON is
     deferred). When nothing matches, the slower checks of submit time name what is missing.
@@ -518,7 +520,7 @@ def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> Path:
             f"project {task.project_name!r} is a {kind.value} project; a {task.kind.value} task "
             "cannot use it"
         )
-    return Path(artifact_dir)
+    return artifact_dir
 
 
 def _score(value: float) -> float:

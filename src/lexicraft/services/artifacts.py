@@ -1,10 +1,8 @@
-"""Model folders on disk: deleted once no trained model and no deployment uses them."""
+"""Model folders in the model store: deleted once no trained model and no deployment uses them."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Collection
-from pathlib import Path
 
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import models as model_store
@@ -19,5 +17,5 @@ def release_artifacts(context: ServiceContext, candidates: Collection[str]) -> N
     with context.database.session() as session:
         unused = model_store.unused_artifact_dirs(session, candidates)
     for folder in unused:
-        context.predictors.discard(Path(folder))
-        shutil.rmtree(folder, ignore_errors=True)
+        context.predictors.discard(context.models.local_path(folder))
+        context.models.delete(folder)

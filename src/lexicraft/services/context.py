@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from lexicraft.ml.cache import PredictorCache
 from lexicraft.settings import Settings
+from lexicraft.storage.artifacts.base import ModelStore
 from lexicraft.storage.blobs.base import BlobStore
 from lexicraft.storage.sql.engine import Database
 from lexicraft.storage.sql.jobs import JobQueue
@@ -14,12 +15,13 @@ from lexicraft.storage.sql.jobs import JobQueue
 
 @dataclass
 class ServiceContext:
-    """Settings, database, blob store, job queue and loaded-model cache."""
+    """Settings, database, blob store, model store, job queue and loaded-model cache."""
 
     settings: Settings
     database: Database
     blobs: BlobStore
     queue: JobQueue
+    models: ModelStore
     predictors: PredictorCache = field(default_factory=PredictorCache)
     #: Batches predicted (and rendered) at the same time in this process. A forward pass
     #: already spreads over every core, and CPU work beside it stalls its thread team, so

@@ -7,7 +7,6 @@ in production until the model is deployed again or swapped in.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
@@ -66,7 +65,7 @@ def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
         with context.database.session() as session:
             model = model_store.get_model(session, project_name, label)
         # Outside any transaction: writing the network as ONNX takes seconds.
-        warnings = _prepare_serving(context, Path(model.artifact_dir))
+        warnings = _prepare_serving(context, model.artifact_dir)
         with context.database.session() as session:
             current = model_store.get_model(session, project_name, label)
             if current.model_id != model.model_id:
@@ -85,12 +84,15 @@ def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
     )
 
 
-def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[str, Any], ...]:
-    """Write the model's serving files (ONNX); a failure costs speed only, so it is a warning."""
+def _prepare_serving(context: ServiceContext, artifact_dir: str) -> tuple[dict[str, Any], ...]:
+    """Write the model's serving files (ONNX) and share them with every host.
+
+    Failing to write them costs speed only, so it is a warning; failing to share them is a
+    storage fault, which fails the deploy.
+    """
+    model_dir = context.models.local_dir(artifact_dir)
     try:
-        if registry.prepare_for_serving(artifact_dir):
-            # Training's evaluation left the model loaded in PyTorch in the cache.
-            context.predictors.discard(artifact_dir)
+        wrote = registry.prepare_for_serving(model_dir)
     except Exception:
         logger.exception("could not write the serving files of %s", artifact_dir)
         return (
@@ -102,6 +104,10 @@ def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[
                 ),
             },
         )
+    if wrote:
+        # Training's evaluation left the model loaded in PyTorch in the cache.
+        context.predictors.discard(model_dir)
+        context.models.share_additions(artifact_dir)
     return ()
 
 

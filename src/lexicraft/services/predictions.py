@@ -34,7 +34,7 @@ class DeployedModel:
     deployment_name: str
     kind: ProjectKind
     model_label: str
-    artifact_dir: Path
+    artifact_dir: Path  # this host's copy of the model folder
 
 
 def resolve_deployment(
@@ -49,7 +49,7 @@ def resolve_deployment(
         deployment_name=deployment_name,
         kind=kind,
         model_label=deployment.model.label,
-        artifact_dir=Path(deployment.model.artifact_dir),
+        artifact_dir=context.models.local_dir(deployment.model.artifact_dir),
     )
 
 

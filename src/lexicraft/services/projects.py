@@ -82,8 +82,9 @@ def _read_assets(context: ServiceContext, project_file: ProjectFile) -> ProjectA
 
     def read_text(entry: DocumentEntry) -> str:
         if entry.inline_text is not None:
-            # Even inline documents must have a location that stays inside the container.
-            context.blobs.exists(container, entry.location)
+            # Even inline documents must have a location that stays inside the container
+            # (checked without a request: a Blob account would be asked once per document).
+            context.blobs.check_location(container, entry.location)
             return entry.inline_text
         return context.blobs.read_text(container, entry.location)
 

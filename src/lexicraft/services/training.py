@@ -100,8 +100,8 @@ def submit_training(context: ServiceContext, project_name: str, request: Trainin
 def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Train, evaluate on the test split, then store the model (replacing one of that label).
 
-    The model is written to a ``.partial`` folder and renamed when complete, so a job
-    re-run after a crash never uses half-written files. Deployments of the label keep the
+    The model is written to a staging folder and published whole by the model store, so a
+    job re-run after a crash never uses half-written files. Deployments of the label keep the
     model they pinned.
     """
     payload = job.job.payload
@@ -120,14 +120,13 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     if not train:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
 
-    model_dir = context.settings.models_dir / project_name / f"{label}-{uuid.uuid4().hex[:12]}"
+    # A key, not a path: every host finds the model through the model store.
+    key = f"{project_name}/{label}-{uuid.uuid4().hex[:12]}"
     # The folder being written names its job, so that a re-run of the job (its worker died
-    # while training) deletes what the dead attempt left behind. Nothing reads a .partial
-    # folder; only the rename below makes a model folder.
+    # while training) deletes what the dead attempt left behind. Nothing reads a staging
+    # folder; only publishing makes a model.
     job_tag = hashlib.sha256(job.job.id.encode("utf-8")).hexdigest()[:12]
-    for stale in model_dir.parent.glob(f"*.{job_tag}.partial"):
-        shutil.rmtree(stale, ignore_errors=True)
-    partial = model_dir.with_name(f"{model_dir.name}.{job_tag}.partial")
+    partial = context.models.staging_dir(key, job_tag)
     last_check = [0.0]
 
     def progress(fraction: float) -> None:
@@ -148,18 +147,19 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
             registry.get_classification_backend(backend_name).train(
                 [ClassExample(d.text, d.classes) for d in train], labels, partial, progress
             )
-        partial.replace(model_dir)
+        context.models.publish(key, partial)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     trained = utcnow()
     try:
         job.check_cancelled()
+        model_dir = context.models.local_dir(key)
         summary, per_document = _evaluate(kind, labels, model_dir, test, context)
         # Last look before the model becomes visible: a cancelled job, or one another worker
         # took over (this one was cut off past its lease), must not replace the label's model.
         job.check_cancelled()
     except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
+        context.models.delete(key)
         raise
     finished = utcnow()
 
@@ -167,9 +167,9 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     model = TrainedModel(
         project_name=project_name,
         label=label,
-        model_id=f"{label}-{trained.strftime('%Y%m%dT%H%M%SZ')}-{model_dir.name[-12:]}",
+        model_id=f"{label}-{trained.strftime('%Y%m%dT%H%M%SZ')}-{key[-12:]}",
         training_config_version=version.name,
-        artifact_dir=str(model_dir),
+        artifact_dir=key,
         trained_at=trained,
         training_duration_s=(trained - started).total_seconds(),
         expiration_date=version.model_expiration_date.isoformat(),

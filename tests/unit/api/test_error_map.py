@@ -23,6 +23,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.NotEnoughData, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.StoragePathError, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.DocumentFileMissing, 400, "InvalidRequest", "InvalidParameterValue"),
+    (errors.StorageContainerMissing, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.InvalidFileRecord, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.UnrepresentableDocument, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.NotFound, 404, "NotFound", None),
@@ -40,6 +41,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.DatabaseUnavailable, 503, "ServiceUnavailable", "DatabaseUnavailable"),
     (errors.StorageUnavailable, 503, "ServiceUnavailable", "StorageUnavailable"),
     (errors.NotReady, 503, "ServiceUnavailable", "NotReady"),
+    (errors.StorageAccessDenied, 503, "ServiceUnavailable", "StorageAccessDenied"),
 ]
 
 

@@ -62,7 +62,9 @@ def test_retraining_a_deployed_label_changes_production_only_when_deployed_again
 ) -> None:
     first_id = train(context)
     deploy(context, "production")
-    first_dir = Path(deployments.get_deployment(context, "people", "production").model.artifact_dir)
+    first_dir = context.models.local_dir(
+        deployments.get_deployment(context, "people", "production").model.artifact_dir
+    )
     # Stands for the serving files a deploy writes (serving.onnx for encoder models).
     (first_dir / "deployed-marker").write_text("served", encoding="utf-8")
 
@@ -100,7 +102,7 @@ def test_swap_exchanges_the_pinned_runs(context: ServiceContext) -> None:
     production = deployments.get_deployment(context, "people", "production")
     staging = deployments.get_deployment(context, "people", "staging")
     assert (production.model.model_id, staging.model.model_id) == (second_id, first_id)
-    assert Path(staging.model.artifact_dir).is_dir()
+    assert context.models.local_dir(staging.model.artifact_dir).is_dir()
 
 
 def test_a_deployed_model_cannot_be_deleted_and_an_undeployed_run_is_cleaned_up(
@@ -112,7 +114,7 @@ def test_a_deployed_model_cannot_be_deleted_and_an_undeployed_run_is_cleaned_up(
         training.delete_model(context, "people", "m1")
 
     train(context)  # the second run replaces the label; production keeps the first
-    pinned_dir = Path(
+    pinned_dir = context.models.local_dir(
         deployments.get_deployment(context, "people", "production").model.artifact_dir
     )
     run(context, deployments.submit_delete(context, "people", "production"))
@@ -124,7 +126,9 @@ def test_a_deployed_model_cannot_be_deleted_and_an_undeployed_run_is_cleaned_up(
 def test_a_model_folder_this_version_cannot_read_is_a_clear_error(context: ServiceContext) -> None:
     train(context)
     deploy(context, "production")
-    folder = Path(deployments.get_deployment(context, "people", "production").model.artifact_dir)
+    folder = context.models.local_dir(
+        deployments.get_deployment(context, "people", "production").model.artifact_dir
+    )
     config = json.loads((folder / "config.json").read_text("utf-8"))
     (folder / "config.json").write_text(json.dumps({**config, "format_version": 99}), "utf-8")
     fresh = open_context(context.settings)  # nothing loaded yet in this "process"

@@ -1,7 +1,8 @@
 """Upload and read document files of a storage container (a Lexicraft extension).
 
 Azure reads documents from a Blob container; here the container is the folder
-``{data_dir}/storage/{container}/`` and these routes put files into it over HTTP.
+``{data_dir}/storage/{container}/`` or, with the azure storage backend, a Blob container of
+the configured account, and these routes put files into it over HTTP.
 """
 
 from __future__ import annotations

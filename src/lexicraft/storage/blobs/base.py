@@ -12,12 +12,20 @@ class BlobStore(Protocol):
         """The UTF-8 text of ``location`` in ``container``.
 
         Raises StoragePathError for a location leaving the container, DocumentFileMissing when
-        there is no such file.
+        there is no such file, StorageContainerMissing when there is no such container (Blob)
+        and StorageUnavailable when the storage cannot be used.
         """
         ...
 
     def write_text(self, container: str, location: str, text: str) -> None:
         """Write ``text`` (UTF-8) to ``location`` in ``container``, creating folders."""
+        ...
+
+    def check_location(self, container: str, location: str) -> None:
+        """Raise StoragePathError unless ``location`` can name a file of ``container`` here.
+
+        No request is made: imports check inline documents' locations with it.
+        """
         ...
 
     def exists(self, container: str, location: str) -> bool:

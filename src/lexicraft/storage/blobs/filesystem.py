@@ -39,6 +39,9 @@ class FilesystemBlobStore:
             )
         return path
 
+    def check_location(self, container: str, location: str) -> None:
+        self.resolve(container, location)
+
     def read_text(self, container: str, location: str) -> str:
         path = self.resolve(container, location)
         if not path.is_file():
