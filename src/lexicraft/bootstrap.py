@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
+from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
+from lexicraft.services.compute import Compute
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
 from lexicraft.storage.blobs.filesystem import FilesystemBlobStore
@@ -57,7 +59,18 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
         queue=JobQueue(
             database, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts
         ),
+        compute=_build_compute(settings),
     )
+
+
+def _build_compute(settings: Settings) -> Compute:
+    """Where trainings and predictions run: this process, or the Ray cluster of the settings."""
+    if settings.executor == "ray":
+        # Imported here: importing Ray takes seconds that the local executor need not pay.
+        from lexicraft.jobs.executors.ray import RayCompute
+
+        return RayCompute(settings)
+    return LocalCompute(settings.predict_concurrency)
 
 
 def database_location(context: ServiceContext) -> str:

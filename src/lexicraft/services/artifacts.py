@@ -19,5 +19,5 @@ def release_artifacts(context: ServiceContext, candidates: Collection[str]) -> N
     with context.database.session() as session:
         unused = model_store.unused_artifact_dirs(session, candidates)
     for folder in unused:
-        context.predictors.discard(Path(folder))
+        context.compute.forget(Path(folder))
         shutil.rmtree(folder, ignore_errors=True)

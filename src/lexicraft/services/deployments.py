@@ -89,8 +89,8 @@ def _prepare_serving(context: ServiceContext, artifact_dir: Path) -> tuple[dict[
     """Write the model's serving files (ONNX); a failure costs speed only, so it is a warning."""
     try:
         if registry.prepare_for_serving(artifact_dir):
-            # Training's evaluation left the model loaded in PyTorch in the cache.
-            context.predictors.discard(artifact_dir)
+            # Training's evaluation left the model loaded in PyTorch wherever it predicts.
+            context.compute.forget(artifact_dir)
     except Exception:
         logger.exception("could not write the serving files of %s", artifact_dir)
         return (

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
@@ -19,16 +19,11 @@ from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, InvalidParameterValue, ModelUnavailable, NotEnoughData
 from lexicraft.ml import registry
 from lexicraft.ml.artifacts import ModelFormatError
-from lexicraft.ml.base import (
-    ClassExample,
-    ClassificationPredictor,
-    NerExample,
-    NerPredictor,
-    PredictedSpan,
-)
+from lexicraft.ml.base import ClassExample, ClassScore, NerExample, PredictedSpan
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.artifacts import release_artifacts
+from lexicraft.services.compute import Examples, ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
@@ -36,6 +31,8 @@ from lexicraft.storage.sql import projects as project_store
 from lexicraft.timeutil import format_datetime, utcnow
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
 _TRAINING_SHARE = 90.0
@@ -140,14 +137,12 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
 
     try:
         backend_name = payload["backend"]
-        if kind is ProjectKind.ENTITY_RECOGNITION:
-            registry.get_ner_backend(backend_name).train(
-                [NerExample(d.text, d.spans) for d in train], labels, partial, progress
-            )
-        else:
-            registry.get_classification_backend(backend_name).train(
-                [ClassExample(d.text, d.classes) for d in train], labels, partial, progress
-            )
+        examples: Examples = (
+            [NerExample(d.text, d.spans) for d in train]
+            if kind is ProjectKind.ENTITY_RECOGNITION
+            else [ClassExample(d.text, d.classes) for d in train]
+        )
+        context.compute.train(kind, backend_name, examples, labels, partial, progress)
         partial.replace(model_dir)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -202,11 +197,18 @@ def _phase(percent: int, start: Any, end: Any) -> dict[str, Any]:
     }
 
 
-def _load(context: ServiceContext, model_dir: Path, load: Callable[[Path], Any]) -> Any:
-    """``load(model_dir)`` through the process's cache; a folder it cannot read is an error
-    that says what to do (the folder's path and the loader's detail go to the log only)."""
+def run_model(
+    context: ServiceContext,
+    kind: ProjectKind,
+    model_dir: Path,
+    texts: Sequence[str],
+    then: Callable[[list[ModelOutput]], T],
+) -> T:
+    """``then`` of the outputs of the ``kind`` model in ``model_dir`` for ``texts`` (see
+    :meth:`Compute.predict`). A folder that cannot be read is an error that says what to do
+    (the folder's path and the loader's detail go to the log only)."""
     try:
-        return context.predictors.get(model_dir, load)
+        return context.compute.predict(kind, model_dir, texts, then)
     except (ModelFormatError, registry.UnknownBackendError) as error:
         logger.error("cannot load the model in %s: %s", model_dir, error)
         raise ModelUnavailable(
@@ -216,29 +218,15 @@ def _load(context: ServiceContext, model_dir: Path, load: Callable[[Path], Any])
         ) from error
 
 
-def load_ner_predictor(context: ServiceContext, model_dir: Path) -> NerPredictor:
-    """The loaded NER model in ``model_dir`` (cached per process)."""
-    predictor: NerPredictor = _load(context, model_dir, registry.load_ner_predictor)
-    return predictor
-
-
-def load_classification_predictor(
-    context: ServiceContext, model_dir: Path
-) -> ClassificationPredictor:
-    """The loaded classification model in ``model_dir`` (cached per process)."""
-    predictor: ClassificationPredictor = _load(
-        context, model_dir, registry.load_classification_predictor
-    )
-    return predictor
-
-
-def load_predictor(
-    context: ServiceContext, kind: ProjectKind, model_dir: Path
-) -> NerPredictor | ClassificationPredictor:
-    """The loaded model of a ``kind`` project in ``model_dir`` (cached per process)."""
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        return load_ner_predictor(context, model_dir)
-    return load_classification_predictor(context, model_dir)
+def _predict_all(
+    context: ServiceContext, kind: ProjectKind, model_dir: Path, texts: Sequence[str]
+) -> list[ModelOutput]:
+    """The model's outputs for ``texts``, predicted in batches of ``predict_batch_size``."""
+    batch = max(1, context.settings.predict_batch_size)
+    outputs: list[ModelOutput] = []
+    for start in range(0, len(texts), batch):
+        outputs.extend(run_model(context, kind, model_dir, texts[start : start + batch], list))
+    return outputs
 
 
 def _evaluate(
@@ -250,13 +238,11 @@ def _evaluate(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Per-label metrics on the test split and Azure per-document results (UTF-16 offsets)."""
     texts = [d.text for d in test]
-    batch = context.settings.predict_batch_size
     per_document: list[dict[str, Any]] = []
     if kind is ProjectKind.ENTITY_RECOGNITION:
-        ner = load_ner_predictor(context, model_dir)
-        predicted_spans: list[list[PredictedSpan]] = []
-        for start in range(0, len(texts), batch):
-            predicted_spans.extend(ner.predict(texts[start : start + batch]))
+        predicted_spans = cast(
+            list[list[PredictedSpan]], _predict_all(context, kind, model_dir, texts)
+        )
         summary = evaluate_ner([d.spans for d in test], predicted_spans, labels)
         for document, predicted in zip(test, predicted_spans, strict=True):
             offsets = OffsetMap(document.text)
@@ -278,11 +264,10 @@ def _evaluate(
                 }
             )
         return summary, per_document
-    classifier = load_classification_predictor(context, model_dir)
-    predicted_classes: list[list[str]] = []
-    for start in range(0, len(texts), batch):
-        for scores in classifier.predict(texts[start : start + batch]):
-            predicted_classes.append([score.category for score in scores])
+    predicted_classes = [
+        [score.category for score in cast(list[ClassScore], scores)]
+        for scores in _predict_all(context, kind, model_dir, texts)
+    ]
     multi = kind is ProjectKind.MULTI_LABEL_CLASSIFICATION
     summary = evaluate_classification(
         [d.classes for d in test], predicted_classes, labels, multi_label=multi
