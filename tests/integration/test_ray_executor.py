@@ -327,21 +327,35 @@ def test_analyze_runs_on_a_shared_batching_actor_with_the_local_executors_result
     assert entities(final) == local_entities(deployed.artifact_dir, batches[0])
 
 
-def test_a_training_whose_ray_worker_dies_is_retried_then_fails_with_a_reason(
-    deployed: Deployed, ray_cluster: RayCluster
-) -> None:
-    client = deployed.live.client
+def submit_training(client: httpx.Client, label: str, config_version: str = FAST) -> str:
+    """A training of ``label``; its Operation-Location."""
     response = client.post(
         f"{AUTHORING}/{PROJECT}/:train",
         params={"api-version": API_VERSION},
         json={
-            "modelLabel": "doomed",
-            "trainingConfigVersion": FAST,
+            "modelLabel": label,
+            "trainingConfigVersion": config_version,
             "evaluationOptions": {"kind": "manual"},
         },
     )
     assert response.status_code == 202, response.text
-    location = response.headers["Operation-Location"]
+    return response.headers["Operation-Location"]
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_training_whose_ray_worker_dies_is_retried_then_fails_with_a_reason(
+    deployed: Deployed, ray_cluster: RayCluster
+) -> None:
+    client = deployed.live.client
+    location = submit_training(client, "doomed")
 
     # The Ray worker running the task is killed mid-task; Ray runs it again
     # (LEXICRAFT_RAY_TRAIN_MAX_RETRIES=1), and that worker is killed too.
@@ -364,3 +378,21 @@ def test_a_training_whose_ray_worker_dies_is_retried_then_fails_with_a_reason(
     assert list((deployed.data_dir / "models" / PROJECT).glob("*.partial")) == []
     models = client.get(f"{AUTHORING}/{PROJECT}/models", params={"api-version": API_VERSION})
     assert [m["label"] for m in models.json()["value"]] == ["m1"]
+
+
+def test_cancelling_a_training_cancels_its_ray_task(
+    deployed: Deployed, ray_cluster: RayCluster
+) -> None:
+    client = deployed.live.client
+    # The accurate configuration: it trains for minutes, so the task surely runs when the
+    # cancel arrives (it is stopped within seconds; it never trains to the end).
+    location = submit_training(client, "cancelled", config_version="2022-05-01")
+    running = wait_for_process(ray_cluster, "ray::_train")
+    cancel = client.post(f"{urlsplit(location).path}/:cancel", params={"api-version": API_VERSION})
+    assert cancel.status_code == 202, cancel.text
+
+    body = deployed.live.wait_job(location, timeout_s=120)
+    assert body["status"] == "cancelled", body
+    # The task was stopped (force=True ends its worker), not left to train on.
+    assert not alive(running)
+    assert list((deployed.data_dir / "models" / PROJECT).glob("*.partial")) == []
