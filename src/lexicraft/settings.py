@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     # How long a model actor waits for requests of other jobs to fill a batch (up to
     # predict_batch_size texts) before it predicts what it has.
     ray_batch_wait_ms: float = 5.0
-    # GPUs a training task asks for; None: 1 when the cluster has a GPU, else 0.
+    # GPUs a training task asks for; None: 1 when the cluster has a GPU, else 0. A number the
+    # cluster cannot give leaves the training waiting for a node that has it.
     ray_train_num_gpus: float | None = None
     # A training whose Ray worker died (killed, out of memory, node lost) runs again this many
     # times; after that the job fails saying so.

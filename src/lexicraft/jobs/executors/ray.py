@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import ray
-from ray.exceptions import RayActorError, RayError, RayTaskError
+from ray.exceptions import (
+    NodeDiedError,
+    OutOfMemoryError,
+    RayActorError,
+    RayTaskError,
+    WorkerCrashedError,
+)
 
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import JobFailure
@@ -233,8 +239,8 @@ class RayCompute:
             ray.get(task)
         except RayTaskError as error:
             # The trainer itself raised: the job fails as it would have in-process.
-            raise _cause(error) from None
-        except RayError as error:
+            raise _cause(error) from error
+        except (WorkerCrashedError, OutOfMemoryError, NodeDiedError) as error:
             logger.error("the Ray task training into %s failed: %r", out_dir, error)
             raise JobFailure(
                 "the training stopped because the Ray worker running it died (it was killed, "
@@ -259,28 +265,34 @@ class RayCompute:
     ) -> T:
         """Send ``texts`` to a replica of ``model_dir``'s actor; ``then`` runs here after."""
         self._connect()
-        for attempt in (1, 2):
-            name = actor_name(model_dir, next(self._turn) % self._replicas)
-            actor = self._actor(name, kind, model_dir)
+        name = actor_name(model_dir, next(self._turn) % self._replicas)
+        try:
+            outputs = self._ask(name, kind, model_dir, texts)
+        except RayActorError:
+            # Its worker died: a new actor takes the name, and the request goes to it.
+            logger.warning("the Ray actor %s died; asking a new one", name)
             try:
-                outputs: list[Any] = ray.get(actor.predict.remote(list(texts)))
-            except RayTaskError as error:
-                raise _cause(error) from None
+                outputs = self._ask(name, kind, model_dir, texts)
             except RayActorError as error:
-                # Its worker died: the next request creates a new actor under the name.
-                with self._lock:
-                    if self._actors.get(name) is actor:
-                        del self._actors[name]
-                if attempt == 2:
-                    logger.error("the Ray actor %s died twice: %r", name, error)
-                    raise JobFailure(
-                        "the Ray actor serving the model stopped while predicting (its worker "
-                        "died), twice in a row; submit the job again"
-                    ) from error
-                logger.warning("the Ray actor %s died; asking a new one", name)
-            else:
-                return then(outputs)
-        raise AssertionError("unreachable")
+                logger.error("the Ray actor %s died twice: %r", name, error)
+                raise JobFailure(
+                    "the Ray actor serving the model stopped while predicting (its worker "
+                    "died), twice in a row; submit the job again"
+                ) from error
+        return then(outputs)
+
+    def _ask(self, name: str, kind: ProjectKind, model_dir: Path, texts: Sequence[str]) -> Any:
+        """The outputs of actor ``name`` for ``texts``; a dead actor's handle is dropped."""
+        actor = self._actor(name, kind, model_dir)
+        try:
+            return ray.get(actor.predict.remote(list(texts)))
+        except RayTaskError as error:
+            raise _cause(error) from error
+        except RayActorError:
+            with self._lock:
+                if self._actors.get(name) is actor:
+                    del self._actors[name]
+            raise
 
     @property
     def _replicas(self) -> int:
