@@ -13,9 +13,12 @@ from collections.abc import Callable, Collection
 from prometheus_client import CollectorRegistry
 
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
+from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, stop_pools
+from lexicraft.services.compute import Compute
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
+from lexicraft.storage.artifacts.base import ModelStore
 from lexicraft.storage.sql.engine import (
     Database,
     DatabaseNotReady,
@@ -62,7 +65,18 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
         queue=JobQueue(
             database, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts
         ),
+        compute=_build_compute(settings, stores.models),
     )
+
+
+def _build_compute(settings: Settings, models: ModelStore) -> Compute:
+    """Where trainings and predictions run: this process, or the Ray cluster of the settings."""
+    if settings.executor == "ray":
+        # Imported here: importing Ray takes seconds that the local executor need not pay.
+        from lexicraft.jobs.executors.ray import RayCompute
+
+        return RayCompute(settings)
+    return LocalCompute(models, settings.predict_concurrency)
 
 
 def database_location(context: ServiceContext) -> str:

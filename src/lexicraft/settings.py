@@ -79,6 +79,34 @@ class Settings(BaseSettings):
     predict_batch_size: int = 32
     predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
 
+    # Where trainings and predictions run: "local" (the process that runs the job) or "ray"
+    # (a Ray cluster; see docs/architecture.md, "Executors"). The database stays the system of
+    # record either way: Ray runs work, it keeps no state Lexicraft needs.
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(
+        default=None,
+        description=(
+            "The Ray cluster: 'auto' (the cluster this host belongs to), 'host:port' (its GCS "
+            "address) or 'ray://host:port' (Ray Client, needs ray[client]); None: the cluster "
+            "this host belongs to, else a private one started in the process."
+        ),
+    )
+    # Named actors are shared by every Lexicraft process of the cluster in this namespace.
+    ray_namespace: str = "lexicraft"
+    # Actors that serve one model folder; a request goes to one of them in turn.
+    ray_replicas_per_deployment: int = 1
+    # How long a model actor waits for requests of other jobs to fill a batch (up to
+    # predict_batch_size texts) before it predicts what it has.
+    ray_batch_wait_ms: float = 5.0
+    # GPUs a training task asks for; None: 1 when the cluster has a GPU, else 0. A number the
+    # cluster cannot give leaves the training waiting for a node that has it.
+    ray_train_num_gpus: float | None = None
+    # A training whose Ray worker died (killed, out of memory, node lost) runs again this many
+    # times; after that the job fails saying so.
+    ray_train_max_retries: int = 1
+    # How often the job's worker reads a Ray training's progress (and checks cancellation).
+    ray_progress_interval_s: float = 0.5
+
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
 

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,9 +33,10 @@ from lexicraft.errors import (
     ModelNotFound,
     ServiceUnavailable,
 )
-from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
+from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services import training
+from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
@@ -418,9 +418,7 @@ class _JobRun:
 
     def run_task(self, task: AnalysisTask) -> dict[str, Any]:
         """Predict every valid document with the task's deployment; raises if it cannot run."""
-        # Loaded outside the prediction slot: a slow load holds up no other job.
-        predictor = training.load_predictor(self.context, task.kind, self._artifact_dir(task))
-        rendered = self._predict(task, predictor)
+        rendered = self._predict(task, self._artifact_dir(task))
         DOCUMENTS_ANALYZED.labels(task.project_name, task.deployment_name or "").inc(len(rendered))
         return {
             "status": JobStatus.SUCCEEDED.value,
@@ -429,16 +427,12 @@ class _JobRun:
             "errors": list(self.empty_errors),
         }
 
-    def _artifact_dir(self, task: AnalysisTask) -> Path:
-        """This host's copy of the model the task's deployment serves *now* (swaps take
-        effect), fetched from the model store the first time."""
+    def _artifact_dir(self, task: AnalysisTask) -> str:
+        """The model the task's deployment serves *now* (swaps take effect)."""
         with self.context.database.session() as session:
-            artifact_dir = _resolve_artifact_dir(session, task)
-        return self.context.models.local_dir(artifact_dir)
+            return _resolve_artifact_dir(session, task)
 
-    def _predict(
-        self, task: AnalysisTask, predictor: NerPredictor | ClassificationPredictor
-    ) -> dict[int, dict[str, Any]]:
+    def _predict(self, task: AnalysisTask, artifact: str) -> dict[int, dict[str, Any]]:
         """Each valid document's result by index, in batches; whole texts, never truncated."""
         size = max(1, self.context.settings.predict_batch_size)
         rendered: dict[int, dict[str, Any]] = {}
@@ -448,12 +442,15 @@ class _JobRun:
                 self.job.check_cancelled()
             self.batches += 1
             indexes = self.order[start : start + size]
-            # The slot covers the batch's rendering too: CPU work beside a forward pass stalls
-            # PyTorch's thread team, so this process's CPU-bound steps take turns instead.
-            with self.context.prediction_slots:
-                outputs = predictor.predict([self.documents[index].text for index in indexes])
+
+            # Rendering is handed to the compute: in-process, it shares the forward pass's
+            # turn (CPU work beside a forward pass stalls PyTorch's thread team).
+            def render(outputs: list[ModelOutput], indexes: list[int] = indexes) -> None:
                 for index, output in zip(indexes, outputs, strict=True):
                     rendered[index] = self._render(task, index, output)
+
+            texts = [self.documents[index].text for index in indexes]
+            training.run_model(self.context, task.kind, artifact, texts, render)
             self._advance(len(indexes))
         return rendered
 

@@ -17,5 +17,5 @@ def release_artifacts(context: ServiceContext, candidates: Collection[str]) -> N
     with context.database.session() as session:
         unused = model_store.unused_artifact_dirs(session, candidates)
     for folder in unused:
-        context.predictors.discard(context.models.local_path(folder))
+        context.compute.forget(folder)
         context.models.delete(folder)

@@ -105,8 +105,8 @@ def _prepare_serving(context: ServiceContext, artifact_dir: str) -> tuple[dict[s
             },
         )
     if wrote:
-        # Training's evaluation left the model loaded in PyTorch in the cache.
-        context.predictors.discard(model_dir)
+        # Training's evaluation left the model loaded in PyTorch wherever it predicts.
+        context.compute.forget(artifact_dir)
         context.models.share_additions(artifact_dir)
     return ()
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.ml.base import ClassificationPredictor, ClassScore, NerPredictor, PredictedSpan
+from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
@@ -34,7 +34,7 @@ class DeployedModel:
     deployment_name: str
     kind: ProjectKind
     model_label: str
-    artifact_dir: Path  # this host's copy of the model folder
+    artifact_dir: str  # the model's key in the model store (see ModelStore)
 
 
 def resolve_deployment(
@@ -49,7 +49,7 @@ def resolve_deployment(
         deployment_name=deployment_name,
         kind=kind,
         model_label=deployment.model.label,
-        artifact_dir=context.models.local_dir(deployment.model.artifact_dir),
+        artifact_dir=deployment.model.artifact_dir,
     )
 
 
@@ -60,14 +60,11 @@ def predict_with(
     batch_size: int,
 ) -> list[Prediction]:
     """Run a loaded ``kind`` model over ``texts`` in batches of ``batch_size``."""
-    size = max(batch_size, 1)
-    batches = [texts[start : start + size] for start in range(0, len(texts), size)]
-    # The predictor protocols are structural, so the project kind tells them apart.
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        ner = cast(NerPredictor, predictor)
-        return [Prediction(entities=tuple(found)) for b in batches for found in ner.predict(b)]
-    classifier = cast(ClassificationPredictor, predictor)
-    return [Prediction(classes=tuple(found)) for b in batches for found in classifier.predict(b)]
+    return [
+        found
+        for batch in _batches(texts, batch_size)
+        for found in _as_predictions(kind, predictor.predict(batch))
+    ]
 
 
 def predict(
@@ -78,5 +75,27 @@ def predict(
     from lexicraft.services import training
 
     deployed = resolve_deployment(context, project_name, deployment_name)
-    predictor = training.load_predictor(context, deployed.kind, deployed.artifact_dir)
-    return predict_with(predictor, deployed.kind, texts, context.settings.predict_batch_size)
+    kind = deployed.kind
+    return [
+        found
+        for batch in _batches(texts, context.settings.predict_batch_size)
+        for found in training.run_model(
+            context,
+            kind,
+            deployed.artifact_dir,
+            batch,
+            lambda outputs: _as_predictions(kind, outputs),
+        )
+    ]
+
+
+def _batches(texts: Sequence[str], batch_size: int) -> list[Sequence[str]]:
+    size = max(batch_size, 1)
+    return [texts[start : start + size] for start in range(0, len(texts), size)]
+
+
+def _as_predictions(kind: ProjectKind, outputs: Sequence[ModelOutput]) -> list[Prediction]:
+    # The outputs are structural lists, so the project kind tells them apart.
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        return [Prediction(entities=tuple(cast(list[PredictedSpan], found))) for found in outputs]
+    return [Prediction(classes=tuple(cast(list[ClassScore], found))) for found in outputs]

@@ -8,8 +8,8 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, TypeVar, cast
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
@@ -19,16 +19,11 @@ from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, InvalidParameterValue, ModelUnavailable, NotEnoughData
 from lexicraft.ml import registry
 from lexicraft.ml.artifacts import ModelFormatError
-from lexicraft.ml.base import (
-    ClassExample,
-    ClassificationPredictor,
-    NerExample,
-    NerPredictor,
-    PredictedSpan,
-)
+from lexicraft.ml.base import ClassExample, ClassScore, NerExample, PredictedSpan
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.artifacts import release_artifacts
+from lexicraft.services.compute import Examples, ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
@@ -36,6 +31,8 @@ from lexicraft.storage.sql import projects as project_store
 from lexicraft.timeutil import format_datetime, utcnow
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Share of the job's percentComplete spent training; the rest is evaluation.
 _TRAINING_SHARE = 90.0
@@ -122,11 +119,10 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
 
     # A key, not a path: every host finds the model through the model store.
     key = f"{project_name}/{label}-{uuid.uuid4().hex[:12]}"
-    # The folder being written names its job, so that a re-run of the job (its worker died
-    # while training) deletes what the dead attempt left behind. Nothing reads a staging
-    # folder; only publishing makes a model.
+    # The staging folder names its job, so that a re-run of the job (its worker died while
+    # training) deletes what the dead attempt left behind. Nothing reads a staging folder;
+    # only publishing makes a model.
     job_tag = hashlib.sha256(job.job.id.encode("utf-8")).hexdigest()[:12]
-    partial = context.models.staging_dir(key, job_tag)
     last_check = [0.0]
 
     def progress(fraction: float) -> None:
@@ -137,24 +133,23 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
             job.check_cancelled()
             job.progress(fraction * _TRAINING_SHARE)
 
+    backend_name = payload["backend"]
+    examples: Examples = (
+        [NerExample(d.text, d.spans) for d in train]
+        if kind is ProjectKind.ENTITY_RECOGNITION
+        else [ClassExample(d.text, d.classes) for d in train]
+    )
     try:
-        backend_name = payload["backend"]
-        if kind is ProjectKind.ENTITY_RECOGNITION:
-            registry.get_ner_backend(backend_name).train(
-                [NerExample(d.text, d.spans) for d in train], labels, partial, progress
-            )
-        else:
-            registry.get_classification_backend(backend_name).train(
-                [ClassExample(d.text, d.classes) for d in train], labels, partial, progress
-            )
-        context.models.publish(key, partial)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        context.compute.train(kind, backend_name, examples, labels, key, job_tag, progress)
+    except BaseException:
+        # A training stopped from outside (its Ray worker killed) could not clean up after
+        # itself; asking for the job's staging folder sweeps what it left on this host.
+        shutil.rmtree(context.models.staging_dir(key, job_tag), ignore_errors=True)
+        raise
     trained = utcnow()
     try:
         job.check_cancelled()
-        model_dir = context.models.local_dir(key)
-        summary, per_document = _evaluate(kind, labels, model_dir, test, context)
+        summary, per_document = _evaluate(kind, labels, key, test, context)
         # Last look before the model becomes visible: a cancelled job, or one another worker
         # took over (this one was cut off past its lease), must not replace the label's model.
         job.check_cancelled()
@@ -202,61 +197,53 @@ def _phase(percent: int, start: Any, end: Any) -> dict[str, Any]:
     }
 
 
-def _load(context: ServiceContext, model_dir: Path, load: Callable[[Path], Any]) -> Any:
-    """``load(model_dir)`` through the process's cache; a folder it cannot read is an error
-    that says what to do (the folder's path and the loader's detail go to the log only)."""
+def run_model(
+    context: ServiceContext,
+    kind: ProjectKind,
+    artifact: str,
+    texts: Sequence[str],
+    then: Callable[[list[ModelOutput]], T],
+) -> T:
+    """``then`` of the outputs of the ``kind`` model ``artifact`` (a model row's
+    ``artifact_dir``) for ``texts`` (see :meth:`Compute.predict`). A model that cannot be
+    read is an error that says what to do (its folder and the loader's detail go to the log
+    only)."""
     try:
-        return context.predictors.get(model_dir, load)
+        return context.compute.predict(kind, artifact, texts, then)
     except (ModelFormatError, registry.UnknownBackendError) as error:
-        logger.error("cannot load the model in %s: %s", model_dir, error)
+        logger.error("cannot load the model %s: %s", artifact, error)
         raise ModelUnavailable(
-            f"the trained model {model_dir.name!r} cannot be loaded by this version of "
-            "Lexicraft (it was written by another version or its files are damaged); train "
-            "it again"
+            f"the trained model {PurePosixPath(artifact).name!r} cannot be loaded by this "
+            "version of Lexicraft (it was written by another version or its files are "
+            "damaged); train it again"
         ) from error
 
 
-def load_ner_predictor(context: ServiceContext, model_dir: Path) -> NerPredictor:
-    """The loaded NER model in ``model_dir`` (cached per process)."""
-    predictor: NerPredictor = _load(context, model_dir, registry.load_ner_predictor)
-    return predictor
-
-
-def load_classification_predictor(
-    context: ServiceContext, model_dir: Path
-) -> ClassificationPredictor:
-    """The loaded classification model in ``model_dir`` (cached per process)."""
-    predictor: ClassificationPredictor = _load(
-        context, model_dir, registry.load_classification_predictor
-    )
-    return predictor
-
-
-def load_predictor(
-    context: ServiceContext, kind: ProjectKind, model_dir: Path
-) -> NerPredictor | ClassificationPredictor:
-    """The loaded model of a ``kind`` project in ``model_dir`` (cached per process)."""
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        return load_ner_predictor(context, model_dir)
-    return load_classification_predictor(context, model_dir)
+def _predict_all(
+    context: ServiceContext, kind: ProjectKind, artifact: str, texts: Sequence[str]
+) -> list[ModelOutput]:
+    """The model's outputs for ``texts``, predicted in batches of ``predict_batch_size``."""
+    batch = max(1, context.settings.predict_batch_size)
+    outputs: list[ModelOutput] = []
+    for start in range(0, len(texts), batch):
+        outputs.extend(run_model(context, kind, artifact, texts[start : start + batch], list))
+    return outputs
 
 
 def _evaluate(
     kind: ProjectKind,
     labels: tuple[str, ...],
-    model_dir: Path,
+    artifact: str,
     test: Sequence[Document],
     context: ServiceContext,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Per-label metrics on the test split and Azure per-document results (UTF-16 offsets)."""
     texts = [d.text for d in test]
-    batch = context.settings.predict_batch_size
     per_document: list[dict[str, Any]] = []
     if kind is ProjectKind.ENTITY_RECOGNITION:
-        ner = load_ner_predictor(context, model_dir)
-        predicted_spans: list[list[PredictedSpan]] = []
-        for start in range(0, len(texts), batch):
-            predicted_spans.extend(ner.predict(texts[start : start + batch]))
+        predicted_spans = cast(
+            list[list[PredictedSpan]], _predict_all(context, kind, artifact, texts)
+        )
         summary = evaluate_ner([d.spans for d in test], predicted_spans, labels)
         for document, predicted in zip(test, predicted_spans, strict=True):
             offsets = OffsetMap(document.text)
@@ -278,11 +265,10 @@ def _evaluate(
                 }
             )
         return summary, per_document
-    classifier = load_classification_predictor(context, model_dir)
-    predicted_classes: list[list[str]] = []
-    for start in range(0, len(texts), batch):
-        for scores in classifier.predict(texts[start : start + batch]):
-            predicted_classes.append([score.category for score in scores])
+    predicted_classes = [
+        [score.category for score in cast(list[ClassScore], scores)]
+        for scores in _predict_all(context, kind, artifact, texts)
+    ]
     multi = kind is ProjectKind.MULTI_LABEL_CLASSIFICATION
     summary = evaluate_classification(
         [d.classes for d in test], predicted_classes, labels, multi_label=multi

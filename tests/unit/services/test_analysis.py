@@ -28,6 +28,7 @@ from lexicraft.errors import (
     OperationNotFound,
     ProjectNotFound,
 )
+from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.services import analysis
@@ -108,7 +109,9 @@ def add_deployment(
             )  # fmt: skip
             model_store.save_model(session, trained, ModelEvaluation({}, {}, ()))
         model_store.pin_deployment(session, deployment, trained, now)
-    context.predictors.get(artifact_dir, lambda _path: model)
+    compute = context.compute
+    assert isinstance(compute, LocalCompute)
+    compute.predictors.get(artifact_dir, lambda _path: model)
     return artifact_dir
 
 

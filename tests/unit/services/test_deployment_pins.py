@@ -73,7 +73,8 @@ def test_retraining_a_deployed_label_changes_production_only_when_deployed_again
     assert second_id != first_id
     pinned = deployments.get_deployment(context, "people", "production")
     assert pinned.model.model_id == first_id
-    assert predictions.resolve_deployment(context, "people", "production").artifact_dir == first_dir
+    served = predictions.resolve_deployment(context, "people", "production").artifact_dir
+    assert context.models.local_dir(served) == first_dir
     assert (first_dir / "deployed-marker").is_file()  # its files were not dropped
     assert predictions.predict(context, "people", "production", ["Ana met Bob in Lisbon."])
 

@@ -11,11 +11,13 @@ from lexicraft.bootstrap import open_context
 from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Project, ProjectAssets, ProjectKind
+from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob
+from lexicraft.ml import registry
 from lexicraft.ml.base import NerExample, Span
 from lexicraft.ml.ner.transformer import TransformerNerBackend, TransformerNerHyperparameters
 from lexicraft.ml.onnx_serving import SERVING_FILE
-from lexicraft.services import deployments, training
+from lexicraft.services import deployments
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
 from lexicraft.storage.sql import models as model_store
@@ -60,6 +62,13 @@ def deployed_label(context: ServiceContext) -> str | None:
         return None if found is None else found.model.label
 
 
+def loaded_model(context: ServiceContext, artifact_dir: Path) -> object:
+    """The model the (local) compute has loaded from ``artifact_dir``, loading it if need be."""
+    compute = context.compute
+    assert isinstance(compute, LocalCompute)
+    return compute.predictors.get(artifact_dir, registry.load_ner_predictor)
+
+
 def test_deploy_writes_the_onnx_network_and_serves_from_it(context: ServiceContext) -> None:
     artifact_dir = context.settings.models_dir / "people" / "m1"
     settings = TransformerNerHyperparameters(epochs=1, min_steps=1, batch_size=2)
@@ -68,14 +77,14 @@ def test_deploy_writes_the_onnx_network_and_serves_from_it(context: ServiceConte
     )
     add_model(context, artifact_dir, "ner.minilm.v1")
     # As after training: its evaluation left the model loaded in PyTorch in the cache.
-    assert getattr(training.load_ner_predictor(context, artifact_dir), "runtime", None) == "pytorch"
+    assert getattr(loaded_model(context, artifact_dir), "runtime", None) == "pytorch"
 
     outcome = deploy(context)
 
     assert outcome.status is JobStatus.SUCCEEDED and outcome.warnings == ()
     assert deployed_label(context) == "m1"
     assert (artifact_dir / SERVING_FILE).is_file()
-    served = training.load_ner_predictor(context, artifact_dir)
+    served = loaded_model(context, artifact_dir)
     assert getattr(served, "runtime", None) == "onnxruntime"
 
 

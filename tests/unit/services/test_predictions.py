@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,8 @@ from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import DeploymentNotFound, ProjectNotFound
+from lexicraft.jobs.executors.local import LocalCompute
+from lexicraft.ml import registry
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.predictions import Prediction, predict_with
@@ -76,14 +77,16 @@ def test_predict_resolves_the_deployment_and_returns_code_point_spans(
     deployed = predictions.resolve_deployment(context, "ner", "prod")
     assert (deployed.kind, deployed.model_label) == (ProjectKind.ENTITY_RECOGNITION, "m1")
     # The loaded model is cached per process.
-    assert training.load_ner_predictor(
-        context, deployed.artifact_dir
-    ) is training.load_ner_predictor(context, Path(deployed.artifact_dir))
+    compute = context.compute
+    assert isinstance(compute, LocalCompute)
+    model_dir = context.models.local_dir(deployed.artifact_dir)
+    cached = compute.predictors.get(model_dir, registry.load_ner_predictor)
+    assert compute.predictors.get(model_dir, registry.load_ner_predictor) is cached
 
 
 def test_batches_do_not_change_predictions(context: ServiceContext) -> None:
     deployed = predictions.resolve_deployment(context, "ner", "prod")
-    predictor = training.load_ner_predictor(context, deployed.artifact_dir)
+    predictor = registry.load_ner_predictor(context.models.local_dir(deployed.artifact_dir))
     texts = [f"Marcus Bell wrote to Henrik Aalto {n} times." for n in range(7)]
     one_by_one = predict_with(predictor, ProjectKind.ENTITY_RECOGNITION, texts, batch_size=1)
     assert one_by_one == predict_with(

@@ -1,0 +1,124 @@
+"""The local executor: trainings run in the job's thread, predictions with this process's models.
+
+Implements :class:`lexicraft.services.compute.Compute`. :func:`train_model` and
+:func:`load_model` are also what the Ray executor runs on its workers, so both executors
+train and load with the same code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from lexicraft.domain.projects import ProjectKind
+from lexicraft.ml.base import (
+    ClassExample,
+    ClassificationPredictor,
+    NerExample,
+    NerPredictor,
+    Progress,
+)
+from lexicraft.ml.cache import PredictorCache
+from lexicraft.storage.artifacts.base import ModelStore
+
+T = TypeVar("T")
+
+
+def train_model(
+    kind: ProjectKind,
+    backend: str,
+    examples: Sequence[NerExample] | Sequence[ClassExample],
+    labels: Sequence[str],
+    out_dir: Path,
+    progress: Progress,
+) -> None:
+    """Train the ``kind`` backend named ``backend`` into ``out_dir``."""
+    # Imported here: the registry loads every ML backend (PyTorch), which composing a
+    # context (every CLI command) does not need.
+    from lexicraft.ml import registry
+
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        registry.get_ner_backend(backend).train(
+            cast(Sequence[NerExample], examples), labels, out_dir, progress
+        )
+    else:
+        registry.get_classification_backend(backend).train(
+            cast(Sequence[ClassExample], examples), labels, out_dir, progress
+        )
+
+
+def load_model(kind: ProjectKind, model_dir: Path) -> NerPredictor | ClassificationPredictor:
+    """The ``kind`` model in ``model_dir``, loaded (``ModelFormatError`` if unreadable)."""
+    from lexicraft.ml import registry
+
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        return registry.load_ner_predictor(model_dir)
+    return registry.load_classification_predictor(model_dir)
+
+
+def train_and_publish(
+    models: ModelStore,
+    kind: ProjectKind,
+    backend: str,
+    examples: Sequence[NerExample] | Sequence[ClassExample],
+    labels: Sequence[str],
+    key: str,
+    attempt: str,
+    progress: Progress,
+) -> None:
+    """Train into this host's staging folder for ``key``, then publish the model whole.
+
+    The staging folder never outlives the call: a model exists only once published.
+    """
+    staging = models.staging_dir(key, attempt)
+    try:
+        train_model(kind, backend, examples, labels, staging, progress)
+        models.publish(key, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class LocalCompute:
+    """Trains in the calling thread; predicts with the models this process has loaded."""
+
+    def __init__(self, models: ModelStore, predict_concurrency: int) -> None:
+        self.models = models
+        self.predictors = PredictorCache()
+        #: Batches predicted (and rendered) at the same time in this process. A forward pass
+        #: already spreads over every core, and CPU work beside it stalls its thread team, so
+        #: the CPU-bound steps take turns; other work (loading a model, database) goes on
+        #: outside this gate, so a slow load still holds nobody up.
+        self.prediction_slots = threading.BoundedSemaphore(max(1, predict_concurrency))
+
+    def train(
+        self,
+        kind: ProjectKind,
+        backend: str,
+        examples: Sequence[NerExample] | Sequence[ClassExample],
+        labels: Sequence[str],
+        key: str,
+        attempt: str,
+        progress: Progress,
+    ) -> None:
+        """Train in this thread; ``progress`` raising stops the trainer where it calls it."""
+        train_and_publish(self.models, kind, backend, examples, labels, key, attempt, progress)
+
+    def predict(
+        self,
+        kind: ProjectKind,
+        artifact: str,
+        texts: Sequence[str],
+        then: Callable[[list[Any]], T],
+    ) -> T:
+        """Load the model (cached per process) outside the slot, predict and ``then`` in it."""
+        model_dir = self.models.local_dir(artifact)
+        predictor = self.predictors.get(model_dir, lambda folder: load_model(kind, folder))
+        with self.prediction_slots:
+            return then(predictor.predict(texts))
+
+    def forget(self, artifact: str) -> None:
+        """Drop the loaded model ``artifact`` from this process's cache."""
+        self.predictors.discard(self.models.local_path(artifact))
