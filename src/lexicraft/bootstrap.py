@@ -27,6 +27,7 @@ from lexicraft.storage.sql.engine import (
     migrate,
 )
 from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.storage.sql.wakeups import JobWakeups, supports_wakeups
 from lexicraft.storage.stores import open_stores
 from lexicraft.telemetry.metrics import build_registry
 
@@ -34,6 +35,7 @@ __all__ = [
     "POOL_NAMES",
     "DatabaseNotReady",
     "database_location",
+    "job_wakeups",
     "metrics_registry",
     "open_context",
     "stop_workers",
@@ -140,6 +142,24 @@ def worker_pools(
         for name in POOL_NAMES
         if name in names
     ]
+
+
+def job_wakeups(context: ServiceContext, pools: Collection[WorkerPool]) -> JobWakeups | None:
+    """On PostgreSQL, a listener (not started) that wakes ``pools`` as soon as any process
+    submits a job of their kinds; None where there is nothing to listen to or for.
+
+    Without it a worker process finds a job submitted to an API replica at its next poll of
+    the queue (``job_poll_interval_s``), which then remains the safety net.
+    """
+    if not pools or not supports_wakeups(context.database.engine):
+        return None
+
+    def wake(kind: str | None) -> None:
+        for pool in pools:
+            if kind is None or any(kind == handled.value for handled in pool.kinds):
+                pool.wake()
+
+    return JobWakeups(context.database.engine, wake)
 
 
 def stop_workers(context: ServiceContext, pools: Collection[WorkerPool]) -> list[str]:

@@ -17,7 +17,13 @@ from lexicraft.api.operations import router as operations_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
-from lexicraft.bootstrap import metrics_registry, open_context, stop_workers, worker_pools
+from lexicraft.bootstrap import (
+    job_wakeups,
+    metrics_registry,
+    open_context,
+    stop_workers,
+    worker_pools,
+)
 from lexicraft.services.keys import KeyVerifier
 from lexicraft.settings import Settings
 from lexicraft.studio.routes import STATIC_PATH, static_files
@@ -40,9 +46,15 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         context.queue.recover_expired_leases()
         for pool in pools:
             pool.start()
+        # Jobs submitted to other processes (API replicas) wake these pools at once.
+        wakeups = job_wakeups(context, pools)
+        if wakeups is not None:
+            wakeups.start()
         try:
             yield
         finally:
+            if wakeups is not None:
+                wakeups.stop()
             stop_workers(context, pools)
             context.database.engine.dispose()
 

@@ -27,6 +27,7 @@ import typer
 from lexicraft.bootstrap import (
     POOL_NAMES,
     database_location,
+    job_wakeups,
     metrics_registry,
     open_context,
     stop_workers,
@@ -135,6 +136,11 @@ def worker(
     context.queue.recover_expired_leases()
     for pool in pools:
         pool.start()
+    # A job submitted to an API replica wakes this worker at once (PostgreSQL), not at its
+    # next poll of the queue.
+    wakeups = job_wakeups(context, pools)
+    if wakeups is not None:
+        wakeups.start()
     logger.info(
         "worker %s running %s on %s",
         os.getpid(),
@@ -144,6 +150,8 @@ def worker(
     while not stopping.wait(_WAKE_S):
         pass
 
+    if wakeups is not None:
+        wakeups.stop()
     released = stop_workers(context, pools)
     for job_id in released:
         logger.warning(

@@ -55,6 +55,8 @@ class JobWakeups:
         self._on_job = on_job
         self._retry_s = retry_s
         self._stop = threading.Event()
+        #: Set once the listener is connected (and again after each reconnect).
+        self.listening = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-wakeups", daemon=True)
 
     def start(self) -> None:
@@ -70,6 +72,7 @@ class JobWakeups:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
                     # Jobs submitted while this was not listening are waiting now.
                     self._on_job(None)
                     while not self._stop.is_set():
@@ -77,5 +80,6 @@ class JobWakeups:
                         for notification in conn.notifies(timeout=1.0):
                             self._on_job(notification.payload)
             except psycopg.Error as error:
+                self.listening.clear()
                 logger.debug("job wake-ups: %s; listening again in %.0f s", error, self._retry_s)
                 self._stop.wait(self._retry_s)
