@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # Job worker.
     worker_threads: int = 2  # analyze jobs
     authoring_threads: int = 1  # import, train, export, deploy, delete
-    # Routes in this process wake the workers at once; the poll is for jobs submitted by
-    # other processes (API replicas, the CLI) and costs an idle query per interval.
+    # Routes in this process wake its workers at once, and on PostgreSQL so does a job
+    # submitted by any other process (LISTEN/NOTIFY); the poll is the safety net (and, on
+    # SQLite, how jobs from the CLI are found). It costs an idle query per interval per pool.
     job_poll_interval_s: float = 0.5
     job_lease_s: float = 30.0
     # A stopping server or worker lets its running jobs finish for this long, then puts them
