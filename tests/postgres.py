@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import OperationalError
 
 ENV_URL = "LEXICRAFT_TEST_POSTGRES_URL"
@@ -174,26 +174,40 @@ def postgres_server() -> Iterator[str]:
             yield cluster.url
 
 
+def _retried(admin: Engine, statement: str) -> None:
+    """Run ``statement`` (AUTOCOMMIT), retried while the database it names is still in use.
+
+    A server process a test stopped or killed may hold its connections a moment longer.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(statement))
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new empty database on ``server_url``'s server, dropped afterwards; yields its URL."""
+def fresh_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A new database on ``server_url``'s server, dropped afterwards; yields its URL.
+
+    It is empty, or a copy of the database at the URL ``template`` (same server), which
+    nobody may be connected to while it is copied.
+    """
     name = f"lexicraft_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        if template is None:
+            _retried(admin, f'CREATE DATABASE "{name}"')
+        else:
+            _retried(admin, f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
         url: URL = make_url(server_url).set(database=name)
         yield url.render_as_string(hide_password=False)
     finally:
         # FORCE: a server process a test killed may not have closed its connections yet.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                break
-            except OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        _retried(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()

@@ -8,6 +8,7 @@ is not a :class:`lexicraft.errors.LexicraftError`; edges print it and exit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
 
 from prometheus_client import CollectorRegistry
@@ -162,6 +163,11 @@ def job_wakeups(context: ServiceContext, pools: Collection[WorkerPool]) -> JobWa
     return JobWakeups(context.database.engine, wake)
 
 
-def stop_workers(context: ServiceContext, pools: Collection[WorkerPool]) -> list[str]:
-    """Stop ``pools`` within the settings' grace period; the ids of the jobs put back."""
-    return stop_pools(pools, context.settings.worker_stop_grace_s)
+def stop_workers(
+    context: ServiceContext,
+    pools: Collection[WorkerPool],
+    cut_short: threading.Event | None = None,
+) -> list[str]:
+    """Stop ``pools`` within the settings' grace period, or once ``cut_short`` is set; the
+    ids of the jobs put back."""
+    return stop_pools(pools, context.settings.worker_stop_grace_s, cut_short)

@@ -1,9 +1,9 @@
 """Deployed models and request helpers shared by the runtime test modules.
 
-The runtime projects are trained once per test session into a template data dir; each module
-runs its servers on a copy of it (the SQLite file and the storage folder are copied, so every
-module owns its jobs and deployments). The multi-label project is built here from invented
-sentences.
+The runtime projects are trained once per test session and database kind into a template data
+dir; each module runs its servers on a copy of it (the storage folder and the database, a
+SQLite file or a PostgreSQL database, are copied, so every module owns its jobs and
+deployments). The multi-label project is built here from invented sentences.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from typing import Any
 import httpx
 import pytest
 import regex
+from sqlalchemy import select
 
 from lexicraft.ml import registry
 from lexicraft.ml.base import ClassificationPredictor, NerPredictor
-from tests.integration.server import (
-    API_VERSION,
-    LiveServer,
-    demo_project_file,
-    run_server,
-)
+from lexicraft.settings import Settings
+from lexicraft.storage.artifacts.local import LocalModelStore
+from lexicraft.storage.sql.engine import make_engine
+from lexicraft.storage.sql.tables import ProjectRow, TrainedModelRow
+from tests.integration.databases import Databases
+from tests.integration.server import API_VERSION, LiveServer, demo_project_file
 
 JOBS = "/language/analyze-text/jobs"
 NER = "rt-ner"
@@ -136,33 +137,60 @@ def deploy_runtime_projects(server: LiveServer, *, staging: bool = True) -> None
     server.deploy(MULTI, PRODUCTION, "m1")
 
 
-_TEMPLATES: dict[str, Path] = {}
-
-
-def trained_copy(factory: pytest.TempPathFactory, name: str) -> Path:
-    """A fresh copy of the session's trained data dir (training happens on the first call).
+class RuntimeTemplates:
+    """The runtime projects, trained on first use into a template data dir and database.
 
     A copy's ``models`` folder is a link to the template's, which lives as long as the
     session: copies share the trained files (model rows name them by key) and nothing else.
     """
-    template = _TEMPLATES.get("runtime")
-    if template is None:
-        template = factory.mktemp("runtime-template")
-        with run_server(template) as server:
-            deploy_runtime_projects(server)
-        _TEMPLATES["runtime"] = template
-    copy = factory.mktemp(name) / "data"
-    shutil.copytree(template, copy, ignore=shutil.ignore_patterns("models"))
-    (copy / "models").symlink_to(template / "models", target_is_directory=True)
-    return copy
+
+    def __init__(self, factory: pytest.TempPathFactory, databases: Databases) -> None:
+        self._factory = factory
+        self._databases = databases
+        self._template: Path | None = None
+
+    def copy_to(self, databases: Databases, target: Path) -> Path:
+        """Copy the trained data dir, with its database, to ``target`` in ``databases``."""
+        assert databases.kind == self._databases.kind
+        if self._template is None:
+            template = self._factory.mktemp(f"runtime-template-{databases.kind}")
+            with self._databases.serve(template) as server:
+                deploy_runtime_projects(server)
+            self._template = template
+        databases.copy(
+            self._template,
+            target,
+            source_databases=self._databases,
+            ignore=shutil.ignore_patterns("models"),
+        )
+        (target / "models").symlink_to(self._template / "models", target_is_directory=True)
+        return target
+
+    def __enter__(self) -> RuntimeTemplates:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._databases.close()
+
+
+def artifact_dir(settings: Settings, project: str, label: str) -> Path:
+    """The folder of trained model ``label`` of ``project``, where its model row says."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                select(TrainedModelRow.artifact_dir)
+                .join(ProjectRow, ProjectRow.id == TrainedModelRow.project_id)
+                .where(ProjectRow.name == project, TrainedModelRow.label == label)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return LocalModelStore(settings.models_dir).local_dir(found)
 
 
 def model_dir(server: LiveServer, project: str, label: str) -> Path:
-    """The artifact folder of trained model ``label`` (each label is trained once)."""
-    template = _TEMPLATES.get("runtime")
-    models_dir = server.settings.models_dir if template is None else template / "models"
-    (found,) = (models_dir / project).glob(f"{label}-*")
-    return found
+    """The artifact folder of trained model ``label`` that ``server`` serves."""
+    return artifact_dir(server.settings, project, label)
 
 
 def ner_predictor(server: LiveServer, project: str, label: str) -> NerPredictor:

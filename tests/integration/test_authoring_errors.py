@@ -231,6 +231,7 @@ def test_auth_missing_wrong_and_revoked_keys(deployed: LiveServer) -> None:
         time.sleep(0.2)
     assert revoked.status_code == 401
     assert revoked.json()["error"]["code"] == "401"
+    context.database.engine.dispose()
     # Every /language/… route is protected, even before routing or body parsing.
     assert httpx.post(f"{url}/{NAME}/:import", params=V, content=b"{bad").status_code == 401
     assert (

@@ -14,11 +14,14 @@ from lexicraft.domain.training import TrainingRequest
 from lexicraft.services import training
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
-from tests.integration.server import API_VERSION, AUTHORING, FAST, demo_project_file, run_server
+from tests.integration.databases import Databases
+from tests.integration.server import API_VERSION, AUTHORING, FAST, demo_project_file
 
 
-def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> None:
-    with run_server(tmp_path) as live:
+def test_training_left_running_by_a_dead_worker_is_resumed(
+    tmp_path: Path, databases: Databases
+) -> None:
+    with databases.serve(tmp_path) as live:
         live.import_project("restart", demo_project_file("demo-classify", "restart"))
         settings = live.settings
 
@@ -43,7 +46,7 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
     half_written.mkdir(parents=True)
     (half_written / "config.json").write_text("{", encoding="utf-8")
 
-    with run_server(tmp_path) as live:
+    with databases.serve(tmp_path) as live:
         body = live.wait_job(
             f"{live.base_url}{AUTHORING}/restart/train/jobs/{job.id}?api-version={API_VERSION}"
         )
@@ -61,3 +64,4 @@ def test_training_left_running_by_a_dead_worker_is_resumed(tmp_path: Path) -> No
     assert [path.name for path in half_written.parent.iterdir()] == [
         stored.artifact_dir.split("/")[1]
     ]
+    context.database.engine.dispose()

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from tests.integration.databases import Databases
 from tests.integration.server import (
     AUTHORING,
     TEST_KEY,
     LiveServer,
     demo_project_file,
-    run_server,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,12 +82,14 @@ def job_triggers(http: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for entry in http if entry["operationLocation"] is not None]
 
 
-def test_official_authoring_client_create_import_train_deploy_delete(tmp_path: Path) -> None:
+def test_official_authoring_client_create_import_train_deploy_delete(
+    tmp_path: Path, databases: Databases
+) -> None:
     python = client_python()
     project_file = tmp_path / f"{PROJECT}.json"
     project_file.write_text(json.dumps(demo_project_file("demo-ner", PROJECT)), encoding="utf-8")
 
-    with run_server(tmp_path / "data") as live:
+    with databases.serve(tmp_path / "data") as live:
         built = run_flow(python, live, project_file, "build")
 
         # What the client saw: create → import → train → model + evaluation → deploy.

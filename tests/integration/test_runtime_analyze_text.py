@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import (
     JOBS,
     MULTI,
@@ -29,9 +31,8 @@ from tests.integration.runtime_fixtures import (
     submit,
     task,
     text_elements,
-    trained_copy,
 )
-from tests.integration.server import LiveServer, run_server
+from tests.integration.server import LiveServer
 
 JOB_KEYS = {
     "jobId", "createdDateTime", "lastUpdatedDateTime", "expirationDateTime", "status", "errors",
@@ -41,9 +42,9 @@ ENTITY_KEYS = {"text", "category", "offset", "length", "confidenceScore"}
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def deployed(trained_data_dir: Path, databases: Databases) -> Iterator[LiveServer]:
     """A server with the NER (production, staging), single- and multi-label projects deployed."""
-    with run_server(trained_copy(tmp_path_factory, "analyze-text")) as live:
+    with databases.serve(trained_data_dir) as live:
         yield live
 
 
@@ -557,9 +558,11 @@ def test_synchronous_api_refuses_custom_tasks(deployed: LiveServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_limits(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def small_limits(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[LiveServer]:
     """A server whose operator lowered every limit (no models needed: limits come first)."""
-    with run_server(
+    with databases.serve(
         tmp_path_factory.mktemp("small-limits"),
         max_documents_per_request=2,
         max_characters_per_document=10,

@@ -1,7 +1,7 @@
 """A server killed with jobs in flight finishes every accepted job after a restart (issue 3).
 
 The server runs as a real ``lexicraft serve`` process, over a copy of the session's trained
-data dir, with a 2-second job lease. Twenty jobs are accepted, the process is SIGKILLed while
+data dir and its database (SQLite, or PostgreSQL), with a 2-second job lease. Twenty jobs are accepted, the process is SIGKILLed while
 some wait and one runs, and a new process on the same data dir re-claims the dead worker's job
 once its lease expires and runs the rest.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,8 +23,9 @@ import httpx
 import pytest
 
 from lexicraft.ml import registry
-from lexicraft.ml.base import NerPredictor
-from tests.integration.runtime_fixtures import JOBS, NER, PRODUCTION, task, trained_copy
+from lexicraft.settings import Settings
+from tests.integration.databases import Databases
+from tests.integration.runtime_fixtures import JOBS, NER, PRODUCTION, artifact_dir, task
 from tests.integration.server import (
     API_VERSION,
     TEST_KEY,
@@ -40,11 +40,13 @@ TERMINAL = ("succeeded", "failed", "cancelled", "partiallyCompleted")
 
 @contextmanager
 def lexicraft_serve(
-    data_dir: Path, log: Path
+    data_dir: Path, database_url: str | None, log: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
     """``lexicraft serve`` on a free port; yields the process and a client for it."""
     port = free_port()
     env = {**os.environ, "LEXICRAFT_API_KEY": TEST_KEY, "LEXICRAFT_JOB_LEASE_S": "2"}
+    if database_url is not None:
+        env["LEXICRAFT_DATABASE_URL"] = database_url
     with log.open("ab") as stderr:
         process = subprocess.Popen(
             [str(LEXICRAFT), "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -76,17 +78,6 @@ def wait(client: httpx.Client, location: str, timeout_s: float = 120) -> dict[st
         time.sleep(0.05)
 
 
-def ner_predictor_at(data_dir: Path) -> NerPredictor:
-    """The deployed NER model, loaded from where the data dir's model row says it lives."""
-    with sqlite3.connect(data_dir / "lexicraft.db") as connection:
-        (artifact_dir,) = connection.execute(
-            "SELECT artifact_dir FROM trained_models WHERE label = 'm1' AND project_id = "
-            "(SELECT id FROM projects WHERE name = ?)",
-            (NER,),
-        ).fetchone()
-    return registry.load_ner_predictor(data_dir / "models" / artifact_dir)
-
-
 def job_documents(texts: list[str], job: int) -> list[str]:
     """25 documents of about 330 characters each, different for every job."""
     documents = []
@@ -98,15 +89,15 @@ def job_documents(texts: list[str], job: int) -> list[str]:
 
 @pytest.mark.slow  # two cold starts of the server process
 def test_every_accepted_job_finishes_after_a_crash(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, trained_data_dir: Path, databases: Databases
 ) -> None:
-    data_dir = trained_copy(tmp_path_factory, "crash")
+    data_dir, database_url = trained_data_dir, databases.url(trained_data_dir)
     log = tmp_path / "server.log"
     project_file = demo_project_file("demo-ner")
     texts = [document["text"] for document in project_file["assets"]["documents"]]
     jobs = [job_documents(texts, job) for job in range(20)]
 
-    with lexicraft_serve(data_dir, log) as (process, client):
+    with lexicraft_serve(data_dir, database_url, log) as (process, client):
         paths = []
         for documents in jobs:
             response = client.post(
@@ -139,11 +130,12 @@ def test_every_accepted_job_finishes_after_a_crash(
         process.wait(30)
     assert "notStarted" in statuses and "running" in statuses, statuses
 
-    with lexicraft_serve(data_dir, log) as (_process, client):
+    with lexicraft_serve(data_dir, database_url, log) as (_process, client):
         finals = [wait(client, path) for path in paths]
 
     assert [final["status"] for final in finals] == ["succeeded"] * 20
-    predictor = ner_predictor_at(data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    predictor = registry.load_ner_predictor(artifact_dir(settings, NER, "m1"))
     for documents, final in zip(jobs, finals, strict=True):
         results = final["tasks"]["items"][0]["results"]
         assert results["errors"] == []

@@ -7,15 +7,17 @@ is deterministic: change deployments, then start a server that runs them.
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
+from lexicraft.storage.sql.engine import make_engine
+from lexicraft.storage.sql.tables import JobRow
+from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import (
     JOBS,
     NER,
@@ -27,21 +29,19 @@ from tests.integration.runtime_fixtures import (
     ner_predictor,
     submit,
     task,
-    trained_copy,
 )
 from tests.integration.server import (
     API_VERSION,
     AUTHORING,
     LiveServer,
-    run_server,
 )
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained(trained_data_dir: Path, databases: Databases) -> Path:
     """The session's trained data dir, plus deployments this module deletes and redeploys."""
-    data_dir = trained_copy(tmp_path_factory, "jobs")
-    with run_server(data_dir) as server:
+    data_dir = trained_data_dir
+    with databases.serve(data_dir) as server:
         for deployment in ("doomed", "switch"):
             server.deploy(NER, deployment, "m1")
         server.deploy(SINGLE, "doomed", "m1")
@@ -49,10 +49,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def data_dir(trained: Path, tmp_path: Path) -> Path:
-    """A private copy of the trained data dir."""
+def data_dir(trained: Path, tmp_path: Path, databases: Databases) -> Path:
+    """A private copy of the trained data dir and its database."""
     copy = tmp_path / "data"
-    shutil.copytree(trained, copy, symlinks=True)  # the models stay shared
+    databases.copy(trained, copy)
     return copy
 
 
@@ -73,8 +73,8 @@ def poll(server: LiveServer, location: str) -> dict[str, Any]:
     return body
 
 
-def test_cancel_a_waiting_job(data_dir: Path) -> None:
-    with run_server(data_dir, worker_threads=0) as server:
+def test_cancel_a_waiting_job(data_dir: Path, databases: Databases) -> None:
+    with databases.serve(data_dir, worker_threads=0) as server:
         body = {
             "analysisInput": documents(NER_TEXT, "second"),
             "tasks": [
@@ -124,9 +124,9 @@ def test_cancel_a_waiting_job(data_dir: Path) -> None:
         assert error_of(again) == (400, "InvalidRequest", "InvalidParameterValue")
 
 
-def test_tasks_resolve_their_deployment_when_they_run(data_dir: Path) -> None:
+def test_tasks_resolve_their_deployment_when_they_run(data_dir: Path, databases: Databases) -> None:
     """Delete and redeploy between submit and run: failed tasks, partiallyCompleted, new model."""
-    with run_server(data_dir, worker_threads=0) as server:
+    with databases.serve(data_dir, worker_threads=0) as server:
         mixed = submit(
             server,
             {
@@ -178,7 +178,7 @@ def test_tasks_resolve_their_deployment_when_they_run(data_dir: Path) -> None:
         server.deploy(NER, "switch", "m2")
         assert poll(server, mixed)["status"] == "notStarted"
 
-    with run_server(data_dir) as server:
+    with databases.serve(data_dir) as server:
         partial = server.wait_job(mixed)
         assert partial["status"] == "partiallyCompleted"
         assert (partial["tasks"]["completed"], partial["tasks"]["failed"]) == (1, 1)
@@ -214,9 +214,9 @@ def test_tasks_resolve_their_deployment_when_they_run(data_dir: Path) -> None:
             ]
 
 
-def test_cancel_a_running_job(data_dir: Path) -> None:
+def test_cancel_a_running_job(data_dir: Path, databases: Databases) -> None:
     # One document per batch: the job checks for cancellation between every document.
-    with run_server(data_dir, predict_batch_size=1) as server:
+    with databases.serve(data_dir, predict_batch_size=1) as server:
         long_text = (NER_TEXT + " ") * 80
         body = {
             "analysisInput": documents(*[long_text] * 25),
@@ -239,8 +239,8 @@ def test_cancel_a_running_job(data_dir: Path) -> None:
         assert [item["status"] for item in final["tasks"]["items"]][-1] == "cancelled"
 
 
-def test_results_expire(data_dir: Path) -> None:
-    with run_server(data_dir, analyze_job_ttl_s=1.0) as server:
+def test_results_expire(data_dir: Path, databases: Databases) -> None:
+    with databases.serve(data_dir, analyze_job_ttl_s=1.0) as server:
         response = submit(
             server,
             {
@@ -260,13 +260,14 @@ def test_results_expire(data_dir: Path) -> None:
         gone = server.client.get(location)
         assert error_of(gone) == (404, "OperationNotFound", None)
         # The worker's housekeeping deletes the row, not just hides it.
-        database = data_dir / "lexicraft.db"
+        database = make_engine(server.settings.resolved_database_url)
         while True:
-            with sqlite3.connect(database) as connection:
+            with database.connect() as connection:
                 rows = connection.execute(
-                    "SELECT COUNT(*) FROM jobs WHERE id = ?", (job_id_of(location),)
-                ).fetchone()[0]
+                    select(func.count()).select_from(JobRow).where(JobRow.id == job_id_of(location))
+                ).scalar_one()
             if rows == 0:
                 break
             assert time.monotonic() < deadline, "the expired job was not purged"
             time.sleep(0.1)
+        database.dispose()

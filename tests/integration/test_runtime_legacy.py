@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import (
     JOBS,
     MULTI,
@@ -23,9 +25,8 @@ from tests.integration.runtime_fixtures import (
     slice_in,
     submit,
     task,
-    trained_copy,
 )
-from tests.integration.server import LiveServer, run_server
+from tests.integration.server import LiveServer
 
 LEGACY_JOB_KEYS = {
     "jobId", "createdDateTime", "expirationDateTime", "lastUpdateDateTime", "status", "errors",
@@ -34,9 +35,9 @@ LEGACY_JOB_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def deployed(trained_data_dir: Path, databases: Databases) -> Iterator[LiveServer]:
     """A server with the NER, single- and multi-label projects deployed."""
-    with run_server(trained_copy(tmp_path_factory, "legacy")) as live:
+    with databases.serve(trained_data_dir) as live:
         yield live
 
 

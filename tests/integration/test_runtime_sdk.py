@@ -26,6 +26,7 @@ from azure.ai.textanalytics import (
 )
 from azure.core.credentials import AzureKeyCredential
 
+from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import (
     MULTI,
     MULTI_CASES,
@@ -36,9 +37,8 @@ from tests.integration.runtime_fixtures import (
     classification_predictor,
     ner_predictor,
     slice_in,
-    trained_copy,
 )
-from tests.integration.server import TEST_KEY, LiveServer, run_server
+from tests.integration.server import TEST_KEY, LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIENT_VENV = REPO_ROOT / ".venv-clients" / "textanalytics6"
@@ -53,14 +53,13 @@ CLASS_TEXTS = [text for text, _classes in MULTI_CASES]
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def deployed(trained_data_dir: Path, databases: Databases) -> Iterator[LiveServer]:
     """A server that checks for cancellation every 4 documents (see the cancel test).
 
     Without ``Retry-After`` the clients poll at their ``polling_interval`` (0.1 s here), not
     once a second.
     """
-    data_dir = trained_copy(tmp_path_factory, "sdk")
-    with run_server(data_dir, predict_batch_size=4, retry_after_s=0) as live:
+    with databases.serve(trained_data_dir, predict_batch_size=4, retry_after_s=0) as live:
         yield live
 
 

@@ -16,7 +16,8 @@ from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_router
-from tests.integration.server import API_VERSION, LiveServer, run_server
+from tests.integration.databases import Databases
+from tests.integration.server import API_VERSION, LiveServer
 
 JOBS = "/language/analyze-text/jobs"
 LEGACY = "/text/analytics/v3.2-preview.2/analyze"
@@ -48,9 +49,9 @@ BODYLESS = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[LiveServer]:
     """An empty server with a small body limit."""
-    with run_server(tmp_path_factory.mktemp("wire"), max_request_bytes=MAX_BYTES) as live:
+    with databases.serve(tmp_path_factory.mktemp("wire"), max_request_bytes=MAX_BYTES) as live:
         yield live
 
 

@@ -7,6 +7,8 @@ database (``LEXICRAFT_DATABASE_URL``) and the data dir's storage and models.
 
 SIGTERM or SIGINT: claim nothing more, let the running jobs finish within
 ``LEXICRAFT_WORKER_STOP_GRACE_S``, put back in the queue those still running after it, exit 0.
+A second SIGTERM or SIGINT (Ctrl-C twice) ends the grace period at once: the running jobs go
+back in the queue and the worker exits 0.
 A worker killed outright loses nothing either: its jobs' leases expire and other workers take
 them over.
 """
@@ -124,9 +126,17 @@ def worker(
         )
 
     stopping = threading.Event()
+    hurry = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        logger.info("%s: finishing the running jobs, claiming no more", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stopping.is_set():
+            logger.warning("%s again: putting the running jobs back in the queue now", name)
+            hurry.set()
+            return
+        logger.info(
+            "%s: finishing the running jobs, claiming no more (send it again to stop now)", name
+        )
         stopping.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -152,13 +162,9 @@ def worker(
 
     if wakeups is not None:
         wakeups.stop()
-    released = stop_workers(context, pools)
+    released = stop_workers(context, pools, cut_short=hurry)
     for job_id in released:
-        logger.warning(
-            "job %s still running after %.0f s: put back in the queue",
-            job_id,
-            settings.worker_stop_grace_s,
-        )
+        logger.warning("job %s was still running: put back in the queue", job_id)
     logger.info("worker %s stopped", os.getpid())
     if any(pool.busy for pool in pools):
         # Threads of released jobs are still inside their work: waiting for them at interpreter

@@ -311,18 +311,28 @@ class WorkerPool:
         return True
 
 
-def stop_pools(pools: Collection[WorkerPool], grace_s: float) -> list[str]:
+#: How often a stop looks whether the running jobs are done or it was told to hurry.
+_STOP_STEP_S = 0.05
+
+
+def stop_pools(
+    pools: Collection[WorkerPool], grace_s: float, cut_short: threading.Event | None = None
+) -> list[str]:
     """Stop ``pools``: claim nothing more, let running jobs finish, release the rest.
 
-    Jobs still running after ``grace_s`` seconds go back to the queue (another worker claims
-    them at once rather than after their lease expires), and their threads are left behind:
-    they are daemons, and the outcome they may still record is refused. Every pool is asked
-    to stop before any is waited for, so the pools share one grace period. Returns the ids
-    of the released jobs.
+    Jobs still running after ``grace_s`` seconds, or once ``cut_short`` is set (the operator
+    asked twice), go back to the queue (another worker claims them at once rather than after
+    their lease expires), and their threads are left behind: they are daemons, and the
+    outcome they may still record is refused. Every pool is asked to stop before any is
+    waited for, so the pools share one grace period. Returns the ids of the released jobs.
     """
     for pool in pools:
         pool.request_stop()
     deadline = time.monotonic() + grace_s
-    for pool in pools:
-        pool.join(deadline)
+    stop_now = cut_short or threading.Event()
+    # Short waits on the event rather than joins: a signal handler that sets it ends the
+    # grace period at once.
+    while any(pool.busy for pool in pools) and (remaining := deadline - time.monotonic()) > 0:
+        if stop_now.wait(min(remaining, _STOP_STEP_S)):
+            break
     return [job_id for pool in pools for job_id in pool.release_running()]

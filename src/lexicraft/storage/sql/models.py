@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lexicraft.domain.models import Deployment, ModelEvaluation, TrainedModel
@@ -97,8 +97,20 @@ def save_model(session: Session, model: TrainedModel, evaluation: ModelEvaluatio
     """Store ``model`` under its label, replacing a model of that label.
 
     Returns the artifact folder of the model it replaced (None for a new label); deployments
-    that pinned the replaced model keep it.
+    that pinned the replaced model keep it. Two trainings of one label that finish together
+    save one after the other: the second replaces the first's model, as a retrain does.
     """
+    # The project's row is written first (a no-op UPDATE) so that savers of one project queue
+    # up on its lock until the transaction ends: a row lock on PostgreSQL, the write lock on
+    # SQLite (where SELECT ... FOR UPDATE locks nothing). The look-up below then sees the model
+    # a concurrent saver committed, instead of both inserting the label and the second failing
+    # on the unique key.
+    session.execute(
+        update(ProjectRow)
+        .where(ProjectRow.name == model.project_name)
+        .values(name=ProjectRow.name)
+        .execution_options(synchronize_session=False)
+    )
     project = get_row(session, model.project_name)
     row = _find_model_row(session, project, model.label)
     replaced = None if row is None else row.artifact_dir
