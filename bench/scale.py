@@ -21,7 +21,9 @@ For each one, after a warm-up, the client measures:
   capacity model in ``docs/scaling.md`` extrapolates from;
 - ``db_transactions_per_1doc_job`` (PostgreSQL only): committed transactions of the database
   (``pg_stat_database.xact_commit``) during the 1-document run, per job — the submit, the
-  claim, heartbeats, the result, and the client's reads.
+  claim, heartbeats, the result, the client's reads, and the workers' idle polls;
+- ``predicting_process_rss_mb``: resident memory of the process holding the model (the
+  server, or the largest worker) after the run — what one deployment's model costs a process.
 
 The model is the demo NER project trained with the default configuration (served by ONNX
 Runtime on a CPU), trained once per database. Writes ``bench/results/scale.json`` and
@@ -90,8 +92,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def api_server(env: dict[str, str], log: Path, *extra: str) -> Iterator[str]:
-    """``lexicraft serve`` on a free port; yields its base URL once ``/health`` answers."""
+def api_server(
+    env: dict[str, str], log: Path, *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``lexicraft serve`` on a free port; yields its base URL (once ``/health`` answers) and
+    its process."""
     port = free_port()
     process = start(["serve", "--host", "127.0.0.1", "--port", str(port), *extra], env, log)
     base_url = f"http://127.0.0.1:{port}"
@@ -106,17 +111,17 @@ def api_server(env: dict[str, str], log: Path, *extra: str) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process
     finally:
         stop(process)
 
 
 @contextmanager
-def workers(count: int, env: dict[str, str], log: Path) -> Iterator[None]:
+def workers(count: int, env: dict[str, str], log: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``count`` ``lexicraft worker`` processes for as long as the block runs."""
     processes = [start(["worker"], env, log) for _ in range(count)]
     try:
-        yield
+        yield processes
     finally:
         for process in processes:
             stop(process)
@@ -173,10 +178,23 @@ def committed_transactions(database_url: str) -> int:
         engine.dispose()
 
 
+def rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """The resident memory of ``process`` now (Linux ``/proc``), in MiB."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {process.pid}")
+
+
 def measure(
-    base_url: str, texts: list[str], arguments: argparse.Namespace, database_url: str | None
+    base_url: str,
+    texts: list[str],
+    arguments: argparse.Namespace,
+    database_url: str | None,
+    predicting: list[subprocess.Popen[bytes]],
 ) -> dict[str, Any]:
-    """The figures of one topology (see the module's docstring)."""
+    """The figures of one topology (see the module's docstring); ``predicting``: the
+    processes that hold the model (their memory is reported, the largest)."""
     chunks = [texts[start : start + JOB_SIZE] for start in range(0, len(texts), JOB_SIZE)]
     singles = [[text] for text in texts]
     latencies(base_url, chunks, 6, POLL_S)  # warm-up: model loads, connections
@@ -193,6 +211,8 @@ def measure(
         "p95_ms": round(percentile(seen, 0.95) * 1000, 1),
         "jobs_per_s_1doc": round(arguments.one_doc_jobs / one_doc_elapsed, 1),
     }
+    if predicting:
+        figures["predicting_process_rss_mb"] = max(rss_mb(process) for process in predicting)
     if database_url:
         time.sleep(1.5)  # the statistics collector reports committed transactions with a lag
         spent = committed_transactions(database_url) - before
@@ -210,10 +230,10 @@ def run(arguments: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
     log = work / "processes.log"
     if "embedded" in chosen:
         env = {**base_env, "LEXICRAFT_DATA_DIR": str(work / "embedded")}
-        with api_server(env, log) as base_url:
+        with api_server(env, log) as (base_url, server):
             with client(base_url) as http:
                 texts = deploy_demo(http)
-            results["embedded"] = measure(base_url, texts, arguments, None)
+            results["embedded"] = measure(base_url, texts, arguments, None, [server])
             print("embedded", results["embedded"], flush=True)
     shared = [name for name in chosen if name != "embedded"]
     if not shared:
@@ -226,24 +246,27 @@ def run(arguments: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
             "LEXICRAFT_DATABASE_URL": database_url,
         }
         subprocess.run([str(LEXICRAFT), "migrate"], env=env, check=True, capture_output=True)
-        base_url = stack.enter_context(api_server(env, log, "--no-workers"))
-        with workers(1, env, log), client(base_url) as http:
+        base_url, _server = stack.enter_context(api_server(env, log, "--no-workers"))
+        with workers(1, env, log) as first, client(base_url) as http:
             # Trained by a worker once; every topology on this database serves the same model.
             texts = deploy_demo(http)
             if "postgresql-1-worker" in shared:
-                results["postgresql-1-worker"] = measure(base_url, texts, arguments, database_url)
+                results["postgresql-1-worker"] = measure(
+                    base_url, texts, arguments, database_url, first
+                )
                 print("postgresql-1-worker", results["postgresql-1-worker"], flush=True)
             if "postgresql-2-workers" in shared:
-                with workers(1, env, log):
+                with workers(1, env, log) as second:
                     results["postgresql-2-workers"] = measure(
-                        base_url, texts, arguments, database_url
+                        base_url, texts, arguments, database_url, first + second
                     )
                 print("postgresql-2-workers", results["postgresql-2-workers"], flush=True)
         if "ray" in shared:
             address = stack.enter_context(ray_head(work))
             ray_env = {**env, "LEXICRAFT_EXECUTOR": "ray", "LEXICRAFT_RAY_ADDRESS": address}
+            # The model lives in a Ray actor's process, not in the worker: no memory figure.
             with workers(1, ray_env, log):
-                results["ray"] = measure(base_url, texts, arguments, database_url)
+                results["ray"] = measure(base_url, texts, arguments, database_url, [])
             print("ray", results["ray"], flush=True)
     return results
 
@@ -299,11 +322,13 @@ def main() -> None:
     arguments.output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     header = (
         "| topology | docs/s (25-doc jobs) | p50 ms | p95 ms | 1-doc jobs/s | "
-        "DB transactions per 1-doc job |\n|---|---|---|---|---|---|"
+        "DB transactions per 1-doc job | RSS of a predicting process (MiB) |\n"
+        "|---|---|---|---|---|---|---|"
     )
     rows = [
         f"| {name} | {row['docs_per_s']} | {row['p50_ms']} | {row['p95_ms']} | "
-        f"{row['jobs_per_s_1doc']} | {row.get('db_transactions_per_1doc_job', 'n/a')} |"
+        f"{row['jobs_per_s_1doc']} | {row.get('db_transactions_per_1doc_job', 'n/a')} | "
+        f"{row.get('predicting_process_rss_mb', 'n/a')} |"
         for name, row in results.items()
     ]
     table = "\n".join([header, *rows])
