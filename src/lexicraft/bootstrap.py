@@ -79,7 +79,7 @@ def _build_compute(settings: Settings, models: ModelStore) -> Compute:
         from lexicraft.jobs.executors.ray import RayCompute
 
         return RayCompute(settings)
-    return LocalCompute(models, settings.predict_concurrency)
+    return LocalCompute(models, settings.predict_concurrency, settings.loaded_models_per_process)
 
 
 def database_location(context: ServiceContext) -> str:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_048_576 * 4
     predict_batch_size: int = 32
     predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
+    # Models a process keeps loaded (least recently used dropped first): each costs memory
+    # (see docs/scaling.md), and a dropped one is loaded again on its next request.
+    loaded_models_per_process: int = 8
 
     # Where trainings and predictions run: "local" (the process that runs the job) or "ray"
     # (a Ray cluster; see docs/architecture.md, "Executors"). The database stays the system of

@@ -13,6 +13,7 @@ from alembic import command
 from sqlalchemy import text
 
 from lexicraft.bootstrap import open_context
+from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.settings import Settings
 from lexicraft.storage.sql.engine import Database, SchemaOutOfDate, alembic_config, migrate
 
@@ -131,3 +132,24 @@ def test_multi_label_models_trained_with_the_softmax_head_are_renamed_v2(tmp_pat
     for label, backend in backends.items():
         written = json.loads((folders[label] / "config.json").read_text("utf-8"))
         assert written["backend"] == backend
+
+
+def test_the_local_compute_keeps_as_many_models_loaded_as_the_settings_say(
+    tmp_path: Path,
+) -> None:
+    context = open_context(Settings(data_dir=tmp_path, loaded_models_per_process=3))
+    compute = context.compute
+    assert isinstance(compute, LocalCompute)
+    loads: list[Path] = []
+
+    def load(folder: Path) -> Path:
+        loads.append(folder)
+        return folder
+
+    folders = [tmp_path / f"m{index}" for index in range(4)]
+    for folder in folders:
+        compute.predictors.get(folder, load)
+    # The least recently used of four is dropped: asking for it again loads it again.
+    compute.predictors.get(folders[0], load)
+    assert loads == [*folders, folders[0]]
+    context.database.engine.dispose()

@@ -84,9 +84,11 @@ def train_and_publish(
 class LocalCompute:
     """Trains in the calling thread; predicts with the models this process has loaded."""
 
-    def __init__(self, models: ModelStore, predict_concurrency: int) -> None:
+    def __init__(
+        self, models: ModelStore, predict_concurrency: int, loaded_models: int = 8
+    ) -> None:
         self.models = models
-        self.predictors = PredictorCache()
+        self.predictors = PredictorCache(capacity=loaded_models)
         #: Batches predicted (and rendered) at the same time in this process. A forward pass
         #: already spreads over every core, and CPU work beside it stalls its thread team, so
         #: the CPU-bound steps take turns; other work (loading a model, database) goes on
