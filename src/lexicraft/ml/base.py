@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
+from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.spans import Span
 
 __all__ = [
@@ -92,6 +93,24 @@ class ClassScore:
 
     category: str
     confidence: float
+
+
+#: Training documents of one project kind.
+Examples = Sequence[NerExample] | Sequence[ClassExample]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTraining:
+    """One training to run: a ``kind`` backend named ``backend`` on ``examples`` with
+    ``labels``, its model published as ``key`` (opaque here: the model store's key);
+    ``attempt`` names the job, so that a re-run of it sweeps what a dead attempt left."""
+
+    kind: ProjectKind
+    backend: str
+    examples: Examples
+    labels: Sequence[str]
+    key: str
+    attempt: str
 
 
 class NerPredictor(Protocol):

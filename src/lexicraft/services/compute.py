@@ -16,12 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from lexicraft.domain.projects import ProjectKind
-from lexicraft.ml.base import ClassExample, ClassScore, NerExample, PredictedSpan, Progress
+from lexicraft.ml.base import ClassScore, ModelTraining, PredictedSpan, Progress
 
 #: What a model finds in one text: entities (NER) or the chosen classes (classification).
 ModelOutput = list[PredictedSpan] | list[ClassScore]
-#: Training documents of one project kind.
-Examples = Sequence[NerExample] | Sequence[ClassExample]
 
 T = TypeVar("T")
 
@@ -29,21 +27,12 @@ T = TypeVar("T")
 class Compute(Protocol):
     """Runs trainings and predictions for the use cases."""
 
-    def train(
-        self,
-        kind: ProjectKind,
-        backend: str,
-        examples: Examples,
-        labels: Sequence[str],
-        key: str,
-        attempt: str,
-        progress: Progress,
-    ) -> None:
-        """Train the backend named ``backend`` on ``examples`` and publish the model as ``key``.
+    def train(self, training: ModelTraining, progress: Progress) -> None:
+        """Run ``training`` and publish its model.
 
-        ``attempt`` names the job (see ``ModelStore.staging_dir``). ``progress`` gets the
-        fraction done, and it may raise (the job was cancelled or lost): the training then
-        stops, nothing is published, and that exception comes out of this call.
+        ``progress`` gets the fraction done, and it may raise (the job was cancelled or lost):
+        the training then stops, nothing is published, and that exception comes out of this
+        call.
         """
         ...
 

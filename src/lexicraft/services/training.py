@@ -19,11 +19,18 @@ from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, InvalidParameterValue, ModelUnavailable, NotEnoughData
 from lexicraft.ml import registry
 from lexicraft.ml.artifacts import ModelFormatError
-from lexicraft.ml.base import ClassExample, ClassScore, NerExample, PredictedSpan
+from lexicraft.ml.base import (
+    ClassExample,
+    ClassScore,
+    Examples,
+    ModelTraining,
+    NerExample,
+    PredictedSpan,
+)
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.artifacts import release_artifacts
-from lexicraft.services.compute import Examples, ModelOutput
+from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
@@ -139,8 +146,9 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         if kind is ProjectKind.ENTITY_RECOGNITION
         else [ClassExample(d.text, d.classes) for d in train]
     )
+    training = ModelTraining(kind, backend_name, examples, labels, key, job_tag)
     try:
-        context.compute.train(kind, backend_name, examples, labels, key, job_tag, progress)
+        context.compute.train(training, progress)
     except BaseException:
         # A training stopped from outside (its Ray worker killed) could not clean up after
         # itself; asking for the job's staging folder sweeps what it left on this host.

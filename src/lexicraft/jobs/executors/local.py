@@ -17,6 +17,7 @@ from lexicraft.domain.projects import ProjectKind
 from lexicraft.ml.base import (
     ClassExample,
     ClassificationPredictor,
+    ModelTraining,
     NerExample,
     NerPredictor,
     Progress,
@@ -59,24 +60,17 @@ def load_model(kind: ProjectKind, model_dir: Path) -> NerPredictor | Classificat
     return registry.load_classification_predictor(model_dir)
 
 
-def train_and_publish(
-    models: ModelStore,
-    kind: ProjectKind,
-    backend: str,
-    examples: Sequence[NerExample] | Sequence[ClassExample],
-    labels: Sequence[str],
-    key: str,
-    attempt: str,
-    progress: Progress,
-) -> None:
-    """Train into this host's staging folder for ``key``, then publish the model whole.
+def train_and_publish(models: ModelStore, training: ModelTraining, progress: Progress) -> None:
+    """Train into this host's staging folder for the model's key, then publish it whole.
 
     The staging folder never outlives the call: a model exists only once published.
     """
-    staging = models.staging_dir(key, attempt)
+    staging = models.staging_dir(training.key, training.attempt)
     try:
-        train_model(kind, backend, examples, labels, staging, progress)
-        models.publish(key, staging)
+        train_model(
+            training.kind, training.backend, training.examples, training.labels, staging, progress
+        )
+        models.publish(training.key, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -95,18 +89,9 @@ class LocalCompute:
         #: outside this gate, so a slow load still holds nobody up.
         self.prediction_slots = threading.BoundedSemaphore(max(1, predict_concurrency))
 
-    def train(
-        self,
-        kind: ProjectKind,
-        backend: str,
-        examples: Sequence[NerExample] | Sequence[ClassExample],
-        labels: Sequence[str],
-        key: str,
-        attempt: str,
-        progress: Progress,
-    ) -> None:
+    def train(self, training: ModelTraining, progress: Progress) -> None:
         """Train in this thread; ``progress`` raising stops the trainer where it calls it."""
-        train_and_publish(self.models, kind, backend, examples, labels, key, attempt, progress)
+        train_and_publish(self.models, training, progress)
 
     def predict(
         self,

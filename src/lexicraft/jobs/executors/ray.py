@@ -46,7 +46,7 @@ from ray.exceptions import (
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import JobFailure
 from lexicraft.jobs.executors.local import load_model, train_and_publish
-from lexicraft.ml.base import ClassExample, NerExample, Progress
+from lexicraft.ml.base import ModelTraining, Progress
 from lexicraft.settings import Settings
 from lexicraft.storage.stores import open_stores
 
@@ -80,17 +80,10 @@ class _ProgressBoard:
 
 @ray.remote
 def _train(
-    settings: Settings,
-    kind: ProjectKind,
-    backend: str,
-    examples: Sequence[NerExample] | Sequence[ClassExample],
-    labels: Sequence[str],
-    key: str,
-    attempt: str,
-    board: Any,
-    report_interval_s: float,
+    settings: Settings, training: ModelTraining, board: Any, report_interval_s: float
 ) -> None:
-    """Train and publish model ``key`` on a Ray worker, reporting progress to ``board``."""
+    """Run ``training`` on a Ray worker (publishing its model), reporting progress to
+    ``board``."""
     # The staging folder of a retry after a worker died starts empty: staging_dir deletes
     # what the dead attempt of this job left.
     models = open_stores(settings).models
@@ -103,7 +96,7 @@ def _train(
             last[0] = now
             board.report.remote(fraction)
 
-    train_and_publish(models, kind, backend, examples, labels, key, attempt, progress)
+    train_and_publish(models, training, progress)
 
 
 @ray.remote
@@ -224,16 +217,7 @@ class RayCompute:
 
     # -- training ------------------------------------------------------------------------------
 
-    def train(
-        self,
-        kind: ProjectKind,
-        backend: str,
-        examples: Sequence[NerExample] | Sequence[ClassExample],
-        labels: Sequence[str],
-        key: str,
-        attempt: str,
-        progress: Progress,
-    ) -> None:
+    def train(self, training: ModelTraining, progress: Progress) -> None:
         """Run the training as a Ray task and wait for it, relaying its progress.
 
         ``progress`` is called every ``ray_progress_interval_s``; if it raises (the job was
@@ -245,7 +229,7 @@ class RayCompute:
         board = _ProgressBoard.remote()  # type: ignore[attr-defined]
         task = _train.options(
             num_gpus=self._train_gpus(), max_retries=settings.ray_train_max_retries
-        ).remote(settings, kind, backend, examples, list(labels), key, attempt, board, interval)
+        ).remote(settings, training, board, interval)
         try:
             while not ray.wait([task], timeout=interval)[0]:
                 progress(ray.get(board.fraction.remote()))
@@ -262,7 +246,7 @@ class RayCompute:
             # The trainer itself raised: the job fails as it would have in-process.
             raise _cause(error) from error
         except (WorkerCrashedError, OutOfMemoryError, NodeDiedError) as error:
-            logger.error("the Ray task training model %s failed: %r", key, error)
+            logger.error("the Ray task training model %s failed: %r", training.key, error)
             raise JobFailure(
                 "the training stopped because the Ray worker running it died (it was killed, "
                 "ran out of memory, or its node left the cluster) "
