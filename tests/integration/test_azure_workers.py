@@ -23,6 +23,14 @@ from sqlalchemy import create_engine, text
 
 from lexicraft.settings import Settings
 from tests.azurite import ACCOUNT_KEY
+from tests.integration.processes import (
+    LEXICRAFT,
+    lexicraft_env,
+    start,
+    stop,
+    wait_ready,
+    wait_terminal,
+)
 from tests.integration.runtime_fixtures import JOBS, task
 from tests.integration.server import (
     API_VERSION,
@@ -32,14 +40,6 @@ from tests.integration.server import (
     demo_project_file,
     free_port,
     wait_healthy,
-)
-from tests.integration.test_postgres_workers import (
-    LEXICRAFT,
-    lexicraft_env,
-    start,
-    stop,
-    wait_ready,
-    wait_terminal,
 )
 
 PROJECT = "blob-ner"

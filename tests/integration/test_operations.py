@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.integration.operations import scrape, value
+from tests.integration.processes import start, stop, wait_terminal
 from tests.integration.runtime_fixtures import JOBS, task
 from tests.integration.server import (
     API_VERSION,
@@ -30,7 +31,6 @@ from tests.integration.server import (
     free_port,
     run_server,
 )
-from tests.integration.test_postgres_workers import start, stop, wait_terminal
 
 PROJECT = "ops-ner"
 DEPLOYMENT = "production"

@@ -11,10 +11,8 @@ more and exits 0; sent SIGTERM twice, it puts the running job back in the queue 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -28,7 +26,15 @@ from sqlalchemy import Engine, create_engine, text
 
 from lexicraft.ml import registry
 from lexicraft.settings import Settings
-from tests.integration.runtime_fixtures import JOBS, task
+from tests.integration.processes import (
+    LEXICRAFT,
+    lexicraft_env,
+    start,
+    stop,
+    submit_ner,
+    wait_ready,
+    wait_terminal,
+)
 from tests.integration.server import (
     API_VERSION,
     AUTHORING,
@@ -41,45 +47,8 @@ from tests.integration.server import (
 )
 from tests.postgres import fresh_database
 
-LEXICRAFT = Path(sys.executable).with_name("lexicraft")
 PROJECT = "pg-ner"
 DEPLOYMENT = "production"
-TERMINAL = ("succeeded", "failed", "cancelled", "partiallyCompleted")
-
-
-def lexicraft_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    """What every process of the set-up shares: the database, the data dir, a short lease."""
-    return {
-        **os.environ,
-        "LEXICRAFT_DATABASE_URL": database_url,
-        "LEXICRAFT_DATA_DIR": str(data_dir),
-        "LEXICRAFT_API_KEY": TEST_KEY,
-        "LEXICRAFT_JOB_LEASE_S": "2",
-        "LEXICRAFT_JOB_POLL_INTERVAL_S": "0.1",
-    }
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``lexicraft ARGS`` in the background, its output appended to ``log``."""
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [str(LEXICRAFT), *args], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait(30)
-
-
-def wait_ready(process: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until the worker ``process`` has logged that its pools run."""
-    deadline = time.monotonic() + 60
-    while f"worker {process.pid} running" not in log.read_text(errors="replace"):
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.05)
 
 
 def job_documents(texts: list[str], job: int, per_document: int) -> list[str]:
@@ -95,42 +64,8 @@ def job_documents(texts: list[str], job: int, per_document: int) -> list[str]:
     return documents
 
 
-def submit(client: httpx.Client, documents: list[str]) -> str:
-    """An analyze job for ``documents``; the path (and query) of its Operation-Location."""
-    response = client.post(
-        JOBS,
-        params={"api-version": API_VERSION},
-        json={
-            "analysisInput": {
-                "documents": [{"id": str(i), "text": text} for i, text in enumerate(documents)]
-            },
-            "tasks": [
-                task(
-                    "CustomEntityRecognition",
-                    PROJECT,
-                    DEPLOYMENT,
-                    stringIndexType="UnicodeCodePoint",
-                )
-            ],
-        },
-    )
-    assert response.status_code == 202, response.text
-    parts = urlsplit(response.headers["Operation-Location"])
-    return f"{parts.path}?{parts.query}"
-
-
 def job_id(path: str) -> str:
     return urlsplit(path).path.rsplit("/", 1)[-1]
-
-
-def wait_terminal(client: httpx.Client, path: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        body: dict[str, Any] = client.get(path).json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, f"job still {body['status']}"
-        time.sleep(0.05)
 
 
 def running_job_of(database: Engine, pid: int, ids: set[str], timeout_s: float = 60) -> str:
@@ -277,7 +212,7 @@ def test_two_apis_and_three_workers_survive_sigkill_and_sigterm(
     orphans: set[str] = set()
     killed = workers[0]
     for job, documents in enumerate(batches):
-        paths.append(submit(clients[job % 2], documents))
+        paths.append(submit_ner(clients[job % 2], PROJECT, DEPLOYMENT, documents))
         if job >= len(batches) // 3 and not orphans:
             orphans = kill_if_holding(database, killed, {job_id(path) for path in paths})
     assert orphans, "the first worker held no job whenever it was looked at"
@@ -339,7 +274,10 @@ def test_two_apis_and_three_workers_survive_sigkill_and_sigterm(
 
     # SIGTERM while the survivor runs a long job: it finishes it, claims nothing more, exits 0.
     long_batches = [job_documents(texts, 100 + job, per_document=4800) for job in range(6)]
-    long_paths = [submit(clients[job % 2], documents) for job, documents in enumerate(long_batches)]
+    long_paths = [
+        submit_ner(clients[job % 2], PROJECT, DEPLOYMENT, documents)
+        for job, documents in enumerate(long_batches)
+    ]
     long_ids = {job_id(path) for path in long_paths}
     running = running_job_of(database, survivor.pid, long_ids)
     survivor.send_signal(signal.SIGTERM)

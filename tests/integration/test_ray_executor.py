@@ -35,7 +35,7 @@ from lexicraft.domain.projects import ProjectKind
 from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.local import LocalModelStore
-from tests.integration.runtime_fixtures import JOBS, task
+from tests.integration.processes import start, submit_ner, wait_ready, wait_terminal
 from tests.integration.server import (
     API_VERSION,
     AUTHORING,
@@ -50,7 +50,6 @@ from tests.integration.server import (
 BIN = Path(sys.executable).parent
 PROJECT = "ray-ner"
 DEPLOYMENT = "production"
-TERMINAL = ("succeeded", "failed", "cancelled", "partiallyCompleted")
 
 pytestmark = pytest.mark.slow  # a Ray cluster, four lexicraft processes and a training
 
@@ -162,21 +161,6 @@ def ray_client(ray_cluster: RayCluster) -> Iterator[Any]:
     ray.shutdown()
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [str(BIN / "lexicraft"), *args], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def wait_ready(process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while f"worker {process.pid} running" not in log.read_text(errors="replace"):
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.05)
-
-
 @dataclass
 class Deployed:
     """The set-up every test shares: the API, the database and the deployed model's key."""
@@ -242,40 +226,6 @@ def deployed(
                 process.wait(30)
 
 
-def submit(client: httpx.Client, documents: list[str]) -> str:
-    """An analyze job for ``documents`` (code-point offsets); its Operation-Location path."""
-    response = client.post(
-        JOBS,
-        params={"api-version": API_VERSION},
-        json={
-            "analysisInput": {
-                "documents": [{"id": str(i), "text": t} for i, t in enumerate(documents)]
-            },
-            "tasks": [
-                task(
-                    "CustomEntityRecognition",
-                    PROJECT,
-                    DEPLOYMENT,
-                    stringIndexType="UnicodeCodePoint",
-                )
-            ],
-        },
-    )
-    assert response.status_code == 202, response.text
-    parts = urlsplit(response.headers["Operation-Location"])
-    return f"{parts.path}?{parts.query}"
-
-
-def wait_terminal(client: httpx.Client, path: str, timeout_s: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        body: dict[str, Any] = client.get(path).json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, f"job still {body['status']}"
-        time.sleep(0.05)
-
-
 def entities(body: dict[str, Any]) -> list[list[tuple[int, int, str, float]]]:
     results = body["tasks"]["items"][0]["results"]
     assert results["errors"] == []
@@ -308,7 +258,9 @@ def test_analyze_runs_on_a_shared_batching_actor_with_the_local_executors_result
     # Eight jobs at once over two worker processes (two analyze threads each).
     batches = [texts[job * 3 : job * 3 + 3] for job in range(8)]
     with ThreadPoolExecutor(8) as pool:
-        paths = list(pool.map(lambda documents: submit(client, documents), batches))
+        paths = list(
+            pool.map(lambda documents: submit_ner(client, PROJECT, DEPLOYMENT, documents), batches)
+        )
     finals = [wait_terminal(client, path) for path in paths]
     assert [final["status"] for final in finals] == ["succeeded"] * 8
     for documents, final in zip(batches, finals, strict=True):
@@ -324,7 +276,7 @@ def test_analyze_runs_on_a_shared_batching_actor_with_the_local_executors_result
     # The actor's worker killed: the next job gets a new actor and the same results.
     for pid in cluster_processes(ray_cluster, "ray::_ModelServer"):
         os.kill(pid, signal.SIGKILL)
-    final = wait_terminal(client, submit(client, batches[0]))
+    final = wait_terminal(client, submit_ner(client, PROJECT, DEPLOYMENT, batches[0]))
     assert final["status"] == "succeeded", final
     assert entities(final) == local_entities(deployed, batches[0])
 

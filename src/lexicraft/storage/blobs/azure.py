@@ -33,6 +33,7 @@ from lexicraft.errors import (
     StoragePathError,
     StorageUnavailable,
 )
+from lexicraft.storage.blobs.base import decode_document
 
 logger = logging.getLogger(__name__)
 
@@ -135,14 +136,7 @@ class AzureBlobStore:
             ) from error
         except AzureError as error:
             raise storage_error(error, container) from error
-        try:
-            # Bytes decoded as they are: \r\n stays, so offsets count every character.
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise DocumentFileMissing(
-                f"document {location!r} is not valid UTF-8 text ({error.reason})",
-                target="location",
-            ) from error
+        return decode_document(data, location)
 
     def write_text(self, container: str, location: str, text: str) -> None:
         client = self._container(container)

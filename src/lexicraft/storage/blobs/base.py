@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from lexicraft.errors import DocumentFileMissing
+
 
 class BlobStore(Protocol):
     """Reads and writes document files inside named containers."""
@@ -39,3 +41,16 @@ class BlobStore(Protocol):
         file contents). The error's message names no internals (paths, URLs, account names).
         """
         ...
+
+
+def decode_document(data: bytes, location: str) -> str:
+    """A document file's text: its bytes decoded as UTF-8 as they are (``\r\n`` stays, so
+    offsets count every character); DocumentFileMissing naming ``location`` if they are not
+    UTF-8 text. The one rule both stores read documents by."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DocumentFileMissing(
+            f"document {location!r} is not valid UTF-8 text ({error.reason})",
+            target="location",
+        ) from error

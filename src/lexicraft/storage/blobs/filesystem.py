@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from lexicraft.domain.projects import location_problem
 from lexicraft.errors import DocumentFileMissing, StoragePathError, StorageUnavailable
+from lexicraft.storage.blobs.base import decode_document
 
 
 class FilesystemBlobStore:
@@ -49,15 +50,7 @@ class FilesystemBlobStore:
                 f"document {location!r} was not found in storage container {container!r}",
                 target="location",
             )
-        try:
-            # newline="" keeps \r\n as written: offsets count every character of the file.
-            with path.open(encoding="utf-8", newline="") as handle:
-                return handle.read()
-        except UnicodeDecodeError as error:
-            raise DocumentFileMissing(
-                f"document {location!r} is not valid UTF-8 text ({error.reason})",
-                target="location",
-            ) from error
+        return decode_document(path.read_bytes(), location)
 
     def write_text(self, container: str, location: str, text: str) -> None:
         path = self.resolve(container, location)
