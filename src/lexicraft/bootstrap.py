@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
 from lexicraft.jobs.executors.local import LocalCompute
-from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, stop_pools
+from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, local_owners, stop_pools
 from lexicraft.services.compute import Compute
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
@@ -39,6 +39,7 @@ __all__ = [
     "job_wakeups",
     "metrics_registry",
     "open_context",
+    "recover_stopped_workers",
     "stop_workers",
     "worker_pools",
 ]
@@ -161,6 +162,12 @@ def job_wakeups(context: ServiceContext, pools: Collection[WorkerPool]) -> JobWa
                 pool.wake()
 
     return JobWakeups(context.database.engine, wake)
+
+
+def recover_stopped_workers(context: ServiceContext) -> None:
+    """Put back in the queue the jobs of workers that died: leases that expired, and at once
+    those held by processes of this host that no longer run (a restart's predecessor)."""
+    context.queue.recover_expired_leases(local_owners())
 
 
 def stop_workers(

@@ -21,6 +21,7 @@ from lexicraft.bootstrap import (
     job_wakeups,
     metrics_registry,
     open_context,
+    recover_stopped_workers,
     stop_workers,
     worker_pools,
 )
@@ -43,7 +44,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         # Submit routes wake the analyze pool so a new job starts without waiting for a poll.
         _app.state.worker_pools = pools
         # Jobs whose worker died with the previous process go back to the queue first.
-        context.queue.recover_expired_leases()
+        recover_stopped_workers(context)
         for pool in pools:
             pool.start()
         # Jobs submitted to other processes (API replicas) wake these pools at once.

@@ -32,6 +32,7 @@ from lexicraft.bootstrap import (
     job_wakeups,
     metrics_registry,
     open_context,
+    recover_stopped_workers,
     stop_workers,
     worker_pools,
 )
@@ -143,7 +144,7 @@ def worker(
     signal.signal(signal.SIGINT, request_stop)
 
     # Jobs whose worker died before this one started need not wait for a pool's first round.
-    context.queue.recover_expired_leases()
+    recover_stopped_workers(context)
     for pool in pools:
         pool.start()
     # A job submitted to an API replica wakes this worker at once (PostgreSQL), not at its

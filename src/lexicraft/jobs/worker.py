@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
 from lexicraft.errors import DatabaseUnavailable, LexicraftError, ServiceUnavailable
-from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.storage.sql.jobs import JobQueue, LocalOwners
 from lexicraft.telemetry.metrics import JOB_DURATION
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,36 @@ class LeasedJob:
 
 
 Handler = Callable[[LeasedJob], JobOutcome]
+
+
+def owner_name(pool: str) -> str:
+    """A unique lease-owner prefix for a pool of this process: ``host:pid:pool:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{pool}:{uuid.uuid4().hex[:8]}"
+
+
+def _process_is_gone(owner: str) -> bool:
+    """Whether ``owner`` (named by :func:`owner_name` on this host) names a process that no
+    longer runs here. A pid in use again by another process reads as alive: the job then
+    waits for its lease to expire, as it would have anyway."""
+    try:
+        pid = int(owner.split(":")[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
+def local_owners() -> LocalOwners:
+    """This host's lease owners, and which of them died: a restarted worker re-queues what
+    its predecessor on this host held at once, instead of after the lease."""
+    return LocalOwners(prefix=f"{socket.gethostname()}:", is_dead=_process_is_gone)
 
 
 class Outage:
@@ -127,7 +157,7 @@ class WorkerPool:
         self.poll_interval_s = poll_interval_s
         self.backoff_max_s = backoff_max_s
         self.outage = outage or Outage()
-        self.owner_prefix = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
+        self.owner_prefix = owner_name(name)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -202,7 +232,7 @@ class WorkerPool:
                 return
             self._next_maintenance = now + self.maintenance_interval_s
         try:
-            self.queue.recover_expired_leases()
+            self.queue.recover_expired_leases(local_owners())
             self.queue.purge_expired()
         except DatabaseUnavailable:
             self.outage.failed()  # the claim that follows backs off

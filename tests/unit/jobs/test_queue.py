@@ -19,7 +19,7 @@ from sqlalchemy import delete, update
 from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
 from lexicraft.errors import OperationNotFound
 from lexicraft.storage.sql.engine import Database, migrate
-from lexicraft.storage.sql.jobs import JobQueue
+from lexicraft.storage.sql.jobs import JobQueue, LocalOwners
 from lexicraft.storage.sql.tables import JobRow
 from lexicraft.timeutil import utcnow
 
@@ -150,6 +150,25 @@ def test_an_expired_lease_requeues_then_fails_after_max_attempts(
     # The dead worker's late answer is ignored.
     assert not queue.finish(job_id, "dead-2", JobOutcome(JobStatus.SUCCEEDED))
     assert status(queue, job_id).status == JobStatus.FAILED.value
+
+
+def test_a_dead_worker_of_this_host_loses_its_jobs_before_its_lease_expires(
+    queue: JobQueue,
+) -> None:
+    dead, alive, elsewhere = add(queue), add(queue), add(queue)
+    for owner in ("here:101:authoring:a:0", "here:102:authoring:b:0", "there:101:authoring:c:0"):
+        assert queue.claim(owner, [JobKind.TRAIN]) is not None
+    # Which process owns which job follows claim order (oldest first).
+    dead_pids = {"101"}  # pid 101 is gone on this host ("here"), 102 runs
+    local = LocalOwners(prefix="here:", is_dead=lambda owner: owner.split(":")[1] in dead_pids)
+    assert queue.recover_expired_leases() == 0  # every lease is valid
+    assert queue.recover_expired_leases(local) == 1
+    assert status(queue, dead).status == JobStatus.NOT_STARTED.value
+    assert status(queue, dead).attempts == 1  # the claim counted; the next one is attempt 2
+    # A live local owner keeps its job; another host's owner is not this host's to judge,
+    # even though its pid matches a dead one here.
+    assert status(queue, alive).status == JobStatus.RUNNING.value
+    assert status(queue, elsewhere).status == JobStatus.RUNNING.value
 
 
 def test_work_stops_once_its_worker_lost_the_job(queue: JobQueue, clock: FakeClock) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
 from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
@@ -79,3 +83,32 @@ def test_a_job_still_running_after_the_grace_period_is_released(queue: JobQueue)
     pool.join(deadline=time.monotonic() + 30)
     assert row(queue, job_id).status == JobStatus.NOT_STARTED.value
     assert queue.claim("next", [JobKind.TRAIN]) is not None
+
+
+def test_a_restarted_worker_takes_back_its_dead_predecessors_job_at_once(
+    queue: JobQueue,
+) -> None:
+    # The predecessor: a real process of this host, gone now, that held a job with a lease
+    # of 30 s (the queue's) when it died.
+    predecessor = subprocess.Popen([sys.executable, "-c", "pass"])
+    predecessor.wait(30)
+    with queue.database.session() as session:
+        session.execute(delete(JobRow))  # only this test's job waits (the module shares a DB)
+        job_id = queue.add(session, JobKind.TRAIN, {}, ttl_s=60, project_name="p").id
+    dead_owner = f"{socket.gethostname()}:{predecessor.pid}:authoring:0123abcd:0"
+    assert queue.claim(dead_owner, [JobKind.TRAIN]) is not None
+
+    gate = Gate()
+    gate.opened.set()
+    pool = WorkerPool(
+        queue, {JobKind.TRAIN: gate}, name="authoring", kinds=[JobKind.TRAIN], threads=1,
+        poll_interval_s=0.05,
+    )  # fmt: skip
+    pool.start()
+    try:
+        # Well before the 30 s lease would have let anyone else run it.
+        assert gate.started.wait(10)
+    finally:
+        pool.stop(grace_s=5)
+    finished = row(queue, job_id)
+    assert (finished.status, finished.attempts) == (JobStatus.SUCCEEDED.value, 2)

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lexicraft.domain.jobs import (
@@ -41,6 +42,16 @@ from lexicraft.storage.sql.wakeups import notify_new_job
 from lexicraft.timeutil import as_utc, dotnet_ticks, utcnow
 
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalOwners:
+    """The lease owners of this host (their names start with ``prefix``) and which of them
+    are dead (``is_dead(owner)``: their process no longer runs)."""
+
+    prefix: str
+    is_dead: Callable[[str], bool]
+
 
 #: The statuses in which a worker holds a job's lease.
 _HELD = (JobStatus.RUNNING.value, JobStatus.CANCELLING.value)
@@ -379,22 +390,33 @@ class JobQueue:
                     return new
         return None
 
-    def recover_expired_leases(self) -> int:
-        """Re-queue jobs whose worker died (lease expired), or fail them after max attempts."""
+    def recover_expired_leases(self, local: LocalOwners | None = None) -> int:
+        """Re-queue jobs whose worker died, or fail them after max attempts.
+
+        A worker died when its lease expired — or, with ``local``, at once when it ran on this
+        host and its process is gone (a restarted worker need not wait out the lease of the
+        jobs its predecessor held).
+        """
         now = self.clock()
+        stopped = JobRow.lease_expires_at < now
+        if local is not None:
+            stopped = or_(stopped, JobRow.lease_owner.startswith(local.prefix, autoescape=True))
         recovered = 0
         with self.database.session() as session:
             # Rows another transaction holds (a worker recording its outcome, another process
             # recovering) are skipped rather than waited for; the conditional write below
             # leaves alone a job that changed since it was read.
-            stale = session.scalars(
+            candidates = session.scalars(
                 select(JobRow)
-                .where(
-                    JobRow.status.in_(_HELD),
-                    JobRow.lease_expires_at < now,
-                )
+                .where(JobRow.status.in_(_HELD), stopped)
                 .with_for_update(skip_locked=True)
             ).all()
+            stale = [
+                row
+                for row in candidates
+                if (row.lease_expires_at is not None and as_utc(row.lease_expires_at) < now)
+                or (local is not None and local.is_dead(row.lease_owner or ""))
+            ]
             for row in stale:
                 values = _stopped_worker(
                     JobStatus(row.status),
