@@ -74,6 +74,9 @@ class Settings(BaseSettings):
 
     # Runtime limits (spec §4); configurable because self-hosters own their hardware.
     max_documents_per_request: int = 25
+    # Every task runs each document through a model; one request must not hold the analyze
+    # workers for minutes (Azure documents no number for custom tasks; 25 like the documents).
+    max_tasks_per_request: int = 25
     max_characters_per_document: int = 125_000
     max_characters_per_request: int = 125_000
     max_request_bytes: int = 1_048_576 * 4

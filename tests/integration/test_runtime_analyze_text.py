@@ -443,6 +443,14 @@ def ner_body(*texts: str) -> dict[str, Any]:
         ),
         pytest.param(
             {
+                "analysisInput": documents("x"),
+                "tasks": [task("CustomEntityRecognition", NER, PRODUCTION)] * 26,
+            },
+            (400, "InvalidRequest", "InvalidParameterValue"),
+            id="26-tasks",
+        ),
+        pytest.param(
+            {
                 "analysisInput": {
                     "documents": [{"id": "1", "text": "x"}, {"id": "1", "text": "y"}]
                 },
@@ -568,6 +576,7 @@ def small_limits(
         max_characters_per_document=10,
         max_characters_per_request=15,
         max_request_bytes=2_000,
+        max_tasks_per_request=1,
     ) as live:
         yield live
 
@@ -579,10 +588,15 @@ def small_limits(
         (ner_body("a" * 11), "InvalidDocument"),
         (ner_body("a" * 8, "b" * 8), "InvalidDocumentBatch"),
         (ner_body("a" * 3_000), "InvalidDocumentBatch"),  # body over 2,000 bytes
+        ({**ner_body("a"), "tasks": ner_body("a")["tasks"] * 2}, "InvalidParameterValue"),
     ],
 )
 def test_limits_are_settings(small_limits: LiveServer, body: Any, inner: str) -> None:
-    assert error_of(submit(small_limits, body)) == (400, "InvalidRequest", inner)
+    response = submit(small_limits, body)
+    assert error_of(response) == (400, "InvalidRequest", inner)
+    if inner == "InvalidParameterValue":
+        # The message names the limit and the setting that raises it.
+        assert "LEXICRAFT_MAX_TASKS_PER_REQUEST" in response.json()["error"]["message"]
 
 
 def test_submit_needs_a_json_object(deployed: LiveServer) -> None:

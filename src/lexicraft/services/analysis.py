@@ -224,6 +224,15 @@ def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> Job:
     _check_documents(context, request.documents)
     if not request.tasks:
         raise InvalidRequestBody("tasks must contain at least one task", target="tasks")
+    limit = context.settings.max_tasks_per_request
+    if len(request.tasks) > limit:
+        # Each task runs every document through a model: without a bound one request could
+        # hold the analyze workers for minutes (LEXICRAFT_MAX_TASKS_PER_REQUEST).
+        raise InvalidParameterValue(
+            f"The request has {len(request.tasks)} tasks; the limit is {limit} tasks per "
+            "request (setting LEXICRAFT_MAX_TASKS_PER_REQUEST).",
+            target="tasks",
+        )
     with context.database.session() as session:
         tasks = [_check_task(session, task, index) for index, task in enumerate(request.tasks)]
         payload = {
