@@ -573,16 +573,16 @@ def small_limits(
 
 
 @pytest.mark.parametrize(
-    ("body", "inner"),
+    ("body", "status", "inner"),
     [
-        (ner_body("a", "b", "c"), "InvalidDocumentBatch"),
-        (ner_body("a" * 11), "InvalidDocument"),
-        (ner_body("a" * 8, "b" * 8), "InvalidDocumentBatch"),
-        (ner_body("a" * 3_000), "InvalidDocumentBatch"),  # body over 2,000 bytes
+        (ner_body("a", "b", "c"), 400, "InvalidDocumentBatch"),
+        (ner_body("a" * 11), 400, "InvalidDocument"),
+        (ner_body("a" * 8, "b" * 8), 400, "InvalidDocumentBatch"),
+        (ner_body("a" * 3_000), 413, "RequestEntityTooLarge"),  # body over 2,000 bytes
     ],
 )
-def test_limits_are_settings(small_limits: LiveServer, body: Any, inner: str) -> None:
-    assert error_of(submit(small_limits, body)) == (400, "InvalidRequest", inner)
+def test_limits_are_settings(small_limits: LiveServer, body: Any, status: int, inner: str) -> None:
+    assert error_of(submit(small_limits, body)) == (status, "InvalidRequest", inner)
 
 
 def test_submit_needs_a_json_object(deployed: LiveServer) -> None:
