@@ -168,6 +168,17 @@ class ModelUnavailable(LexicraftError):
     inner_code = "ModelUnavailable"
 
 
+class RequestTooLarge(LexicraftError):
+    """A request body over its route's size limit (HTTP 413), refused before it is read.
+
+    The top-level code stays in Azure's enum (``InvalidRequest``) so SDKs parse it; the inner
+    code says which kind of request failure it is.
+    """
+
+    status_code = 413
+    inner_code = "RequestEntityTooLarge"
+
+
 class DocumentTooLarge(InvalidDocument):
     """A document over the length limit; the async API rejects the whole request (spec §4)."""
 

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     metrics_require_key: bool = False
     # "json": one JSON object per log line (time, level, logger, message, exception).
     log_format: Literal["text", "json"] = "text"
+    # The API's documentation: /openapi.json and a Swagger UI at /docs whose scripts are
+    # served from the installed swagger-ui-bundle package (nothing is loaded from another
+    # host). They need the subscription key like the API, unless made public here.
+    docs_enabled: bool = True
+    docs_public: bool = False
 
     # Runtime limits (spec §4); configurable because self-hosters own their hardware.
     max_documents_per_request: int = 25
@@ -79,7 +84,21 @@ class Settings(BaseSettings):
     max_tasks_per_request: int = 25
     max_characters_per_document: int = 125_000
     max_characters_per_request: int = 125_000
+    # Request bodies, per route family: refused with a 413 before they are read (on their
+    # Content-Length) or as soon as a streamed (chunked) body grows past the limit, so a
+    # client cannot make the server hold more than this in memory per request.
+    # Analyze requests (both runtime families): 25 documents of 125,000 characters fit with
+    # room for JSON escapes (Azure documents 1 MB for the Language API as a whole).
     max_request_bytes: int = 1_048_576 * 4
+    # A project file (`:import`): labels of up to 100,000 documents (Azure's project limit),
+    # or inline texts; it is parsed in memory and kept in the job, hence a bound.
+    max_import_bytes: int = 1_048_576 * 100
+    # One document file uploaded into a storage container: Azure trains on documents of up to
+    # 128,000 characters (at most 512 KB of UTF-8).
+    max_upload_bytes: int = 1_048_576
+    # Every other body (project PATCH, train, deploy, swap, the Studio's labeling API, which
+    # carries one document's text).
+    max_authoring_request_bytes: int = 1_048_576 * 4
     predict_batch_size: int = 32
     predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
     # Models a process keeps loaded (least recently used dropped first): each costs memory

@@ -582,21 +582,21 @@ def small_limits(
 
 
 @pytest.mark.parametrize(
-    ("body", "inner"),
+    ("body", "status", "inner"),
     [
-        (ner_body("a", "b", "c"), "InvalidDocumentBatch"),
-        (ner_body("a" * 11), "InvalidDocument"),
-        (ner_body("a" * 8, "b" * 8), "InvalidDocumentBatch"),
-        (ner_body("a" * 3_000), "InvalidDocumentBatch"),  # body over 2,000 bytes
-        ({**ner_body("a"), "tasks": ner_body("a")["tasks"] * 2}, "InvalidParameterValue"),
+        (ner_body("a", "b", "c"), 400, "InvalidDocumentBatch"),
+        (ner_body("a" * 11), 400, "InvalidDocument"),
+        (ner_body("a" * 8, "b" * 8), 400, "InvalidDocumentBatch"),
+        (ner_body("a" * 3_000), 413, "RequestEntityTooLarge"),  # body over 2,000 bytes
+        ({**ner_body("a"), "tasks": ner_body("a")["tasks"] * 2}, 400, "InvalidParameterValue"),
     ],
 )
-def test_limits_are_settings(small_limits: LiveServer, body: Any, inner: str) -> None:
+def test_limits_are_settings(small_limits: LiveServer, body: Any, status: int, inner: str) -> None:
     response = submit(small_limits, body)
-    assert error_of(response) == (400, "InvalidRequest", inner)
-    if inner == "InvalidParameterValue":
-        # The message names the limit and the setting that raises it.
-        assert "LEXICRAFT_MAX_TASKS_PER_REQUEST" in response.json()["error"]["message"]
+    assert error_of(response) == (status, "InvalidRequest", inner)
+    # The message names the setting that raises the limit.
+    if inner in ("InvalidParameterValue", "RequestEntityTooLarge"):
+        assert "LEXICRAFT_MAX_" in response.json()["error"]["message"]
 
 
 def test_submit_needs_a_json_object(deployed: LiveServer) -> None:

@@ -51,7 +51,11 @@ BODYLESS = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[LiveServer]:
     """An empty server with a small body limit."""
-    with databases.serve(tmp_path_factory.mktemp("wire"), max_request_bytes=MAX_BYTES) as live:
+    with databases.serve(
+        tmp_path_factory.mktemp("wire"),
+        max_request_bytes=MAX_BYTES,
+        max_authoring_request_bytes=MAX_BYTES,
+    ) as live:
         yield live
 
 
@@ -272,8 +276,8 @@ def test_the_body_limit_comes_before_parsing(
     server: LiveServer, method: str, path: str, body: Any
 ) -> None:
     response = send(server, method, path, body)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"]["innererror"]["code"] == "InvalidDocumentBatch"
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["innererror"]["code"] == "RequestEntityTooLarge"
 
 
 # -- unknown fields are ignored ----------------------------------------------------------------

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
 from lexicraft.api.auth import SubscriptionKeyMiddleware
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import install_error_handlers
+from lexicraft.api.headers import SecurityHeadersMiddleware
+from lexicraft.api.limits import BodyLimitMiddleware
 from lexicraft.api.operations import METRICS_PATH
 from lexicraft.api.operations import router as operations_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
@@ -29,6 +32,10 @@ from lexicraft.services.keys import KeyVerifier
 from lexicraft.settings import Settings
 from lexicraft.studio.routes import STATIC_PATH, static_files
 from lexicraft.studio.routes import router as studio_router
+
+OPENAPI_PATH = "/openapi.json"
+DOCS_PATH = "/docs"
+REDOC_PATH = "/redoc"
 
 
 def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
@@ -59,11 +66,19 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
             stop_workers(context, pools)
             context.database.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc with their scripts served from the fastapi-offline package (under
+    # /docs/static), so the docs work without reaching any other host.
+    app = FastAPIOffline(
         title="Lexicraft",
         version=__version__,
         description="Custom NER and text classification with the Azure AI Language API.",
         lifespan=lifespan,
+        openapi_url=OPENAPI_PATH,
+        docs_url=DOCS_PATH if settings.docs_enabled else None,
+        redoc_url=REDOC_PATH if settings.docs_enabled else None,
+        static_url=DOCS_PATH + "/static",
+        # Swagger UI's default sends the spec to validator.swagger.io for a badge.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.context = context
     app.state.metrics_registry = metrics_registry(context)
@@ -76,12 +91,21 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(studio_api_router)
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
+    # Middleware runs outside in: security headers on every answer, then the key check
+    # (before any body is read), then the body limits (before any route reads a body).
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    protected: tuple[str, ...] = (METRICS_PATH,) if settings.metrics_require_key else ()
+    if not settings.docs_public:
+        # The API's shape is no secret, but a self-hosted server need not describe itself
+        # to anyone who can reach it; the scripts under /docs/static stay public.
+        protected += (OPENAPI_PATH, DOCS_PATH, REDOC_PATH)
     app.add_middleware(
         SubscriptionKeyMiddleware,
         verifier=KeyVerifier(context.database, settings.api_key, settings.key_cache_ttl_s),
         retry_after_s=settings.unavailable_retry_after_s,
-        protected_paths=(METRICS_PATH,) if settings.metrics_require_key else (),
+        protected_paths=protected,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lexicraft.api.headers import SECURITY_HEADERS
 from lexicraft.errors import (
     InvalidParameterValue,
     InvalidRequestBody,
@@ -150,4 +151,7 @@ def install_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=error)
-        return _envelope(500, "InternalServerError", "An internal error occurred.")
+        response = _envelope(500, "InternalServerError", "An internal error occurred.")
+        # Starlette answers this one outside every middleware, so the headers go on here.
+        response.headers.update({name.decode(): value.decode() for name, value in SECURITY_HEADERS})
+        return response

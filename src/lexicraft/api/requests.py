@@ -1,43 +1,18 @@
-"""Request helpers shared by every route: api-version, body limit, paging, absolute URLs."""
+"""Request helpers shared by every route: api-version, paging, absolute URLs."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import Request
 
-from lexicraft.errors import InvalidDocumentBatch, InvalidParameterValue
+from lexicraft.errors import InvalidParameterValue
 from lexicraft.wire.base import WireModel
 
 # The typed bodies' base lives in the wire layer (file formats and the CLI parse with it too).
 __all__ = ["WireModel"]
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
-
-
-class LimitedBodyRoute(APIRoute):
-    """A route that refuses a body over ``settings.max_request_bytes`` before it is parsed.
-
-    FastAPI decodes a typed body before any dependency runs, and the limit is a runtime
-    setting, so the check sits in the route itself, ahead of FastAPI's JSON decoding.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            max_bytes: int = request.app.state.context.settings.max_request_bytes
-            size = len(await request.body())  # cached: FastAPI reads the same bytes next
-            if size > max_bytes:
-                raise InvalidDocumentBatch(
-                    f"request body is {size} bytes; the limit is {max_bytes} bytes"
-                )
-            return await handler(request)
-
-        return limited
 
 
 def api_version(request: Request) -> str:

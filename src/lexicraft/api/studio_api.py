@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchem
 from lexicraft.api.authoring.render import page
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
-from lexicraft.api.requests import LimitedBodyRoute, WireModel
+from lexicraft.api.requests import WireModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind
 from lexicraft.domain.spans import Span
 from lexicraft.domain.text import StringIndexType
@@ -34,7 +34,7 @@ from lexicraft.services.documents import (
 )
 
 PREFIX = "/language/lexicraft/projects"
-router = APIRouter(prefix=PREFIX, tags=["studio"], route_class=LimitedBodyRoute, responses=ERRORS)
+router = APIRouter(prefix=PREFIX, tags=["studio"], responses=ERRORS)
 
 
 # -- wire → values -----------------------------------------------------------------------------

@@ -60,16 +60,36 @@ _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 _RESERVED_PROJECT_NAMES = frozenset({"global"})
 
 
+def _only_dots(value: str) -> bool:
+    # "." and ".." name the folder itself or its parent wherever a name becomes a path
+    # segment (model folders, storage containers, URLs), and Windows drops trailing dots.
+    return value.strip(".") == ""
+
+
 def check_name(value: str, what: str) -> str:
     """``value`` if it is a valid project / model / deployment name, else an error."""
-    if not _NAME_PATTERN.fullmatch(value):
+    if not _NAME_PATTERN.fullmatch(value) or _only_dots(value):
         raise InvalidParameterValue(
-            f"{what} {value!r} is not valid: use 1-100 letters, digits, '_', '-' or '.'",
+            f"{what} {value!r} is not valid: use 1-100 letters, digits, '_', '-' or '.', "
+            "not only dots",
             target=what,
         )
     if what == "projectName" and value.lower() in _RESERVED_PROJECT_NAMES:
         raise InvalidParameterValue(f"projectName {value!r} is reserved", target=what)
     return value
+
+
+def container_problem(container: str) -> str | None:
+    """Why ``container`` cannot name a storage container; None when it can.
+
+    The one rule for container names (projects' ``storageInputContainerName``, uploads, the
+    folder store): a name's rule, so a project's default container (its own name, as the
+    Studio and the CLI make it) is always valid. The Blob store also applies Azure's stricter
+    Blob container rule (3-63 lowercase letters, digits and hyphens).
+    """
+    if not _NAME_PATTERN.fullmatch(container) or _only_dots(container):
+        return "is not valid: use 1-100 letters, digits, '_', '-' or '.', not only dots"
+    return None
 
 
 class Dataset(StrEnum):
@@ -153,6 +173,14 @@ class ProjectPatch:
             raise InvalidRequestBody(
                 "storageInputContainerName is required", target="storageInputContainerName"
             )
+        # Checked when the patch sets it: a stored project keeps the container it has.
+        given = self.storage_container
+        problem = None if given is None else container_problem(given)
+        if problem is not None:
+            raise InvalidParameterValue(
+                f"storageInputContainerName {container!r} {problem}",
+                target="storageInputContainerName",
+            )
         if kind is None:
             raise InvalidRequestBody("projectKind is required", target="projectKind")
         if language is None:
@@ -195,22 +223,30 @@ class ProjectAssets:
     documents: tuple[Document, ...]
 
 
+#: File systems allow 255 bytes per name; a write goes through a temporary name a little
+#: longer (``….partial``), so a location's parts stay under this.
+MAX_LOCATION_PART_BYTES = 240
+
+
 def location_problem(location: str) -> str | None:
     """Why ``location`` cannot name a file inside a storage container; None when it can.
 
     The one rule for document locations (imports, file readers, uploads, the blob stores):
-    a relative path that cannot climb out of its container on any operating system.
+    a relative path that names a file below its container (not the container itself, as
+    ``.`` or ``a/..`` would) and cannot climb out of it on any operating system.
     """
     parts = PurePosixPath(location.replace("\\", "/")).parts
     if (
-        not location
+        not parts  # "", ".", "./." name the container itself
         or location.startswith(("/", "\\"))
         or ".." in parts
         or (len(location) > 1 and location[1] == ":")  # a Windows drive
         or "\x00" in location
     ):
         return (
-            "must be a relative path inside the storage container, without '..', a leading "
-            "'/', a drive letter or a NUL character"
+            "must be a relative path to a file inside the storage container, without '..', "
+            "a leading '/', a drive letter or a NUL character"
         )
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_LOCATION_PART_BYTES for part in parts):
+        return f"has a folder or file name over {MAX_LOCATION_PART_BYTES} bytes (UTF-8)"
     return None

@@ -33,6 +33,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.DeploymentNotFound, 404, "NotFound", None),
     (errors.DocumentNotFound, 404, "NotFound", None),
     (errors.Conflict, 409, "Conflict", None),
+    (errors.RequestTooLarge, 413, "InvalidRequest", "RequestEntityTooLarge"),
     (errors.Unauthorized, 401, "401", None),
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),

@@ -24,7 +24,7 @@ from lexicraft.api.authoring.schemas import (
 from lexicraft.api.dependencies import ApiVersion, Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
-from lexicraft.api.requests import LimitedBodyRoute, absolute_url
+from lexicraft.api.requests import absolute_url
 from lexicraft.api.runtime.responses import ACCEPTED
 from lexicraft.domain.jobs import Job, JobKind
 from lexicraft.domain.projects import ProjectKind
@@ -36,9 +36,7 @@ from lexicraft.wire.base import parse
 from lexicraft.wire.project_file import render_project_file
 
 PREFIX = "/language/authoring/analyze-text/projects"
-router = APIRouter(
-    prefix=PREFIX, tags=["authoring"], route_class=LimitedBodyRoute, responses=ERRORS
-)
+router = APIRouter(prefix=PREFIX, tags=["authoring"], responses=ERRORS)
 
 _LANGUAGES = {
     "en": "English", "en-us": "English (United States)", "de": "German", "fr": "French",

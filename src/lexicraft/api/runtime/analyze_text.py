@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from lexicraft.api.dependencies import ApiVersion, Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
-from lexicraft.api.requests import LimitedBodyRoute, absolute_url, bool_query
+from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import AnalyzeTextInput, AnalyzeTextJobsInput, custom_kind
 from lexicraft.domain.jobs import JobKind
@@ -25,7 +25,8 @@ from lexicraft.services import analysis
 from lexicraft.services.analysis import ApiFamily
 
 JOBS = "/language/analyze-text/jobs"
-router = APIRouter(tags=["runtime"], route_class=LimitedBodyRoute)
+SYNC = "/language/:analyze-text"
+router = APIRouter(tags=["runtime"])
 
 
 def _job_url(request: Request, job_id: str, version: str) -> str:
@@ -65,7 +66,7 @@ def cancel_job(job_id: str, request: Request, context: Context, version: ApiVers
     return accepted(_job_url(request, job_id, version))
 
 
-@router.post("/language/:analyze-text", response_model=None, responses=ERRORS)
+@router.post(SYNC, response_model=None, responses=ERRORS)
 def analyze_text_sync(body: AnalyzeTextInput, _version: ApiVersion) -> NoReturn:
     """The synchronous API, which Azure does not offer for custom tasks (spec §1.1)."""
     if custom_kind(body.kind) is not None:

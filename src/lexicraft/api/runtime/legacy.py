@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import Context
 from lexicraft.api.jobs import accepted, wake_workers
-from lexicraft.api.requests import LimitedBodyRoute, absolute_url, bool_query
+from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import LegacyAnalyzeInput
 from lexicraft.domain.jobs import JobKind
@@ -29,7 +29,7 @@ LEGACY_VERSIONS = frozenset({"v3.2-preview.1", "v3.2-preview.2", "v3.1-preview.c
 LEGACY_DEFAULT_TOP = 20
 
 PREFIX = "/text/analytics"
-router = APIRouter(tags=["runtime-legacy"], route_class=LimitedBodyRoute)
+router = APIRouter(tags=["runtime-legacy"])
 
 
 def legacy_version(version: str) -> str:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path, PurePosixPath
 
-from lexicraft.domain.projects import location_problem
-from lexicraft.errors import DocumentFileMissing, StoragePathError, StorageUnavailable
+from lexicraft.domain.projects import container_problem, location_problem
+from lexicraft.errors import (
+    Conflict,
+    DocumentFileMissing,
+    StoragePathError,
+    StorageUnavailable,
+)
 from lexicraft.storage.blobs.base import decode_document
 
 
@@ -17,10 +23,9 @@ class FilesystemBlobStore:
         self.root = root
 
     def _container_dir(self, container: str) -> Path:
-        if not container or container in (".", "..") or "/" in container or "\\" in container:
-            raise StoragePathError(
-                f"storage container {container!r} is not a valid name", target="container"
-            )
+        problem = container_problem(container)
+        if problem is not None:
+            raise StoragePathError(f"storage container {container!r} {problem}", target="container")
         return self.root / container
 
     def resolve(self, container: str, location: str) -> Path:
@@ -54,11 +59,21 @@ class FilesystemBlobStore:
 
     def write_text(self, container: str, location: str, text: str) -> None:
         path = self.resolve(container, location)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".partial")
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+            temporary.replace(path)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError) as error:
+            # "a" and "a/b" cannot both exist in a folder (they can as blob names).
+            with suppress(OSError):  # absent, or below a file
+                temporary.unlink()
+            raise Conflict(
+                f"document location {location!r} clashes with a file or folder of the same "
+                f"name in storage container {container!r}",
+                target="location",
+            ) from error
 
     def exists(self, container: str, location: str) -> bool:
         return self.resolve(container, location).is_file()
