@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from lexicraft import __version__
 from lexicraft.api.auth import SubscriptionKeyMiddleware
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
+from lexicraft.api.dependencies import storable_parameters
 from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.operations import METRICS_PATH
 from lexicraft.api.operations import router as operations_router
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         version=__version__,
         description="Custom NER and text classification with the Azure AI Language API.",
         lifespan=lifespan,
+        # Every route's path and query strings pass the string rule before anything else.
+        dependencies=[Depends(storable_parameters)],
     )
     app.state.context = context
     app.state.metrics_registry = metrics_registry(context)
