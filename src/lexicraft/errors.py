@@ -265,3 +265,14 @@ class NotReady(ServiceUnavailable):
     """``/health/ready``: what is not ready is listed in ``details``."""
 
     inner_code = "NotReady"
+
+
+def internal_failure(what: str, job_id: str) -> JobFailure:
+    """What a client reads when a job (``what``: "The job", "Task 2") failed on a fault it did
+    not cause: a stable message that names the job and no internals. The exception itself (its
+    text, paths, memory addresses, traceback) goes only to the server log, with the job id.
+    """
+    return JobFailure(
+        f"{what} failed because of an internal error; the server log has the details "
+        f"under job {job_id}."
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
 from lexicraft.api.auth import SubscriptionKeyMiddleware
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
+from lexicraft.api.dependencies import storable_parameters
 from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.headers import SecurityHeadersMiddleware
 from lexicraft.api.limits import BodyLimitMiddleware
@@ -79,6 +80,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         static_url=DOCS_PATH + "/static",
         # Swagger UI's default sends the spec to validator.swagger.io for a badge.
         swagger_ui_parameters={"validatorUrl": None},
+        # Every route's path and query strings pass the string rule before anything else.
+        dependencies=[Depends(storable_parameters)],
     )
     app.state.context = context
     app.state.metrics_registry = metrics_registry(context)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic.alias_generators import to_camel
 
 from lexicraft.api.requests import api_version
+from lexicraft.domain.text import string_problem
+from lexicraft.errors import InvalidParameterValue
 from lexicraft.services.context import ServiceContext
 
 
@@ -18,3 +21,17 @@ def service_context(request: Request) -> ServiceContext:
 
 Context = Annotated[ServiceContext, Depends(service_context)]
 ApiVersion = Annotated[str, Depends(api_version)]
+
+
+def storable_parameters(request: Request) -> None:
+    """Refuse a path or query parameter that :func:`string_problem` refuses (a NUL: ``%00``).
+
+    Every route depends on it (``create_app``), ahead of its own parameters and body, so a
+    name or id that no database could look up is a 400 naming the parameter, not a 500.
+    (Percent-decoding turns bytes that are not UTF-8 into U+FFFD, so a URL cannot carry a lone
+    surrogate; the rule is checked all the same, as for bodies.)
+    """
+    parameters = [(to_camel(name), value) for name, value in request.path_params.items()]
+    for name, value in [*parameters, *request.query_params.multi_items()]:
+        if isinstance(value, str) and (problem := string_problem(value)) is not None:
+            raise InvalidParameterValue(f"{name} {problem}", target=name)

@@ -1,7 +1,9 @@
-"""How offsets are counted on the wire: a rule of the API, independent of any model."""
+"""Rules of the API's text, independent of any model: which strings can be stored, and how
+offsets are counted on the wire."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from lexicraft.errors import InvalidParameterValue
@@ -30,3 +32,26 @@ class StringIndexType(StrEnum):
             f"stringIndexType {value!r} is not valid; use one of {[m.value for m in cls]}",
             target="stringIndexType",
         )
+
+
+#: What no stored string may hold. NUL: PostgreSQL's ``text`` refuses it. UTF-16 surrogates
+#: (U+D800-U+DFFF): JSON's ``"\ud800"`` escape decodes to a lone one, which UTF-8 cannot
+#: encode, so neither a database nor a JSON response could carry the string.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def string_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored or sent back; None when it can.
+
+    The one rule for every string a client sends: request bodies (every field, at any depth),
+    path and query parameters, document texts (imported files, the Studio, file formats).
+    """
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    character = found.group()
+    what = "a NUL character" if character == "\x00" else "a lone surrogate"
+    return (
+        f"contains {what} (U+{ord(character):04X}) at character {found.start()}; "
+        "send valid Unicode text without NUL characters"
+    )

@@ -26,6 +26,7 @@ from lexicraft.domain.projects import (
     location_problem,
 )
 from lexicraft.domain.spans import Span, first_span_problem
+from lexicraft.domain.text import string_problem
 from lexicraft.errors import InvalidFileRecord, InvalidParameterValue, LexicraftError
 
 
@@ -135,19 +136,14 @@ def check_location(location: str, field_name: str) -> str:
 
 
 def check_text(text: object, field_name: str) -> str:
-    """``text`` if it is a non-empty string that UTF-8 can store, else a RecordError."""
+    """``text`` if it is a non-empty string that can be stored, else a RecordError."""
     if not isinstance(text, str):
         raise RecordError(f"must be a string, not {type(text).__name__}", field_name)
     if not text:
         raise RecordError("is empty; every document needs text", field_name)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise RecordError(
-            f"contains a lone surrogate (\\u{ord(text[error.start]):04x}) at code point "
-            f"{error.start}; UTF-8 cannot store it",
-            field_name,
-        ) from error
+    problem = string_problem(text)
+    if problem is not None:
+        raise RecordError(problem, field_name)
     return text
 
 

@@ -12,17 +12,16 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
-from lexicraft.errors import DatabaseUnavailable, LexicraftError, ServiceUnavailable
+from lexicraft.errors import (
+    DatabaseUnavailable,
+    LexicraftError,
+    ServiceUnavailable,
+    internal_failure,
+)
 from lexicraft.storage.sql.jobs import JobQueue, LocalOwners
 from lexicraft.telemetry.metrics import JOB_DURATION
 
 logger = logging.getLogger(__name__)
-
-#: What a client reads when a job failed on something it did not cause; the detail is logged.
-INTERNAL_FAILURE = {
-    "code": "InternalServerError",
-    "message": "The job failed because of an internal error; the server log has the details.",
-}
 
 
 @dataclass
@@ -309,10 +308,17 @@ class WorkerPool:
         except JobCancelled:
             outcome = JobOutcome(JobStatus.CANCELLED)
         except LexicraftError as error:
+            # A LexicraftError's message is written for clients and names no internals, so
+            # it is the job's error; the log keeps one line of it (no traceback: no fault).
+            logger.info("job %s (%s) failed: %s", job.id, job.kind.value, error.message)
             outcome = JobOutcome(JobStatus.FAILED, errors=(error.to_error(),))
         except Exception:
+            # A fault: its text may name paths and memory addresses, so clients read a stable
+            # message and the log, under the job's id, has the exception and its traceback.
             logger.exception("job %s (%s) failed", job.id, job.kind.value)
-            outcome = JobOutcome(JobStatus.FAILED, errors=(dict(INTERNAL_FAILURE),))
+            outcome = JobOutcome(
+                JobStatus.FAILED, errors=(internal_failure("The job", job.id).to_error(),)
+            )
         finally:
             done.set()
             heartbeat.join()

@@ -32,6 +32,7 @@ from lexicraft.errors import (
     MissingInputDocuments,
     ModelNotFound,
     ServiceUnavailable,
+    internal_failure,
 )
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.ml.offsets import OffsetMap
@@ -354,8 +355,10 @@ def run_analysis(context: ServiceContext, job: JobContext) -> JobOutcome:
     results: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for index, task in enumerate(tasks):
+        failure: LexicraftError
         try:
             results.append(run.run_task(task))
+            continue
         except ServiceUnavailable:
             # An outage is not the task's failure: the worker hands the whole job out again.
             raise
@@ -367,21 +370,16 @@ def run_analysis(context: ServiceContext, job: JobContext) -> JobOutcome:
             )
             return JobOutcome(JobStatus.CANCELLED, result={"tasks": results}, errors=tuple(errors))
         except LexicraftError as error:
-            errors.append({**error.to_error(), "target": f"#/tasks/items/{index}"})
-            results.append(_failed_task())
+            # The worker's rule for a job's failure, for this task alone: the error's message
+            # is written for clients; the log keeps one line of it.
+            logger.info("task %d of analyze job %s failed: %s", index, job.job.id, error.message)
+            failure = error
         except Exception:
+            # A fault: clients read a stable message; the traceback is logged under the job.
             logger.exception("task %d of analyze job %s failed", index, job.job.id)
-            errors.append(
-                {
-                    "code": "InternalServerError",
-                    "message": (
-                        "The task failed because of an internal error; the server log has "
-                        "the details."
-                    ),
-                    "target": f"#/tasks/items/{index}",
-                }
-            )
-            results.append(_failed_task())
+            failure = internal_failure(f"Task {index}", job.job.id)
+        errors.append({**failure.to_error(), "target": f"#/tasks/items/{index}"})
+        results.append(_failed_task())
     failed = sum(1 for result in results if result["status"] == JobStatus.FAILED.value)
     if failed == 0:
         status = JobStatus.SUCCEEDED

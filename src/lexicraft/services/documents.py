@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
 from lexicraft.domain.spans import Span, span_problem
+from lexicraft.domain.text import string_problem
 from lexicraft.errors import Conflict, InvalidParameterValue
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
@@ -332,13 +333,9 @@ def _documents_using(documents: Sequence[Document], label: str) -> list[str]:
 def _check_text(value: str, what: str) -> str:
     if not value.strip():
         raise InvalidParameterValue(f"{what} is empty; a document needs some text", target=what)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        # JSON can carry lone surrogates ("\ud83d"); no file could hold them.
-        raise InvalidParameterValue(
-            f"{what} is not valid Unicode: {error.reason} at index {error.start}", target=what
-        ) from error
+    problem = string_problem(value)
+    if problem is not None:
+        raise InvalidParameterValue(f"{what} {problem}", target=what)
     return value
 
 

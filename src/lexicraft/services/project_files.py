@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from lexicraft.domain.project_files import DocumentEntry, ProjectFile, RawLabel
 from lexicraft.domain.projects import Document, Project, ProjectAssets
 from lexicraft.domain.spans import Span, span_problem
-from lexicraft.domain.text import StringIndexType
+from lexicraft.domain.text import StringIndexType, string_problem
 from lexicraft.errors import InvalidProjectContent
 from lexicraft.ml.offsets import OffsetMap
 
@@ -24,6 +24,12 @@ def resolve_documents(
     documents: list[Document] = []
     for entry in project_file.entries:
         text = read_text(entry)
+        # A file in the container may hold a NUL, which the documents table cannot store.
+        problem = string_problem(text)
+        if problem is not None:
+            raise InvalidProjectContent(
+                f"document {entry.location!r} {problem}", target="assets.documents"
+            )
         offsets = OffsetMap(text)
         spans: list[Span] = []
         for label in entry.labels:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from lexicraft.domain.projects import ProjectKind
-from lexicraft.errors import InvalidRequestBody
+from lexicraft.domain.text import string_problem
+from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
+
+#: True while a body's strings have been checked from its top: the models nested in it skip
+#: the walk, so each string is looked at once and errors name the whole path.
+_STRINGS_CHECKED: ContextVar[bool] = ContextVar("lexicraft_wire_strings_checked", default=False)
 
 
 class WireModel(BaseModel):
@@ -18,9 +30,57 @@ class WireModel(BaseModel):
     Azure ignores fields it does not know (newer clients send newer fields to older
     versions), so the models do too. Instances only come from validation (never built in
     Python), which is why the snake_case names are not accepted on the wire.
+
+    Every string of a body, at any depth (free-form objects such as project ``settings``
+    included), must pass :func:`lexicraft.domain.text.string_problem` before anything else is
+    checked: a lone surrogate or a NUL accepted here would fail later, when it is stored or
+    sent back (:func:`refuse_unstorable_strings`).
     """
 
     model_config = ConfigDict(alias_generator=to_camel, extra="ignore", frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _storable_strings(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if _STRINGS_CHECKED.get():
+            return handler(data)
+        refuse_unstorable_strings(data)
+        token = _STRINGS_CHECKED.set(True)
+        try:
+            return handler(data)
+        finally:
+            _STRINGS_CHECKED.reset(token)
+
+
+def refuse_unstorable_strings(data: object) -> None:
+    """Raise ``InvalidParameterValue`` naming the first string of decoded JSON ``data`` (a
+    value or an object key) that :func:`string_problem` refuses, by its wire path
+    (``analysisInput.documents[3].id``).
+
+    The walk keeps its own stack: a deeply nested body must not exhaust Python's.
+    """
+    # (path, value, whether the value is an object key), first in document order on top.
+    stack: list[tuple[tuple[str | int, ...], object, bool]] = [((), data, False)]
+    while stack:
+        loc, value, is_key = stack.pop()
+        if isinstance(value, str):
+            problem = string_problem(value)
+            if problem is not None:
+                target = wire_path(loc)
+                if is_key:
+                    problem = f"has a key that {problem}"
+                raise InvalidParameterValue(
+                    f"{target} {problem}" if target else f"the request body {problem}",
+                    target=target,
+                )
+        elif isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):
+                stack.append(((*loc, key), item, False))
+                stack.append((loc, key, True))
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                ((*loc, index), item, False) for index, item in reversed(list(enumerate(value)))
+            )
 
 
 # The body-level messages: the API's error map and :func:`parse` word them alike.

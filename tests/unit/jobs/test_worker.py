@@ -1,7 +1,9 @@
-"""Stopping worker pools: running jobs finish within the grace period, later ones are released."""
+"""Worker pools: running jobs finish within the grace period, later ones are released; what a
+failed job shows clients and what the log keeps."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -14,7 +16,8 @@ import pytest
 from sqlalchemy import delete
 
 from lexicraft.domain.jobs import JobKind, JobOutcome, JobStatus
-from lexicraft.jobs.worker import LeasedJob, WorkerPool, stop_pools
+from lexicraft.errors import NotEnoughData
+from lexicraft.jobs.worker import Handler, LeasedJob, WorkerPool, stop_pools
 from lexicraft.storage.sql.engine import Database, migrate
 from lexicraft.storage.sql.jobs import JobQueue
 from lexicraft.storage.sql.tables import JobRow
@@ -83,6 +86,68 @@ def test_a_job_still_running_after_the_grace_period_is_released(queue: JobQueue)
     pool.join(deadline=time.monotonic() + 30)
     assert row(queue, job_id).status == JobStatus.NOT_STARTED.value
     assert queue.claim("next", [JobKind.TRAIN]) is not None
+
+
+def finished(queue: JobQueue, handler: Handler) -> JobRow:
+    """The row of a job run by ``handler`` in a pool, once the job is over."""
+    with queue.database.session() as session:
+        job_id = queue.add(session, JobKind.TRAIN, {}, ttl_s=60, project_name="p").id
+    pool = WorkerPool(
+        queue, {JobKind.TRAIN: handler}, name="authoring", kinds=[JobKind.TRAIN], threads=1,
+        poll_interval_s=0.05,
+    )  # fmt: skip
+    pool.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (found := row(queue, job_id)).status in ("notStarted", "running"):
+            assert time.monotonic() < deadline, "the job did not finish"
+            time.sleep(0.02)
+    finally:
+        stop_pools([pool], grace_s=10)
+    return found
+
+
+def test_a_fault_shows_clients_a_stable_error_and_the_log_the_exception_under_the_job_id(
+    queue: JobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = "/srv/lexicraft/data/models/p/m1-0123/weights.bin"
+    address = repr(object())  # "<object object at 0x7f…>"
+    internals = f"cannot map {path}: {address}"
+
+    def fault(_job: LeasedJob) -> JobOutcome:
+        raise RuntimeError(internals)
+
+    caplog.set_level(logging.INFO, logger="lexicraft.jobs.worker")
+    found = finished(queue, fault)
+    assert found.status == JobStatus.FAILED.value
+    assert found.errors == [
+        {
+            "code": "InternalServerError",
+            "message": "The job failed because of an internal error; the server log has the "
+            f"details under job {found.id}.",
+        }
+    ]
+    logged = [record for record in caplog.records if found.id in record.getMessage()]
+    assert len(logged) == 1, [record.getMessage() for record in logged]
+    assert logged[0].levelno == logging.ERROR and logged[0].exc_info is not None
+    assert str(logged[0].exc_info[1]) == internals  # path and address: in the log only
+
+
+def test_a_client_error_is_the_jobs_error_as_raised_and_one_log_line(
+    queue: JobQueue, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = NotEnoughData("the training split is empty; assign documents to the Train set")
+
+    def refuse(_job: LeasedJob) -> JobOutcome:
+        raise error
+
+    caplog.set_level(logging.INFO, logger="lexicraft.jobs.worker")
+    found = finished(queue, refuse)
+    assert found.status == JobStatus.FAILED.value
+    assert found.errors == [error.to_error()]
+    logged = [record for record in caplog.records if found.id in record.getMessage()]
+    assert [(record.levelno, record.exc_info) for record in logged] == [(logging.INFO, None)]
+    assert error.message in logged[0].getMessage()
 
 
 def test_a_restarted_worker_takes_back_its_dead_predecessors_job_at_once(
