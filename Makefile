@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql azurite bench-ner bench-classify bench-runtime bench-scale clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-runtime bench-scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,14 @@ postgresql: ## Install Debian's PostgreSQL server binaries for the tests' throwa
 	  sed -ri 's/^#?[[:space:]]*create_main_cluster\b.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql )
 
+# The rate limit tests share counters between API processes through Redis: the one on
+# 127.0.0.1:6379 (or at $$LEXICRAFT_TEST_REDIS_URL), else a throwaway redis-server they start.
+# The package's own service is stopped and disabled where systemd runs: nothing keeps running.
+redis: ## Install Debian's redis-server for the rate limit tests' throwaway server, if missing
+	command -v redis-server >/dev/null || ( apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server && \
+	  (systemctl disable --now redis-server 2>/dev/null || true) )
+
 # The Blob Storage tests run against Azurite (Microsoft's emulator, an npm package), which
 # they start on a free port; it lives in a git-ignored folder of the repository.
 azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) into .tools/ for the Blob Storage tests
@@ -57,7 +65,7 @@ azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) 
 .tools/azurite/node_modules/.bin/azurite-blob:
 	npm install --prefix .tools/azurite azurite@3 --no-audit --no-fund
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql azurite ## Install everything and run the whole suite
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql redis azurite ## Install everything and run the whole suite
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed ## ruff check + format check

@@ -1,4 +1,5 @@
-"""Fixtures every test directory may use: a PostgreSQL database per test module, Azurite."""
+"""Fixtures every test directory may use: a PostgreSQL database per test module, Azurite,
+Redis."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from tests.azurite import AzuriteUnavailable, azurite
 from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
+from tests.redis import RedisUnavailable, redis_server
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +37,13 @@ def azurite_connection_string() -> Iterator[str]:
             yield connection
     except AzuriteUnavailable as error:
         pytest.fail(f"Azurite is needed by this test: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server for the whole run (found, or started as a throwaway server)."""
+    try:
+        with redis_server() as url:
+            yield url
+    except RedisUnavailable as error:
+        pytest.fail(f"Redis is needed by this test: {error}", pytrace=False)

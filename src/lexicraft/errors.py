@@ -179,6 +179,28 @@ class RequestTooLarge(LexicraftError):
     inner_code = "RequestEntityTooLarge"
 
 
+class JsonLimitExceeded(InvalidRequestBody):
+    """A JSON body nested too deeply or with too long an integer, refused before it is parsed
+    (a parser would fail on it, or spend quadratic time): a 400 naming the setting."""
+
+
+class TooManyRequests(LexicraftError):
+    """A subscription key over its rate limit (HTTP 429 with ``Retry-After``, spec §0.1)."""
+
+    status_code = 429
+    code = "TooManyRequests"
+
+
+class RequestTimeout(LexicraftError):
+    """A request body that did not arrive fast enough (HTTP 408); the connection is closed.
+
+    ``Timeout`` is in Azure's enum of top-level codes.
+    """
+
+    status_code = 408
+    code = "Timeout"
+
+
 class DocumentTooLarge(InvalidDocument):
     """A document over the length limit; the async API rejects the whole request (spec §4)."""
 
@@ -250,6 +272,13 @@ class StorageUnavailable(ServiceUnavailable):
     container, never the credentials. A job that meets it runs again later."""
 
     inner_code = "StorageUnavailable"
+
+
+class RateLimitStorageUnavailable(ServiceUnavailable):
+    """The rate limit counters' storage (Redis) cannot be reached: requests that would be
+    counted are refused for now rather than let through uncounted."""
+
+    inner_code = "RateLimitStorageUnavailable"
 
 
 class StorageAccessDenied(LexicraftError):

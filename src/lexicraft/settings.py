@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The schemes ``rate_limit_storage_url`` may have: one process's memory, or a Redis server.
+RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
 
 class Settings(BaseSettings):
@@ -99,6 +103,16 @@ class Settings(BaseSettings):
     # Every other body (project PATCH, train, deploy, swap, the Studio's labeling API, which
     # carries one document's text).
     max_authoring_request_bytes: int = 1_048_576 * 4
+    # JSON bodies: checked on their bytes before any parser sees them (api/limits.py), so a
+    # body nested too deeply (Python's parser recurses once per level and stops at about
+    # 1,000 with a RecursionError) or with an integer too long (its conversion is quadratic,
+    # and Python refuses more than 4,300 digits) is a 400 naming the setting. Azure's .NET
+    # front ends read JSON with System.Text.Json, whose default MaxDepth is 64; no request of
+    # the API nests more than 8 levels, project settings included.
+    max_json_depth: int = Field(default=64, ge=1, le=500)
+    # The API's integers are offsets, lengths and counts (int64 has 19 digits); 100 digits
+    # leave room for clients that write numbers of free-form settings at any precision.
+    max_json_integer_digits: int = Field(default=100, ge=1, le=4300)
     predict_batch_size: int = 32
     predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
     # Models a process keeps loaded (least recently used dropped first): each costs memory
@@ -133,8 +147,64 @@ class Settings(BaseSettings):
     # How often the job's worker reads a Ray training's progress (and checks cancellation).
     ray_progress_interval_s: float = 0.5
 
+    # Rate limits per subscription key, as Azure applies them: a 429 with Retry-After once a
+    # key has used its budget. Each is a `limits` string ("1000/minute", or several such as
+    # "20/second;1000/minute"); an empty string turns that budget off. Counted over a sliding
+    # window, so a burst at a minute's boundary does not get twice the budget.
+    # Runtime (analyze requests and their job polls, both API families): Azure's prediction
+    # rate for custom text, 1,000 requests a minute (GET and POST).
+    rate_limit_runtime: str = "1000/minute"
+    # Every other keyed route (authoring, storage, the Studio's labeling API). Azure allows
+    # 100 authoring GETs and 10 POSTs a minute; here one budget, larger, because the Studio
+    # is an authoring client too: it polls a training job 150 times a minute.
+    rate_limit_authoring: str = "600/minute"
+    # Where the counters live: "memory://" (this process; one API process) or a Redis URL
+    # ("redis://host:6379/0", "rediss://…") that every API process of a fleet shares, so a
+    # key's budget is the same whichever process answers.
+    rate_limit_storage_url: str = "memory://"
+
+    # Slow and idle clients (each holds a connection and, for a body, the memory read so
+    # far). Defaults are those of Kestrel, the server of Azure's .NET services.
+    # The request line and headers must all arrive within this many seconds of the
+    # connection opening (or of the first byte of the next request on a kept-alive one);
+    # otherwise the connection is closed. It also closes connections that send nothing.
+    request_header_timeout_s: float = Field(default=30.0, gt=0)
+    # A kept-alive connection with no new request for this long is closed (uvicorn's
+    # timeout_keep_alive; Kestrel keeps 130 s, uvicorn 5 s: connections are cheap to reopen).
+    keep_alive_timeout_s: float = Field(default=5.0, gt=0)
+    # A body must arrive at this many bytes a second on average, after a grace period:
+    # else a 408 and the connection is closed. 0 turns the check off.
+    min_request_body_rate_bytes_s: float = Field(default=240.0, ge=0)
+    request_body_grace_s: float = Field(default=5.0, ge=0)
+
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
+
+    @field_validator("rate_limit_runtime", "rate_limit_authoring")
+    @classmethod
+    def _rate_limits_parse(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate limit such as '1000/minute' or "
+                    "'20/second;1000/minute' (an empty string turns the budget off)"
+                ) from None
+        return value.strip()
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage_is_known(cls, value: str) -> str:
+        scheme, separator, _rest = value.partition("://")
+        if not separator or scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+            # Only the scheme is repeated: the rest of the URL may carry a password.
+            raise ValueError(
+                f"the rate limit storage must be a URL of scheme "
+                f"{', '.join(RATE_LIMIT_STORAGE_SCHEMES)} (such as memory:// or "
+                f"redis://host:6379/0), not {scheme + separator if separator else 'this'}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _azure_needs_an_account(self) -> Settings:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.integration.runtime_fixtures import JOBS, task
-from tests.integration.server import API_VERSION, TEST_KEY
+from tests.integration.server import API_VERSION, NO_RATE_LIMITS_ENV, TEST_KEY
 
 LEXICRAFT = Path(sys.executable).with_name("lexicraft")
 #: The statuses in which a job has ended.
@@ -25,9 +25,11 @@ TERMINAL = ("succeeded", "failed", "cancelled", "partiallyCompleted")
 
 
 def lexicraft_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    """What every process of the set-up shares: the database, the data dir, a short lease."""
+    """What every process of the set-up shares: the database, the data dir, a short lease,
+    no rate limits."""
     return {
         **os.environ,
+        **NO_RATE_LIMITS_ENV,
         "LEXICRAFT_DATABASE_URL": database_url,
         "LEXICRAFT_DATA_DIR": str(data_dir),
         "LEXICRAFT_API_KEY": TEST_KEY,

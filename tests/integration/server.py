@@ -18,6 +18,7 @@ import httpx
 import uvicorn
 
 from lexicraft.api.app import create_app
+from lexicraft.api.server import server_config
 from lexicraft.settings import Settings
 
 TEST_KEY = "test-key-0123456789"
@@ -109,13 +110,26 @@ def demo_project_file(name: str, project_name: str | None = None) -> dict[str, A
     return data
 
 
+#: Test servers run without rate limits: tests poll jobs every 50 ms with one key, far over
+#: any budget. The rate limit tests set their own; processes get the same by environment.
+NO_RATE_LIMITS: dict[str, Any] = {"rate_limit_runtime": "", "rate_limit_authoring": ""}
+NO_RATE_LIMITS_ENV = {f"LEXICRAFT_{name.upper()}": "" for name in NO_RATE_LIMITS}
+
+
 @contextmanager
 def run_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """Start a real uvicorn server on a free port over ``data_dir``; stop it afterwards."""
-    settings = Settings(data_dir=data_dir, api_key=TEST_KEY, job_lease_s=3.0, **overrides)
+    """Start a real uvicorn server on a free port over ``data_dir``; stop it afterwards.
+
+    It is configured as ``lexicraft serve`` configures it (timeouts included).
+    """
+    settings = Settings(
+        data_dir=data_dir, api_key=TEST_KEY, job_lease_s=3.0, **{**NO_RATE_LIMITS, **overrides}
+    )
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        server_config(
+            create_app(settings), settings, host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -40,6 +40,7 @@ from tests.integration.server import (
     API_VERSION,
     AUTHORING,
     FAST,
+    NO_RATE_LIMITS_ENV,
     TEST_KEY,
     LiveServer,
     demo_project_file,
@@ -182,6 +183,7 @@ def deployed(
     log = tmp / "processes.log"
     env = {
         **os.environ,
+        **NO_RATE_LIMITS_ENV,
         "LEXICRAFT_DATABASE_URL": postgres_url,
         "LEXICRAFT_DATA_DIR": str(data_dir),
         "LEXICRAFT_API_KEY": TEST_KEY,

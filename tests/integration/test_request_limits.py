@@ -7,6 +7,7 @@ The server's limits are small and all different, so each test shows which one ap
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lexicraft.wire.json_limits import JsonLimits
 from tests.integration.runtime_fixtures import JOBS, documents, task
 from tests.integration.server import API_VERSION, AUTHORING, TEST_KEY, LiveServer, run_server
 
@@ -165,3 +167,101 @@ def test_other_bodies_have_the_authoring_limit(server: LiveServer, method: str, 
 def test_the_key_is_checked_before_the_size(server: LiveServer) -> None:
     response = httpx.put(f"{server.base_url}{STORAGE}/up/anon.txt", content=b"a" * 5_000)
     assert response.status_code == 401
+
+
+# -- JSON nesting and integer size (issue 22, finding 4) -----------------------------------------
+
+#: Every route family that parses a JSON body: one check covers them all.
+JSON_ROUTES = [
+    ("POST", JOBS),
+    ("POST", "/text/analytics/v3.1/analyze"),
+    ("POST", f"{AUTHORING}/deep/:import"),
+    ("PATCH", f"{AUTHORING}/deep"),
+    ("POST", f"{AUTHORING}/deep/:train"),
+    ("POST", "/language/lexicraft/projects/deep/documents"),
+]
+JSON_IDS = ["analyze", "legacy", "import", "patch", "train", "studio"]
+
+
+@pytest.fixture(scope="module")
+def json_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with the default limits: 64 levels, 100 digits."""
+    with run_server(tmp_path_factory.mktemp("json-limits")) as live:
+        yield live
+
+
+def nested_arrays(levels: int, inner: str = "1") -> str:
+    return "[" * levels + inner + "]" * levels
+
+
+def nested_objects(levels: int, inner: str = "1") -> str:
+    return '{"a":' * levels + inner + "}" * levels
+
+
+def send_json(server: LiveServer, method: str, path: str, text: str) -> httpx.Response:
+    kind = "application/merge-patch+json" if method == "PATCH" else "application/json"
+    return server.client.request(
+        method, path, params=V, content=text.encode(), headers={"Content-Type": kind}
+    )
+
+
+def assert_json_limit(response: httpx.Response, setting: str, wording: str) -> None:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "InvalidRequest"
+    assert error["innererror"]["code"] == "InvalidRequestBodyFormat"
+    assert wording in error["message"]
+    assert setting in error["message"]
+
+
+@pytest.mark.parametrize("nest", [nested_arrays, nested_objects], ids=["arrays", "objects"])
+@pytest.mark.parametrize(("method", "path"), JSON_ROUTES, ids=JSON_IDS)
+def test_a_body_nested_too_deeply_is_refused(
+    json_server: LiveServer, method: str, path: str, nest: Any
+) -> None:
+    # One level over the limit (the body's own object is level 1), and far over it: a
+    # parser would fail with a RecursionError on the second.
+    for levels in (64, 100_000):
+        response = send_json(json_server, method, path, '{"x": ' + nest(levels) + "}")
+        assert_json_limit(response, "LEXICRAFT_MAX_JSON_DEPTH", "more than 64 levels deep")
+    assert json_server.client.get(f"{AUTHORING}/deep", params=V).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_ROUTES, ids=JSON_IDS)
+def test_a_5000_digit_integer_is_refused(json_server: LiveServer, method: str, path: str) -> None:
+    # Over Python's own limit (4,300 digits), where its parser raises a ValueError.
+    for digits in ("9" * 5_000, "-" + "1" * 101):
+        response = send_json(json_server, method, path, '{"x": ' + digits + "}")
+        assert_json_limit(response, "LEXICRAFT_MAX_JSON_INTEGER_DIGITS", "more than 100 digits")
+
+
+def test_a_body_at_the_limits_is_accepted(json_server: LiveServer) -> None:
+    # Analyze: the body's object, then 63 levels, and an integer of 100 digits, in a field
+    # Azure's API ignores: the request reaches the routes' own checks (no such project).
+    body = {"analysisInput": documents("hello"), "tasks": [task("CustomEntityRecognition", "nobody", "prod")]}  # fmt: skip
+    text = json.dumps(body)[:-1] + ', "x": ' + nested_arrays(63, "1" * 100) + "}"
+    response = send_json(json_server, "POST", JOBS, text)
+    assert response.status_code == 404, response.text
+    # Import: free-form project settings as deep as allowed (body, metadata, settings, then
+    # 61 more levels) are stored and exported as they came.
+    project = project_file("atlimit", 0)
+    project["metadata"]["settings"] = {"deep": json.loads(nested_objects(61, "1" * 100))}
+    sent = json.dumps(project).encode()
+    assert JsonLimits(64, 100).excess(sent) is None
+    assert JsonLimits(63, 100).excess(sent) == "depth"  # exactly at the limit
+    json_server.import_project("atlimit", project)
+    exported = json_server.run_job(
+        "POST", f"{AUTHORING}/atlimit/:export", params={**V, "stringIndexType": "Utf16CodeUnit"}
+    )
+    result = json_server.client.get(exported["resultUrl"])
+    assert result.json()["metadata"]["settings"] == project["metadata"]["settings"]
+
+
+def test_a_document_upload_is_not_parsed(json_server: LiveServer) -> None:
+    """An uploaded document is stored as sent, whatever its content type says."""
+    text = nested_arrays(1_000, "9" * 5_000).encode()
+    response = json_server.client.put(
+        f"{STORAGE}/files/deep.json", content=text, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+    assert json_server.client.get(f"{STORAGE}/files/deep.json").content == text

@@ -28,6 +28,7 @@ from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import JOBS, NER, PRODUCTION, artifact_dir, task
 from tests.integration.server import (
     API_VERSION,
+    NO_RATE_LIMITS_ENV,
     TEST_KEY,
     demo_project_file,
     free_port,
@@ -44,7 +45,12 @@ def lexicraft_serve(
 ) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
     """``lexicraft serve`` on a free port; yields the process and a client for it."""
     port = free_port()
-    env = {**os.environ, "LEXICRAFT_API_KEY": TEST_KEY, "LEXICRAFT_JOB_LEASE_S": "2"}
+    env = {
+        **os.environ,
+        **NO_RATE_LIMITS_ENV,
+        "LEXICRAFT_API_KEY": TEST_KEY,
+        "LEXICRAFT_JOB_LEASE_S": "2",
+    }
     if database_url is not None:
         env["LEXICRAFT_DATABASE_URL"] = database_url
     with log.open("ab") as stderr:

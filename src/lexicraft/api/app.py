@@ -18,6 +18,7 @@ from lexicraft.api.headers import SecurityHeadersMiddleware
 from lexicraft.api.limits import BodyLimitMiddleware
 from lexicraft.api.operations import METRICS_PATH
 from lexicraft.api.operations import router as operations_router
+from lexicraft.api.rate_limits import RateLimitMiddleware
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
@@ -95,8 +96,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
     # Middleware runs outside in: security headers on every answer, then the key check
-    # (before any body is read), then the body limits (before any route reads a body).
+    # (before any body is read), then the key's rate limit, then the body limits (before
+    # any route reads a body).
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     protected: tuple[str, ...] = (METRICS_PATH,) if settings.metrics_require_key else ()
     if not settings.docs_public:
         # The API's shape is no secret, but a self-hosted server need not describe itself

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -10,13 +12,28 @@ from lexicraft.errors import ServiceUnavailable, Unauthorized
 from lexicraft.services.keys import KeyVerifier
 
 KEY_HEADER = b"ocp-apim-subscription-key"
-_PROTECTED_PREFIXES = ("/language/", "/text/")
+#: Every route under these needs a key.
+PROTECTED_PREFIXES = ("/language/", "/text/")
 
 _DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
     "a valid key for an active subscription and use a correct regional API endpoint for your "
     "resource."
 )
+
+
+def _key(scope: Scope) -> str | None:
+    return next(
+        (value.decode("latin-1") for name, value in scope["headers"] if name == KEY_HEADER),
+        None,
+    )
+
+
+def subscription_key_id(scope: Scope) -> str:
+    """Who sent the request, for per-key counters: the SHA-256 of its key (never the key
+    itself, which must not reach a log or a shared store); "" for a request without one."""
+    key = _key(scope)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest() if key else ""
 
 
 class SubscriptionKeyMiddleware:
@@ -41,14 +58,11 @@ class SubscriptionKeyMiddleware:
         self.protected_paths = protected_paths
 
     def _protects(self, path: str) -> bool:
-        return path.startswith(_PROTECTED_PREFIXES) or path in self.protected_paths
+        return path.startswith(PROTECTED_PREFIXES) or path in self.protected_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._protects(scope["path"]):
-            key = next(
-                (value.decode("latin-1") for name, value in scope["headers"] if name == KEY_HEADER),
-                None,
-            )
+            key = _key(scope)
             accepted = self.verifier.cached(key)
             if accepted is None:
                 try:

@@ -67,6 +67,7 @@ def serve(
     import uvicorn
 
     from lexicraft.api.app import create_app
+    from lexicraft.api.server import server_config
     from lexicraft.cli.common import load_settings
     from lexicraft.telemetry.logs import configure_logging
 
@@ -75,7 +76,10 @@ def serve(
     application = create_app(settings, run_workers=not no_workers)
     # Our configuration, not uvicorn's: its lines and ours share one format (text or JSON).
     configure_logging(settings.log_format)
-    uvicorn.run(application, host=host, port=port, log_level="info", log_config=None)
+    config = server_config(
+        application, settings, host=host, port=port, log_level="info", log_config=None
+    )
+    uvicorn.Server(config).run()
 
 
 @app.command()

@@ -34,6 +34,9 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.DocumentNotFound, 404, "NotFound", None),
     (errors.Conflict, 409, "Conflict", None),
     (errors.RequestTooLarge, 413, "InvalidRequest", "RequestEntityTooLarge"),
+    (errors.JsonLimitExceeded, 400, "InvalidRequest", "InvalidRequestBodyFormat"),
+    (errors.RequestTimeout, 408, "Timeout", None),
+    (errors.TooManyRequests, 429, "TooManyRequests", None),
     (errors.Unauthorized, 401, "401", None),
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
@@ -43,6 +46,12 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.StorageUnavailable, 503, "ServiceUnavailable", "StorageUnavailable"),
     (errors.NotReady, 503, "ServiceUnavailable", "NotReady"),
     (errors.StorageAccessDenied, 503, "ServiceUnavailable", "StorageAccessDenied"),
+    (
+        errors.RateLimitStorageUnavailable,
+        503,
+        "ServiceUnavailable",
+        "RateLimitStorageUnavailable",
+    ),
 ]
 
 

@@ -64,6 +64,11 @@ function ownUrl(pathOrUrl, query) {
   return url;
 }
 
+// A key over its rate limit gets a 429 saying when to retry (Retry-After, in seconds): the
+// request is sent again then, a few times, as Azure's SDKs do.
+const THROTTLED_RETRIES = 3;
+const MAX_RETRY_AFTER_S = 60;
+
 // A 401 signs the tab out (the key was revoked) unless the caller is checking a key itself.
 export async function request(method, path, { body, query, signal, checkingKey = false } = {}) {
   const key = getKey();
@@ -73,7 +78,12 @@ export async function request(method, path, { body, query, signal, checkingKey =
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(ownUrl(path, query), init);
+  let response = await fetch(ownUrl(path, query), init);
+  for (let retry = 0; response.status === 429 && retry < THROTTLED_RETRIES; retry += 1) {
+    const seconds = Number(response.headers.get("Retry-After")) || 1;
+    await sleep(Math.min(seconds, MAX_RETRY_AFTER_S) * 1000, signal);
+    response = await fetch(ownUrl(path, query), init);
+  }
   if (response.status === 401 && !checkingKey) {
     clearKey();
     window.dispatchEvent(new CustomEvent("studio:signed-out"));
