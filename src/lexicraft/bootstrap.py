@@ -126,9 +126,11 @@ def worker_pools(
     handlers = {kind: _bind(context, work) for kind, work in JOB_WORK.items()}
     settings = context.settings
     outage = Outage()  # one warning per outage for the whole process
+    # (kinds, threads, jobs of one key at once): an analyze pool leaves threads free for
+    # other keys; authoring jobs record no key, so a cap there would only idle threads.
     specs = {
-        "analyze": ((JobKind.ANALYZE,), settings.worker_threads),
-        "authoring": (AUTHORING_KINDS, settings.authoring_threads),
+        "analyze": ((JobKind.ANALYZE,), settings.worker_threads, settings.worker_jobs_per_key),
+        "authoring": (AUTHORING_KINDS, settings.authoring_threads, None),
     }
     return [
         WorkerPool(
@@ -140,6 +142,7 @@ def worker_pools(
             poll_interval_s=settings.job_poll_interval_s,
             backoff_max_s=settings.worker_backoff_max_s,
             outage=outage,
+            jobs_per_key=specs[name][2],
         )
         for name in POOL_NAMES
         if name in names

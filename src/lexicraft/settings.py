@@ -45,7 +45,16 @@ class Settings(BaseSettings):
     key_cache_ttl_s: float = 5.0
 
     # Job worker.
-    worker_threads: int = 2  # analyze jobs
+    # Analyze jobs a process runs at once. More than the prediction slots
+    # (predict_concurrency): a job's thread spends most of its time waiting for its turn at a
+    # slot (see jobs/scheduler.py), and a free thread lets another key's new job start at
+    # once instead of waiting for whole jobs to finish.
+    worker_threads: int = 4
+    # Analyze jobs of one key a process runs at once (at most worker_threads): the other
+    # threads stay free for other keys' jobs, so one key with many requests cannot take every
+    # thread. Two jobs of one key already keep a prediction slot busy (one predicts while the
+    # other reads or writes the database), so a lone key loses no throughput.
+    worker_jobs_per_key: int = 2
     authoring_threads: int = 1  # import, train, export, deploy, delete
     # Routes in this process wake its workers at once, and on PostgreSQL so does a job
     # submitted by any other process (LISTEN/NOTIFY); the poll is the safety net (and, on
@@ -86,6 +95,13 @@ class Settings(BaseSettings):
     # Every task runs each document through a model; one request must not hold the analyze
     # workers for minutes (Azure documents no number for custom tasks; 25 like the documents).
     max_tasks_per_request: int = 25
+    # What one request may cost, in task-characters: tasks x characters of the request (each
+    # task runs every character through a model). 500,000 admits one task over a maximal
+    # request (125,000 characters) four times over, or 25 tasks over 20,000 characters, and
+    # refuses 25 tasks over 125,000 characters (3,125,000). That is about 20 s of model time
+    # on 2 CPU cores for the accurate NER model (about 25,000 characters/s in
+    # bench/results/scale.json), so one request cannot hold a prediction slot for minutes.
+    max_request_cost: int = 500_000
     max_characters_per_document: int = 125_000
     max_characters_per_request: int = 125_000
     # Request bodies, per route family: refused with a 413 before they are read (on their
@@ -114,7 +130,14 @@ class Settings(BaseSettings):
     # leave room for clients that write numbers of free-form settings at any precision.
     max_json_integer_digits: int = Field(default=100, ge=1, le=4300)
     predict_batch_size: int = 32
-    predict_concurrency: int = 1  # batches predicted at once per process (see ServiceContext)
+    # A batch also holds at most this many characters (a longer document is a batch of its
+    # own: texts are never cut). Batches are the turns of the fair scheduler, so this bounds
+    # how long a newly arrived key waits for a prediction slot: about 0.3 s of the accurate
+    # NER model on 2 CPU cores.
+    predict_batch_characters: int = 8_000
+    # Batches predicted at once per process (the local executor's prediction slots, handed
+    # out in turns across keys: jobs/scheduler.py).
+    predict_concurrency: int = 1
     # Models a process keeps loaded (least recently used dropped first): each costs memory
     # (see docs/scaling.md), and a dropped one is loaded again on its next request.
     loaded_models_per_process: int = 8

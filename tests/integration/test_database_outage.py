@@ -142,9 +142,11 @@ class CountingQueue(JobQueue):
 
     failed_claims = 0
 
-    def claim(self, owner: str, kinds: Collection[JobKind]) -> Job | None:
+    def claim(
+        self, owner: str, kinds: Collection[JobKind], *, skip_keys: Collection[int | None] = ()
+    ) -> Job | None:
         try:
-            return super().claim(owner, kinds)
+            return super().claim(owner, kinds, skip_keys=skip_keys)
         except Exception:
             self.failed_claims += 1
             raise

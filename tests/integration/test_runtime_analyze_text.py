@@ -577,6 +577,7 @@ def small_limits(
         max_characters_per_request=15,
         max_request_bytes=2_000,
         max_tasks_per_request=1,
+        max_request_cost=12,
     ) as live:
         yield live
 
@@ -589,6 +590,7 @@ def small_limits(
         (ner_body("a" * 8, "b" * 8), 400, "InvalidDocumentBatch"),
         (ner_body("a" * 3_000), 413, "RequestEntityTooLarge"),  # body over 2,000 bytes
         ({**ner_body("a"), "tasks": ner_body("a")["tasks"] * 2}, 400, "InvalidParameterValue"),
+        (ner_body("a" * 7, "b" * 6), 400, "InvalidParameterValue"),  # 1 task x 13 characters
     ],
 )
 def test_limits_are_settings(small_limits: LiveServer, body: Any, status: int, inner: str) -> None:

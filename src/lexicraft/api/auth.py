@@ -14,6 +14,9 @@ from lexicraft.services.keys import KeyVerifier
 KEY_HEADER = b"ocp-apim-subscription-key"
 #: Every route under these needs a key.
 PROTECTED_PREFIXES = ("/language/", "/text/")
+#: The request state entry naming the stored key that sent the request (None: the configured
+#: key); see :func:`lexicraft.api.dependencies.caller_key_id`.
+API_KEY_ID = "api_key_id"
 
 _DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
@@ -63,18 +66,20 @@ class SubscriptionKeyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._protects(scope["path"]):
             key = _key(scope)
-            accepted = self.verifier.cached(key)
-            if accepted is None:
+            checked = self.verifier.cached_check(key)
+            if checked is None:
                 try:
                     # A database query: never on the event loop.
-                    accepted = await run_in_threadpool(self.verifier.verify, key)
+                    checked = await run_in_threadpool(self.verifier.check, key)
                 except ServiceUnavailable as error:
                     # Before routing, so the app's error handlers do not see it.
                     unavailable = error_response(error, retry_after_s=self.retry_after_s)
                     await unavailable(scope, receive, send)
                     return
-            if not accepted:
+            if not checked.accepted:
                 response = error_response(Unauthorized(_DENIED))
                 await response(scope, receive, send)
                 return
+            # Which key sent the request (request.state.api_key_id): jobs record it.
+            scope.setdefault("state", {})[API_KEY_ID] = checked.key_id
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic.alias_generators import to_camel
 
+from lexicraft.api.auth import API_KEY_ID
 from lexicraft.api.requests import api_version
 from lexicraft.domain.text import string_problem
 from lexicraft.errors import InvalidParameterValue
@@ -19,8 +20,18 @@ def service_context(request: Request) -> ServiceContext:
     return context
 
 
+def caller_key_id(request: Request) -> int | None:
+    """The id of the stored key that sent the request (None: the configured key).
+
+    The key middleware put it in the request's state after checking the key.
+    """
+    key_id = request.scope.get("state", {}).get(API_KEY_ID)
+    return key_id if isinstance(key_id, int) else None
+
+
 Context = Annotated[ServiceContext, Depends(service_context)]
 ApiVersion = Annotated[str, Depends(api_version)]
+CallerKeyId = Annotated[int | None, Depends(caller_key_id)]
 
 
 def storable_parameters(request: Request) -> None:

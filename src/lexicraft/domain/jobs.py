@@ -111,6 +111,9 @@ class Job:
     attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    #: The subscription key that submitted the job (its id); None: the configured key, the
+    #: CLI. Workers share their time fairly between keys.
+    api_key_id: int | None = None
 
     @property
     def project(self) -> str:

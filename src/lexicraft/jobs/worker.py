@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
@@ -133,7 +134,10 @@ class Backoff:
 class WorkerPool:
     """Threads that each loop: claim a job of their kinds, run it, record the outcome.
 
-    Pools are split by job kind so that a long training never holds up analyze jobs.
+    Pools are split by job kind so that a long training never holds up analyze jobs. With
+    ``jobs_per_key``, a pool runs at most that many jobs of one key (``Job.api_key_id``) at
+    once: its other threads claim only other keys' jobs, so a key with many requests leaves
+    room for the next key's job instead of taking every thread.
     """
 
     def __init__(
@@ -147,6 +151,7 @@ class WorkerPool:
         poll_interval_s: float,
         backoff_max_s: float = 30.0,
         outage: Outage | None = None,
+        jobs_per_key: int | None = None,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -156,13 +161,17 @@ class WorkerPool:
         self.poll_interval_s = poll_interval_s
         self.backoff_max_s = backoff_max_s
         self.outage = outage or Outage()
+        self.jobs_per_key = None if jobs_per_key is None else max(1, jobs_per_key)
         self.owner_prefix = owner_name(name)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
-        # owner → the job that thread is running; what a shutdown past its grace releases.
-        self._running: dict[str, str] = {}
+        # owner → the job that thread is running: what a shutdown past its grace releases,
+        # and whose keys are at their jobs_per_key.
+        self._running: dict[str, Job] = {}
         self._running_lock = threading.Lock()
+        # A pool's claims take turns, so two threads cannot both take a key's last place.
+        self._claim_lock = threading.Lock()
         # Housekeeping runs while the server does: a job whose worker died while this process
         # was already up (or whose lease had not yet expired when it started) is re-queued,
         # and results past their expirationDateTime are purged.
@@ -205,12 +214,32 @@ class WorkerPool:
     def release_running(self) -> list[str]:
         """Put the jobs still running back in the queue; the ids of those it released."""
         with self._running_lock:
-            running = list(self._running.items())
+            running = [(owner, job.id) for owner, job in self._running.items()]
         released = []
         for owner, job_id in running:
             if self._release(job_id, owner):
                 released.append(job_id)
         return released
+
+    def running_keys(self) -> dict[int | None, int]:
+        """How many jobs of each key this pool runs now."""
+        with self._running_lock:
+            return dict(Counter(job.api_key_id for job in self._running.values()))
+
+    def _claim(self, owner: str) -> Job | None:
+        """Claim the next job (see :meth:`JobQueue.claim`) for thread ``owner``, passing
+        over the keys that already have ``jobs_per_key`` jobs running here."""
+        with self._claim_lock:
+            full: list[int | None] = []
+            if self.jobs_per_key is not None:
+                full = [
+                    key for key, jobs in self.running_keys().items() if jobs >= self.jobs_per_key
+                ]
+            job = self.queue.claim(owner, self.kinds, skip_keys=full)
+            if job is not None:
+                with self._running_lock:
+                    self._running[owner] = job
+            return job
 
     def _release(self, job_id: str, owner: str) -> bool:
         try:
@@ -243,7 +272,7 @@ class WorkerPool:
         while not self._stop.is_set():
             self._maintain()
             try:
-                job = self.queue.claim(owner, self.kinds)
+                job = self._claim(owner)
             except DatabaseUnavailable:
                 # Keep trying, less and less often, instead of dying or spinning.
                 self.outage.failed()
@@ -262,6 +291,8 @@ class WorkerPool:
             if self._stop.is_set():
                 # Told to stop while claiming: the job is another worker's to run.
                 self._release(job.id, owner)
+                with self._running_lock:
+                    self._running.pop(owner, None)
                 return
             if not self._execute(job, owner):
                 # What the job needed was out of reach: wait before claiming more work.
@@ -295,7 +326,7 @@ class WorkerPool:
         heartbeat.start()
         context = LeasedJob(job=job, queue=self.queue, owner=owner)
         with self._running_lock:
-            self._running[owner] = job.id
+            self._running[owner] = job
         outcome: JobOutcome | None
         try:
             outcome = self.handlers[job.kind](context)

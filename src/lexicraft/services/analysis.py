@@ -217,12 +217,16 @@ def _document_statistics(text: str) -> DocumentStatistics:
 # -- submit ------------------------------------------------------------------------------------
 
 
-def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> Job:
+def submit_analysis(
+    context: ServiceContext, request: AnalysisRequest, *, api_key_id: int | None = None
+) -> Job:
     """Check a request against the limits and the deployed models, then queue it.
 
-    The job row is committed when this returns, so the caller may answer ``202``.
+    ``api_key_id`` is the stored key that sent it (None: the configured key): the job records
+    it, and workers share their time fairly between keys. The job row is committed when this
+    returns, so the caller may answer ``202``.
     """
-    _check_documents(context, request.documents)
+    characters = _check_documents(context, request.documents)
     if not request.tasks:
         raise InvalidRequestBody("tasks must contain at least one task", target="tasks")
     limit = context.settings.max_tasks_per_request
@@ -234,6 +238,7 @@ def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> Job:
             "request (setting LEXICRAFT_MAX_TASKS_PER_REQUEST).",
             target="tasks",
         )
+    _check_cost(context, request, characters)
     with context.database.session() as session:
         tasks = [_check_task(session, task, index) for index, task in enumerate(request.tasks)]
         payload = {
@@ -251,11 +256,16 @@ def submit_analysis(context: ServiceContext, request: AnalysisRequest) -> Job:
             ttl_s=context.settings.analyze_job_ttl_s,
             target=request.family.value,
             display_name=request.display_name,
+            api_key_id=api_key_id,
         )
 
 
-def _check_documents(context: ServiceContext, documents: Sequence[InputDocument]) -> None:
-    """The request-level document rules of spec §4 (an empty text is a per-document error)."""
+def _check_documents(context: ServiceContext, documents: Sequence[InputDocument]) -> int:
+    """The request-level document rules of spec §4 (an empty text is a per-document error).
+
+    Returns the request's characters: code points, or text elements where the limits needed
+    the exact count (a text has at most as many text elements as code points).
+    """
     settings = context.settings
     if not documents:
         raise MissingInputDocuments(
@@ -299,6 +309,29 @@ def _check_documents(context: ServiceContext, documents: Sequence[InputDocument]
                 f"{settings.max_characters_per_request} characters per request.",
                 target="analysisInput.documents",
             )
+    return total
+
+
+def _check_cost(context: ServiceContext, request: AnalysisRequest, characters: int) -> None:
+    """Refuse a request that costs more than ``max_request_cost`` task-characters.
+
+    Every task runs every character through a model, so tasks x characters is what a request
+    costs the workers; without a bound one request could hold a prediction slot for minutes.
+    """
+    limit = context.settings.max_request_cost
+    tasks = len(request.tasks)
+    if tasks * characters <= limit:
+        return
+    # ``characters`` may be code points; the limit counts text elements, as the others do.
+    characters = sum(count_characters(document.text) for document in request.documents)
+    if tasks * characters > limit:
+        raise InvalidParameterValue(
+            f"The request costs {tasks * characters} task-characters ({tasks} tasks x "
+            f"{characters} characters); the limit is {limit} task-characters per request "
+            "(setting LEXICRAFT_MAX_REQUEST_COST). Send fewer tasks or fewer characters per "
+            "request.",
+            target="tasks",
+        )
 
 
 def _check_task(session: Session, task: AnalysisTask, index: int) -> AnalysisTask:
@@ -395,7 +428,14 @@ def _failed_task() -> dict[str, Any]:
 
 
 class _JobRun:
-    """The state of one run of a job: documents in predict order, progress, cancellation."""
+    """The state of one run of a job: documents in predict order and batches, progress,
+    cancellation.
+
+    Each batch (one task over a few documents) is one turn at a prediction slot: the compute
+    hands the slots out fairly between the keys whose jobs wait for them (the job's
+    ``api_key_id`` is the client), so a small batch bounds how long another key's new job
+    waits, whatever this job's size.
+    """
 
     def __init__(
         self,
@@ -417,6 +457,12 @@ class _JobRun:
             for document in documents
             if document.is_empty
         ]
+        self.batches_of_documents = _cut_batches(
+            [len(documents[index].text) for index in self.order],
+            context.settings.predict_batch_size,
+            context.settings.predict_batch_characters,
+        )
+        self.client = job.job.api_key_id
         self.total_work = max(1, len(self.order) * task_count)
         self.done = 0
         self.batches = 0
@@ -441,14 +487,13 @@ class _JobRun:
 
     def _predict(self, task: AnalysisTask, artifact: str) -> dict[int, dict[str, Any]]:
         """Each valid document's result by index, in batches; whole texts, never truncated."""
-        size = max(1, self.context.settings.predict_batch_size)
         rendered: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(self.order), size):
+        for positions in self.batches_of_documents:
             # The claim just saw the job waiting, so the first batch needs no cancel check.
             if self.batches:
                 self.job.check_cancelled()
             self.batches += 1
-            indexes = self.order[start : start + size]
+            indexes = [self.order[position] for position in positions]
 
             # Rendering is handed to the compute: in-process, it shares the forward pass's
             # turn (CPU work beside a forward pass stalls PyTorch's thread team).
@@ -457,7 +502,7 @@ class _JobRun:
                     rendered[index] = self._render(task, index, output)
 
             texts = [self.documents[index].text for index in indexes]
-            training.run_model(self.context, task.kind, artifact, texts, render)
+            training.run_model(self.context, task.kind, artifact, texts, render, self.client)
             self._advance(len(indexes))
         return rendered
 
@@ -497,6 +542,22 @@ class _JobRun:
             "length": length,
             "confidenceScore": _score(span.confidence),
         }
+
+
+def _cut_batches(lengths: Sequence[int], size: int, characters: int) -> list[range]:
+    """Consecutive positions of ``lengths`` in batches of at most ``size`` texts and
+    ``characters`` characters; a text longer than ``characters`` is a batch of its own."""
+    size, characters = max(1, size), max(1, characters)
+    batches: list[range] = []
+    start, total = 0, 0
+    for position, length in enumerate(lengths):
+        if position > start and (position - start >= size or total + length > characters):
+            batches.append(range(start, position))
+            start, total = position, 0
+        total += length
+    if start < len(lengths):
+        batches.append(range(start, len(lengths)))
+    return batches
 
 
 def _resolve_artifact_dir(session: Session, task: AnalysisTask) -> str:

@@ -12,7 +12,7 @@ cluster.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol, TypeVar
 
 from lexicraft.domain.projects import ProjectKind
@@ -42,13 +42,17 @@ class Compute(Protocol):
         artifact: str,
         texts: Sequence[str],
         then: Callable[[list[ModelOutput]], T],
+        *,
+        client: Hashable = None,
     ) -> T:
         """``then(outputs)``: one output per text, from the ``kind`` model ``artifact`` (a
         model row's ``artifact_dir``).
 
         ``then`` (rendering the outputs) is CPU work of this process; a compute that predicts
         in this process runs it in the same turn as the forward pass, so the two never compete
-        for the cores.
+        for the cores. ``client`` is whose work this is (an analyze job's key): a compute
+        with a limited number of slots hands them out in turns across clients, so a client
+        with much work waiting cannot keep the others' work out.
         """
         ...
 

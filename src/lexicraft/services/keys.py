@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from lexicraft.domain.keys import ApiKey
 from lexicraft.storage.sql import keys as key_store
@@ -44,23 +45,45 @@ def has_active_key(database: Database) -> bool:
         return key_store.has_active_key(session)
 
 
-def verify_key(database: Database, key: str | None, extra_key: str | None) -> bool:
-    """Whether ``key`` is the configured extra key or an active stored key.
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """The answer for one key: whether it is accepted, and which stored key it is.
+
+    ``key_id`` is None for the configured extra key (and for a refused one); jobs record it so
+    that workers share their time fairly between keys.
+    """
+
+    accepted: bool
+    key_id: int | None = None
+
+
+_REFUSED = KeyCheck(accepted=False)
+
+
+def check_key(database: Database, key: str | None, extra_key: str | None) -> KeyCheck:
+    """Whether ``key`` is the configured extra key or an active stored key, and which.
 
     Comparisons use ``hmac.compare_digest`` so timing does not reveal how much of a key matched.
     """
     if not key:
-        return False
+        return _REFUSED
     if extra_key and hmac.compare_digest(key.encode("utf-8"), extra_key.encode("utf-8")):
-        return True
+        return KeyCheck(accepted=True)
     digest = _hash(key)
     with database.session() as session:
-        stored = key_store.find_active_hash(session, digest)
-    return stored is not None and hmac.compare_digest(stored, digest)
+        stored = key_store.find_active(session, digest)
+    if stored is None or not hmac.compare_digest(stored[1], digest):
+        return _REFUSED
+    return KeyCheck(accepted=True, key_id=stored[0])
+
+
+def verify_key(database: Database, key: str | None, extra_key: str | None) -> bool:
+    """Whether ``key`` is the configured extra key or an active stored key."""
+    return check_key(database, key, extra_key).accepted
 
 
 class KeyVerifier:
-    """:func:`verify_key` with answers remembered for ``ttl_s`` seconds.
+    """:func:`check_key` with answers remembered for ``ttl_s`` seconds.
 
     A request then costs no database query; a revoked key keeps working for at most
     ``ttl_s`` seconds on a server that had just seen it. Only hashes are remembered, and
@@ -81,31 +104,40 @@ class KeyVerifier:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self.clock = clock
-        self._answers: dict[str, tuple[bool, float]] = {}
+        self._answers: dict[str, tuple[KeyCheck, float]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         """How many checks are remembered."""
         return len(self._answers)
 
-    def cached(self, key: str | None) -> bool | None:
-        """The remembered answer for ``key``, or None when it must be checked."""
+    def cached_check(self, key: str | None) -> KeyCheck | None:
+        """The remembered check of ``key``, or None when it must be checked."""
         if not key:
-            return False
+            return _REFUSED
         with self._lock:
             found = self._answers.get(_hash(key))
         if found is None or found[1] <= self.clock():
             return None
         return found[0]
 
-    def verify(self, key: str | None) -> bool:
-        """Whether ``key`` is accepted (from memory when fresh, else from the database)."""
-        answer = self.cached(key)
+    def check(self, key: str | None) -> KeyCheck:
+        """The check of ``key`` (from memory when fresh, else from the database)."""
+        answer = self.cached_check(key)
         if answer is not None or not key:
-            return bool(answer)
-        answer = verify_key(self.database, key, self.extra_key)
+            return answer or _REFUSED
+        answer = check_key(self.database, key, self.extra_key)
         with self._lock:
             if len(self._answers) >= self.max_entries:
                 self._answers.clear()
             self._answers[_hash(key)] = (answer, self.clock() + self.ttl_s)
         return answer
+
+    def cached(self, key: str | None) -> bool | None:
+        """The remembered answer for ``key``, or None when it must be checked."""
+        answer = self.cached_check(key)
+        return None if answer is None else answer.accepted
+
+    def verify(self, key: str | None) -> bool:
+        """Whether ``key`` is accepted (from memory when fresh, else from the database)."""
+        return self.check(key).accepted

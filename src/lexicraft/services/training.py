@@ -7,7 +7,7 @@ import logging
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import PurePosixPath
 from typing import Any, TypeVar, cast
 
@@ -211,13 +211,14 @@ def run_model(
     artifact: str,
     texts: Sequence[str],
     then: Callable[[list[ModelOutput]], T],
+    client: Hashable = None,
 ) -> T:
     """``then`` of the outputs of the ``kind`` model ``artifact`` (a model row's
-    ``artifact_dir``) for ``texts`` (see :meth:`Compute.predict`). A model that cannot be
-    read is an error that says what to do (its folder and the loader's detail go to the log
-    only)."""
+    ``artifact_dir``) for ``texts``, as a turn of ``client`` (see :meth:`Compute.predict`).
+    A model that cannot be read is an error that says what to do (its folder and the
+    loader's detail go to the log only)."""
     try:
-        return context.compute.predict(kind, artifact, texts, then)
+        return context.compute.predict(kind, artifact, texts, then, client=client)
     except (ModelFormatError, registry.UnknownBackendError) as error:
         logger.error("cannot load the model %s: %s", artifact, error)
         raise ModelUnavailable(

@@ -66,9 +66,11 @@ def queue(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
     database.engine.dispose()
 
 
-def add(queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60) -> str:
+def add(
+    queue: JobQueue, kind: JobKind = JobKind.TRAIN, ttl_s: float = 60, key: int | None = None
+) -> str:
     with queue.database.session() as session:
-        return queue.add(session, kind, {"n": 1}, ttl_s=ttl_s, project_name="p").id
+        return queue.add(session, kind, {"n": 1}, ttl_s=ttl_s, project_name="p", api_key_id=key).id
 
 
 def status(queue: JobQueue, job_id: str) -> JobRow:
@@ -107,8 +109,50 @@ def test_jobs_are_claimed_oldest_first(queue: JobQueue) -> None:
     assert [row.id for row in claimed if row is not None] == [first, second]
 
 
+def claim_ids(queue: JobQueue, count: int, kind: JobKind = JobKind.ANALYZE) -> list[str]:
+    claimed = [queue.claim(f"w{index}", [kind]) for index in range(count)]
+    return [job.id for job in claimed if job is not None]
+
+
+def test_claims_take_the_key_with_the_fewest_running_jobs_first(queue: JobQueue) -> None:
+    """Key 1 floods the queue first; keys 2 and None (the configured key) each get the next
+    free worker, and key 1 gets more only once every key runs as many jobs as it does."""
+    flood = [add(queue, JobKind.ANALYZE, key=1) for _ in range(4)]
+    second = add(queue, JobKind.ANALYZE, key=2)
+    configured = [add(queue, JobKind.ANALYZE, key=None) for _ in range(2)]
+    assert claim_ids(queue, 5) == [flood[0], second, configured[0], flood[1], configured[1]]
+    claimed = queue.claim("w", [JobKind.ANALYZE])
+    assert claimed is not None and (claimed.id, claimed.api_key_id) == (flood[2], 1)
+
+
+def test_a_finished_job_no_longer_counts_against_its_key(queue: JobQueue) -> None:
+    first, later = add(queue, JobKind.ANALYZE, key=1), add(queue, JobKind.ANALYZE, key=1)
+    other = add(queue, JobKind.ANALYZE, key=2)
+    assert claim_ids(queue, 1) == [first]
+    assert queue.finish(first, "w0", JobOutcome(JobStatus.SUCCEEDED))
+    assert claim_ids(queue, 1) == [later]  # no key runs anything: the oldest job goes first
+    assert claim_ids(queue, 1) == [other]
+
+
+def test_running_jobs_of_other_kinds_do_not_count(queue: JobQueue) -> None:
+    """A key's training does not hold back its analyze jobs (the pools claim apart)."""
+    add(queue, JobKind.TRAIN, key=1)
+    assert claim_ids(queue, 1, JobKind.TRAIN)
+    mine, theirs = add(queue, JobKind.ANALYZE, key=1), add(queue, JobKind.ANALYZE, key=2)
+    assert claim_ids(queue, 2) == [mine, theirs]
+
+
+def test_a_claim_passes_over_the_keys_it_is_told_to(queue: JobQueue) -> None:
+    first, unnamed = add(queue, JobKind.ANALYZE, key=1), add(queue, JobKind.ANALYZE)
+    assert queue.claim("w", [JobKind.ANALYZE], skip_keys=[1, 2, None]) is None
+    claimed = queue.claim("w", [JobKind.ANALYZE], skip_keys=[1])
+    assert claimed is not None and claimed.id == unnamed
+    claimed = queue.claim("w", [JobKind.ANALYZE], skip_keys=[None])
+    assert claimed is not None and claimed.id == first
+
+
 def test_concurrent_claimers_never_share_a_job(queue: JobQueue) -> None:
-    jobs = {add(queue) for _ in range(40)}
+    jobs = {add(queue, key=index % 3 or None) for index in range(40)}
     claims: dict[str, list[str]] = {}
     start = threading.Barrier(4)
 

@@ -177,3 +177,40 @@ def test_a_restarted_worker_takes_back_its_dead_predecessors_job_at_once(
         pool.stop(grace_s=5)
     finished = row(queue, job_id)
     assert (finished.status, finished.attempts) == (JobStatus.SUCCEEDED.value, 2)
+
+
+def test_a_pool_leaves_threads_for_other_keys_beyond_jobs_per_key(queue: JobQueue) -> None:
+    """Key 1 fills the queue; a pool of three threads runs two of its jobs (jobs_per_key), so
+    the third thread is free when key 2's job arrives: it starts while key 1's jobs run."""
+    with queue.database.session() as session:
+        session.execute(delete(JobRow))
+    started: dict[str, threading.Event] = {}
+    opened = threading.Event()
+
+    def hold(job: LeasedJob) -> JobOutcome:
+        started.setdefault(job.job.id, threading.Event()).set()
+        assert opened.wait(30)
+        return JobOutcome(JobStatus.SUCCEEDED)
+
+    def add(key: int) -> str:
+        with queue.database.session() as session:
+            job_id = queue.add(session, JobKind.ANALYZE, {}, ttl_s=60, api_key_id=key).id
+        started.setdefault(job_id, threading.Event())  # the pool may have started it
+        return job_id
+
+    flood = [add(1) for _ in range(3)]
+    pool = WorkerPool(
+        queue, {JobKind.ANALYZE: hold}, name="analyze", kinds=[JobKind.ANALYZE], threads=3,
+        poll_interval_s=0.05, jobs_per_key=2,
+    )  # fmt: skip
+    pool.start()
+    try:
+        assert started[flood[0]].wait(30) and started[flood[1]].wait(30)
+        later = add(2)
+        pool.wake()
+        assert started[later].wait(30), "key 2's job waited for key 1's"
+        assert row(queue, flood[2]).status == JobStatus.NOT_STARTED.value
+        assert pool.running_keys() == {1: 2, 2: 1}
+    finally:
+        opened.set()
+        stop_pools([pool], grace_s=10)

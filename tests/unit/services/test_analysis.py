@@ -8,6 +8,7 @@ exactly which texts the service hands a model and in which batches.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,25 @@ def test_request_limits(context: ServiceContext, texts: tuple[str, ...], error: 
         analysis.submit_analysis(context, request(*texts))
 
 
+def test_a_request_costs_at_most_max_request_cost_task_characters(
+    context: ServiceContext,
+) -> None:
+    """Tasks x characters: 4 tasks over 125,000 characters fit the default 500,000, a fifth
+    task does not; the message names the limit and its setting."""
+    add_deployment(context, "people", ProjectKind.ENTITY_RECOGNITION, "prod", CapitalsModel())
+    texts = ("a" * 62_500, "b" * 62_500)
+    tasks = [replace(ner_task(), task_name=f"task-{index}") for index in range(5)]
+    job = analysis.submit_analysis(context, request(*texts, tasks=tasks[:4]))
+    assert job.status is JobStatus.NOT_STARTED
+    with pytest.raises(InvalidParameterValue) as refused:
+        analysis.submit_analysis(context, request(*texts, tasks=tasks))
+    assert refused.value.target == "tasks"
+    assert "625000 task-characters" in refused.value.message
+    assert "LEXICRAFT_MAX_REQUEST_COST" in refused.value.message
+    # Counted in text elements, as the other limits: 5 x 100,000 fits.
+    assert analysis.submit_analysis(context, request("e\u0301" * 100_000, tasks=tasks))
+
+
 def test_duplicate_ids_are_refused(context: ServiceContext) -> None:
     duplicate = AnalysisRequest(
         documents=(InputDocument("1", "a"), InputDocument("1", "b")), tasks=(ner_task(),)
@@ -252,6 +272,33 @@ def test_batches_are_sorted_by_length_and_results_keep_request_order(
     done = analysis.get_analysis(context, job.id, analysis.ApiFamily.LANGUAGE)
     assert done.status is JobStatus.SUCCEEDED
     assert done.request_statistics() == analysis.RequestStatistics(5, 4, 1, 4)
+
+
+def test_batches_are_bounded_in_characters_and_results_are_unchanged(tmp_path: Path) -> None:
+    """A batch holds at most predict_batch_characters characters (a longer document alone);
+    the results are those of one batch for the lot, in request order. The job records the
+    key that submitted it."""
+    texts = ["Ann " * 3, "Bob " * 4, "Cy " * 40, "Di " * 2, "Ed " * 5]
+    batches, results = {}, {}
+    for characters in (20, 1_000):
+        settings = Settings(
+            data_dir=tmp_path / str(characters), predict_batch_characters=characters
+        )
+        context = open_context(settings)
+        model = CapitalsModel()
+        add_deployment(context, "people", ProjectKind.ENTITY_RECOGNITION, "prod", model)
+        job = analysis.submit_analysis(context, request(*texts), api_key_id=7)
+        claimed_id, outcome = run_next(context)
+        assert (claimed_id, job.api_key_id) == (job.id, 7)
+        assert outcome.result is not None
+        (result,) = outcome.result["tasks"]
+        batches[characters] = model.batches
+        results[characters] = (result["documents"], result["errors"])
+    assert batches[20] == [
+        ["Di Di ", "Ann Ann Ann "], ["Ed Ed Ed Ed Ed "], ["Bob Bob Bob Bob "], ["Cy " * 40]
+    ]  # fmt: skip
+    assert len(batches[1_000]) == 1
+    assert results[20] == results[1_000]
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,15 @@ def test_remembered_checks_are_bounded(tmp_path: Path) -> None:
     for index in range(10):
         verifier.verify(f"guess-{index}")
     assert 1 <= len(verifier) <= 3
+
+
+def test_a_check_names_the_stored_key_so_jobs_can_record_it(tmp_path: Path) -> None:
+    context = open_context(Settings(data_dir=tmp_path))
+    (first, key), (second, other) = (keys.create_key(context.database, n) for n in "ab")
+    verifier = keys.KeyVerifier(context.database, "operator-key", ttl_s=60.0)
+    assert verifier.check(key) == keys.KeyCheck(accepted=True, key_id=first.id)
+    assert verifier.cached_check(other) is None
+    assert verifier.check(other) == keys.KeyCheck(accepted=True, key_id=second.id)
+    assert verifier.cached_check(other) == keys.KeyCheck(accepted=True, key_id=second.id)
+    assert verifier.check("operator-key") == keys.KeyCheck(accepted=True, key_id=None)
+    assert verifier.check("not-a-key").accepted is False

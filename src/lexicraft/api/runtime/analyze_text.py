@@ -13,7 +13,7 @@ from typing import NoReturn
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from lexicraft.api.dependencies import ApiVersion, Context
+from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
 from lexicraft.api.requests import absolute_url, bool_query
@@ -35,9 +35,13 @@ def _job_url(request: Request, job_id: str, version: str) -> str:
 
 @router.post(JOBS, status_code=202, responses=responses.ACCEPTED)
 def submit_job(
-    body: AnalyzeTextJobsInput, request: Request, context: Context, version: ApiVersion
+    body: AnalyzeTextJobsInput,
+    request: Request,
+    context: Context,
+    version: ApiVersion,
+    key_id: CallerKeyId,
 ) -> Response:
-    job = analysis.submit_analysis(context, body.to_request())
+    job = analysis.submit_analysis(context, body.to_request(), api_key_id=key_id)
     wake_workers(request, JobKind.ANALYZE)
     return accepted(_job_url(request, job.id, version))
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from lexicraft.api.dependencies import Context
+from lexicraft.api.dependencies import CallerKeyId, Context
 from lexicraft.api.jobs import accepted, wake_workers
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
@@ -48,9 +48,13 @@ LegacyVersion = Annotated[str, Depends(legacy_version)]
 
 @router.post(PREFIX + "/{version}/analyze", status_code=202, responses=responses.ACCEPTED)
 def submit_job(
-    version: LegacyVersion, body: LegacyAnalyzeInput, request: Request, context: Context
+    version: LegacyVersion,
+    body: LegacyAnalyzeInput,
+    request: Request,
+    context: Context,
+    key_id: CallerKeyId,
 ) -> Response:
-    job = analysis.submit_analysis(context, body.to_request())
+    job = analysis.submit_analysis(context, body.to_request(), api_key_id=key_id)
     wake_workers(request, JobKind.ANALYZE)
     return accepted(absolute_url(request, f"{PREFIX}/{version}/analyze/jobs/{job.id}"))
 

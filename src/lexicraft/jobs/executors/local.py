@@ -8,12 +8,12 @@ train and load with the same code.
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.jobs.scheduler import FairScheduler
 from lexicraft.ml.base import (
     ClassExample,
     ClassificationPredictor,
@@ -86,8 +86,9 @@ class LocalCompute:
         #: Batches predicted (and rendered) at the same time in this process. A forward pass
         #: already spreads over every core, and CPU work beside it stalls its thread team, so
         #: the CPU-bound steps take turns; other work (loading a model, database) goes on
-        #: outside this gate, so a slow load still holds nobody up.
-        self.prediction_slots = threading.BoundedSemaphore(max(1, predict_concurrency))
+        #: outside this gate, so a slow load still holds nobody up. Turns go fairly across
+        #: clients (analyze jobs' keys), weighted by characters: jobs/scheduler.py.
+        self.prediction_slots = FairScheduler(predict_concurrency)
 
     def train(self, training: ModelTraining, progress: Progress) -> None:
         """Train in this thread; ``progress`` raising stops the trainer where it calls it."""
@@ -99,11 +100,14 @@ class LocalCompute:
         artifact: str,
         texts: Sequence[str],
         then: Callable[[list[Any]], T],
+        *,
+        client: Hashable = None,
     ) -> T:
-        """Load the model (cached per process) outside the slot, predict and ``then`` in it."""
+        """Load the model (cached per process) outside the slot, then predict and ``then``
+        in ``client``'s turn at a slot."""
         model_dir = self.models.local_dir(artifact)
         predictor = self.predictors.get(model_dir, lambda folder: load_model(kind, folder))
-        with self.prediction_slots:
+        with self.prediction_slots.turn(client, sum(len(text) for text in texts)):
             return then(predictor.predict(texts))
 
     def forget(self, artifact: str) -> None:

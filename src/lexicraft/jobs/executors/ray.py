@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import ray
@@ -267,8 +267,15 @@ class RayCompute:
         artifact: str,
         texts: Sequence[str],
         then: Callable[[list[Any]], T],
+        *,
+        client: Hashable = None,
     ) -> T:
-        """Send ``texts`` to a replica of model ``artifact``'s actor; ``then`` runs here after."""
+        """Send ``texts`` to a replica of model ``artifact``'s actor; ``then`` runs here after.
+
+        ``client`` is not used: the actors serve requests in arrival order, batching those of
+        concurrent jobs, so fairness across keys comes from the claims (see JobQueue.claim)
+        and from the small batches the jobs send, not from turns here.
+        """
         self._connect()
         name = actor_name(artifact, next(self._turn) % self._replicas)
         try:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lexicraft.domain.jobs import (
     UNFINISHED,
@@ -84,6 +84,7 @@ def to_job(row: JobRow) -> Job:
         attempts=row.attempts,
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
+        api_key_id=row.api_key_id,
     )
 
 
@@ -172,8 +173,12 @@ class JobQueue:
         project_name: str | None = None,
         target: str | None = None,
         display_name: str | None = None,
+        api_key_id: int | None = None,
     ) -> Job:
-        """Add a ``notStarted`` job to ``session``; it is visible once the caller commits."""
+        """Add a ``notStarted`` job to ``session``; it is visible once the caller commits.
+
+        ``api_key_id`` is the key that submitted it: claims share the workers between keys.
+        """
         now = self.clock()
         row = JobRow(
             id=new_job_id(kind is not JobKind.ANALYZE, now),
@@ -192,6 +197,7 @@ class JobQueue:
             created_at=now,
             updated_at=now,
             expires_at=now + timedelta(seconds=ttl_s),
+            api_key_id=api_key_id,
         )
         session.add(row)
         session.flush()
@@ -223,29 +229,60 @@ class JobQueue:
             raise OperationNotFound(f"job {job_id!r} was not found or has expired")
         return to_job(row)
 
-    def claim(self, owner: str, kinds: Collection[JobKind]) -> Job | None:
-        """Take the oldest waiting job of ``kinds`` for ``owner``; None when there is none.
+    def claim(
+        self,
+        owner: str,
+        kinds: Collection[JobKind],
+        *,
+        skip_keys: Collection[int | None] = (),
+    ) -> Job | None:
+        """Take a waiting job of ``kinds`` for ``owner``: the oldest waiting job of the key
+        with the fewest running jobs of ``kinds`` (ties: the oldest job first), passing over
+        the keys in ``skip_keys`` (this worker runs as many of their jobs as it may). None
+        when there is none.
 
-        One conditional ``UPDATE … RETURNING`` (a job costs its worker few round trips). Its
-        first step on SQLite is taking the write lock, so two claimers cannot both see the same
-        job waiting; on PostgreSQL, ``SKIP LOCKED`` makes a claimer pass over a row that
-        another one is taking rather than wait for it.
+        Fair across keys and processes: a key that submitted a hundred jobs holds the workers
+        it has, and the next free worker anywhere takes another key's waiting job first. One
+        conditional ``UPDATE … RETURNING`` (a job costs its worker few round trips). Its first
+        step on SQLite is taking the write lock, so two claimers cannot both see the same job
+        waiting; on PostgreSQL, ``SKIP LOCKED`` makes a claimer pass over a row that another
+        one is taking rather than wait for it. Each claim reads every waiting job of
+        ``kinds`` (to order them by their key's running jobs), which costs little at the queue
+        lengths a fleet keeps.
         """
-        oldest = (
-            select(JobRow.id)
-            .where(
-                JobRow.status == JobStatus.NOT_STARTED.value,
-                JobRow.kind.in_([kind.value for kind in kinds]),
-            )
-            .order_by(JobRow.created_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
+        kind_values = [kind.value for kind in kinds]
+        # NULL (the configured key, the CLI) is one client; stored key ids start at 1.
+        running_key = func.coalesce(JobRow.api_key_id, 0)
+        running = (
+            select(running_key.label("key"), func.count().label("jobs"))
+            .where(JobRow.status.in_(_HELD), JobRow.kind.in_(kind_values))
+            .group_by(running_key)
+            .subquery()
         )
+        waiting = aliased(JobRow)
+        waiting_key = func.coalesce(waiting.api_key_id, 0)
+        pick = (
+            select(waiting.id)
+            .outerjoin(running, running.c.key == waiting_key)
+            .where(
+                waiting.status == JobStatus.NOT_STARTED.value,
+                waiting.kind.in_(kind_values),
+            )
+            .order_by(func.coalesce(running.c.jobs, 0), waiting.created_at)
+            .limit(1)
+            # Only the waiting row is locked (the counts are an aggregate, and the nullable
+            # side of the join).
+            .with_for_update(skip_locked=True, of=waiting)
+        )
+        if skip_keys:
+            pick = pick.where(waiting_key.not_in(sorted({key or 0 for key in skip_keys})))
         now = self.clock()
         claim = (
             update(JobRow)
-            .where(JobRow.id == oldest, JobRow.status == JobStatus.NOT_STARTED.value)
+            .where(
+                JobRow.id == pick.scalar_subquery(),
+                JobRow.status == JobStatus.NOT_STARTED.value,
+            )
             .values(
                 status=require_transition(JobStatus.NOT_STARTED, JobStatus.RUNNING).value,
                 lease_owner=owner,

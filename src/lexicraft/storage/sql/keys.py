@@ -50,10 +50,11 @@ def has_active_key(session: Session) -> bool:
     return session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.revoked_at.is_(None))) is not None
 
 
-def find_active_hash(session: Session, key_hash: str) -> str | None:
-    """``key_hash`` if an active key has it."""
-    return session.scalar(
-        select(ApiKeyRow.key_hash).where(
+def find_active(session: Session, key_hash: str) -> tuple[int, str] | None:
+    """The id and hash of the active key whose hash is ``key_hash``, if there is one."""
+    found = session.execute(
+        select(ApiKeyRow.id, ApiKeyRow.key_hash).where(
             ApiKeyRow.key_hash == key_hash, ApiKeyRow.revoked_at.is_(None)
         )
-    )
+    ).first()
+    return None if found is None else (found[0], found[1])

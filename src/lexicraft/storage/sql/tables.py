@@ -162,3 +162,7 @@ class JobRow(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
+    # The subscription key that submitted the job (api_keys.id), for fair claiming across
+    # keys; None: the configured key (LEXICRAFT_API_KEY), the CLI, or a job that names no key.
+    # No foreign key: keys are revoked, never deleted, and a job outlives nothing it names.
+    api_key_id: Mapped[int | None] = mapped_column(Integer)
