@@ -948,8 +948,8 @@ def main() -> None:
     parser.add_argument(
         "--fuzz-examples",
         type=int,
-        default=80,
-        help="cases per operation and pass (about 10,000 in all at 80)",
+        default=90,
+        help="cases per operation and pass (about 10,000 in all at 90)",
     )
     parser.add_argument("--seed", type=int, default=22, help="the fuzzer's random seed")
     parser.add_argument("--clients", type=int, default=50, help="load: concurrent clients")
