@@ -7,10 +7,10 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-runtime bench-scale clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-runtime bench-scale bench-reliability clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → be
 
 bench-scale: $(VENV)/.installed postgresql ## Capacity benchmark over four topologies → bench/results/scale.json
 	$(VENV)/bin/python bench/scale.py
+
+# Rate limits off for its servers (LEXICRAFT_RATE_LIMIT_*=""): it is one client far over a key's budget.
+bench-reliability: $(VENV)/.installed ## Fuzz, load, SIGKILL and memory benchmark → bench/results/reliability.json
+	$(VENV)/bin/python bench/reliability.py
 
 clean: ## Remove virtual environments and local data
 	rm -rf $(VENV) $(CLIENTS) $(BENCH_VENV) .lexicraft

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
-from lexicraft.api.auth import SubscriptionKeyMiddleware
+from lexicraft.api.auth import SubscriptionKeyMiddleware, document_key
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.dependencies import storable_parameters
@@ -112,6 +113,15 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         protected_paths=protected,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI builds the document once and keeps it; the key is documented on that first build.
+        if app.openapi_schema is None:
+            document_key(build_openapi(), protected)
+        return app.openapi_schema or build_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +18,8 @@ PROTECTED_PREFIXES = ("/language/", "/text/")
 #: The request state entry naming the stored key that sent the request (None: the configured
 #: key); see :func:`lexicraft.api.dependencies.caller_key_id`.
 API_KEY_ID = "api_key_id"
+#: The name of the key's security scheme in ``/openapi.json``.
+SECURITY_SCHEME = "subscriptionKey"
 
 _DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
@@ -61,7 +64,7 @@ class SubscriptionKeyMiddleware:
         self.protected_paths = protected_paths
 
     def _protects(self, path: str) -> bool:
-        return path.startswith(PROTECTED_PREFIXES) or path in self.protected_paths
+        return protects(path, self.protected_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._protects(scope["path"]):
@@ -83,3 +86,28 @@ class SubscriptionKeyMiddleware:
             # Which key sent the request (request.state.api_key_id): jobs record it.
             scope.setdefault("state", {})[API_KEY_ID] = checked.key_id
         await self.app(scope, receive, send)
+
+
+def protects(path: str, protected_paths: tuple[str, ...]) -> bool:
+    """Whether a request for ``path`` needs a key (the API's prefixes, or one of
+    ``protected_paths``)."""
+    return path.startswith(PROTECTED_PREFIXES) or path in protected_paths
+
+
+def document_key(openapi: dict[str, Any], protected_paths: tuple[str, ...]) -> None:
+    """Say in the ``openapi`` document (in place) which operations need the key, and how it is
+    sent: by the middleware's own rule, so the document cannot promise less than it enforces.
+
+    A 401 is the ``default`` error envelope every operation documents.
+    """
+    components = openapi.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Ocp-Apim-Subscription-Key",
+        "description": "A key made with `lexicraft keys create` (or LEXICRAFT_API_KEY).",
+    }
+    for path, operations in openapi.get("paths", {}).items():
+        if protects(path, protected_paths):
+            for operation in operations.values():
+                operation["security"] = [{SECURITY_SCHEME: []}]

@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lexicraft.api.headers import SECURITY_HEADERS
+from lexicraft.api.requests import API_VERSION_REQUIRED
 from lexicraft.errors import (
     InvalidParameterValue,
     InvalidRequestBody,
@@ -97,6 +98,8 @@ def validation_error(errors: Sequence[Mapping[str, Any]]) -> LexicraftError:
     kind = str(first.get("type", ""))
     if not loc or loc[0] != "body":
         name = str(loc[-1]) if loc else None
+        if name == "api-version" and kind == "missing":
+            return InvalidParameterValue(API_VERSION_REQUIRED, target=name)
         return InvalidParameterValue(field_message(name, kind, first), target=name)
     if kind == "json_invalid":  # its location is the character where decoding failed
         detail = first.get("ctx", {}).get("error", "decode error")

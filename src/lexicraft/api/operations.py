@@ -32,7 +32,16 @@ def ready(context: Context) -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get(METRICS_PATH)
+@router.get(
+    METRICS_PATH,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus' text exposition format.",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
 def metrics(request: Request) -> Response:
     """This process's metrics and the job queue's, in Prometheus' text format."""
     registry: CollectorRegistry = request.app.state.metrics_registry

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.wire.base import WireModel
@@ -12,17 +13,26 @@ from lexicraft.wire.base import WireModel
 # The typed bodies' base lives in the wire layer (file formats and the CLI parse with it too).
 __all__ = ["WireModel"]
 
-_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+API_VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}(-preview)?$"
+_API_VERSION = re.compile(API_VERSION_PATTERN)
+#: The answer to a request without ``api-version`` (the API's error map words it so).
+API_VERSION_REQUIRED = "the api-version query parameter is required, e.g. api-version=2023-04-01"
 
 
-def api_version(request: Request) -> str:
+def api_version(
+    # Declared, so /openapi.json documents it (clients and the schema fuzzer send it); the
+    # pattern is documented but checked below, where the error can say what is allowed.
+    version: Annotated[
+        str,
+        Query(
+            alias="api-version",
+            description="A dated API version; any is accepted (spec §1.1).",
+            examples=["2023-04-01"],
+            json_schema_extra={"pattern": API_VERSION_PATTERN},
+        ),
+    ],
+) -> str:
     """The ``api-version`` query parameter; any dated version is accepted (spec §1.1)."""
-    version = request.query_params.get("api-version")
-    if version is None:
-        raise InvalidParameterValue(
-            "the api-version query parameter is required, e.g. api-version=2023-04-01",
-            target="api-version",
-        )
     if not _API_VERSION.fullmatch(version):
         raise InvalidParameterValue(
             f"api-version {version!r} is not supported; use a dated version such as "

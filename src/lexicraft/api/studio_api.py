@@ -9,12 +9,21 @@ services' file and database work runs in FastAPI's threadpool, off the event loo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema, field_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from lexicraft.api.authoring.render import page
+from lexicraft.api.authoring.responses import ok
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.requests import WireModel
@@ -88,6 +97,17 @@ class EntityLabel(WireModel):
 class DocumentPatch(WireModel):
     """``PATCH …/documents/{location}``: only the fields sent change."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entities": [{"category": "Person", "offset": 0, "length": 11}],
+                    "dataset": "Train",
+                }
+            ]
+        }
+    )
+
     entities: list[EntityLabel] | None = None
     classes: list[CategoryName] | None = None
     dataset: DatasetName = None
@@ -126,6 +146,19 @@ class DocumentPatch(WireModel):
 class NewDocumentInput(WireModel):
     """``POST …/documents``: a document file to write and label later."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Marcus Bell met François Dubois in Vienna.",
+                    "language": "en",
+                    "dataset": "Train",
+                    "location": "doc-1.txt",
+                }
+            ]
+        }
+    )
+
     text: StrictStr
     language: StrictStr | None = None
     dataset: DatasetName = None
@@ -143,6 +176,8 @@ class NewDocumentInput(WireModel):
 class LabelsInput(WireModel):
     """``PUT …/labels``: the project's whole label list, in order."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"labels": ["Person", "City"]}]})
+
     labels: list[CategoryName]
 
 
@@ -153,6 +188,82 @@ def _parse_query(request: Request) -> DocumentQuery:
         status=LabelStatus.parse(status) if status else None,
         dataset=DatasetFilter.parse(dataset) if dataset else None,
     )
+
+
+# -- response shapes (for /openapi.json; the renderers below build the bodies) ------------------
+
+
+class _Shape(WireModel):
+    # Our own output: any field not listed here is a bug in a renderer or in the docs.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassRead(_Shape):
+    """A class of a document."""
+
+    category: str
+
+
+class EntityRead(_Shape):
+    """A labeled span; offset and length count code points."""
+
+    category: str
+    offset: int
+    length: int
+
+
+class DocumentRead(_Shape):
+    """A document and its labels: ``entities`` in NER projects, ``classes`` otherwise."""
+
+    location: str
+    language: str | None
+    dataset: Dataset | None
+    labeled: bool
+    text: str
+    entities: list[EntityRead] | None = None
+    classes: list[ClassRead] | None = None
+
+
+class LabeledDocumentRead(DocumentRead):
+    """One document, with the unit of its offsets."""
+
+    string_index_type: Literal["UnicodeCodePoint"]
+
+
+class DocumentCountsRead(_Shape):
+    """Whole-project counts, whatever the query."""
+
+    total: int
+    labeled: int
+    unlabeled: int
+    train: int
+    test: int
+    unassigned: int
+
+
+class DocumentsPage(_Shape):
+    """A page of a project's documents, with its labels and counts."""
+
+    project_kind: ProjectKind
+    string_index_type: Literal["UnicodeCodePoint"]
+    labels: list[str]
+    counts: DocumentCountsRead
+    value: list[DocumentRead]
+    next_link: str | None = None
+
+
+class LabelUsageRead(_Shape):
+    """A label and how many documents use it."""
+
+    category: str
+    document_count: int
+
+
+class LabelsRead(_Shape):
+    """The project's labels in order."""
+
+    project_kind: ProjectKind
+    labels: list[LabelUsageRead]
 
 
 # -- values → wire -----------------------------------------------------------------------------
@@ -194,7 +305,7 @@ def _render_labels(found: LabelList) -> dict[str, Any]:
 # -- routes ------------------------------------------------------------------------------------
 
 
-@router.get("/{project_name}/documents")
+@router.get("/{project_name}/documents", responses=ok(DocumentsPage))
 def list_documents(project_name: str, request: Request, context: Context) -> dict[str, Any]:
     found = documents.list_documents(context, project_name, _parse_query(request))
     kind = found.project.kind
@@ -221,17 +332,21 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
     }
 
 
-@router.post("/{project_name}/documents", status_code=201)
+@router.post(
+    "/{project_name}/documents",
+    status_code=201,
+    responses={201: {"model": LabeledDocumentRead, "description": "Created."}},
+)
 def add_document(project_name: str, body: NewDocumentInput, context: Context) -> dict[str, Any]:
     return _render_labeled(documents.add_document(context, project_name, body.to_new()))
 
 
-@router.get("/{project_name}/documents/{location:path}")
+@router.get("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
 def get_document(project_name: str, location: str, context: Context) -> dict[str, Any]:
     return _render_labeled(documents.get_document(context, project_name, location))
 
 
-@router.patch("/{project_name}/documents/{location:path}")
+@router.patch("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
 def update_document(
     project_name: str, location: str, body: DocumentPatch, context: Context
 ) -> dict[str, Any]:
@@ -245,11 +360,11 @@ def delete_document(project_name: str, location: str, context: Context) -> Respo
     return Response(status_code=204)
 
 
-@router.get("/{project_name}/labels")
+@router.get("/{project_name}/labels", responses=ok(LabelsRead))
 def list_labels(project_name: str, context: Context) -> dict[str, Any]:
     return _render_labels(documents.list_labels(context, project_name))
 
 
-@router.put("/{project_name}/labels")
+@router.put("/{project_name}/labels", responses=ok(LabelsRead))
 def set_labels(project_name: str, body: LabelsInput, context: Context) -> dict[str, Any]:
     return _render_labels(documents.set_labels(context, project_name, tuple(body.labels)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import SkipValidation
 
@@ -52,6 +52,25 @@ def _accepted(request: Request, status_path: str, version: str) -> Response:
     """202 with the absolute ``Operation-Location`` of a job's status; wake the workers."""
     wake_workers(request, JobKind.TRAIN)  # every authoring kind shares one pool
     return accepted(absolute_url(request, f"{PREFIX}{status_path}", f"api-version={version}"))
+
+
+#: ``stringIndexType`` of exports and evaluation results: required, and only UTF-16 code
+#: units (spec §5). Any letter case is accepted; the docs name the one spelling.
+Utf16IndexType = Annotated[
+    str,
+    Query(
+        alias="stringIndexType",
+        description="Offsets in the result count UTF-16 code units; the only value allowed.",
+        json_schema_extra={"enum": [StringIndexType.UTF16.value]},
+    ),
+]
+
+
+def _require_utf16(index_type: str, what: str) -> None:
+    if StringIndexType.parse(index_type, StringIndexType.UTF16) is not StringIndexType.UTF16:
+        raise InvalidParameterValue(
+            f"stringIndexType must be 'Utf16CodeUnit' for {what}", target="stringIndexType"
+        )
 
 
 def _job(
@@ -126,7 +145,7 @@ def get_project(project_name: str, context: Context, _version: ApiVersion) -> di
     return render.render_project(projects.get_project(context, project_name))
 
 
-@router.delete("/{project_name}", status_code=202, responses=ACCEPTED)
+@router.delete("/{project_name}", status_code=202, response_class=Response, responses=ACCEPTED)
 def delete_project(
     project_name: str, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -134,7 +153,9 @@ def delete_project(
     return _accepted(request, f"/global/deletion-jobs/{job.id}", version)
 
 
-@router.post("/{project_name}/:import", status_code=202, responses=ACCEPTED)
+@router.post(
+    "/{project_name}/:import", status_code=202, response_class=Response, responses=ACCEPTED
+)
 def import_project(
     project_name: str,
     # Validated here, in the threadpool, not by FastAPI on the event loop: a project file
@@ -156,15 +177,17 @@ def get_import_job(
     return render.render_job(_job(context, job_id, [JobKind.IMPORT], project_name))
 
 
-@router.post("/{project_name}/:export", status_code=202, responses=ACCEPTED)
+@router.post(
+    "/{project_name}/:export", status_code=202, response_class=Response, responses=ACCEPTED
+)
 def export_project(
-    project_name: str, request: Request, context: Context, version: ApiVersion
+    project_name: str,
+    index_type: Utf16IndexType,
+    request: Request,
+    context: Context,
+    version: ApiVersion,
 ) -> Response:
-    index_type = request.query_params.get("stringIndexType")
-    if StringIndexType.parse(index_type or "", StringIndexType.UTF16) is not StringIndexType.UTF16:
-        raise InvalidParameterValue(
-            "stringIndexType must be 'Utf16CodeUnit' for exports", target="stringIndexType"
-        )
+    _require_utf16(index_type, "exports")
     job = projects.submit_export(context, project_name)
     return _accepted(request, f"/{project_name}/export/jobs/{job.id}", version)
 
@@ -196,7 +219,7 @@ def get_export_result(
 # -- training and models ---------------------------------------------------------------------
 
 
-@router.post("/{project_name}/:train", status_code=202, responses=ACCEPTED)
+@router.post("/{project_name}/:train", status_code=202, response_class=Response, responses=ACCEPTED)
 def train(
     project_name: str, body: TrainingBody, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -219,7 +242,12 @@ def get_training_job(
     return render.render_job(_job(context, job_id, [JobKind.TRAIN], project_name))
 
 
-@router.post("/{project_name}/train/jobs/{job_id}/:cancel", status_code=202, responses=ACCEPTED)
+@router.post(
+    "/{project_name}/train/jobs/{job_id}/:cancel",
+    status_code=202,
+    response_class=Response,
+    responses=ACCEPTED,
+)
 def cancel_training_job(
     project_name: str, job_id: str, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -265,14 +293,14 @@ def get_evaluation_summary(
     responses=responses.ok(responses.DocumentEvaluationsPage),
 )
 def list_evaluation_results(
-    project_name: str, label: str, request: Request, context: Context, _version: ApiVersion
+    project_name: str,
+    label: str,
+    index_type: Utf16IndexType,
+    request: Request,
+    context: Context,
+    _version: ApiVersion,
 ) -> dict[str, Any]:
-    index_type = request.query_params.get("stringIndexType")
-    if StringIndexType.parse(index_type or "", StringIndexType.UTF16) is not StringIndexType.UTF16:
-        raise InvalidParameterValue(
-            "stringIndexType must be 'Utf16CodeUnit' for evaluation results",
-            target="stringIndexType",
-        )
+    _require_utf16(index_type, "evaluation results")
     documents = training.get_evaluation(context, project_name, label)[1].documents
     return render.page(request, documents, lambda item: item, context.settings.default_page_size)
 
@@ -292,7 +320,12 @@ def list_deployments(
     )
 
 
-@router.post("/{project_name}/deployments/:swap", status_code=202, responses=ACCEPTED)
+@router.post(
+    "/{project_name}/deployments/:swap",
+    status_code=202,
+    response_class=Response,
+    responses=ACCEPTED,
+)
 def swap_deployments(
     project_name: str, body: SwapBody, request: Request, context: Context, version: ApiVersion
 ) -> Response:
@@ -322,7 +355,12 @@ def get_deployment(
     )
 
 
-@router.put("/{project_name}/deployments/{deployment_name}", status_code=202, responses=ACCEPTED)
+@router.put(
+    "/{project_name}/deployments/{deployment_name}",
+    status_code=202,
+    response_class=Response,
+    responses=ACCEPTED,
+)
 def deploy(
     project_name: str,
     deployment_name: str,
@@ -338,7 +376,12 @@ def deploy(
     )
 
 
-@router.delete("/{project_name}/deployments/{deployment_name}", status_code=202, responses=ACCEPTED)
+@router.delete(
+    "/{project_name}/deployments/{deployment_name}",
+    status_code=202,
+    response_class=Response,
+    responses=ACCEPTED,
+)
 def delete_deployment(
     project_name: str,
     deployment_name: str,

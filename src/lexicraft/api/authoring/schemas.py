@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from lexicraft.domain.projects import ProjectPatch
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
@@ -43,6 +43,19 @@ class ProjectPatchBody(WireModel):
     ``settings``. A new project needs ``projectKind``, ``storageInputContainerName`` and
     ``language``.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "projectKind": "CustomEntityRecognition",
+                    "storageInputContainerName": "my-container",
+                    "language": "en",
+                    "description": "Names and places in support tickets.",
+                }
+            ]
+        }
+    )
 
     project_kind: Kind | None = None
     storage_input_container_name: StrictStr | None = None
@@ -91,6 +104,22 @@ class EvaluationOptionsBody(WireModel):
 class TrainingBody(WireModel):
     """``POST …/projects/{projectName}/:train``."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "modelLabel": "m1",
+                    "trainingConfigVersion": "latest",
+                    "evaluationOptions": {
+                        "kind": "percentage",
+                        "trainingSplitPercentage": 80,
+                        "testingSplitPercentage": 20,
+                    },
+                }
+            ]
+        }
+    )
+
     model_label: StrictStr
     training_config_version: StrictStr = Field(
         description="From ``global/training-config-versions``, or ``latest``."
@@ -112,6 +141,8 @@ class TrainingBody(WireModel):
 class DeploymentBody(WireModel):
     """``PUT …/projects/{projectName}/deployments/{deploymentName}``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"trainedModelLabel": "m1"}]})
+
     trained_model_label: StrictStr
     assigned_resources: list[Any] | None = Field(
         default=None,
@@ -121,6 +152,12 @@ class DeploymentBody(WireModel):
 
 class SwapBody(WireModel):
     """``POST …/projects/{projectName}/deployments/:swap``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"firstDeploymentName": "production", "secondDeploymentName": "staging"}]
+        }
+    )
 
     first_deployment_name: StrictStr
     second_deployment_name: StrictStr

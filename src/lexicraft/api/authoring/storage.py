@@ -7,6 +7,8 @@ the configured account, and these routes put files into it over HTTP.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
@@ -30,9 +32,21 @@ _DOCUMENT_BODY = {
 }
 
 
+#: The file's text, as stored (errors stay JSON envelopes, so the route's response class is
+#: the bare ``Response``: FastAPI would otherwise document them as text/plain too).
+_DOCUMENT_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The document file.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+# ``response_class=Response``: a 201 without a body, which FastAPI would document as JSON.
 @router.put(
     "/{container}/{location:path}",
     status_code=201,
+    response_class=Response,
     openapi_extra=_DOCUMENT_BODY,
     responses={201: {"description": "Stored."}},
 )
@@ -51,6 +65,6 @@ async def upload_document(
     return Response(status_code=201)
 
 
-@router.get("/{container}/{location:path}", response_class=PlainTextResponse)
+@router.get("/{container}/{location:path}", response_class=Response, responses=_DOCUMENT_TEXT)
 def read_document(container: str, location: str, context: Context) -> PlainTextResponse:
     return PlainTextResponse(context.blobs.read_text(container, location))

@@ -33,7 +33,7 @@ def _job_url(request: Request, job_id: str, version: str) -> str:
     return absolute_url(request, f"{JOBS}/{job_id}", f"api-version={version}")
 
 
-@router.post(JOBS, status_code=202, responses=responses.ACCEPTED)
+@router.post(JOBS, status_code=202, response_class=Response, responses=responses.ACCEPTED)
 def submit_job(
     body: AnalyzeTextJobsInput,
     request: Request,
@@ -64,7 +64,12 @@ def get_job(job_id: str, request: Request, context: Context, version: ApiVersion
     )
 
 
-@router.post(JOBS + "/{job_id}:cancel", status_code=202, responses=responses.ACCEPTED)
+@router.post(
+    JOBS + "/{job_id}:cancel",
+    status_code=202,
+    response_class=Response,
+    responses=responses.ACCEPTED,
+)
 def cancel_job(job_id: str, request: Request, context: Context, version: ApiVersion) -> Response:
     analysis.cancel_analysis(context, job_id, ApiFamily.LANGUAGE)
     return accepted(_job_url(request, job_id, version))

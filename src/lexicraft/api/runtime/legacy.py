@@ -46,7 +46,12 @@ def legacy_version(version: str) -> str:
 LegacyVersion = Annotated[str, Depends(legacy_version)]
 
 
-@router.post(PREFIX + "/{version}/analyze", status_code=202, responses=responses.ACCEPTED)
+@router.post(
+    PREFIX + "/{version}/analyze",
+    status_code=202,
+    response_class=Response,
+    responses=responses.ACCEPTED,
+)
 def submit_job(
     version: LegacyVersion,
     body: LegacyAnalyzeInput,

@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from lexicraft.api.requests import WireModel
 from lexicraft.domain.projects import ProjectKind
@@ -190,12 +191,41 @@ def _canonical_kinds(raw_tasks: object) -> object:
     return canonical
 
 
+#: A document for the bodies' documented examples (which Swagger UI and the fuzzer send).
+_EXAMPLE_DOCUMENTS: JsonDict = {
+    "documents": [
+        {"id": "1", "language": "en", "text": "Marcus Bell met François Dubois in Vienna."}
+    ]
+}
+
+
 class AnalyzeTextJobsInput(WireModel):
     """``POST /language/analyze-text/jobs``: documents and one or more custom tasks."""
 
     # Azure requires both; analysisInput is optional here only so that its absence gets the
     # family's "no documents" error, so the docs still say required.
-    model_config = ConfigDict(json_schema_extra={"required": ["analysisInput", "tasks"]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "required": ["analysisInput", "tasks"],
+            "examples": [
+                {
+                    "displayName": "Extracting entities",
+                    "analysisInput": _EXAMPLE_DOCUMENTS,
+                    "tasks": [
+                        {
+                            "kind": "CustomEntityRecognition",
+                            "taskName": "entities",
+                            "parameters": {
+                                "projectName": "myProject",
+                                "deploymentName": "production",
+                                "stringIndexType": "Utf16CodeUnit",
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
 
     display_name: StrictStr | None = None
     # validate_default: an absent analysisInput is MissingInputDocuments, not "required".
@@ -352,7 +382,26 @@ class LegacyAnalyzeInput(WireModel):
 
     # Azure requires both; analysisInput is optional here only so that its absence gets the
     # family's "no documents" error, so the docs still say required.
-    model_config = ConfigDict(json_schema_extra={"required": ["analysisInput", "tasks"]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "required": ["analysisInput", "tasks"],
+            "examples": [
+                {
+                    "analysisInput": _EXAMPLE_DOCUMENTS,
+                    "tasks": {
+                        "customEntityRecognitionTasks": [
+                            {
+                                "parameters": {
+                                    "project-name": "myProject",
+                                    "deployment-name": "production",
+                                }
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+    )
 
     display_name: StrictStr | None = None
     analysis_input: MultiLanguageAnalysisInput | None = Field(default=None, validate_default=True)
