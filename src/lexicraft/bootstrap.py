@@ -8,6 +8,7 @@ is not a :class:`lexicraft.errors.LexicraftError`; edges print it and exit.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection
 
@@ -16,6 +17,8 @@ from prometheus_client import CollectorRegistry
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
 from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, local_owners, stop_pools
+from lexicraft.ml.checksums import ModelVerifier
+from lexicraft.services.artifacts import sweep_leftovers
 from lexicraft.services.compute import Compute
 from lexicraft.services.context import ServiceContext
 from lexicraft.settings import Settings
@@ -32,6 +35,8 @@ from lexicraft.storage.sql.wakeups import JobWakeups, supports_wakeups
 from lexicraft.storage.stores import open_stores
 from lexicraft.telemetry.metrics import build_registry
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "POOL_NAMES",
     "DatabaseNotReady",
@@ -41,6 +46,7 @@ __all__ = [
     "open_context",
     "recover_stopped_workers",
     "stop_workers",
+    "sweep_data_dir",
     "worker_pools",
 ]
 
@@ -61,6 +67,7 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
     else:
         check_schema(database.engine)
     stores = open_stores(settings)
+    verifier = ModelVerifier()
     return ServiceContext(
         settings=settings,
         database=database,
@@ -69,18 +76,21 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
         queue=JobQueue(
             database, lease_s=settings.job_lease_s, max_attempts=settings.job_max_attempts
         ),
-        compute=_build_compute(settings, stores.models),
+        compute=_build_compute(settings, stores.models, verifier),
+        model_checks=verifier,
     )
 
 
-def _build_compute(settings: Settings, models: ModelStore) -> Compute:
+def _build_compute(settings: Settings, models: ModelStore, verifier: ModelVerifier) -> Compute:
     """Where trainings and predictions run: this process, or the Ray cluster of the settings."""
     if settings.executor == "ray":
         # Imported here: importing Ray takes seconds that the local executor need not pay.
         from lexicraft.jobs.executors.ray import RayCompute
 
         return RayCompute(settings)
-    return LocalCompute(models, settings.predict_concurrency, settings.loaded_models_per_process)
+    return LocalCompute(
+        models, settings.predict_concurrency, settings.loaded_models_per_process, verifier
+    )
 
 
 def database_location(context: ServiceContext) -> str:
@@ -171,6 +181,18 @@ def recover_stopped_workers(context: ServiceContext) -> None:
     """Put back in the queue the jobs of workers that died: leases that expired, and at once
     those held by processes of this host that no longer run (a restart's predecessor)."""
     context.queue.recover_expired_leases(local_owners())
+
+
+def sweep_data_dir(context: ServiceContext) -> None:
+    """Delete what killed processes left in the data dir (``services.artifacts.sweep_leftovers``:
+    staging folders of trainings that no longer run, orphaned model folders, old temporaries).
+
+    Housekeeping: a failure is logged, and the process starts anyway.
+    """
+    try:
+        sweep_leftovers(context)
+    except Exception:
+        logger.exception("could not sweep the data dir at start")
 
 
 def stop_workers(

@@ -168,6 +168,16 @@ class ModelUnavailable(LexicraftError):
     inner_code = "ModelUnavailable"
 
 
+class ModelDamaged(LexicraftError):
+    """A trained model whose files no longer match the checksums written with them (changed
+    or deleted on disk). Jobs that need it fail with this; the message names the model, never
+    its folder."""
+
+    status_code = 500
+    code = "InternalServerError"
+    inner_code = "ModelDamaged"
+
+
 class RequestTooLarge(LexicraftError):
     """A request body over its route's size limit (HTTP 413), refused before it is read.
 

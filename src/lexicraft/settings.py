@@ -200,6 +200,14 @@ class Settings(BaseSettings):
     min_request_body_rate_bytes_s: float = Field(default=240.0, ge=0)
     request_body_grace_s: float = Field(default=5.0, ge=0)
 
+    # Integrity. A server or worker deletes at start what killed processes left in the data
+    # dir: staging folders of trainings whose job no longer runs and model folders no model
+    # or deployment uses (decided by the job table, whatever their age), and temporary files
+    # of interrupted writes once they are older than this. Their writer is unknown, so age is
+    # the only sign that none is still writing them (an ONNX export or a Blob download takes
+    # seconds to minutes; an hour leaves room for a slow disk).
+    leftover_grace_s: float = 3600.0
+
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
 

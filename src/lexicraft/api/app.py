@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
@@ -17,7 +18,7 @@ from lexicraft.api.dependencies import storable_parameters
 from lexicraft.api.errors import install_error_handlers
 from lexicraft.api.headers import SecurityHeadersMiddleware
 from lexicraft.api.limits import BodyLimitMiddleware
-from lexicraft.api.operations import METRICS_PATH
+from lexicraft.api.operations import METRICS_PATH, MODELS_HEALTH_PATH
 from lexicraft.api.operations import router as operations_router
 from lexicraft.api.rate_limits import RateLimitMiddleware
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
@@ -29,6 +30,7 @@ from lexicraft.bootstrap import (
     open_context,
     recover_stopped_workers,
     stop_workers,
+    sweep_data_dir,
     worker_pools,
 )
 from lexicraft.services.keys import KeyVerifier
@@ -53,8 +55,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         pools = worker_pools(context) if run_workers else []
         # Submit routes wake the analyze pool so a new job starts without waiting for a poll.
         _app.state.worker_pools = pools
-        # Jobs whose worker died with the previous process go back to the queue first.
+        # Jobs whose worker died with the previous process go back to the queue first; then
+        # what killed processes left in the data dir goes.
         recover_stopped_workers(context)
+        await run_in_threadpool(sweep_data_dir, context)
         for pool in pools:
             pool.start()
         # Jobs submitted to other processes (API replicas) wake these pools at once.
@@ -101,7 +105,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     # any route reads a body).
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RateLimitMiddleware, settings=settings)
-    protected: tuple[str, ...] = (METRICS_PATH,) if settings.metrics_require_key else ()
+    # The models report names every project and deployment: always behind the key.
+    protected: tuple[str, ...] = (MODELS_HEALTH_PATH,)
+    if settings.metrics_require_key:
+        protected += (METRICS_PATH,)
     if not settings.docs_public:
         # The API's shape is no secret, but a self-hosted server need not describe itself
         # to anyone who can reach it; the scripts under /docs/static stay public.

@@ -1,4 +1,5 @@
-"""The ``lexicraft`` command: serve, worker, keys, demo set-up, and the authoring workflow."""
+"""The ``lexicraft`` command: serve, worker, keys, demo set-up, backup and restore, and the
+authoring workflow."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lexicraft.cli import data, jobs, keys, models, predict, projects, worker
+from lexicraft.cli import backup, data, jobs, keys, models, predict, projects, worker
 from lexicraft.cli.console import LexicraftGroup
 
 app = typer.Typer(
@@ -31,6 +32,8 @@ app.command("export-model")(models.export_model)
 app.command("predict")(predict.predict)
 app.add_typer(jobs.app, name="jobs")
 app.command("worker")(worker.worker)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 DataDir = Annotated[
     Path | None,

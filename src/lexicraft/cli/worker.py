@@ -34,6 +34,7 @@ from lexicraft.bootstrap import (
     open_context,
     recover_stopped_workers,
     stop_workers,
+    sweep_data_dir,
     worker_pools,
 )
 from lexicraft.cli.common import load_settings
@@ -145,6 +146,7 @@ def worker(
 
     # Jobs whose worker died before this one started need not wait for a pool's first round.
     recover_stopped_workers(context)
+    sweep_data_dir(context)
     for pool in pools:
         pool.start()
     # A job submitted to an API replica wakes this worker at once (PostgreSQL), not at its

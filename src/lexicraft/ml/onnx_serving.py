@@ -33,11 +33,13 @@ INPUT_NAMES = ("ids", "cases", "mask")
 OUTPUT_NAME = "logits"
 
 
-def write_onnx(model: torch.nn.Module, path: Path) -> None:
+def write_onnx(model: torch.nn.Module, path: Path, *, replace: bool = True) -> None:
     """Write ``model`` (ids, cases, mask → logits) to ``path`` as ONNX, atomically.
 
     Readers never see a half-written file: the graph goes to a temporary file beside ``path``
-    and is renamed over it (two deploys of one model may write it at the same time).
+    and is renamed over it. With ``replace`` False a file already at ``path`` is kept (the
+    temporary is dropped): two deploys of one model may write it at the same time, and the
+    checksum one of them records must stay the checksum of the file that stays.
     """
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in INPUT_NAMES)
     batch, pieces = torch.export.Dim("batch"), torch.export.Dim("pieces")
@@ -63,10 +65,26 @@ def write_onnx(model: torch.nn.Module, path: Path) -> None:
                 external_data=False,
                 opset_version=18,
             )
-        Path(temporary).replace(path)
+        if replace:
+            Path(temporary).replace(path)
+        else:
+            _publish_once(Path(temporary), path)
     finally:
         exporter_log.setLevel(level)
         Path(temporary).unlink(missing_ok=True)
+
+
+def _publish_once(temporary: Path, path: Path) -> None:
+    """Give ``temporary`` the name ``path`` unless a file has it already (then keep that one)."""
+    try:
+        # A hard link fails on an existing name, where a rename would replace it.
+        os.link(temporary, path)
+    except FileExistsError:
+        return
+    except OSError:
+        # A file system without hard links: a rename, which a concurrent writer may undo.
+        if not path.exists():
+            temporary.replace(path)
 
 
 def prepare(model_dir: Path, build: Callable[[], torch.nn.Module]) -> bool:
@@ -74,7 +92,7 @@ def prepare(model_dir: Path, build: Callable[[], torch.nn.Module]) -> bool:
     path = model_dir / SERVING_FILE
     if path.exists():
         return False
-    write_onnx(build(), path)
+    write_onnx(build(), path, replace=False)
     return True
 
 

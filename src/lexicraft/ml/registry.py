@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from lexicraft.ml import artifacts
+from lexicraft.ml import artifacts, checksums
 from lexicraft.ml.base import (
     ClassificationBackend,
     ClassificationPredictor,
@@ -188,15 +188,20 @@ def load_classification_predictor(model_dir: Path) -> ClassificationPredictor:
 
 
 def prepare_for_serving(model_dir: Path) -> bool:
-    """Let the backend of ``model_dir`` write what serves it faster; True when it wrote files.
+    """Let the backend of ``model_dir`` write what serves it faster, and add those files to
+    the folder's checksums; True when files were written or checksums added.
 
     Run when a model is deployed. Backends without such files (CRF, TF-IDF) write nothing.
+    The checksums are recorded even when the files were there already: a deploy killed
+    between writing them and recording them is completed by the next one.
     """
     name = read_backend_name(model_dir)
     backend = _NER_BACKENDS.get(name) or _CLASSIFICATION_BACKENDS.get(name)
     if backend is None:
         raise UnknownBackendError("model", name, {**_NER_BACKENDS, **_CLASSIFICATION_BACKENDS})
-    return isinstance(backend, PreparesServing) and backend.prepare_serving(model_dir)
+    wrote = isinstance(backend, PreparesServing) and backend.prepare_serving(model_dir)
+    recorded = checksums.record_additions(model_dir)
+    return wrote or recorded
 
 
 def training_config_versions() -> tuple[TrainingConfigVersion, ...]:

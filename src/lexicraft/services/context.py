@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from lexicraft.ml.checksums import ModelVerifier
 from lexicraft.services.compute import Compute
 from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.base import ModelStore
@@ -23,3 +24,6 @@ class ServiceContext:
     queue: JobQueue
     models: ModelStore
     compute: Compute
+    #: This process's verdicts on model folders against their checksums (shared with the
+    #: local executor's predictor cache, so a folder is hashed once per change).
+    model_checks: ModelVerifier = field(default_factory=ModelVerifier)

@@ -17,6 +17,7 @@ from lexicraft.ml import registry
 from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
+from lexicraft.services.training import damaged_model
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
 from lexicraft.timeutil import utcnow
@@ -91,6 +92,11 @@ def _prepare_serving(context: ServiceContext, artifact_dir: str) -> tuple[dict[s
     storage fault, which fails the deploy.
     """
     model_dir = context.models.local_dir(artifact_dir)
+    verdict = context.model_checks.check(model_dir)
+    if verdict.damaged:
+        # Deploying it would make every job of the deployment fail.
+        logger.error("not deploying the damaged model %s: %s", artifact_dir, verdict.problem)
+        raise damaged_model(artifact_dir)
     try:
         wrote = registry.prepare_for_serving(model_dir)
     except Exception:

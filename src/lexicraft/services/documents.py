@@ -226,7 +226,7 @@ def add_document(context: ServiceContext, project_name: str, new: NewDocument) -
         )
         # The file goes first: a failed insert leaves an unused file, never a row without text.
         context.blobs.write_text(container, location, new.text)
-        document_store.add_document(session, project_name, document)
+        document_store.add_document(session, project_name, document, file_written=True)
         return LabeledDocument(project.kind, document)
 
 

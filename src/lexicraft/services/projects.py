@@ -118,9 +118,18 @@ def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
             context.blobs.write_text(
                 project_file.project.storage_container, entry.location, entry.inline_text
             )
+    written = [entry.location for entry in project_file.entries if entry.inline_text is not None]
+    container = project_file.project.storage_container
     with context.database.session() as session:
+        previous = project_store.find_project(session, project_name)
         project_store.save_metadata(session, project_file.project)
-        project_store.replace_assets(session, project_name, assets)
+        project_store.replace_assets(
+            session,
+            project_name,
+            assets,
+            written,
+            same_container=previous is not None and previous.storage_container == container,
+        )
     return JobOutcome(JobStatus.SUCCEEDED)
 
 
@@ -183,12 +192,29 @@ def submit_delete(context: ServiceContext, project_name: str) -> Job:
 
 
 def run_delete(context: ServiceContext, job: JobContext) -> JobOutcome:
-    """Delete the project, its documents, models and deployments (idempotent)."""
+    """Delete the project: its documents, labels, models (their folders) and deployments
+    (idempotent).
+
+    Document files are deleted from the storage container only where Lexicraft wrote them
+    for this project (the Studio's new documents, an import's inline texts) and no other
+    project's document uses them: files a user put in a container are the user's, as on
+    Azure, and a container may serve several projects. They go first: a run cut short
+    leaves the project (whose texts are in the database) for the next run to finish.
+    """
     project_name = job.job.project
+    with context.database.session() as session:
+        if project_store.find_project(session, project_name) is None:
+            return JobOutcome(JobStatus.SUCCEEDED)
+        container, written = project_store.written_files(session, project_name)
+    for location in written:
+        context.blobs.delete(container, location)
     with context.database.session() as session:
         if project_store.find_project(session, project_name) is None:
             return JobOutcome(JobStatus.SUCCEEDED)
         artifact_dirs = model_store.artifact_dirs(session, project_name)
         project_store.delete_project(session, project_name)
     release_artifacts(context, artifact_dirs)
+    # Its models' folders are gone; so goes theirs, unless a training still writes into it
+    # (that training finds the project gone and deletes its model).
+    context.models.forget_project(project_name)
     return JobOutcome(JobStatus.SUCCEEDED)

@@ -16,7 +16,14 @@ from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
 from lexicraft.domain.text import StringIndexType
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
-from lexicraft.errors import Conflict, InvalidParameterValue, ModelUnavailable, NotEnoughData
+from lexicraft.errors import (
+    Conflict,
+    InvalidParameterValue,
+    ModelDamaged,
+    ModelUnavailable,
+    NotEnoughData,
+    ProjectNotFound,
+)
 from lexicraft.ml import registry
 from lexicraft.ml.artifacts import ModelFormatError
 from lexicraft.ml.base import (
@@ -27,9 +34,10 @@ from lexicraft.ml.base import (
     NerExample,
     PredictedSpan,
 )
+from lexicraft.ml.checksums import ModelDamagedError
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
-from lexicraft.services.artifacts import release_artifacts
+from lexicraft.services.artifacts import attempt_tag, release_artifacts
 from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
@@ -129,7 +137,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     # The staging folder names its job, so that a re-run of the job (its worker died while
     # training) deletes what the dead attempt left behind. Nothing reads a staging folder;
     # only publishing makes a model.
-    job_tag = hashlib.sha256(job.job.id.encode("utf-8")).hexdigest()[:12]
+    job_tag = attempt_tag(job.job.id)
     last_check = [0.0]
 
     def progress(fraction: float) -> None:
@@ -180,9 +188,15 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         evaluation_options=options.to_wire(),
     )
     evaluation = ModelEvaluation(options.to_wire(), summary, tuple(per_document))
-    with context.database.session() as session:
-        replaced = model_store.save_model(session, model, evaluation)
-        project_store.mark_trained(session, project_name, finished)
+    try:
+        with context.database.session() as session:
+            replaced = model_store.save_model(session, model, evaluation)
+            project_store.mark_trained(session, project_name, finished)
+    except ProjectNotFound:
+        # The project was deleted while this trained: its model has no row to belong to.
+        context.models.delete(key)
+        context.models.forget_project(project_name)
+        raise
     if replaced is not None and replaced != model.artifact_dir:
         release_artifacts(context, [replaced])
     return JobOutcome(
@@ -205,6 +219,16 @@ def _phase(percent: int, start: Any, end: Any) -> dict[str, Any]:
     }
 
 
+def damaged_model(artifact: str) -> ModelDamaged:
+    """What a client reads about model ``artifact`` (a model key) whose files are damaged:
+    which trained model, and what to do; never its folder (the log has that)."""
+    return ModelDamaged(
+        f"The files of trained model {PurePosixPath(artifact).name!r} are damaged: they no "
+        "longer match the checksums written when it was trained. Deploy another model, train "
+        "it again, or restore its folder from a backup."
+    )
+
+
 def run_model(
     context: ServiceContext,
     kind: ProjectKind,
@@ -219,6 +243,9 @@ def run_model(
     loader's detail go to the log only)."""
     try:
         return context.compute.predict(kind, artifact, texts, then, client=client)
+    except ModelDamagedError as error:
+        logger.error("the model %s is damaged: %s", artifact, error)
+        raise damaged_model(artifact) from error
     except (ModelFormatError, registry.UnknownBackendError) as error:
         logger.error("cannot load the model %s: %s", artifact, error)
         raise ModelUnavailable(

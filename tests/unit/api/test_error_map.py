@@ -40,6 +40,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.Unauthorized, 401, "401", None),
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
+    (errors.ModelDamaged, 500, "InternalServerError", "ModelDamaged"),
     (errors.RemoteCallFailed, 502, "ServiceUnavailable", None),
     (errors.ServiceUnavailable, 503, "ServiceUnavailable", None),
     (errors.DatabaseUnavailable, 503, "ServiceUnavailable", "DatabaseUnavailable"),

@@ -14,6 +14,7 @@ from lexicraft.domain.jobs import Job, JobOutcome, JobStatus
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, ModelUnavailable
 from lexicraft.jobs.worker import LeasedJob
+from lexicraft.ml.checksums import write_checksums
 from lexicraft.services import deployments, predictions, projects, training
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.jobs import JOB_WORK
@@ -132,6 +133,7 @@ def test_a_model_folder_this_version_cannot_read_is_a_clear_error(context: Servi
     )
     config = json.loads((folder / "config.json").read_text("utf-8"))
     (folder / "config.json").write_text(json.dumps({**config, "format_version": 99}), "utf-8")
+    write_checksums(folder)  # as a newer Lexicraft writes it: intact, in a newer format
     fresh = open_context(context.settings)  # nothing loaded yet in this "process"
 
     with pytest.raises(ModelUnavailable, match="cannot be loaded by this version") as raised:

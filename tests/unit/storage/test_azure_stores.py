@@ -15,6 +15,14 @@ from lexicraft.errors import (
     StoragePathError,
     StorageUnavailable,
 )
+from lexicraft.ml.checksums import (
+    CHECKSUMS_FILE,
+    VerdictKind,
+    file_digest,
+    record_additions,
+    verify,
+    write_checksums,
+)
 from lexicraft.storage.artifacts.azure import MANIFEST_SUFFIX, AzureModelStore
 from lexicraft.storage.artifacts.local import LocalModelStore
 from lexicraft.storage.blobs.azure import AzureBlobStore, open_account
@@ -176,6 +184,41 @@ def test_files_added_at_deploy_are_shared(account: BlobServiceClient, tmp_path: 
     copy = model_store(account, tmp_path / "b").local_dir(key)
     assert (copy / "serving.onnx").read_bytes() == b"onnx"
     assert not (copy / ".serving.tmp.onnx").exists()
+
+
+def test_checksums_added_at_deploy_are_shared_with_every_host(
+    account: BlobServiceClient, tmp_path: Path
+) -> None:
+    key = "people/m1-0123456789ab"
+    trainer = model_store(account, tmp_path / "a")
+    staging = trainer.staging_dir(key, "attempt1")
+    staging.mkdir(parents=True)
+    (staging / "config.json").write_text('{"backend": "x"}', encoding="utf-8")
+    write_checksums(staging)
+    trainer.publish(key, staging)
+    folder = trainer.local_path(key)
+    early = model_store(account, tmp_path / "early").local_dir(key)  # copied before the deploy
+
+    (folder / "serving.onnx").write_bytes(b"onnx")
+    assert record_additions(folder)
+    trainer.share_additions(key)
+
+    late = model_store(account, tmp_path / "late").local_dir(key)
+    assert (late / "serving.onnx").read_bytes() == b"onnx"
+    assert verify(late).kind is VerdictKind.VERIFIED
+    assert file_digest(late / CHECKSUMS_FILE) == file_digest(folder / CHECKSUMS_FILE)
+    # A host that copied the model before keeps serving it without the serving file.
+    assert verify(early).kind is VerdictKind.VERIFIED
+
+
+def test_a_document_blob_is_deleted(account: BlobServiceClient) -> None:
+    store = AzureBlobStore(account)
+    account.create_container("docs")
+    store.write_text("docs", "a/b.txt", "text")
+    store.delete("docs", "a/b.txt")
+    assert not store.exists("docs", "a/b.txt")
+    store.delete("docs", "a/b.txt")  # gone already: nothing to do
+    assert store.sweep_temporaries(older_than=1e12) == []
 
 
 def test_delete_removes_the_blobs_and_the_copy(account: BlobServiceClient, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from lexicraft.ml.base import (
     Progress,
 )
 from lexicraft.ml.cache import PredictorCache
+from lexicraft.ml.checksums import ModelVerifier, write_checksums
 from lexicraft.storage.artifacts.base import ModelStore
 
 T = TypeVar("T")
@@ -61,7 +62,8 @@ def load_model(kind: ProjectKind, model_dir: Path) -> NerPredictor | Classificat
 
 
 def train_and_publish(models: ModelStore, training: ModelTraining, progress: Progress) -> None:
-    """Train into this host's staging folder for the model's key, then publish it whole.
+    """Train into this host's staging folder for the model's key, then publish it whole,
+    with the checksums of its files (``checksums.json``), which every load checks.
 
     The staging folder never outlives the call: a model exists only once published.
     """
@@ -70,6 +72,7 @@ def train_and_publish(models: ModelStore, training: ModelTraining, progress: Pro
         train_model(
             training.kind, training.backend, training.examples, training.labels, staging, progress
         )
+        write_checksums(staging)
         models.publish(training.key, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -79,10 +82,15 @@ class LocalCompute:
     """Trains in the calling thread; predicts with the models this process has loaded."""
 
     def __init__(
-        self, models: ModelStore, predict_concurrency: int, loaded_models: int = 8
+        self,
+        models: ModelStore,
+        predict_concurrency: int,
+        loaded_models: int = 8,
+        verifier: ModelVerifier | None = None,
     ) -> None:
         self.models = models
-        self.predictors = PredictorCache(capacity=loaded_models)
+        #: Checks every use of a model against its checksums (``verifier``: the process's).
+        self.predictors = PredictorCache(capacity=loaded_models, verifier=verifier)
         #: Batches predicted (and rendered) at the same time in this process. A forward pass
         #: already spreads over every core, and CPU work beside it stalls its thread team, so
         #: the CPU-bound steps take turns; other work (loading a model, database) goes on

@@ -47,7 +47,9 @@ from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import JobFailure
 from lexicraft.jobs.executors.local import load_model, train_and_publish
 from lexicraft.ml.base import ModelTraining, Progress
+from lexicraft.ml.cache import PredictorCache
 from lexicraft.settings import Settings
+from lexicraft.storage.artifacts.base import ModelStore
 from lexicraft.storage.stores import open_stores
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,8 @@ class _ModelServer:
         self._artifact = artifact
         self._max_batch = max(1, max_batch)
         self._max_wait_s = max_wait_s
-        self._predictor: Any = None
+        self._models: ModelStore | None = None
+        self._predictors = PredictorCache(capacity=1)
         self._pending: deque[tuple[list[str], asyncio.Future[list[Any]]]] = deque()
         self._arrived: asyncio.Event | None = None
         self._serving: asyncio.Task[None] | None = None
@@ -158,8 +161,12 @@ class _ModelServer:
             await self._run(self._take())
 
     def _load(self) -> Any:
-        model_dir = open_stores(self._settings).models.local_dir(self._artifact)
-        return load_model(self._kind, model_dir)
+        """The predictor, through a one-model cache: every batch checks the node's copy
+        against its checksums (stat calls while it is unchanged), as the local executor does."""
+        if self._models is None:
+            self._models = open_stores(self._settings).models
+        model_dir = self._models.local_dir(self._artifact)
+        return self._predictors.get(model_dir, lambda folder: load_model(self._kind, folder))
 
     def _queued(self) -> int:
         return sum(len(texts) for texts, _future in self._pending)
@@ -176,9 +183,8 @@ class _ModelServer:
     async def _run(self, batch: list[tuple[list[str], asyncio.Future[list[Any]]]]) -> None:
         texts = [text for request, _future in batch for text in request]
         try:
-            if self._predictor is None:
-                self._predictor = await asyncio.to_thread(self._load)
-            outputs = await asyncio.to_thread(self._predictor.predict, texts)
+            predictor = await asyncio.to_thread(self._load)
+            outputs = await asyncio.to_thread(predictor.predict, texts)
         except Exception as error:
             for _request, future in batch:
                 if not future.done():

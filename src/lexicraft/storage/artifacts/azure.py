@@ -24,8 +24,16 @@ from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFo
 from azure.storage.blob import BlobServiceClient
 
 from lexicraft.errors import ModelUnavailable
-from lexicraft.storage.artifacts.base import STAGING_SUFFIX, legacy_folder, staging_attempt
-from lexicraft.storage.artifacts.local import LocalModelStore
+from lexicraft.ml.checksums import CHECKSUMS_FILE
+from lexicraft.storage.artifacts.base import (
+    STAGING_SUFFIX,
+    Leftover,
+    LeftoverKind,
+    find_leftovers,
+    legacy_folder,
+    staging_attempt,
+)
+from lexicraft.storage.artifacts.local import LocalModelStore, discard_path
 from lexicraft.storage.blobs.azure import is_not_found, storage_errors
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ logger = logging.getLogger(__name__)
 MANIFEST_SUFFIX = ".manifest.json"
 #: Names of the cache's temporary folders (downloads, deletions); a model key never ends so.
 _TEMPORARY = (STAGING_SUFFIX, ".download", ".trash")
+_INTERRUPTED = (".download", ".trash")
 
 
 def _files(folder: Path) -> list[str]:
@@ -43,6 +52,20 @@ def _files(folder: Path) -> list[str]:
         for path in folder.rglob("*")
         if path.is_file() and not path.name.startswith(".")
     )
+
+
+def _checksummed(folder: Path) -> set[str]:
+    """The files ``folder``'s checksums name (none when it has none or they are unreadable:
+    the check at load reports that)."""
+    try:
+        listed = json.loads((folder / CHECKSUMS_FILE).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    names = (
+        {name for name in listed if isinstance(name, str)} if isinstance(listed, dict) else set()
+    )
+    # Only plain relative names: the manifest is read before it is trusted.
+    return {name for name in names if ".." not in name.split("/") and not name.startswith("/")}
 
 
 class AzureModelStore:
@@ -99,16 +122,25 @@ class AzureModelStore:
     def share_additions(self, artifact_dir: str) -> None:
         if legacy_folder(artifact_dir) is not None:
             return
+        folder = self.cache.local_path(artifact_dir)
         with storage_errors(self.container):
             shared = set(self._read_manifest(artifact_dir))
-            local = _files(self.cache.local_path(artifact_dir))
+            local = _files(folder)
             added = [name for name in local if name not in shared]
             if not added:
                 return
             for name in added:
-                with (self.cache.local_path(artifact_dir) / name).open("rb") as handle:
+                with (folder / name).open("rb") as handle:
                     self.client.upload_blob(f"{artifact_dir}/{name}", handle, overwrite=True)
             self._write_manifest(artifact_dir, sorted(shared | set(added)))
+            # The checksums, which the deploy extended, last: a host that downloads the
+            # model meanwhile gets the new files with the old checksums (they are then not
+            # checked), never checksums of files it did not get.
+            if CHECKSUMS_FILE in shared and (folder / CHECKSUMS_FILE).is_file():
+                with (folder / CHECKSUMS_FILE).open("rb") as handle:
+                    self.client.upload_blob(
+                        f"{artifact_dir}/{CHECKSUMS_FILE}", handle, overwrite=True
+                    )
 
     def delete(self, artifact_dir: str) -> None:
         if legacy_folder(artifact_dir) is not None:
@@ -123,6 +155,21 @@ class AzureModelStore:
         except AzureError as error:
             logger.warning("could not delete model %s from Blob: %s", artifact_dir, error)
         self._remove_copy(self.cache.local_path(artifact_dir))
+
+    def leftovers(self) -> list[Leftover]:
+        """This host's cache: its staging folders, copies, and interrupted downloads and
+        deletions. Blobs of a model whose upload was cut off (no manifest) are deleted by a
+        re-run of its job; orphaned Blob models that no host has a copy of are not listed."""
+        return find_leftovers(self.cache.root, _INTERRUPTED)
+
+    def discard(self, leftover: Leftover) -> None:
+        if leftover.kind is LeftoverKind.MODEL:
+            self.delete(leftover.key)  # an orphan: its blobs too, not only this copy
+        else:
+            discard_path(leftover)
+
+    def forget_project(self, project: str) -> None:
+        self.cache.forget_project(project)
 
     def _ensure_container(self) -> None:
         """Create the models container the first time this process writes to it."""
@@ -179,10 +226,12 @@ class AzureModelStore:
                 files = self._read_manifest(key)
                 try:
                     for name in files:
-                        path = temporary / name
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        with path.open("wb") as handle:
-                            self.client.download_blob(f"{key}/{name}").readinto(handle)
+                        self._download_file(key, name, temporary)
+                    # A deploy that shared its serving files while this download ran may
+                    # have replaced the checksums after the file list was read: fetch the
+                    # files they name too (uploaded before them), so the copy is whole.
+                    for name in _checksummed(temporary) - set(files):
+                        self._download_file(key, name, temporary)
                 except ResourceNotFoundError as error:
                     if not is_not_found(error, "BlobNotFound"):
                         raise
@@ -197,6 +246,12 @@ class AzureModelStore:
                     raise
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
+
+    def _download_file(self, key: str, name: str, folder: Path) -> None:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            self.client.download_blob(f"{key}/{name}").readinto(handle)
 
     def _evict(self, keep: Path) -> None:
         """Delete the least recently used copies beyond the capacity (never ``keep``)."""

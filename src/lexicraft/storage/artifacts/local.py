@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
-from lexicraft.storage.artifacts.base import STAGING_SUFFIX, key_path, legacy_folder, staging_path
+from lexicraft.storage.artifacts.base import (
+    STAGING_SUFFIX,
+    Leftover,
+    LeftoverKind,
+    find_leftovers,
+    key_path,
+    legacy_folder,
+    staging_path,
+)
 
 
 class LocalModelStore:
@@ -39,3 +48,25 @@ class LocalModelStore:
 
     def delete(self, artifact_dir: str) -> None:
         shutil.rmtree(self.local_path(artifact_dir), ignore_errors=True)
+
+    def leftovers(self) -> list[Leftover]:
+        return find_leftovers(self.root)
+
+    def discard(self, leftover: Leftover) -> None:
+        discard_path(leftover)
+
+    def forget_project(self, project: str) -> None:
+        with contextlib.suppress(OSError):  # not empty (a new project's training), or gone
+            (self.root / project).rmdir()
+
+
+def discard_path(leftover: Leftover) -> None:
+    """Delete a leftover's file or folder (an empty project folder only while empty)."""
+    path = leftover.path
+    if leftover.kind is LeftoverKind.EMPTY_FOLDER:
+        with contextlib.suppress(OSError):
+            path.rmdir()
+    elif path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -159,6 +159,22 @@ class AzureBlobStore:
             raise storage_error(error, container) from error
         return True
 
+    def delete(self, container: str, location: str) -> None:
+        client = self._container(container)
+        name = self.blob_name(location)
+        try:
+            client.delete_blob(name)
+        except ResourceNotFoundError as error:
+            if is_not_found(error, "BlobNotFound"):
+                return  # deleted already
+            raise storage_error(error, container) from error
+        except AzureError as error:
+            raise storage_error(error, container) from error
+
+    def sweep_temporaries(self, older_than: float) -> list[str]:
+        """Nothing to sweep: an upload replaces a blob whole, and a cut-off one leaves none."""
+        return []
+
     def check_reachable(self) -> None:
         try:
             self.account.get_account_information()

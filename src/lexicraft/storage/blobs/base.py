@@ -34,6 +34,15 @@ class BlobStore(Protocol):
         """Whether ``location`` names a file in ``container``."""
         ...
 
+    def delete(self, container: str, location: str) -> None:
+        """Delete the file ``location`` of ``container`` (absent: nothing to do)."""
+        ...
+
+    def sweep_temporaries(self, older_than: float) -> list[str]:
+        """Delete what writes interrupted before ``older_than`` (epoch seconds) left behind
+        (a killed process); the names deleted, for the log."""
+        ...
+
     def check_reachable(self) -> None:
         """Raise StorageUnavailable unless the store can be read and written now.
 

@@ -1,8 +1,16 @@
-"""Storage containers as folders: ``{root}/{container}/{location}``."""
+"""Storage containers as folders: ``{root}/{container}/{location}``.
+
+A file is written whole or not at all: into a temporary file of ``{root}/~partial/`` (no
+container can have that name: ``~`` is not allowed in one), then renamed into place. What a
+killed write leaves there is deleted by the start-up sweep; any name inside a container may be
+a user's file, so nothing there ever is.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import uuid
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 
@@ -15,12 +23,16 @@ from lexicraft.errors import (
 )
 from lexicraft.storage.blobs.base import decode_document
 
+#: The folder of in-progress writes, beside the containers.
+SCRATCH = "~partial"
+
 
 class FilesystemBlobStore:
     """A :class:`~lexicraft.storage.blobs.base.BlobStore` over a local folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.scratch = root / SCRATCH
 
     def _container_dir(self, container: str) -> Path:
         problem = container_problem(container)
@@ -59,21 +71,30 @@ class FilesystemBlobStore:
 
     def write_text(self, container: str, location: str, text: str) -> None:
         path = self.resolve(container, location)
-        temporary = path.with_name(path.name + ".partial")
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        temporary = self.scratch / f"{uuid.uuid4().hex}.partial"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with temporary.open("w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
-            temporary.replace(path)
+            try:
+                temporary.replace(path)
+            except OSError as error:
+                if error.errno != errno.EXDEV:
+                    raise
+                # A container that is a link to another file system: write beside the file.
+                beside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+                beside.write_bytes(temporary.read_bytes())
+                beside.replace(path)
         except (FileExistsError, NotADirectoryError, IsADirectoryError) as error:
             # "a" and "a/b" cannot both exist in a folder (they can as blob names).
-            with suppress(OSError):  # absent, or below a file
-                temporary.unlink()
             raise Conflict(
                 f"document location {location!r} clashes with a file or folder of the same "
                 f"name in storage container {container!r}",
                 target="location",
             ) from error
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def exists(self, container: str, location: str) -> bool:
         return self.resolve(container, location).is_file()
@@ -83,3 +104,28 @@ class FilesystemBlobStore:
         # directory the process may read, enter and write.
         if not self.root.is_dir() or not os.access(self.root, os.R_OK | os.W_OK | os.X_OK):
             raise StorageUnavailable("The document storage cannot be reached right now.")
+
+    def sweep_temporaries(self, older_than: float) -> list[str]:
+        """Delete the temporary files of writes that started before ``older_than`` (epoch
+        seconds) and never finished (their process was killed); their names."""
+        removed = []
+        for path in self.scratch.glob("*.partial"):
+            with suppress(FileNotFoundError):
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+                    removed.append(f"{SCRATCH}/{path.name}")
+        return removed
+
+    def delete(self, container: str, location: str) -> None:
+        """Delete the file (absent: nothing to do), and the folders it leaves empty up to
+        the container's (which stays: other writers may be about to use it)."""
+        path = self.resolve(container, location)
+        path.unlink(missing_ok=True)
+        container_dir = self._container_dir(container)
+        folder = path.parent
+        while folder != container_dir and container_dir in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty
+            folder = folder.parent

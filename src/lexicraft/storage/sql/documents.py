@@ -52,8 +52,11 @@ def list_locations(session: Session, project_name: str) -> set[str]:
     )
 
 
-def add_document(session: Session, project_name: str, document: Document) -> None:
-    """Append ``document`` after the project's last one."""
+def add_document(
+    session: Session, project_name: str, document: Document, *, file_written: bool = False
+) -> None:
+    """Append ``document`` after the project's last one (``file_written``: Lexicraft wrote its
+    file in the container, so deleting the project deletes it)."""
     project = get_row(session, project_name)
     last = session.scalar(
         select(func.max(DocumentRow.position)).where(DocumentRow.project_id == project.id)
@@ -67,6 +70,7 @@ def add_document(session: Session, project_name: str, document: Document) -> Non
             dataset=document.dataset.value if document.dataset else None,
             text=document.text,
             annotations=annotations_of(ProjectKind(project.kind), document),
+            file_written=file_written,
         )
     )
     project.modified_at = utcnow()

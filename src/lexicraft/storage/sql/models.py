@@ -230,6 +230,23 @@ def list_deployments(session: Session, project_name: str) -> list[Deployment]:
     return [_to_deployment(row, project_name) for row in rows]
 
 
+def list_all_deployments(session: Session) -> list[Deployment]:
+    """Every deployment of every project, by project and name."""
+    rows = session.execute(
+        select(DeploymentRow, ProjectRow.name)
+        .join(ProjectRow, ProjectRow.id == DeploymentRow.project_id)
+        .order_by(ProjectRow.name, DeploymentRow.name)
+    )
+    return [_to_deployment(row, project_name) for row, project_name in rows]
+
+
+def all_artifact_dirs(session: Session) -> set[str]:
+    """Every model folder that a trained model or a deployment of any project uses."""
+    models = session.scalars(select(TrainedModelRow.artifact_dir))
+    pinned = session.scalars(select(DeploymentRow.model_artifact_dir))
+    return set(models) | set(pinned)
+
+
 def served_model(
     session: Session, project_name: str, deployment_name: str
 ) -> tuple[str, ProjectKind] | None:

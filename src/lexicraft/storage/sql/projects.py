@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -123,18 +123,33 @@ def save_metadata(session: Session, project: Project) -> tuple[Project, bool]:
     return to_project(row), created
 
 
-def replace_assets(session: Session, name: str, assets: ProjectAssets) -> None:
-    """Replace a project's labels and documents (import replaces, spec §5.4)."""
+def replace_assets(
+    session: Session,
+    name: str,
+    assets: ProjectAssets,
+    written: Collection[str] = (),
+    *,
+    same_container: bool = True,
+) -> None:
+    """Replace a project's labels and documents (import replaces, spec §5.4).
+
+    ``written``: the locations whose files the import wrote (inline texts). A file Lexicraft
+    wrote for the project earlier stays known as such while a document still names it, if
+    the project still reads the same container (``same_container``).
+    """
     row = get_row(session, name)
+    written = set(written) | (_written_locations(session, row) if same_container else set())
     row.labels = list(assets.labels)
     row.documents.clear()
     session.flush()
-    row.documents.extend(_document_rows(ProjectKind(row.kind), assets.documents))
+    row.documents.extend(_document_rows(ProjectKind(row.kind), assets.documents, written))
     row.modified_at = utcnow()
     session.flush()
 
 
-def _document_rows(kind: ProjectKind, documents: Sequence[Document]) -> list[DocumentRow]:
+def _document_rows(
+    kind: ProjectKind, documents: Sequence[Document], written: Collection[str]
+) -> list[DocumentRow]:
     return [
         DocumentRow(
             position=position,
@@ -143,9 +158,45 @@ def _document_rows(kind: ProjectKind, documents: Sequence[Document]) -> list[Doc
             dataset=document.dataset.value if document.dataset else None,
             text=document.text,
             annotations=annotations_of(kind, document),
+            file_written=document.location in written,
         )
         for position, document in enumerate(documents)
     ]
+
+
+def _written_locations(session: Session, row: ProjectRow) -> set[str]:
+    return set(
+        session.scalars(
+            select(DocumentRow.location).where(
+                DocumentRow.project_id == row.id, DocumentRow.file_written.is_(True)
+            )
+        )
+    )
+
+
+def written_files(session: Session, name: str) -> tuple[str, list[str]]:
+    """The project's storage container and the locations of the files Lexicraft wrote for
+    its documents, none of which another project's document (in that container) uses."""
+    row = get_row(session, name)
+    mine = _written_locations(session, row)
+    if not mine:
+        return row.storage_container, []
+    # A subquery, not a list of parameters: a project may have 100,000 documents.
+    written = select(DocumentRow.location).where(
+        DocumentRow.project_id == row.id, DocumentRow.file_written.is_(True)
+    )
+    shared = set(
+        session.scalars(
+            select(DocumentRow.location)
+            .join(ProjectRow, ProjectRow.id == DocumentRow.project_id)
+            .where(
+                ProjectRow.id != row.id,
+                ProjectRow.storage_container == row.storage_container,
+                DocumentRow.location.in_(written),
+            )
+        )
+    )
+    return row.storage_container, sorted(mine - shared)
 
 
 def mark_trained(session: Session, name: str, when: datetime) -> None:

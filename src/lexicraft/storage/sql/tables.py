@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -81,6 +82,9 @@ class DocumentRow(Base):
     text: Mapped[str] = mapped_column(Text)
     # NER: [[start, end, category], …] in code points; classification: [class, …].
     annotations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Lexicraft wrote the file in the container for this project (the Studio, an inline
+    # import), so deleting the project deletes it; a user's own file is never deleted.
+    file_written: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     project: Mapped[ProjectRow] = relationship(back_populates="documents")
 

@@ -47,7 +47,8 @@ export async function projectsPage(container, context) {
       const deleteButton = h("button", { type: "button", class: "danger small" }, "Delete");
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
-          if (!window.confirm(`Delete project ${name} with its documents, models and deployments?`)) return;
+          // What services/projects.run_delete removes: files a user uploaded stay (see there).
+          if (!window.confirm(`Delete project ${name} with its documents, models and deployments? Files you uploaded to its storage container are kept.`)) return;
           await runJob("DELETE", authoringPath(name), { signal });
           showMessage(`Deleted ${name}.`, "success");
           await reload();
