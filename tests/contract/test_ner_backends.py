@@ -20,7 +20,7 @@ from lexicraft.ml.registry import (
     ner_backends,
     prepare_for_serving,
 )
-from tests.contract.schedules import on_tiny_schedule
+from tests.contract.schedules import on_fixed_schedule, on_tiny_schedule
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -311,11 +311,19 @@ def to_example(record: dict[str, Any]) -> NerExample:
     )
 
 
+#: Optimiser steps of an encoder backend in the quality check (batches of 32 sentences):
+#: micro-F1 0.77 at 100 steps, well clear of the 0.6 threshold (0.51 at 60: the encoder learns
+#: the task between the two). The default's longer training is the benchmark's business.
+QUALITY_STEPS = 100
+
+
 @pytest.mark.slow
 def test_quality_on_conll2003(backend: NerBackend, tmp_path: Path) -> None:
     train = [to_example(record) for record in read_jsonl("conll2003", "train", limit=1000)]
-    test = [to_example(record) for record in read_jsonl("conll2003", "test")]
+    # 1,000 test sentences hold 1,838 entities: enough for a stable micro-F1.
+    test = [to_example(record) for record in read_jsonl("conll2003", "test", limit=1000)]
     labels = ("PER", "LOC", "ORG", "MISC")
+    backend = on_fixed_schedule(backend, QUALITY_STEPS)
     started = time.perf_counter()
 
     backend.train(train, labels, tmp_path / "model")
