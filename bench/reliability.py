@@ -712,22 +712,7 @@ def fuzz_phase(server: Server, texts: list[str], args: argparse.Namespace) -> Fu
 
         restore_sacrifice("")
         document = http.get(f"/language/lexicraft/projects/{NER}/documents").json()["value"][0]
-        names = {"deployment_name": [PRODUCTION, "staging"], "label": ["m1", "m2"],
-                 "version": ["v3.2-preview.2", "v3.1-preview.ct.1"]}  # fmt: skip
-        targets = Targets(
-            reads={
-                **names,
-                "project_name": [NER, SINGLE, SACRIFICE],
-                "container": [NER],
-                "location": [document["location"]],
-            },
-            writes={
-                **names,
-                "project_name": [SACRIFICE],
-                "container": [SACRIFICE],
-                "location": ["fuzz.txt", document["location"]],
-            },
-        )
+        targets = Targets.aimed_at([NER, SINGLE], SACRIFICE, NER, document["location"])
         for path in locations:
             targets.add_job(path)
         return fuzz(

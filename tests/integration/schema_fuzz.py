@@ -79,6 +79,39 @@ class Targets:
     reads: dict[str, list[str]]
     writes: dict[str, list[str]]
 
+    @classmethod
+    def aimed_at(
+        cls,
+        projects: Sequence[str],
+        sacrifice: str,
+        container: str,
+        location: str,
+        *,
+        deployments: Sequence[str] = ("production", "staging"),
+        labels: Sequence[str] = ("m1", "m2"),
+    ) -> Targets:
+        """Reads aimed at ``projects`` (and the ``sacrifice``), writes only at the
+        ``sacrifice`` project and its container; ``location`` is a document of ``container``."""
+        names = {
+            "deployment_name": list(deployments),
+            "label": list(labels),
+            "version": ["v3.2-preview.2", "v3.1-preview.ct.1"],
+        }
+        return cls(
+            reads={
+                **names,
+                "project_name": [*projects, sacrifice],
+                "container": [container],
+                "location": [location],
+            },
+            writes={
+                **names,
+                "project_name": [sacrifice],
+                "container": [sacrifice],
+                "location": ["fuzz.txt", location],
+            },
+        )
+
     def for_operation(self, method: str, path: str) -> dict[str, list[str]]:
         """The targets of an operation."""
         writing = method.upper() != "GET" and path.startswith(WRITING_PREFIXES)

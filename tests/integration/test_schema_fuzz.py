@@ -123,24 +123,12 @@ def seed(server: LiveServer) -> Targets:
         server.wait_job(location)
     assert create_sacrifice(server) == 201
     document = client.get(f"/language/lexicraft/projects/{NER}/documents").json()["value"][0]
-    names = {
-        "deployment_name": [PRODUCTION, STAGING],
-        "label": ["m1", "m2"],
-        "version": ["v3.2-preview.2", "v3.1-preview.ct.1"],
-    }
-    targets = Targets(
-        reads={
-            **names,
-            "project_name": [NER, SINGLE, MULTI, SACRIFICE],
-            "container": [NER],
-            "location": [document["location"]],
-        },
-        writes={
-            **names,
-            "project_name": [SACRIFICE],
-            "container": [SACRIFICE],
-            "location": ["fuzz.txt", document["location"]],
-        },
+    targets = Targets.aimed_at(
+        [NER, SINGLE, MULTI],
+        SACRIFICE,
+        NER,
+        document["location"],
+        deployments=(PRODUCTION, STAGING),
     )
     for location in job_locations:
         targets.add_job(location)

@@ -36,6 +36,10 @@ def release_artifacts(context: ServiceContext, candidates: Collection[str]) -> N
         context.models.delete(folder)
 
 
+#: How long the sweep's reads wait for a lock (PostgreSQL) before the sweep gives up.
+SWEEP_LOCK_TIMEOUT_S = 5.0
+
+
 def sweep_leftovers(context: ServiceContext) -> list[str]:
     """Delete what killed processes left in the stores; what was deleted (for the log).
 
@@ -60,7 +64,9 @@ def sweep_leftovers(context: ServiceContext) -> list[str]:
     # Unfinished jobs first, rows second: a training that finished in between wrote its row
     # before it finished, so the second read sees it.
     trainings = context.queue.list_jobs([JobKind.TRAIN], unfinished_only=True)
-    with context.database.session() as session:
+    # Housekeeping gives up (logged; the next start tries again) rather than hold up a
+    # process's start behind a table another session has locked.
+    with context.database.session(lock_timeout_s=SWEEP_LOCK_TIMEOUT_S) as session:
         in_use = model_store.all_artifact_dirs(session)
         projects = {project.name for project in project_store.list_projects(session)}
     live_attempts = {attempt_tag(job.id) for job in trainings}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -85,7 +86,10 @@ def post(client: Client, rate_bytes_s: float, grace_s: float) -> tuple[int, byte
         "path": "/language/authoring/analyze-text/projects/p/:train",
         "headers": [(b"transfer-encoding", b"chunked")],
     }
-    asyncio.run(middleware(scope, client.receive, client.send))
+    # In a thread of its own: a session's Playwright (the Studio tests) keeps an event loop
+    # running in the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, middleware(scope, client.receive, client.send)).result()
     start, body = client.sent[0], client.sent[1]
     headers = {name.decode(): value.decode() for name, value in start["headers"]}
     return start["status"], body["body"], headers

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -177,8 +177,12 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, lock_timeout_s: float | None = None) -> Iterator[Session]:
         """A session committed on success and rolled back on any error.
+
+        ``lock_timeout_s``: on PostgreSQL, a statement that waits longer than this for a lock
+        another session holds fails instead (for work that may give up, such as housekeeping;
+        SQLite's own busy timeout bounds its waits already).
 
         An error that says the database is out of reach becomes
         :class:`~lexicraft.errors.DatabaseUnavailable`: the API answers it with 503 and
@@ -186,6 +190,9 @@ class Database:
         """
         session = self._sessions()
         try:
+            if lock_timeout_s is not None and not self.is_embedded:
+                milliseconds = max(1, round(lock_timeout_s * 1000))
+                session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
             yield session
             session.commit()
         except BaseException as error:
