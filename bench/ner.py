@@ -63,6 +63,7 @@ from common import (
     read_jsonl,
     run_capped,
     save_results,
+    trained_length,
     within_cap,
     write_jsonl,
 )
@@ -324,6 +325,7 @@ def run_system(
         train_run = run_capped(train, cap_s, log_path=log_path)
         checked(train_run, log_path, f"{system} training", cap_s)
         fit_s = json.loads((work / "fit.json").read_text(encoding="utf-8"))["fit_s"]
+        entry.update(trained_length(model_dir))
         predict = worker_command(
             "predict", "--model", str(model_dir), "--test", str(paths["test"]),
             "--output", str(predictions_path),

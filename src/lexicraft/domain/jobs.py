@@ -114,6 +114,9 @@ class Job:
     #: The subscription key that submitted the job (its id); None: the configured key, the
     #: CLI. Workers share their time fairly between keys.
     api_key_id: int | None = None
+    #: When the worker running the job expects it to end (training: from the measured speed
+    #: of its steps); None: no estimate yet.
+    estimated_end_at: datetime | None = None
 
     @property
     def project(self) -> str:

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from lexicraft.domain.jobs import Job, JobCancelled, JobKind, JobOutcome, JobStatus
 from lexicraft.errors import (
@@ -36,10 +37,11 @@ class LeasedJob:
     queue: JobQueue
     owner: str
 
-    def progress(self, percent: float) -> None:
-        """Report ``percent`` (0 … 100) done; a lost report is no reason to stop the work."""
+    def progress(self, percent: float, estimated_end: datetime | None = None) -> None:
+        """Report ``percent`` (0 … 100) done and the estimated end; a lost report is no
+        reason to stop the work."""
         try:
-            self.queue.report_progress(self.job.id, self.owner, percent)
+            self.queue.report_progress(self.job.id, self.owner, percent, estimated_end)
         except DatabaseUnavailable:
             # The heartbeat tells the outage; the next report carries the progress.
             logger.debug("the progress of job %s was not recorded", self.job.id)

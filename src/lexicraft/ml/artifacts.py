@@ -14,6 +14,7 @@ The file is plain JSON (no pickle): loading a model never runs code from it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +26,10 @@ __all__ = [
     "SUPPORTED_FORMAT_VERSIONS",
     "ModelConfig",
     "ModelFormatError",
+    "TrainedLength",
     "read_backend_name",
     "read_config",
+    "read_trained_length",
     "write_config",
 ]
 
@@ -90,6 +93,35 @@ def read_backend_name(model_dir: Path) -> str:
     """The backend name recorded in ``model_dir``'s ``config.json`` (its version checked)."""
     backend: str = _read_checked(model_dir)["backend"]
     return backend
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedLength:
+    """How long a model trained, as its folder records it."""
+
+    planned_steps: int
+    trained_steps: int
+    #: The wall-clock cap it trained under (None: none).
+    time_budget_s: float | None
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the wall-clock cap cut training short of the steps the data asked for."""
+        return self.trained_steps < self.planned_steps
+
+
+def read_trained_length(model_dir: Path) -> TrainedLength | None:
+    """The steps planned and trained that ``model_dir``'s config records (backends that train
+    in steps write ``planned_steps`` and ``trained_steps``); None for any other folder."""
+    raw = _read_checked(model_dir)
+    planned, trained = raw.get("planned_steps"), raw.get("trained_steps")
+    if not isinstance(planned, int) or not isinstance(trained, int):
+        return None
+    settings = raw.get("hyperparameters")
+    budget = settings.get("time_budget_s") if isinstance(settings, dict) else None
+    return TrainedLength(
+        planned, trained, float(budget) if isinstance(budget, int | float) else None
+    )
 
 
 def _read_checked(model_dir: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ worker, so the jobs adapter and the use cases do not depend on each other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from lexicraft.domain.jobs import Job
@@ -19,8 +20,9 @@ class JobContext(Protocol):
         """The job being run."""
         ...
 
-    def progress(self, percent: float) -> None:
-        """Report ``percent`` (0 … 100) done."""
+    def progress(self, percent: float, estimated_end: datetime | None = None) -> None:
+        """Report ``percent`` (0 … 100) done and when the work is expected to end (None: no
+        estimate)."""
         ...
 
     def check_cancelled(self) -> None:

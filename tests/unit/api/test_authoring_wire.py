@@ -23,6 +23,7 @@ from lexicraft.domain.project_files import DocumentEntry, ProjectFile, RawLabel
 from lexicraft.domain.projects import Dataset, Project, ProjectKind, ProjectPatch
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import InvalidParameterValue, InvalidProjectContent, InvalidRequestBody
+from lexicraft.timeutil import format_datetime
 from lexicraft.wire.project_file import parse_project_file, render_project_file
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -156,6 +157,25 @@ def test_training_job_reports_the_resolved_version(percent: float) -> None:
     )
     state = responses.JobState.model_validate(body)
     assert state.result is not None and state.result.training_config_version == "2022-05-01"
+
+
+def test_training_job_reports_the_workers_estimated_end() -> None:
+    # The worker's estimate from its measured step speed, not an extrapolation of percent.
+    end = NOW + timedelta(minutes=7)
+    running = job(
+        JobKind.TRAIN, JobStatus.RUNNING, percent_complete=50.0,
+        started_at=NOW - timedelta(minutes=1), estimated_end_at=end,
+    )  # fmt: skip
+    without = job(
+        JobKind.TRAIN, JobStatus.RUNNING, percent_complete=50.0,
+        started_at=NOW - timedelta(minutes=1),
+    )  # fmt: skip
+
+    body = render.render_job(running)
+
+    assert body["result"]["estimatedEndDateTime"] == format_datetime(end)
+    assert "estimatedEndDateTime" not in render.render_job(without)["result"]
+    responses.JobState.model_validate(body)
 
 
 def test_rendered_bodies_match_the_documented_models() -> None:

@@ -127,16 +127,19 @@ def test_default_is_accurate_and_fast_is_linear() -> None:
     assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, single) == "textcat.linear.v1"
 
 
-def test_default_training_budgets() -> None:
-    # Single-label keeps banking77 under ten minutes on two cores; a large multi-label set
-    # (goemotions) needs twelve to make a pass over its documents. A caller's own settings win.
+def test_default_training_lengths() -> None:
+    # The data decides how long the defaults train, never the clock; multi-label reads a third
+    # more (goemotions needs it to make one pass). A caller's own settings win, a wall-clock
+    # cap included.
     versions = {kind: resolve_backend_name("latest", kind) for kind in PROJECT_KINDS}
     single = get_classification_backend(versions["CustomSingleLabelClassification"])
     multi = get_classification_backend(versions["CustomMultiLabelClassification"])
     assert isinstance(single, TransformerClassificationBackend)
     assert isinstance(multi, TransformerMultiLabelClassificationBackend)
-    assert single.hyperparameters.time_budget_s == 540.0
-    assert multi.hyperparameters.time_budget_s == 720.0
+    assert single.hyperparameters.time_budget_s is None
+    assert multi.hyperparameters.time_budget_s is None
+    assert single.hyperparameters.max_train_pieces == 600_000
+    assert multi.hyperparameters.max_train_pieces == 800_000
     own = TransformerClassifierHyperparameters(time_budget_s=60.0)
     assert TransformerMultiLabelClassificationBackend(own).hyperparameters.time_budget_s == 60.0
 

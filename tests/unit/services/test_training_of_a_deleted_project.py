@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ class _DeleteOncePublished:
     def job(self) -> Job:
         return self._leased.job
 
-    def progress(self, percent: float) -> None:
-        self._leased.progress(percent)
+    def progress(self, percent: float, estimated_end: datetime | None = None) -> None:
+        self._leased.progress(percent, estimated_end)
 
     def check_cancelled(self) -> None:
         published = list((self._context.settings.models_dir / "people").glob("m1-*"))

@@ -77,10 +77,10 @@ def _training_progress(job: Job) -> dict[str, Any]:
         "trainingStatus": phase(training, started is not None),
         "evaluationStatus": phase(evaluation, percent > 90),
     }
-    if started is not None and 0 < percent < 100:
-        elapsed = job.updated_at - started
-        remaining = elapsed * ((100 - percent) / percent)
-        result["estimatedEndDateTime"] = format_datetime(job.updated_at + remaining)
+    # The worker's estimate from the measured speed of the training steps
+    # (services.training.EndEstimate); none before it has measured any.
+    if job.estimated_end_at is not None and job.status is JobStatus.RUNNING:
+        result["estimatedEndDateTime"] = format_datetime(job.estimated_end_at)
     return result
 
 

@@ -69,6 +69,7 @@ from lexicraft.ml.classification.thresholds import CANDIDATES, LOG_CANDIDATES, b
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
     CasedEncoder,
+    TrainedLength,
     encoder_config,
     fine_tune,
     length_batches,
@@ -78,6 +79,7 @@ from lexicraft.ml.finetune import (
     pretrained_encoder,
     save_encoder_files,
     save_weights,
+    seed_everything,
 )
 from lexicraft.ml.wordpieces import (
     FloatArray,
@@ -110,6 +112,16 @@ class TransformerClassifierHyperparameters:
     batch_size: int = 32
     #: Small training sets still get this many updates (more epochs).
     min_steps: int = 150
+    #: Large training sets stop after reading this many word pieces (padding included; see
+    #: :func:`lexicraft.ml.finetune.plan_steps`), whatever the clock says. Chosen so the
+    #: benchmark sets train as long as they did under the former 540 s budget on two cores
+    #: (bench/results/classify.json): a step costs about 0.9 ms per piece there (atis: 4 epochs,
+    #: 560 steps of 443 pieces in 225 s), so 540 s read about 600,000 pieces. banking77 (9,002
+    #: documents beside the held-out tenth, 528 pieces a step) keeps its four epochs (1,128
+    #: steps; the budget gave about 1,150 of 10,003 documents' 1,252), ag_news (1,675 pieces a
+    #: step) gets 358 of 648 (the budget: about 360), atis keeps its four epochs. About nine
+    #: minutes on two cores, plus the TF-IDF model's fit; None: no cap.
+    max_train_pieces: int | None = 600_000
     #: Word pieces per window, special tokens included.
     window: int = 128
     #: Training reads at most this many windows of a long document (prediction reads all).
@@ -127,15 +139,22 @@ class TransformerClassifierHyperparameters:
     min_examples_for_validation: int = 200
     min_validation_positives: int = 5
     default_threshold: float = 0.5
-    #: Training stops (with a fully decayed learning rate) within this many seconds: 9
-    #: minutes keeps a 10,000-document project (banking77) under 10 minutes end to end on
-    #: two CPU cores.
-    time_budget_s: float | None = 540.0
+    #: An explicit wall-clock cap: training (the TF-IDF model's fit included) ends within
+    #: this many seconds, with the encoder's learning rate fully decayed but fewer steps than
+    #: planned on a slow or busy machine, and the training job says so in a warning. None (the
+    #: default): the data alone decides the length, so the same project, config and seed give
+    #: the same model.
+    time_budget_s: float | None = None
+    #: Seeds weight initialisation, dropout, batch order and the held-out split.
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.min_steps < 0:
             raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
+        if self.max_train_pieces is not None and self.max_train_pieces < 1:
+            raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
+        if self.time_budget_s is not None and self.time_budget_s <= 0:
+            raise ValueError("time_budget_s must be above 0 (or None for no cap)")
         if not 8 <= self.window <= 512:
             raise ValueError("window must hold 8 … 512 word pieces")
         if not 0.0 < self.validation_fraction < 1.0 or not 0.0 < self.default_threshold < 1.0:
@@ -166,6 +185,9 @@ class TransformerClassifierConfig(ModelConfig):
     hyperparameters: TransformerClassifierHyperparameters
     trained_steps: int
     validation_documents: int
+    #: The steps the data asked for (fewer were trained when a time budget cut training
+    #: short); None in folders written before it was recorded.
+    planned_steps: int | None = None
     #: The TF-IDF model's share of the blended scores; folders from before the blend have none.
     linear_weight: float = 0.0
 
@@ -209,26 +231,27 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list, self.multi_label)
         progress(0.0)
-        torch.manual_seed(settings.seed)
+        seed_everything(settings.seed)
         started = time.monotonic()
         training, validation = self._split(examples, settings)
+        linear_settings = LinearHyperparameters(seed=settings.seed)
         linear = (
             fit_linear_model(
                 training,
                 label_list,
                 self.multi_label,
-                LinearHyperparameters(),
+                linear_settings,
                 tune_thresholds=False,
             )
             if validation and settings.blend_linear
             else None
         )
-        # The linear model's seconds come out of the encoder's budget, so the whole training
-        # keeps to ``time_budget_s``.
+        # Under an explicit budget the linear model's seconds come out of the encoder's, so
+        # the whole training keeps to ``time_budget_s``.
         budget = settings.time_budget_s
         if budget is not None:
             budget = max(budget / 2, budget - (time.monotonic() - started))
-        model, tokenizer, config_dict, steps = self._fine_tune(
+        model, tokenizer, config_dict, length = self._fine_tune(
             training, label_list, progress, replace(settings, time_budget_s=budget)
         )
         predictor = TransformerClassificationPredictor(
@@ -247,7 +270,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         save_weights(model, output_dir)
         if linear is not None and linear_weight > 0.0:
             save_linear_model(
-                linear, self._linear_backend_name, LinearHyperparameters(), output_dir / LINEAR_DIR
+                linear, self._linear_backend_name, linear_settings, output_dir / LINEAR_DIR
             )
         write_config(
             output_dir,
@@ -257,7 +280,8 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
                 multi_label=self.multi_label,
                 thresholds=tuple(float(value) for value in thresholds),
                 hyperparameters=settings,
-                trained_steps=steps,
+                trained_steps=length.trained_steps,
+                planned_steps=length.planned_steps,
                 validation_documents=len(validation),
                 linear_weight=linear_weight,
             ),
@@ -334,7 +358,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         labels: tuple[str, ...],
         progress: Progress,
         settings: TransformerClassifierHyperparameters,
-    ) -> tuple[_Classifier, Tokenizer, dict[str, object], int]:
+    ) -> tuple[_Classifier, Tokenizer, dict[str, object], TrainedLength]:
         rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
         encoder, tokenizer, config_dict = pretrained_encoder()
         encoder.freeze_word_embeddings()
@@ -377,7 +401,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
                 logits, gold, label_smoothing=settings.label_smoothing
             )
 
-        steps = fine_tune(
+        length = fine_tune(
             model,
             model.encoder,
             model.head,
@@ -388,7 +412,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             rng,
             lambda fraction: progress(min(0.99, 0.97 * fraction)),
         )
-        return model.eval(), tokenizer, config_dict, steps
+        return model.eval(), tokenizer, config_dict, length
 
     def load(self, model_dir: Path) -> TransformerClassificationPredictor:
         """Load a model that :meth:`train` wrote."""
@@ -431,10 +455,11 @@ class TransformerMultiLabelClassificationBackend(TransformerClassificationBacken
 
     name = MULTI_LABEL_BACKEND_NAME
     multi_label = True
-    # Twelve minutes rather than nine: a large multi-label set (goemotions, 43,000 comments)
-    # gets less than one pass in nine minutes on two cores, and its rare classes are the ones
-    # still learning at the end.
-    default_hyperparameters = TransformerClassifierHyperparameters(time_budget_s=720.0)
+    # A third more reading than single-label (800,000 pieces, the former 720 s budget at
+    # 0.9 ms a piece): a large multi-label set (goemotions, 43,000 comments, 619 pieces a
+    # step) gets 1,292 steps, just over one pass (as the budget gave it), and its rare classes
+    # are the ones still learning at the end.
+    default_hyperparameters = TransformerClassifierHyperparameters(max_train_pieces=800_000)
 
 
 class TransformerClassificationBackendV1(TransformerClassificationBackend):
@@ -457,7 +482,7 @@ class TransformerMultiLabelClassificationBackendV1(TransformerMultiLabelClassifi
     can_blend = False
     sigmoid = True
     default_hyperparameters = TransformerClassifierHyperparameters(
-        time_budget_s=720.0, blend_linear=False
+        max_train_pieces=800_000, blend_linear=False
     )
 
 

@@ -85,6 +85,7 @@ def to_job(row: JobRow) -> Job:
         started_at=as_utc(row.started_at) if row.started_at else None,
         finished_at=as_utc(row.finished_at) if row.finished_at else None,
         api_key_id=row.api_key_id,
+        estimated_end_at=as_utc(row.estimated_end_at) if row.estimated_end_at else None,
     )
 
 
@@ -145,6 +146,7 @@ def _stopped_worker(
     else:
         values["status"] = require_transition(current, JobStatus.NOT_STARTED).value
         values["percent_complete"] = 0.0
+        values["estimated_end_at"] = None
     return values
 
 
@@ -310,13 +312,20 @@ class JobQueue:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def report_progress(self, job_id: str, owner: str, percent: float) -> None:
-        """Store ``percent`` complete (0 … 100) for a job ``owner`` holds."""
+    def report_progress(
+        self, job_id: str, owner: str, percent: float, estimated_end: datetime | None = None
+    ) -> None:
+        """Store ``percent`` complete (0 … 100) and the estimated end (None: none yet) for a
+        job ``owner`` holds."""
         with self.database.session() as session:
             session.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner)
-                .values(percent_complete=max(0.0, min(100.0, percent)), updated_at=self.clock())
+                .values(
+                    percent_complete=max(0.0, min(100.0, percent)),
+                    estimated_end_at=estimated_end,
+                    updated_at=self.clock(),
+                )
             )
 
     def should_stop(self, job_id: str, owner: str) -> bool:

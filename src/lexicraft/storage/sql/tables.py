@@ -166,6 +166,9 @@ class JobRow(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
+    # When the worker running the job expects it to end (training jobs: from the measured
+    # speed of their steps); None: no estimate yet.
+    estimated_end_at: Mapped[datetime | None]
     # The subscription key that submitted the job (api_keys.id), for fair claiming across
     # keys; None: the configured key (LEXICRAFT_API_KEY), the CLI, or a job that names no key.
     # No foreign key: keys are revoked, never deleted, and a job outlives nothing it names.

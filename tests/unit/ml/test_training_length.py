@@ -1,0 +1,120 @@
+"""How long the MiniLM backends train: decided by the data, a wall-clock cap only when asked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lexicraft.ml.artifacts import read_trained_length
+from lexicraft.ml.classification.transformer import (
+    TransformerClassificationBackend,
+    TransformerClassifierHyperparameters,
+    TransformerMultiLabelClassificationBackend,
+)
+from lexicraft.ml.finetune import StepSchedule, plan_steps
+from lexicraft.ml.ner.transformer import TransformerNerBackend, TransformerNerHyperparameters
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_defaults_have_no_wall_clock_cap() -> None:
+    # A busy machine must not give a weaker model: only the data decides the length.
+    backends = (
+        TransformerNerBackend(),
+        TransformerClassificationBackend(),
+        TransformerMultiLabelClassificationBackend(),
+    )
+    for backend in backends:
+        assert backend.hyperparameters.time_budget_s is None
+        assert backend.hyperparameters.max_train_pieces is not None
+
+
+def test_plan_is_epochs_over_the_data() -> None:
+    settings = TransformerNerHyperparameters(epochs=4, min_steps=10, max_train_pieces=None)
+    # 320 examples of 20 pieces: 10 batches of 32 an epoch.
+    assert plan_steps([20] * 320, settings, 128) == 40
+
+
+def test_small_sets_get_min_steps_in_whole_epochs() -> None:
+    settings = TransformerNerHyperparameters(epochs=4, min_steps=150)
+    # 3 batches an epoch: 50 epochs.
+    assert plan_steps([20] * 96, settings, 128) == 150
+    assert plan_steps([20] * 64, settings, 128) == 150  # 2 batches: 75 epochs
+
+
+def test_large_sets_stop_at_the_piece_cap() -> None:
+    settings = TransformerNerHyperparameters(epochs=4, min_steps=10, max_train_pieces=64_000)
+    # 100 batches of 32 x 20 = 640 pieces: the cap affords 100 of the 400 steps.
+    assert plan_steps([20] * 3200, settings, 128) == 100
+    # Longer examples cost more per step, so fewer steps fit in the same cap.
+    assert plan_steps([40] * 3200, settings, 128) == 50
+    # ... but never fewer than min_steps.
+    floor = TransformerNerHyperparameters(epochs=4, min_steps=80, max_train_pieces=64_000)
+    assert plan_steps([40] * 3200, floor, 128) == 80
+
+
+def test_benchmark_sets_train_as_long_as_under_the_former_budgets() -> None:
+    # The numbers in the hyperparameters' comments: conll2003 (644 pieces a step) gets 993
+    # steps; ag_news (1,675) 358; goemotions (619) 1,292.
+    ner = TransformerNerHyperparameters()
+    single = TransformerClassifierHyperparameters()
+    multi = TransformerMultiLabelClassificationBackend().hyperparameters
+    assert ner.max_train_pieces is not None and single.max_train_pieces is not None
+    assert multi.max_train_pieces is not None
+    assert ner.max_train_pieces // 644 == 993
+    assert single.max_train_pieces // 1_675 == 358
+    assert multi.max_train_pieces // 619 == 1_292
+
+
+def test_schedule_without_budget_trains_every_planned_step() -> None:
+    clock = FakeClock()
+    schedule = StepSchedule(50, None, clock=clock)
+    while not schedule.done:
+        clock.now += 60.0  # however slow
+        schedule.advance()
+    assert schedule.step == 50
+    assert not schedule.stopped_early
+    assert schedule.seconds_per_step == pytest.approx(60.0)
+
+
+def test_budget_cuts_training_short_and_says_so() -> None:
+    clock = FakeClock()
+    schedule = StepSchedule(100, budget_s=20.0, clock=clock)
+    factors = []
+    while not schedule.done:
+        factors.append(schedule.factor())
+        clock.now += 0.5
+        schedule.advance()
+    # 0.5 s a step affords 40 steps in 20 s; the learning rate still decays to its end.
+    assert schedule.step == 40
+    assert schedule.stopped_early
+    assert factors[-1] == pytest.approx(1 / (40 - schedule.warmup_steps))
+
+
+def test_trained_length_is_read_from_the_folder(tmp_path: Path) -> None:
+    config = {
+        "format_version": 1,
+        "backend": "ner.minilm.v1",
+        "labels": ["PER"],
+        "trained_steps": 40,
+        "planned_steps": 100,
+        "hyperparameters": {"time_budget_s": 20.0},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+    length = read_trained_length(tmp_path)
+
+    assert length is not None and length.stopped_early
+    assert (length.planned_steps, length.trained_steps, length.time_budget_s) == (100, 40, 20.0)
+    # A folder from before planned steps were recorded, or a backend without steps: nothing.
+    del config["planned_steps"]
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert read_trained_length(tmp_path) is None
