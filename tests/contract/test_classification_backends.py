@@ -249,6 +249,11 @@ def test_training_reports_progress_up_to_one(trained: tuple[Path, list[float]]) 
     assert reported[-1] == 1.0
 
 
+#: Steps of the two trainings that must agree: sameness needs no well-learnt model, and each
+#: step is a random draw (batch order, dropout) that could make them differ.
+SAME_MODEL_STEPS = 15
+
+
 def test_same_data_config_and_seed_train_the_same_model(
     backend: ClassificationBackend,
     corpus: tuple[ClassExample, ...],
@@ -258,7 +263,7 @@ def test_same_data_config_and_seed_train_the_same_model(
     # The tiny corpus is held out from (a third, so that every class with three documents
     # gives one): the held-out split, the TF-IDF blend and the thresholds tuned on it are
     # drawn from the seed as well as the encoder's initialisation, dropout and batch order.
-    backend = with_held_out_split(on_tiny_schedule(backend), len(corpus))
+    backend = with_held_out_split(on_fixed_schedule(backend, SAME_MODEL_STEPS), len(corpus))
     texts = texts_of(corpus)
     predictions = []
     for run in ("first", "second"):
@@ -346,10 +351,11 @@ def read_examples(name: str, split: str, limit: int | None = None) -> list[Class
 
 
 #: Optimiser steps of an encoder backend in the quality checks (batches of 32), measured well
-#: clear of each check's threshold: ag_news accuracy 0.88 (threshold 0.70) at 40 steps;
-#: goemotions micro-F1 0.49 at 60 steps against 0.44 at 40 (threshold 0.39, the most frequent
-#: class's 0.31 + 0.08). The defaults' minutes of training are the benchmarks' business.
-QUALITY_STEPS = {"textcat.minilm.v2": 40, "textcat.minilm-multi.v2": 60}
+#: clear of each check's threshold: ag_news accuracy 0.878 at 20 steps (0.884 at 40; the
+#: TF-IDF blend carries it early; threshold 0.70); goemotions micro-F1 0.48 at 60 steps against
+#: 0.44 at 40 and 50 (threshold 0.39: the most frequent class's 0.31 + 0.08). The defaults'
+#: minutes of training are the benchmarks' business.
+QUALITY_STEPS = {"textcat.minilm.v2": 20, "textcat.minilm-multi.v2": 60}
 
 
 @pytest.mark.slow
@@ -366,7 +372,8 @@ def test_quality(name: str, tmp_path: Path) -> None:
 
 def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     train = read_examples("ag_news", "train", limit=1000)
-    test = read_examples("ag_news", "test")
+    # 500 test articles: accuracy well clear of the threshold, known within a few points.
+    test = read_examples("ag_news", "test", limit=500)
     labels = sorted({category for document in train + test for category in document.classes})
     started = time.perf_counter()
 
@@ -407,8 +414,8 @@ def check_blend_persisted(
 
 def check_goemotions(backend: ClassificationBackend, tmp_path: Path) -> None:
     train = read_examples("goemotions", "train", limit=2000)
-    # 2,000 test comments keep the figure stable while an encoder backend stays quick to check.
-    test = read_examples("goemotions", "test", limit=2000)
+    # 1,000 test comments keep the figure stable while an encoder backend stays quick to check.
+    test = read_examples("goemotions", "test", limit=1000)
     labels = sorted({category for document in train + test for category in document.classes})
     gold = [document.classes for document in test]
     started = time.perf_counter()
