@@ -66,7 +66,7 @@ azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) 
 	npm install --prefix .tools/azurite azurite@3 --no-audit --no-fund
 
 test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql redis azurite ## Install everything and run the whole suite
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff check + format check
 	$(VENV)/bin/ruff check src tests bench && $(VENV)/bin/ruff format --check src tests bench

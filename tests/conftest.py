@@ -3,9 +3,17 @@ Redis."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two test processes (pytest-xdist) on a two-core machine: a PyTorch or
+    # OpenMP pool of two threads in each (and in the servers they start, which inherit this)
+    # would put four busy threads on two cores, whose spinning waits cost far more than the
+    # second thread gains. Set before anything imports torch.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from tests.azurite import AzuriteUnavailable, azurite
 from tests.postgres import PostgresUnavailable, fresh_database, postgres_server
