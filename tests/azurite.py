@@ -8,7 +8,6 @@ the real protocol, not skipped quietly.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.ports import free_port
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 AZURITE_BLOB = REPOSITORY / ".tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -39,19 +40,13 @@ def connection_string(port: int, key: str = ACCOUNT_KEY) -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def azurite() -> Iterator[str]:
     """A fresh Azurite blob service; yields its connection string, stops it afterwards."""
     if not AZURITE_BLOB.exists():
         raise AzuriteUnavailable(f"{AZURITE_BLOB} is missing: run make azurite")
     location = Path(tempfile.mkdtemp(prefix="lexicraft-azurite-"))
-    port = _free_port()
+    port = free_port()
     log = (location / "azurite.log").open("wb")
     process = subprocess.Popen(
         [str(AZURITE_BLOB), "--blobHost", "127.0.0.1", "--blobPort", str(port),

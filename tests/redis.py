@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from tests.ports import free_port
 
 ENV_URL = "LEXICRAFT_TEST_REDIS_URL"
 LOCAL_URL = "redis://127.0.0.1:6379/0"
@@ -41,12 +41,6 @@ def answers(url: str) -> bool:
         client.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def throwaway_redis() -> Iterator[str]:
     """A ``redis-server`` of the caller's own on a free port, stopped afterwards."""
@@ -57,7 +51,7 @@ def throwaway_redis() -> Iterator[str]:
             f"'make redis' (or 'make test'), set {ENV_URL}, or start a server there"
         )
     root = Path(tempfile.mkdtemp(prefix="lexicraft-redis-"))
-    port = _free_port()
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     process = subprocess.Popen(
         [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -20,6 +19,7 @@ import uvicorn
 from lexicraft.api.app import create_app
 from lexicraft.api.server import server_config
 from lexicraft.settings import Settings
+from tests.ports import free_port
 
 TEST_KEY = "test-key-0123456789"
 AUTHORING = "/language/authoring/analyze-text/projects"
@@ -27,13 +27,6 @@ API_VERSION = "2023-04-01"
 #: The fast training configuration. Tests about the API rather than about a model's predictions
 #: train it: it takes seconds, the accurate default minutes.
 FAST = "2022-05-01-fast"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

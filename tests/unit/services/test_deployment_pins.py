@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lexicraft.bootstrap import open_context
-from lexicraft.domain.jobs import Job, JobOutcome, JobStatus
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import Conflict, ModelUnavailable
-from lexicraft.jobs.worker import LeasedJob
 from lexicraft.ml.checksums import write_checksums
-from lexicraft.services import deployments, predictions, projects, training
+from lexicraft.services import deployments, predictions, training
 from lexicraft.services.context import ServiceContext
-from lexicraft.services.jobs import JOB_WORK
-from lexicraft.settings import Settings
-from lexicraft.wire.project_file import parse_project_file
-
-FAST = "2022-05-01-fast"
-
-
-def run(context: ServiceContext, submitted: Job) -> JobOutcome:
-    """Claim ``submitted`` and run it here, as a worker would."""
-    claimed = context.queue.claim("test", [submitted.kind])
-    assert claimed is not None and claimed.id == submitted.id
-    outcome = JOB_WORK[claimed.kind](context, LeasedJob(claimed, context.queue, "test"))
-    assert context.queue.finish(claimed.id, "test", outcome)
-    assert outcome.status is JobStatus.SUCCEEDED, outcome
-    return outcome
+from tests.unit.services.people import FAST, people_context, run
 
 
 def train(context: ServiceContext) -> str:
@@ -46,16 +28,7 @@ def deploy(context: ServiceContext, name: str) -> None:
 
 @pytest.fixture
 def context(tmp_path: Path) -> ServiceContext:
-    context = open_context(Settings(data_dir=tmp_path))
-    project_file: dict[str, Any] = json.loads(
-        resources.files("lexicraft.demo").joinpath("data/demo-ner.json").read_text("utf-8")
-    )
-    project_file["metadata"].update(projectName="people", storageInputContainerName="people")
-    run(
-        context,
-        projects.submit_import(context, "people", parse_project_file(project_file, "people")),
-    )
-    return context
+    return people_context(tmp_path)
 
 
 def test_retraining_a_deployed_label_changes_production_only_when_deployed_again(
