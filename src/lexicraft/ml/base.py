@@ -19,6 +19,10 @@ __all__ = [
     "ClassScore",
     "ClassificationBackend",
     "ClassificationPredictor",
+    "ConversationBackend",
+    "ConversationExample",
+    "ConversationOutput",
+    "ConversationPredictor",
     "NerBackend",
     "NerExample",
     "NerPredictor",
@@ -95,8 +99,30 @@ class ClassScore:
     confidence: float
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationExample:
+    """One training utterance of a conversation (CLU) project: its intent and entity spans."""
+
+    text: str
+    intent: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOutput:
+    """What a conversation model finds in one utterance.
+
+    ``intents``: every intent the model was trained on, best first, each with a calibrated
+    confidence (0 … 1; not a distribution, so unrelated text can score low on every intent).
+    ``entities``: what the learned component found (sorted by start, non-overlapping).
+    """
+
+    intents: tuple[ClassScore, ...]
+    entities: tuple[PredictedSpan, ...]
+
+
 #: Training documents of one project kind.
-Examples = Sequence[NerExample] | Sequence[ClassExample]
+Examples = Sequence[NerExample] | Sequence[ClassExample] | Sequence[ConversationExample]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +164,17 @@ class ClassificationPredictor(Protocol):
         ...
 
 
+class ConversationPredictor(Protocol):
+    """A loaded conversation model: intents and learned entities together."""
+
+    intents: tuple[str, ...]
+    labels: tuple[str, ...]  # the entity categories
+
+    def predict(self, texts: Sequence[str]) -> list[ConversationOutput]:
+        """One output per text."""
+        ...
+
+
 class NerBackend(Protocol):
     """Trains NER models into a directory and loads them back."""
 
@@ -175,6 +212,30 @@ class ClassificationBackend(Protocol):
         ...
 
     def load(self, model_dir: Path) -> ClassificationPredictor:
+        """Load a model that :meth:`train` wrote."""
+        ...
+
+
+class ConversationBackend(Protocol):
+    """Trains conversation (intent + entity) models into a directory and loads them back.
+
+    The intents are those of the examples (``None`` included where utterances carry it);
+    ``labels`` are the entity categories.
+    """
+
+    name: str
+
+    def train(
+        self,
+        examples: Sequence[ConversationExample],
+        labels: Sequence[str],
+        output_dir: Path,
+        progress: Progress = no_progress,
+    ) -> None:
+        """Train on ``examples``; write config + weights (no pickle) to ``output_dir``."""
+        ...
+
+    def load(self, model_dir: Path) -> ConversationPredictor:
         """Load a model that :meth:`train` wrote."""
         ...
 

@@ -17,6 +17,7 @@ from lexicraft.jobs.scheduler import FairScheduler
 from lexicraft.ml.base import (
     ClassExample,
     ClassificationPredictor,
+    Examples,
     ModelTraining,
     NerExample,
     NerPredictor,
@@ -32,7 +33,7 @@ T = TypeVar("T")
 def train_model(
     kind: ProjectKind,
     backend: str,
-    examples: Sequence[NerExample] | Sequence[ClassExample],
+    examples: Examples,
     labels: Sequence[str],
     out_dir: Path,
     progress: Progress,
