@@ -10,7 +10,8 @@ and time entities also carry ``EntitySubtype`` (``datetime.date``, ``datetime.da
 Email, URL and phone numbers carry no resolution (Azure gives none).
 
 Offsets: the library works on Python ``str`` and reports ``start`` and an inclusive ``end`` in
-code points, which is what :class:`EntityMatch` holds (half-open: ``end + 1``).
+code points, which is what :class:`EntityMatch` holds (half-open: ``end + 1``); the one
+character whose lowercase is longer than itself is replaced first (``_SAME_LENGTH_LOWER``).
 
 Languages: each category is found with the model of the text's language where the library
 has one (:data:`_NATIVE`). Email, URL and phone numbers read the same in every language, so
@@ -309,12 +310,18 @@ class PrebuiltMatcher:
         return found
 
 
+# The library lowercases the text before it matches, and reports offsets in the lowercased
+# text. ``str.lower`` keeps the length of every character but one: "İ" (U+0130) becomes
+# "i̇", two code points, which would shift every later offset. It is handed over as "I".
+_SAME_LENGTH_LOWER = str.maketrans({"\u0130": "I"})
+
+
 def _find(category: str, text: str, language: str | None) -> list[EntityMatch]:
     culture = culture_for(category, language)
     if culture is None:
         return []
     try:
-        results = model(category, culture).parse(text)
+        results = model(category, culture).parse(text.translate(_SAME_LENGTH_LOWER))
     except Exception:  # a library bug on one text must not fail the request
         log.exception("prebuilt %r failed on a text of %d characters", category, len(text))
         return []
