@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # bench/results/scale.json), so one request cannot hold a prediction slot for minutes.
     max_request_cost: int = 500_000
     max_characters_per_document: int = 125_000
+    # `:analyze-conversations` (spec §1.8): Azure predicts on utterances of 1 to 1,000
+    # characters (counted here in text elements, like the other character limits).
+    max_conversation_characters: int = Field(default=1_000, ge=1)
+    # A regex component's pattern gets this long per utterance at prediction; one that
+    # backtracks past it stops matching instead of holding a request thread.
+    entity_regex_timeout_s: float = Field(default=0.1, gt=0)
     max_characters_per_request: int = 125_000
     # Request bodies, per route family: refused with a 413 before they are read (on their
     # Content-Length) or as soon as a streamed (chunked) body grows past the limit, so a

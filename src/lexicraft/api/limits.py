@@ -27,6 +27,7 @@ from lexicraft.api.authoring.routes import PREFIX as AUTHORING_PREFIX
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import error_response
 from lexicraft.api.runtime.analyze_text import JOBS, SYNC
+from lexicraft.api.runtime.conversations import SYNC as CONVERSATIONS
 from lexicraft.api.runtime.legacy import PREFIX as LEGACY_PREFIX
 from lexicraft.errors import JsonLimitExceeded, LexicraftError, RequestTimeout, RequestTooLarge
 from lexicraft.settings import Settings
@@ -34,8 +35,9 @@ from lexicraft.wire.json_limits import JsonLimits
 
 _IMPORT = re.compile(re.escape(AUTHORING_PREFIX) + r"/[^/]+/:import")
 _UPLOAD_PREFIX = storage_router.prefix + "/"
-#: The runtime routes (analyze requests and their jobs, both API families).
-RUNTIME_PREFIXES = (JOBS, SYNC, LEGACY_PREFIX + "/")
+#: The runtime routes (analyze requests and their jobs, both API families, and the
+#: synchronous conversation analysis).
+RUNTIME_PREFIXES = (JOBS, SYNC, CONVERSATIONS, LEGACY_PREFIX + "/")
 #: Bodies of this many bytes or more are checked in a worker thread, off the event loop.
 _THREAD_CHECK_BYTES = 1 << 20
 
