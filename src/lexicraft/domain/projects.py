@@ -19,11 +19,15 @@ class ProjectKind(StrEnum):
     ENTITY_RECOGNITION = "CustomEntityRecognition"
     SINGLE_LABEL_CLASSIFICATION = "CustomSingleLabelClassification"
     MULTI_LABEL_CLASSIFICATION = "CustomMultiLabelClassification"
+    CONVERSATION = "Conversation"
 
     @property
     def is_classification(self) -> bool:
         """Whether documents carry classes rather than entity spans."""
-        return self is not ProjectKind.ENTITY_RECOGNITION
+        return self in (
+            ProjectKind.SINGLE_LABEL_CLASSIFICATION,
+            ProjectKind.MULTI_LABEL_CLASSIFICATION,
+        )
 
     @property
     def evaluation_key(self) -> str:
