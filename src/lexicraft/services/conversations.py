@@ -8,33 +8,38 @@ the learned component found, and shape the answer: every intent with a score, so
 intent (``None`` under the project's ``confidenceThreshold``), entities with offsets in the
 caller's unit.
 
-Which components a deployment serves: those of the project as it was when the deployed model
-was trained, not as it is now (:func:`served_assets`). Azure behaves so (a changed list
-component takes effect after training and deploying again), and it keeps a deployment's
-answers stable while the project is edited. One :class:`EntityResolver` is built per served
-model (its artifact key: every training run gets its own) and kept in the context's
-:class:`~lexicraft.services.entity_resolvers.EntityResolvers`, so a request compiles no pattern and indexes no synonym.
+Which intents and components a deployment answers with: those of the project as it is now
+(its intents, entity components, language and ``confidenceThreshold``), beside the deployed
+model's own intents and learned entities. Lexicraft keeps no copy of a project's assets per
+trained model, so "as the project is now" is the one rule applied to everything that is not
+the model (Azure serves a snapshot taken at training; here an edited list component takes
+effect at once, without training again). The entity components are built once per model and
+project version: :class:`~lexicraft.services.entity_resolvers.EntityResolvers` keys them by the
+model's artifact key (each training run has its own) and the project's ``modified_at``, which
+every import and metadata change moves, so a request compiles no pattern and indexes no
+synonym, and the first request after an import builds them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from lexicraft.domain.conversations import NONE_INTENT, ConversationAssets
+from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue, InvalidUtterance
 from lexicraft.ml.base import ClassScore, ConversationOutput
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.context import ServiceContext
-from lexicraft.storage.sql import conversations as conversation_store
+from lexicraft.services.entity_resolvers import ServedComponents
+from lexicraft.storage.sql import conversation_serving as serving_store
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
 
 if TYPE_CHECKING:
-    from lexicraft.ml.components import EntityMatch, EntityResolver
+    from lexicraft.ml.components import EntityMatch
 
 #: The wire path of the utterance, which the errors about it name.
 TEXT_TARGET = "analysisInput.conversationItem.text"
@@ -76,11 +81,10 @@ class ConversationPrediction:
 
 @dataclass(frozen=True, slots=True)
 class _Served:
-    """What a deployment serves: its model and the project it answers for."""
+    """What a deployment answers with: its model and the project's components."""
 
     artifact: str
-    assets: ConversationAssets
-    language: str
+    components: ServedComponents
     confidence_threshold: float
 
 
@@ -88,8 +92,7 @@ def check_text(text: str, max_characters: int) -> None:
     """Refuse an empty utterance or one over ``max_characters`` text elements (spec §1.8)."""
     if not text.strip():
         raise InvalidUtterance(
-            "the utterance is empty; send 1 to "
-            f"{max_characters} characters in {TEXT_TARGET}",
+            f"the utterance is empty; send 1 to {max_characters} characters in {TEXT_TARGET}",
             target=TEXT_TARGET,
         )
     # A text has at most as many text elements as code points: only a long one is counted.
@@ -107,26 +110,17 @@ def analyze_conversation(
     context: ServiceContext, query: ConversationQuery, *, client: Hashable = None
 ) -> ConversationPrediction:
     """The deployed model's answer for ``query``, predicted as a turn of ``client``."""
-    # Imported here, as predictions.py does: loading the ML backends and the prebuilt
-    # recognizers is slow, and the API imports this module for ConversationQuery.
-    from lexicraft.ml.components import EntityResolver
+    # Imported here, as predictions.py does: loading the ML backends is slow, and the API
+    # imports this module for ConversationQuery.
     from lexicraft.services import training
 
     check_text(query.text, context.settings.max_conversation_characters)
     served = _served(context, query.project_name, query.deployment_name)
-    resolver = context.entity_resolvers.get(
-        served.artifact,
-        lambda: EntityResolver(
-            served.assets.entities,
-            served.language,
-            regex_timeout_s=context.settings.entity_regex_timeout_s,
-        ),
-    )
 
     def answer(outputs: Sequence[object]) -> ConversationPrediction:
         # Runs in the prediction's turn: the components are CPU work like the model's.
         (output,) = outputs
-        return _answer(query, served, resolver, cast(ConversationOutput, output))
+        return _answer(query, served, cast(ConversationOutput, output))
 
     return training.run_model(
         context,
@@ -139,9 +133,9 @@ def analyze_conversation(
 
 
 def _served(context: ServiceContext, project_name: str, deployment_name: str) -> _Served:
-    """The deployment's model and the project snapshot it was trained on (404s otherwise)."""
+    """The deployment's model and the project's components (404s when either is missing)."""
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
+        project = serving_store.get_project_metadata(session, project_name)
         if project.kind is not ProjectKind.CONVERSATION:
             raise InvalidParameterValue(
                 f"project {project_name!r} is a {project.kind.value} project; "
@@ -149,33 +143,42 @@ def _served(context: ServiceContext, project_name: str, deployment_name: str) ->
                 "projects: POST /language/analyze-text/jobs)",
                 target="parameters.projectName",
             )
-        deployment = model_store.get_deployment(session, project_name, deployment_name)
-        assets = conversation_store.model_assets(session, project_name, deployment.model)
+        model = model_store.get_deployment(session, project_name, deployment_name).model
+    artifact_dir = model.artifact_dir
+
+    def build() -> ServedComponents:
+        from lexicraft.ml.components import EntityResolver
+
+        with context.database.session() as session:
+            assets = project_store.get_conversation_assets(session, project_name)
+        resolver = EntityResolver(
+            assets.entities,
+            project.language,
+            regex_timeout_s=context.settings.entity_regex_timeout_s,
+        )
+        return ServedComponents(assets, resolver)
+
+    # modified_at moves with every import and metadata change (the language included).
+    components = context.entity_resolvers.get((artifact_dir, project.modified_at), build)
     threshold = project.settings.get("confidenceThreshold", 0.0)
     return _Served(
-        artifact=deployment.model.artifact_dir,
-        assets=assets,
-        language=project.language,
+        artifact=artifact_dir,
+        components=components,
+        # Validated when the project was written; anything else reads as no threshold.
         confidence_threshold=float(threshold) if isinstance(threshold, int | float) else 0.0,
     )
 
 
 def _answer(
-    query: ConversationQuery,
-    served: _Served,
-    resolver: EntityResolver,
-    output: ConversationOutput,
+    query: ConversationQuery, served: _Served, output: ConversationOutput
 ) -> ConversationPrediction:
-    intents = rank_intents(served.assets.intents, output.intents)
-    top_intent = intents[0].category
-    if intents[0].confidence < served.confidence_threshold:
-        # Under the project's threshold the answer is None, listed first (spec §1.3).
-        top_intent = NONE_INTENT
-        intents = (
-            *(intent for intent in intents if intent.category == NONE_INTENT),
-            *(intent for intent in intents if intent.category != NONE_INTENT),
-        )
-    matches = resolver.find(query.text, list(output.entities), language=query.language)
+    top_intent, intents = apply_threshold(
+        rank_intents(served.components.assets.intents, output.intents),
+        served.confidence_threshold,
+    )
+    matches = served.components.resolver.find(
+        query.text, list(output.entities), language=query.language
+    )
     offsets = OffsetMap(query.text)
     return ConversationPrediction(
         query=query.text,
@@ -198,9 +201,20 @@ def rank_intents(
     return tuple(ClassScore(name, scores.get(name, 0.0)) for name in ranked)
 
 
-def _found(
-    text: str, offsets: OffsetMap, match: EntityMatch, unit: StringIndexType
-) -> FoundEntity:
+def apply_threshold(
+    intents: tuple[ClassScore, ...], threshold: float
+) -> tuple[str, tuple[ClassScore, ...]]:
+    """The top intent and the list to answer: the best of ``intents`` (ranked), or ``None``,
+    listed first, when the best score is under the project's ``confidenceThreshold``."""
+    if intents[0].confidence >= threshold:
+        return intents[0].category, intents
+    return NONE_INTENT, (
+        *(intent for intent in intents if intent.category == NONE_INTENT),
+        *(intent for intent in intents if intent.category != NONE_INTENT),
+    )
+
+
+def _found(text: str, offsets: OffsetMap, match: EntityMatch, unit: StringIndexType) -> FoundEntity:
     offset, length = offsets.span_to_unit(match.start, match.end, unit)
     return FoundEntity(
         category=match.category,

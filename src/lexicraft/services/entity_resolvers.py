@@ -8,39 +8,50 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lexicraft.domain.conversations import ConversationAssets
+
 if TYPE_CHECKING:
     from lexicraft.ml.components import EntityResolver
 
 
+@dataclass(frozen=True, slots=True)
+class ServedComponents:
+    """The assets a model is served with, and their entity components built."""
+
+    assets: ConversationAssets
+    resolver: EntityResolver
+
+
 @dataclass
 class EntityResolvers:
-    """The entity components of the models this process served, one resolver per model.
+    """The served components of the conversation models this process answered for.
 
-    Keyed by the model's artifact key (each training run has its own, and its components are
-    those of that run's snapshot), least recently used dropped beyond ``capacity``. Building
-    a resolver compiles the regexes and indexes every synonym, which a request must not pay.
+    Keyed by what makes them (see ``services/conversations.py``), least recently used
+    dropped beyond ``capacity``. Building a resolver compiles the regexes and indexes every
+    synonym, which a request must not pay for.
     """
 
     capacity: int = 8
-    _resolvers: OrderedDict[Hashable, EntityResolver] = field(default_factory=OrderedDict)
+    _served: OrderedDict[Hashable, ServedComponents] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: Hashable, build: Callable[[], EntityResolver]) -> EntityResolver:
-        """The resolver cached under ``key``, built (outside the lock) when missing."""
+    def get(self, key: Hashable, build: Callable[[], ServedComponents]) -> ServedComponents:
+        """The components cached under ``key``, built (outside the lock) when missing."""
         with self._lock:
-            resolver = self._resolvers.get(key)
-            if resolver is not None:
-                self._resolvers.move_to_end(key)
-                return resolver
-        # Two requests may build the same resolver at once; both results are equal.
-        resolver = build()
+            served = self._served.get(key)
+            if served is not None:
+                self._served.move_to_end(key)
+                return served
+        # Two requests may build the same components at once; both results are equal.
+        served = build()
         with self._lock:
-            self._resolvers[key] = resolver
-            self._resolvers.move_to_end(key)
-            while len(self._resolvers) > max(self.capacity, 1):
-                self._resolvers.popitem(last=False)
-        return resolver
+            self._served[key] = served
+            self._served.move_to_end(key)
+            while len(self._served) > max(self.capacity, 1):
+                self._served.popitem(last=False)
+        return served
 
-    def __len__(self) -> int:
+    def keys(self) -> list[Hashable]:
+        """The cached keys, least recently used first."""
         with self._lock:
-            return len(self._resolvers)
+            return list(self._served)
