@@ -103,12 +103,6 @@ class Settings(BaseSettings):
     # bench/results/scale.json), so one request cannot hold a prediction slot for minutes.
     max_request_cost: int = 500_000
     max_characters_per_document: int = 125_000
-    # `:analyze-conversations` (spec §1.8): Azure predicts on utterances of 1 to 1,000
-    # characters (counted here in text elements, like the other character limits).
-    max_conversation_characters: int = Field(default=1_000, ge=1)
-    # A regex component's pattern gets this long per utterance at prediction; one that
-    # backtracks past it stops matching instead of holding a request thread.
-    entity_regex_timeout_s: float = Field(default=0.1, gt=0)
     max_characters_per_request: int = 125_000
     # Request bodies, per route family: refused with a 413 before they are read (on their
     # Content-Length) or as soon as a streamed (chunked) body grows past the limit, so a
@@ -216,6 +210,23 @@ class Settings(BaseSettings):
 
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
+
+    # Conversation (CLU) projects, as Azure's service limits (spec CLU §1.8): an import
+    # over any of them is refused naming the setting.
+    clu_max_utterances_per_project: int = 50_000
+    clu_max_intents_per_project: int = 500
+    clu_max_entities_per_project: int = 350
+    # Characters (code points) of one training utterance.
+    clu_max_utterance_characters: int = 500
+    clu_max_list_synonyms_per_project: int = 2_000_000
+    clu_max_prebuilts_per_entity: int = 7
+    clu_max_regex_expressions_per_project: int = 20
+    # `:analyze-conversations`: Azure predicts on utterances of 1 to 1,000 characters
+    # (counted here in text elements, like the analyze requests' character limits).
+    clu_max_query_characters: int = Field(default=1_000, ge=1)
+    # A regex component's pattern gets this long per utterance at prediction; one that
+    # backtracks past it stops matching instead of holding a request thread.
+    clu_regex_timeout_s: float = Field(default=0.1, gt=0)
 
     @field_validator("rate_limit_runtime", "rate_limit_authoring")
     @classmethod

@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
 from lexicraft.api.auth import SubscriptionKeyMiddleware, document_key
+from lexicraft.api.authoring.conversations import router as conversation_authoring_router
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.dependencies import storable_parameters
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     install_error_handlers(app, retry_after_s=settings.unavailable_retry_after_s)
     app.include_router(operations_router)
     app.include_router(authoring_router)
+    app.include_router(conversation_authoring_router)
     app.include_router(storage_router)
     app.include_router(analyze_text_router)
     app.include_router(conversations_router)

@@ -23,7 +23,7 @@ import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lexicraft.api.authoring.routes import PREFIX as AUTHORING_PREFIX
+from lexicraft.api.authoring.shared import CONVERSATIONS, TEXT
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import error_response
 from lexicraft.api.runtime.analyze_text import JOBS, SYNC
@@ -33,7 +33,11 @@ from lexicraft.errors import JsonLimitExceeded, LexicraftError, RequestTimeout, 
 from lexicraft.settings import Settings
 from lexicraft.wire.json_limits import JsonLimits
 
-_IMPORT = re.compile(re.escape(AUTHORING_PREFIX) + r"/[^/]+/:import")
+_IMPORT = re.compile(
+    "(?:"
+    + "|".join(re.escape(family.prefix) for family in (TEXT, CONVERSATIONS))
+    + r")/[^/]+/:import"
+)
 _UPLOAD_PREFIX = storage_router.prefix + "/"
 #: The runtime routes (analyze requests and their jobs, both API families, and the
 #: synchronous conversation analysis).

@@ -29,5 +29,5 @@ class ServiceContext:
     #: local executor's predictor cache, so a folder is hashed once per change).
     model_checks: ModelVerifier = field(default_factory=ModelVerifier)
     #: The entity components (list, regex, prebuilt) of the conversation models this process
-    #: served, built once per model (``services/conversations.py``).
+    #: served, built once per model (``services/conversation_runtime.py``).
     entity_resolvers: EntityResolvers = field(default_factory=EntityResolvers)

@@ -1,227 +1,115 @@
-"""Answer ``:analyze-conversations``: one utterance through a deployed conversation model.
+"""Use cases of conversation (CLU) projects that differ from custom text: import and export.
 
-The use case behind ``POST /language/:analyze-conversations`` (spec §1): check the
-utterance, find the model the deployment pins, run it through the compute (the same
-prediction slots, fair turns and model checks as the analyze jobs), then let the entity
-components (list, regex, prebuilt; composition and required components applied) add to what
-the learned component found, and shape the answer: every intent with a score, sorted, the top
-intent (``None`` under the project's ``confidenceThreshold``), entities with offsets in the
-caller's unit.
-
-Which intents and components a deployment answers with: those of the project as it is now
-(its intents, entity components, language and ``confidenceThreshold``), beside the deployed
-model's own intents and learned entities. Lexicraft keeps no copy of a project's assets per
-trained model, so "as the project is now" is the one rule applied to everything that is not
-the model (Azure serves a snapshot taken at training; here an edited list component takes
-effect at once, without training again). The entity components are built once per model and
-project version: :class:`~lexicraft.services.entity_resolvers.EntityResolvers` keys them by the
-model's artifact key (each training run has its own) and the project's ``modified_at``, which
-every import and metadata change moves, so a request compiles no pattern and indexes no
-synonym, and the first request after an import builds them again.
+Everything else (metadata, deletion, training, models, deployments, jobs) goes through the
+same use cases as custom text; a conversation project is a project whose documents are
+utterances (``classes=(intent,)``) and whose label list is its entity categories, with its
+intents and entity definitions beside them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
 
-from lexicraft.domain.conversations import NONE_INTENT
-from lexicraft.domain.projects import ProjectKind
-from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidUtterance
-from lexicraft.ml.base import ClassScore, ConversationOutput
-from lexicraft.ml.offsets import OffsetMap
+from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
+from lexicraft.errors import InvalidParameterValue, OperationNotFound
 from lexicraft.services.context import ServiceContext
-from lexicraft.services.entity_resolvers import ServedComponents
-from lexicraft.storage.sql import conversation_serving as serving_store
-from lexicraft.storage.sql import models as model_store
+from lexicraft.services.conversation_files import (
+    ConversationContent,
+    convert_luis,
+    prebuilt_catalog,
+    read_conversation_file,
+    utterance_entries,
+)
+from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import projects as project_store
+from lexicraft.wire.conversation_file import parse_conversation_file, render_conversation_file
 
-if TYPE_CHECKING:
-    from lexicraft.ml.components import EntityMatch
-
-#: The wire path of the utterance, which the errors about it name.
-TEXT_TARGET = "analysisInput.conversationItem.text"
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationQuery:
-    """One ``:analyze-conversations`` request, wire-neutral."""
-
-    project_name: str
-    deployment_name: str
-    text: str
-    language: str | None = None
-    string_index_type: StringIndexType = StringIndexType.TEXT_ELEMENTS
+#: The key of a conversation import's input in its job's payload (custom text imports use
+#: ``projectFile``): ``projects.run_import`` dispatches on it.
+PAYLOAD_KEY = "conversationFile"
 
 
-@dataclass(frozen=True, slots=True)
-class FoundEntity:
-    """An entity of the answer; ``offset``/``length`` in the query's unit."""
+class ImportFormat(StrEnum):
+    """``:import?format=``: a CLU project file, or a LUIS app to convert."""
 
-    category: str
-    text: str
-    offset: int
-    length: int
-    confidence: float
-    resolutions: tuple[dict[str, Any], ...] = ()
-    extra_information: tuple[dict[str, Any], ...] = ()
+    CONVERSATION = "Conversation"
+    LUIS = "Luis"
 
-
-@dataclass(frozen=True, slots=True)
-class ConversationPrediction:
-    """The answer to one query (spec §1.3)."""
-
-    query: str
-    top_intent: str
-    intents: tuple[ClassScore, ...]
-    entities: tuple[FoundEntity, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Served:
-    """What a deployment answers with: its model and the project's components."""
-
-    artifact: str
-    components: ServedComponents
-    confidence_threshold: float
-
-
-def check_text(text: str, max_characters: int) -> None:
-    """Refuse an empty utterance or one over ``max_characters`` text elements (spec §1.8)."""
-    if not text.strip():
-        raise InvalidUtterance(
-            f"the utterance is empty; send 1 to {max_characters} characters in {TEXT_TARGET}",
-            target=TEXT_TARGET,
+    @classmethod
+    def parse(cls, value: str | None) -> ImportFormat:
+        """The format named by ``value`` (any letter case; absent: ``Conversation``)."""
+        if value is None:
+            return cls.CONVERSATION
+        for member in cls:
+            if member.value.lower() == value.lower():
+                return member
+        raise InvalidParameterValue(
+            f"format {value!r} is not valid; use 'Conversation' or 'Luis'", target="format"
         )
-    # A text has at most as many text elements as code points: only a long one is counted.
-    if len(text) > max_characters:
-        characters = OffsetMap(text).length_in(StringIndexType.TEXT_ELEMENTS)
-        if characters > max_characters:
-            raise InvalidUtterance(
-                f"the utterance has {characters} characters (text elements); the limit is "
-                f"{max_characters} characters (setting LEXICRAFT_MAX_CONVERSATION_CHARACTERS)",
-                target=TEXT_TARGET,
-            )
 
 
-def analyze_conversation(
-    context: ServiceContext, query: ConversationQuery, *, client: Hashable = None
-) -> ConversationPrediction:
-    """The deployed model's answer for ``query``, predicted as a turn of ``client``."""
-    # Imported here, as predictions.py does: loading the ML backends is slow, and the API
-    # imports this module for ConversationQuery.
-    from lexicraft.services import training
-
-    check_text(query.text, context.settings.max_conversation_characters)
-    served = _served(context, query.project_name, query.deployment_name)
-
-    def answer(outputs: Sequence[object]) -> ConversationPrediction:
-        # Runs in the prediction's turn: the components are CPU work like the model's.
-        (output,) = outputs
-        return _answer(query, served, cast(ConversationOutput, output))
-
-    return training.run_model(
-        context,
-        ProjectKind.CONVERSATION,
-        served.artifact,
-        [query.text],
-        answer,
-        client,
-    )
+def _read(context: ServiceContext, body: object, project_name: str) -> ConversationContent:
+    return read_conversation_file(context.settings, parse_conversation_file(body, project_name))
 
 
-def _served(context: ServiceContext, project_name: str, deployment_name: str) -> _Served:
-    """The deployment's model and the project's components (404s when either is missing)."""
+def submit_import(
+    context: ServiceContext, project_name: str, body: object, file_format: ImportFormat
+) -> Job:
+    """Check a project file (or a LUIS app, converted first) completely, so a bad one is a
+    400 now naming the field, then queue its import."""
+    warnings: tuple[dict[str, str], ...] = ()
+    if file_format is ImportFormat.LUIS:
+        converted = convert_luis(body, project_name)
+        body, warnings = converted.project_file, converted.warnings
+    content = _read(context, body, project_name)
     with context.database.session() as session:
-        project = serving_store.get_project_metadata(session, project_name)
-        if project.kind is not ProjectKind.CONVERSATION:
-            raise InvalidParameterValue(
-                f"project {project_name!r} is a {project.kind.value} project; "
-                ":analyze-conversations answers for Conversation projects only (custom text "
-                "projects: POST /language/analyze-text/jobs)",
-                target="parameters.projectName",
-            )
-        model = model_store.get_deployment(session, project_name, deployment_name).model
-    artifact_dir = model.artifact_dir
-
-    def build() -> ServedComponents:
-        from lexicraft.ml.components import EntityResolver
-
-        with context.database.session() as session:
-            assets = project_store.get_conversation_assets(session, project_name)
-        resolver = EntityResolver(
-            assets.entities,
-            project.language,
-            regex_timeout_s=context.settings.entity_regex_timeout_s,
+        return context.queue.add(
+            session,
+            JobKind.IMPORT,
+            {PAYLOAD_KEY: body, "warnings": [*warnings, *content.warnings]},
+            ttl_s=context.settings.authoring_job_ttl_s,
+            project_name=project_name,
         )
-        return ServedComponents(assets, resolver)
-
-    # modified_at moves with every import and metadata change (the language included).
-    components = context.entity_resolvers.get((artifact_dir, project.modified_at), build)
-    threshold = project.settings.get("confidenceThreshold", 0.0)
-    return _Served(
-        artifact=artifact_dir,
-        components=components,
-        # Validated when the project was written; anything else reads as no threshold.
-        confidence_threshold=float(threshold) if isinstance(threshold, int | float) else 0.0,
-    )
 
 
-def _answer(
-    query: ConversationQuery, served: _Served, output: ConversationOutput
-) -> ConversationPrediction:
-    top_intent, intents = apply_threshold(
-        rank_intents(served.components.assets.intents, output.intents),
-        served.confidence_threshold,
-    )
-    matches = served.components.resolver.find(
-        query.text, list(output.entities), language=query.language
-    )
-    offsets = OffsetMap(query.text)
-    return ConversationPrediction(
-        query=query.text,
-        top_intent=top_intent,
-        intents=intents,
-        entities=tuple(
-            _found(query.text, offsets, match, query.string_index_type) for match in matches
-        ),
-    )
+def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
+    """Replace the project (metadata, intents, entities, utterances) in one transaction."""
+    payload = job.job.payload
+    project_name = job.job.project
+    content = _read(context, payload[PAYLOAD_KEY], project_name)
+    job.check_cancelled()
+    with context.database.session() as session:
+        project_store.save_metadata(session, content.project)
+        project_store.replace_conversation(
+            session, project_name, content.assets, content.utterances
+        )
+    return JobOutcome(JobStatus.SUCCEEDED, warnings=tuple(payload.get("warnings", ())))
 
 
-def rank_intents(
-    project_intents: Sequence[str], scored: Sequence[ClassScore]
-) -> tuple[ClassScore, ...]:
-    """Every intent of the project (``None`` always among them) with the model's score, or
-    0.0 for one the model was not trained on; best first, ties in project order."""
-    scores = {intent.category: intent.confidence for intent in scored}
-    names = list(dict.fromkeys([*project_intents, NONE_INTENT, *scores]))
-    ranked = sorted(names, key=lambda name: -scores.get(name, 0.0))
-    return tuple(ClassScore(name, scores.get(name, 0.0)) for name in ranked)
+def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
+    """Take the project file of the project as it is now (kept in the job's result, so it
+    expires with the job)."""
+    project_name = job.job.project
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        assets = project_store.get_conversation_assets(session, project_name)
+        documents = project_store.list_documents(session, project_name)
+    project_file = render_conversation_file(project, assets, utterance_entries(documents))
+    return JobOutcome(JobStatus.SUCCEEDED, result={PAYLOAD_KEY: project_file})
 
 
-def apply_threshold(
-    intents: tuple[ClassScore, ...], threshold: float
-) -> tuple[str, tuple[ClassScore, ...]]:
-    """The top intent and the list to answer: the best of ``intents`` (ranked), or ``None``,
-    listed first, when the best score is under the project's ``confidenceThreshold``."""
-    if intents[0].confidence >= threshold:
-        return intents[0].category, intents
-    return NONE_INTENT, (
-        *(intent for intent in intents if intent.category == NONE_INTENT),
-        *(intent for intent in intents if intent.category != NONE_INTENT),
-    )
+def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict[str, Any]:
+    """The CLU project file an export job produced (already in its wire form)."""
+    with context.database.session() as session:
+        job = context.queue.get(session, job_id, [JobKind.EXPORT], project_name=project_name)
+    if job.status is not JobStatus.SUCCEEDED or not job.result or PAYLOAD_KEY not in job.result:
+        raise OperationNotFound(f"export job {job_id!r} has no result for {project_name!r}")
+    project_file: dict[str, Any] = job.result[PAYLOAD_KEY]
+    return project_file
 
 
-def _found(text: str, offsets: OffsetMap, match: EntityMatch, unit: StringIndexType) -> FoundEntity:
-    offset, length = offsets.span_to_unit(match.start, match.end, unit)
-    return FoundEntity(
-        category=match.category,
-        text=text[match.start : match.end],
-        offset=offset,
-        length=length,
-        confidence=match.confidence,
-        resolutions=tuple(match.resolutions),
-        extra_information=tuple(match.extra_information),
-    )
+def list_prebuilt_entities(language: str | None) -> list[Mapping[str, Any]]:
+    """The prebuilt entities a project in ``language`` may name (``global/prebuilt-entities``)."""
+    return prebuilt_catalog(language)

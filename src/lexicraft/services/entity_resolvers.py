@@ -26,7 +26,7 @@ class ServedComponents:
 class EntityResolvers:
     """The served components of the conversation models this process answered for.
 
-    Keyed by what makes them (see ``services/conversations.py``), least recently used
+    Keyed by what makes them (see ``services/conversation_runtime.py``), least recently used
     dropped beyond ``capacity``. Building a resolver compiles the regexes and indexes every
     synonym, which a request must not pay for.
     """

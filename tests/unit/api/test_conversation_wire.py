@@ -14,7 +14,7 @@ from lexicraft.api.runtime.schemas import AnalyzeConversationsInput
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidParameterValue, InvalidRequestBody, LexicraftError
 from lexicraft.ml.base import ClassScore
-from lexicraft.services.conversations import (
+from lexicraft.services.conversation_runtime import (
     ConversationPrediction,
     ConversationQuery,
     FoundEntity,

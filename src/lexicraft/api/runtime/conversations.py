@@ -18,8 +18,8 @@ from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.requests import WireModel
 from lexicraft.api.runtime.schemas import AnalyzeConversationsInput
-from lexicraft.services import conversations
-from lexicraft.services.conversations import ConversationPrediction, FoundEntity
+from lexicraft.services import conversation_runtime
+from lexicraft.services.conversation_runtime import ConversationPrediction, FoundEntity
 
 SYNC = "/language/:analyze-conversations"
 router = APIRouter(tags=["runtime"])
@@ -131,5 +131,5 @@ def analyze_conversations(
     key_id: CallerKeyId,
 ) -> JSONResponse:
     """Predict the intent and entities of one utterance with a deployed Conversation model."""
-    prediction = conversations.analyze_conversation(context, body.to_query(), client=key_id)
+    prediction = conversation_runtime.analyze_conversation(context, body.to_query(), client=key_id)
     return JSONResponse(render(prediction))

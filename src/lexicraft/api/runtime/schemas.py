@@ -38,7 +38,7 @@ from lexicraft.errors import (
     MissingInputRecords,
 )
 from lexicraft.services.analysis import AnalysisRequest, AnalysisTask, ApiFamily, InputDocument
-from lexicraft.services.conversations import ConversationQuery
+from lexicraft.services.conversation_runtime import ConversationQuery
 
 _CUSTOM_KINDS = {kind.value.lower(): kind for kind in ProjectKind}
 _SUPPORTED = [kind.value for kind in ProjectKind]

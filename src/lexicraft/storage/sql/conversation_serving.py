@@ -2,7 +2,7 @@
 
 A conversation project's intents and entity definitions (``projects.conversation``) can be
 large (list components of thousands of synonyms). The runtime keeps them, built into entity
-components, per model and project version (``services/conversations.py``), so each request
+components, per model and project version (``services/conversation_runtime.py``), so each request
 reads only the project's small columns and the deployment; the assets are read when the
 version it has not seen yet comes.
 """

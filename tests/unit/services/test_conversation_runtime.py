@@ -8,7 +8,7 @@ import pytest
 from lexicraft.domain.conversations import ConversationAssets
 from lexicraft.errors import InvalidUtterance
 from lexicraft.ml.base import ClassScore
-from lexicraft.services.conversations import apply_threshold, check_text, rank_intents
+from lexicraft.services.conversation_runtime import apply_threshold, check_text, rank_intents
 from lexicraft.services.entity_resolvers import EntityResolvers, ServedComponents
 
 
@@ -28,7 +28,7 @@ def test_the_length_limit_counts_text_elements_and_names_its_setting() -> None:
     with pytest.raises(InvalidUtterance) as raised:
         check_text(family * 11, 10)
     assert "11 characters" in raised.value.message
-    assert "LEXICRAFT_MAX_CONVERSATION_CHARACTERS" in raised.value.message
+    assert "LEXICRAFT_CLU_MAX_QUERY_CHARACTERS" in raised.value.message
 
 
 def test_every_project_intent_is_listed_best_first_with_none_always_there() -> None:
