@@ -72,9 +72,7 @@ def utterance(marked: str, intent: str) -> dict[str, Any]:
     for match in _LABEL.finditer(marked):
         text += marked[last : match.start()]
         covered, category = match.group(1), match.group(2)
-        entities.append(
-            {"category": category, "offset": _utf16(text), "length": _utf16(covered)}
-        )
+        entities.append({"category": category, "offset": _utf16(text), "length": _utf16(covered)})
         text += covered
         last = match.end()
     text += marked[last:]

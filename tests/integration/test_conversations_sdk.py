@@ -205,8 +205,9 @@ def test_conversations_1_1_0_authoring_and_runtime(tmp_path: Path, databases: Da
     assert len(set(offsets.values())) == 3, offsets
     # Without stringIndexType the unit is text elements (the SDK sends none).
     assert direct.status_code == 200, direct.text
-    assert direct.json()["result"]["prediction"]["entities"] == (
-        answers["default"]["result"]["prediction"]["entities"]
+    assert (
+        direct.json()["result"]["prediction"]["entities"]
+        == (answers["default"]["result"]["prediction"]["entities"])
     )
 
     weather = answers["weather"]["result"]["prediction"]

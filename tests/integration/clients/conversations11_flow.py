@@ -64,9 +64,7 @@ def task(project: str, deployment: str, text: str, index_type: str | None) -> di
         parameters["stringIndexType"] = index_type
     return {
         "kind": "Conversation",
-        "analysisInput": {
-            "conversationItem": {"id": "1", "participantId": "user", "text": text}
-        },
+        "analysisInput": {"conversationItem": {"id": "1", "participantId": "user", "text": text}},
         "parameters": parameters,
     }
 
@@ -144,9 +142,7 @@ def main(argv: list[str]) -> int:
         }
 
         # A threshold no score reaches: every answer is None (the project as it is now).
-        authoring.create_project(
-            name, {**metadata, "settings": {"confidenceThreshold": 1.0}}
-        )
+        authoring.create_project(name, {**metadata, "settings": {"confidenceThreshold": 1.0}})
         observed["underThreshold"] = runtime.analyze_conversation(
             task(name, DEPLOYMENT_NAME, queries[0]["text"], None)
         )
