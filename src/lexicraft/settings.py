@@ -211,6 +211,19 @@ class Settings(BaseSettings):
     # Pages of authoring lists and runtime results.
     default_page_size: int = 100
 
+    # Conversation (CLU) projects, as Azure's service limits (spec CLU §1.8): an import
+    # over any of them is refused naming the setting.
+    clu_max_utterances_per_project: int = 50_000
+    clu_max_intents_per_project: int = 500
+    clu_max_entities_per_project: int = 350
+    # Characters (code points) of one training utterance.
+    clu_max_utterance_characters: int = 500
+    clu_max_list_synonyms_per_project: int = 2_000_000
+    clu_max_prebuilts_per_entity: int = 7
+    clu_max_regex_expressions_per_project: int = 20
+    # `:analyze-conversations`: Azure predicts on utterances of 1 to 1,000 characters
+    # (counted here in text elements, like the analyze requests' character limits).
+    clu_max_query_characters: int = Field(default=1_000, ge=1)
     # CLU entity components. A regex component runs user-written patterns on every
     # utterance: each expression gets at most this long on one text (then the component finds
     # nothing there and says so in the log), so a pattern that backtracks can never hold a

@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from lexicraft import __version__
 from lexicraft.api.auth import SubscriptionKeyMiddleware, document_key
+from lexicraft.api.authoring.conversations import router as conversation_authoring_router
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.dependencies import storable_parameters
@@ -22,6 +23,7 @@ from lexicraft.api.operations import METRICS_PATH, MODELS_HEALTH_PATH
 from lexicraft.api.operations import router as operations_router
 from lexicraft.api.rate_limits import RateLimitMiddleware
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
+from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.bootstrap import (
@@ -94,8 +96,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     install_error_handlers(app, retry_after_s=settings.unavailable_retry_after_s)
     app.include_router(operations_router)
     app.include_router(authoring_router)
+    app.include_router(conversation_authoring_router)
     app.include_router(storage_router)
     app.include_router(analyze_text_router)
+    app.include_router(conversations_router)
     app.include_router(legacy_router)
     app.include_router(studio_api_router)
     app.include_router(studio_router)

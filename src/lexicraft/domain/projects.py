@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,16 +15,32 @@ from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
 
 
 class ProjectKind(StrEnum):
-    """The custom text project kinds Lexicraft trains."""
+    """The project kinds Lexicraft trains: custom text, and conversations (CLU)."""
 
     ENTITY_RECOGNITION = "CustomEntityRecognition"
     SINGLE_LABEL_CLASSIFICATION = "CustomSingleLabelClassification"
     MULTI_LABEL_CLASSIFICATION = "CustomMultiLabelClassification"
+    CONVERSATION = "Conversation"
 
     @property
     def is_classification(self) -> bool:
-        """Whether documents carry classes rather than entity spans."""
-        return self is not ProjectKind.ENTITY_RECOGNITION
+        """Whether documents carry classes rather than entity spans (custom text only: an
+        utterance carries both its intent and its entities)."""
+        return self in (
+            ProjectKind.SINGLE_LABEL_CLASSIFICATION,
+            ProjectKind.MULTI_LABEL_CLASSIFICATION,
+        )
+
+    @property
+    def is_conversation(self) -> bool:
+        """Whether the project holds utterances (CLU) rather than custom text documents."""
+        return self is ProjectKind.CONVERSATION
+
+    @property
+    def has_storage_container(self) -> bool:
+        """Whether the project's documents live in a storage container. Conversation
+        utterances are inline in the project (spec CLU §2.10): such a project has none."""
+        return not self.is_conversation
 
     @property
     def evaluation_key(self) -> str:
@@ -36,14 +53,16 @@ class ProjectKind(StrEnum):
         return f"{self.value[0].lower()}{self.value[1:]}Result"
 
     @classmethod
-    def parse(cls, value: object) -> ProjectKind:
-        """The kind named by ``value``, accepting the pre-GA spellings (spec §5.1)."""
+    def parse(cls, value: object, allowed: Collection[ProjectKind] | None = None) -> ProjectKind:
+        """The kind named by ``value``, accepting the pre-GA spellings (spec §5.1); one of
+        ``allowed`` when given (a route family's kinds)."""
+        choices = list(cls) if allowed is None else list(allowed)
         if isinstance(value, str):
             kind = _KIND_SPELLINGS.get(value.lower())
-            if kind is not None:
+            if kind is not None and kind in choices:
                 return kind
         raise InvalidParameterValue(
-            f"projectKind {value!r} is not supported; use one of {[k.value for k in cls]}",
+            f"projectKind {value!r} is not supported; use one of {[k.value for k in choices]}",
             target="projectKind",
         )
 
@@ -53,7 +72,20 @@ _KIND_SPELLINGS = {
     "customnamedentityrecognition": ProjectKind.ENTITY_RECOGNITION,
     "customsinglelabelclassification": ProjectKind.SINGLE_LABEL_CLASSIFICATION,
     "custommultilabelclassification": ProjectKind.MULTI_LABEL_CLASSIFICATION,
+    "conversation": ProjectKind.CONVERSATION,
 }
+
+#: The kinds of the custom text authoring API (``…/analyze-text/projects``).
+TEXT_KINDS = frozenset(
+    {
+        ProjectKind.ENTITY_RECOGNITION,
+        ProjectKind.SINGLE_LABEL_CLASSIFICATION,
+        ProjectKind.MULTI_LABEL_CLASSIFICATION,
+    }
+)
+#: The kinds of the conversation authoring API (``…/analyze-conversations/projects``);
+#: ``Orchestration`` is not one: ``ProjectKind.parse`` answers that it is not supported.
+CONVERSATION_KINDS = frozenset({ProjectKind.CONVERSATION})
 
 # Spec §4: letters, digits, "_", "-", "."; "global" collides with the authoring routes (§5.9).
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -166,23 +198,9 @@ class ProjectPatch:
         base = existing
         kind = self.kind if self.kind is not None or base is None else base.kind
         language = self.language if self.language is not None or base is None else base.language
-        container = self.storage_container
-        if container is None and base is not None:
-            container = base.storage_container
-        if container is None:
-            raise InvalidRequestBody(
-                "storageInputContainerName is required", target="storageInputContainerName"
-            )
-        # Checked when the patch sets it: a stored project keeps the container it has.
-        given = self.storage_container
-        problem = None if given is None else container_problem(given)
-        if problem is not None:
-            raise InvalidParameterValue(
-                f"storageInputContainerName {container!r} {problem}",
-                target="storageInputContainerName",
-            )
         if kind is None:
             raise InvalidRequestBody("projectKind is required", target="projectKind")
+        container = self._container(kind, base)
         if language is None:
             raise InvalidRequestBody("language is required", target="language")
         if base is None:
@@ -196,6 +214,29 @@ class ProjectPatch:
             description=self._pick("description", self.description, base.description, None),
             settings=self._pick("settings", self.settings, base.settings, {}),
         )
+
+    def _container(self, kind: ProjectKind, base: Project | None) -> str:
+        """The project's storage container: required for custom text; a conversation
+        project has none (its utterances are inline), so any container sent is ignored, as
+        Azure ignores it (newer SDK models still carry the field)."""
+        if not kind.has_storage_container:
+            return ""
+        container = self.storage_container
+        if container is None and base is not None and base.kind.has_storage_container:
+            container = base.storage_container
+        if container is None:
+            raise InvalidRequestBody(
+                "storageInputContainerName is required", target="storageInputContainerName"
+            )
+        # Checked when the patch sets it: a stored project keeps the container it has.
+        given = self.storage_container
+        problem = None if given is None else container_problem(given)
+        if problem is not None:
+            raise InvalidParameterValue(
+                f"storageInputContainerName {container!r} {problem}",
+                target="storageInputContainerName",
+            )
+        return container
 
     def _pick(self, wire_name: str, given: Any, current: Any, removed: Any) -> Any:
         if wire_name in self.cleared:

@@ -65,8 +65,13 @@ class EvaluationOptions:
 
 @dataclass(frozen=True, slots=True)
 class TrainingRequest:
-    """Train ``model_label`` with ``training_config_version`` (may be ``latest``)."""
+    """Train ``model_label`` with ``training_config_version`` (may be ``latest``).
+
+    ``training_mode``: a conversation project's ``standard``/``advanced`` (kept and shown in
+    the job's result; Lexicraft trains both the same way), None for custom text.
+    """
 
     model_label: str
     training_config_version: str
     evaluation_options: EvaluationOptions = EvaluationOptions()
+    training_mode: str | None = None

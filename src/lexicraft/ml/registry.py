@@ -19,6 +19,8 @@ from lexicraft.ml import artifacts, checksums
 from lexicraft.ml.base import (
     ClassificationBackend,
     ClassificationPredictor,
+    ConversationBackend,
+    ConversationPredictor,
     NerBackend,
     NerPredictor,
     PreparesServing,
@@ -35,6 +37,7 @@ from lexicraft.ml.classification.transformer import (
     TransformerMultiLabelClassificationBackend,
     TransformerMultiLabelClassificationBackendV1,
 )
+from lexicraft.ml.conversation.linear_crf import LinearCrfConversationBackend
 from lexicraft.ml.ner.crf import CrfNerBackend
 from lexicraft.ml.ner.transformer import TransformerNerBackend
 
@@ -45,10 +48,13 @@ MODEL_CONFIG_FILE = artifacts.MODEL_CONFIG_FILE
 CUSTOM_ENTITY_RECOGNITION = "CustomEntityRecognition"
 CUSTOM_SINGLE_LABEL_CLASSIFICATION = "CustomSingleLabelClassification"
 CUSTOM_MULTI_LABEL_CLASSIFICATION = "CustomMultiLabelClassification"
+#: Conversational language understanding (CLU): an intent per utterance plus entities.
+CONVERSATION = "Conversation"
 PROJECT_KINDS = (
     CUSTOM_ENTITY_RECOGNITION,
     CUSTOM_SINGLE_LABEL_CLASSIFICATION,
     CUSTOM_MULTI_LABEL_CLASSIFICATION,
+    CONVERSATION,
 )
 
 #: The value of ``trainingConfigVersion`` that means "the newest version".
@@ -72,6 +78,9 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
             TransformerMultiLabelClassificationBackend(),
         )
     }
+)
+_CONVERSATION_BACKENDS: Mapping[str, ConversationBackend] = MappingProxyType(
+    {backend.name: backend for backend in (LinearCrfConversationBackend(),)}
 )
 
 
@@ -125,6 +134,7 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
                 CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
                 CUSTOM_SINGLE_LABEL_CLASSIFICATION: TransformerClassificationBackend.name,
                 CUSTOM_MULTI_LABEL_CLASSIFICATION: TransformerMultiLabelClassificationBackend.name,
+                CONVERSATION: LinearCrfConversationBackend.name,
             }
         ),
     ),
@@ -136,6 +146,7 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
                 CUSTOM_ENTITY_RECOGNITION: CrfNerBackend.name,
                 CUSTOM_SINGLE_LABEL_CLASSIFICATION: LinearClassificationBackend.name,
                 CUSTOM_MULTI_LABEL_CLASSIFICATION: LinearMultiLabelClassificationBackend.name,
+                CONVERSATION: LinearCrfConversationBackend.name,
             }
         ),
     ),
@@ -152,6 +163,11 @@ def classification_backends() -> Mapping[str, ClassificationBackend]:
     return _CLASSIFICATION_BACKENDS
 
 
+def conversation_backends() -> Mapping[str, ConversationBackend]:
+    """Every registered conversation (CLU) backend by name (read-only)."""
+    return _CONVERSATION_BACKENDS
+
+
 def get_ner_backend(name: str) -> NerBackend:
     """The NER backend registered as ``name``."""
     try:
@@ -166,6 +182,14 @@ def get_classification_backend(name: str) -> ClassificationBackend:
         return _CLASSIFICATION_BACKENDS[name]
     except KeyError:
         raise UnknownBackendError("classification", name, _CLASSIFICATION_BACKENDS) from None
+
+
+def get_conversation_backend(name: str) -> ConversationBackend:
+    """The conversation (CLU) backend registered as ``name``."""
+    try:
+        return _CONVERSATION_BACKENDS[name]
+    except KeyError:
+        raise UnknownBackendError("conversation", name, _CONVERSATION_BACKENDS) from None
 
 
 def read_backend_name(model_dir: Path) -> str:
@@ -187,6 +211,11 @@ def load_classification_predictor(model_dir: Path) -> ClassificationPredictor:
     return get_classification_backend(read_backend_name(model_dir)).load(model_dir)
 
 
+def load_conversation_predictor(model_dir: Path) -> ConversationPredictor:
+    """Load the conversation model in ``model_dir`` with the backend that trained it."""
+    return get_conversation_backend(read_backend_name(model_dir)).load(model_dir)
+
+
 def prepare_for_serving(model_dir: Path) -> bool:
     """Let the backend of ``model_dir`` write what serves it faster, and add those files to
     the folder's checksums; True when files were written or checksums added.
@@ -196,9 +225,14 @@ def prepare_for_serving(model_dir: Path) -> bool:
     between writing them and recording them is completed by the next one.
     """
     name = read_backend_name(model_dir)
-    backend = _NER_BACKENDS.get(name) or _CLASSIFICATION_BACKENDS.get(name)
+    known: dict[str, object] = {
+        **_NER_BACKENDS,
+        **_CLASSIFICATION_BACKENDS,
+        **_CONVERSATION_BACKENDS,
+    }
+    backend = known.get(name)
     if backend is None:
-        raise UnknownBackendError("model", name, {**_NER_BACKENDS, **_CLASSIFICATION_BACKENDS})
+        raise UnknownBackendError("model", name, known)
     wrote = isinstance(backend, PreparesServing) and backend.prepare_serving(model_dir)
     recorded = checksums.record_additions(model_dir)
     return wrote or recorded

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.project_files import DocumentEntry, ProjectFile
-from lexicraft.domain.projects import Document, Project, ProjectAssets, ProjectPatch
-from lexicraft.errors import Conflict, OperationNotFound
+from lexicraft.domain.projects import Document, Project, ProjectAssets, ProjectKind, ProjectPatch
+from lexicraft.errors import Conflict, OperationNotFound, ProjectNotFound
+from lexicraft.services import conversations
 from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
@@ -70,10 +72,32 @@ def get_project_data(context: ServiceContext, project_name: str) -> ProjectData:
         )
 
 
-def list_projects(context: ServiceContext) -> list[Project]:
-    """Every project, by name."""
+def list_projects(
+    context: ServiceContext, kinds: Collection[ProjectKind] | None = None
+) -> list[Project]:
+    """Every project (of ``kinds``, when given: one authoring API's), by name."""
     with context.database.session() as session:
-        return project_store.list_projects(session)
+        return project_store.list_projects(session, kinds)
+
+
+def check_family(
+    context: ServiceContext, project_name: str, kinds: Collection[ProjectKind], *, writes: bool
+) -> None:
+    """A project of another authoring API (custom text vs conversations) is not found there:
+    names are unique across the resource, so a route that would create or replace it (a
+    create, an import: ``writes``) is a conflict instead."""
+    project = find_project(context, project_name)
+    if project is None or project.kind in kinds:
+        return
+    if writes:
+        raise Conflict(
+            f"project name {project_name!r} is taken by a {project.kind.value} project; "
+            "project names are unique across custom text and conversation projects",
+            target="projectName",
+        )
+    raise ProjectNotFound(
+        f"project {project_name!r} was not found (a {project.kind.value} project has that name)"
+    )
 
 
 def _read_assets(context: ServiceContext, project_file: ProjectFile) -> ProjectAssets:
@@ -109,6 +133,8 @@ def submit_import(context: ServiceContext, project_name: str, project_file: Proj
 
 def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Write inline documents into the container, then replace the project in one transaction."""
+    if conversations.PAYLOAD_KEY in job.job.payload:
+        return conversations.run_import(context, job)
     project_name = job.job.project
     project_file = _stored_project_file(job.job.payload["projectFile"], project_name)
     assets = _read_assets(context, project_file)
@@ -153,6 +179,8 @@ def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
     """
     project_name = job.job.project
     with context.database.session() as session:
+        if project_store.get_project(session, project_name).kind.is_conversation:
+            return conversations.run_export(context, job)
         project_file = project_file_of(
             project_store.get_project(session, project_name),
             project_store.get_labels(session, project_name),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, TypeVar, cast
 
+from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
@@ -30,6 +31,8 @@ from lexicraft.ml.artifacts import ModelFormatError, TrainedLength, read_trained
 from lexicraft.ml.base import (
     ClassExample,
     ClassScore,
+    ConversationExample,
+    ConversationOutput,
     Examples,
     ModelTraining,
     NerExample,
@@ -144,21 +147,27 @@ def submit_training(context: ServiceContext, project_name: str, request: Trainin
             backend = registry.resolve_backend_name(version, project.kind.value)
             # Jobs and models name the version itself, never "latest" (spec §5.5).
             resolved = registry.get_training_config_version(version).name
-        except registry.UnknownTrainingConfigVersionError as error:
+        except (
+            registry.UnknownTrainingConfigVersionError,
+            registry.UnknownProjectKindError,
+        ) as error:
             raise InvalidParameterValue(str(error), target="trainingConfigVersion") from error
         if not project_store.has_documents(session, project_name):
             raise NotEnoughData(
                 f"project {project_name!r} has no documents; import labeled documents first"
             )
+        payload = {
+            "modelLabel": label,
+            "trainingConfigVersion": resolved,
+            "backend": backend,
+            "evaluationOptions": options.to_wire(),
+        }
+        if request.training_mode is not None:
+            payload["trainingMode"] = request.training_mode
         return context.queue.add(
             session,
             JobKind.TRAIN,
-            {
-                "modelLabel": label,
-                "trainingConfigVersion": resolved,
-                "backend": backend,
-                "evaluationOptions": options.to_wire(),
-            },
+            payload,
             ttl_s=context.settings.authoring_job_ttl_s,
             project_name=project_name,
             target=label,
@@ -181,6 +190,11 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         kind = project_store.get_project(session, project_name).kind
         labels = project_store.get_labels(session, project_name)
         documents = project_store.list_documents(session, project_name)
+        intents = (
+            project_store.get_conversation_assets(session, project_name).intents
+            if kind.is_conversation
+            else ()
+        )
     if kind.is_classification:
         # A document nobody has classified yet is neither a training example nor a test case.
         documents = [d for d in documents if d.classes]
@@ -207,11 +221,13 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
             job.progress(fraction * _TRAINING_SHARE, estimated_end)
 
     backend_name = payload["backend"]
-    examples: Examples = (
-        [NerExample(d.text, d.spans) for d in train]
-        if kind is ProjectKind.ENTITY_RECOGNITION
-        else [ClassExample(d.text, d.classes) for d in train]
-    )
+    examples: Examples
+    if kind.is_conversation:
+        examples = [ConversationExample(d.text, d.classes[0], d.spans) for d in train]
+    elif kind is ProjectKind.ENTITY_RECOGNITION:
+        examples = [NerExample(d.text, d.spans) for d in train]
+    else:
+        examples = [ClassExample(d.text, d.classes) for d in train]
     training = ModelTraining(kind, backend_name, examples, labels, key, job_tag)
     try:
         context.compute.train(training, progress)
@@ -224,7 +240,10 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     warnings = _schedule_warnings(context, key)
     try:
         job.check_cancelled()
-        summary, per_document = _evaluate(kind, labels, key, test, context)
+        if kind.is_conversation:
+            summary, per_document = _evaluate_conversation(intents, labels, key, test, context)
+        else:
+            summary, per_document = _evaluate(kind, labels, key, test, context)
         # Last look before the model becomes visible: a cancelled job, or one another worker
         # took over (this one was cut off past its lease), must not replace the label's model.
         job.check_cancelled()
@@ -263,6 +282,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         result={
             "modelLabel": label,
             "trainingConfigVersion": version.name,
+            **({"trainingMode": payload["trainingMode"]} if "trainingMode" in payload else {}),
             "trainingStatus": _phase(100, started, trained),
             "evaluationStatus": _phase(100, trained, finished),
         },
@@ -417,6 +437,60 @@ def _evaluate(
             }
         per_document.append(entry)
     return summary, per_document
+
+
+def _evaluate_conversation(
+    intents: tuple[str, ...],
+    entities: tuple[str, ...],
+    artifact: str,
+    test: Sequence[Document],
+    context: ServiceContext,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Intent and entity metrics on the test split (spec CLU §2.7: ``intentsEvaluation`` and
+    ``entitiesEvaluation``, no per-kind wrapper) and per-utterance results (UTF-16 offsets).
+
+    The predicted intent is the model's best, whatever its confidence: the project's
+    ``confidenceThreshold`` is a runtime setting and may change after training.
+    """
+    outputs = cast(
+        list[ConversationOutput],
+        _predict_all(context, ProjectKind.CONVERSATION, artifact, [d.text for d in test]),
+    )
+    predicted_intents = [
+        output.intents[0].category if output.intents else None for output in outputs
+    ]
+    intents_summary = evaluate_classification(
+        [d.classes for d in test],
+        [[] if intent is None else [intent] for intent in predicted_intents],
+        intents,
+        multi_label=False,
+    )
+    intents_summary["intents"] = intents_summary.pop("classes")
+    entities_summary = evaluate_ner(
+        [d.spans for d in test], [output.entities for output in outputs], entities
+    )
+    # Azure reports no true negatives for entities (they are unbounded at entity level).
+    for metrics in entities_summary["entities"].values():
+        metrics["trueNegativeCount"] = 0
+    per_utterance = []
+    for document, output, intent in zip(test, outputs, predicted_intents, strict=True):
+        offsets = OffsetMap(document.text)
+        per_utterance.append(
+            {
+                "text": document.text,
+                "language": document.language,
+                "intentsResult": {
+                    "expectedIntent": document.classes[0],
+                    "predictedIntent": intent or NONE_INTENT,
+                },
+                "entitiesResult": {
+                    "expectedEntities": _utf16_entities(offsets, document.spans),
+                    "predictedEntities": _utf16_entities(offsets, output.entities),
+                },
+            }
+        )
+    summary = {"intentsEvaluation": intents_summary, "entitiesEvaluation": entities_summary}
+    return summary, per_utterance
 
 
 def _utf16_entities(offsets: OffsetMap, spans: Sequence[Any]) -> list[dict[str, Any]]:

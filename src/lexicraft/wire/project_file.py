@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import (
     AliasChoices,
     BeforeValidator,
+    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -23,20 +24,27 @@ from pydantic import (
 )
 
 from lexicraft.domain.project_files import DocumentEntry, ProjectFile, RawLabel
-from lexicraft.domain.projects import Dataset, Project, ProjectKind, ProjectPatch
+from lexicraft.domain.projects import TEXT_KINDS, Dataset, Project, ProjectKind, ProjectPatch
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidProjectContent
+from lexicraft.errors import InvalidParameterValue, InvalidProjectContent, InvalidRequestBody
 from lexicraft.wire.base import WireModel, parse
 
 PROJECT_FILE_VERSION = "2022-05-01"
 
-#: A project kind in any letter case, or its pre-GA spelling (``ProjectKind.parse``).
-Kind = Annotated[ProjectKind, BeforeValidator(ProjectKind.parse)]
+
+def text_kind(value: object) -> ProjectKind:
+    """A custom text project kind (the conversation kinds have their own API)."""
+    return ProjectKind.parse(value, TEXT_KINDS)
+
+
+#: A custom text project kind in any letter case, or its pre-GA spelling
+#: (``ProjectKind.parse``).
+Kind = Annotated[ProjectKind, BeforeValidator(text_kind)]
 #: ``Train``/``Test`` in any letter case; absent or empty: decided by the training split.
 DatasetName = Annotated[Dataset | None, BeforeValidator(Dataset.parse)]
 
 
-def _index_type(value: object) -> StringIndexType:
+def index_type(value: object) -> StringIndexType:
     # Project files count UTF-16 code units only; the field is required (spec §5.4).
     if value is None or StringIndexType.parse(value, StringIndexType.UTF16) is not (
         StringIndexType.UTF16
@@ -120,6 +128,64 @@ def render_metadata(project: Project) -> dict[str, Any]:
         "language": project.language,
         "settings": project.settings,
     }
+
+
+#: Fields of ``CreateProjectOptions`` that a merge-patch cannot remove: every project has them.
+_REQUIRED = {
+    "projectKind": "project_kind",
+    "storageInputContainerName": "storage_input_container_name",
+    "language": "language",
+}
+
+
+class ProjectPatchBody(WireModel):
+    """``PATCH …/projects/{projectName}``: ``CreateProjectOptions`` as a JSON merge-patch.
+
+    Every field is optional; ``null`` removes ``description``, ``multilingual`` or
+    ``settings``. A new project needs ``projectKind``, ``storageInputContainerName`` and
+    ``language``.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "projectKind": "CustomEntityRecognition",
+                    "storageInputContainerName": "my-container",
+                    "language": "en",
+                    "description": "Names and places in support tickets.",
+                }
+            ]
+        }
+    )
+
+    project_kind: Kind | None = None
+    storage_input_container_name: StrictStr | None = None
+    project_name: StrictStr | None = None
+    multilingual: StrictBool | None = None
+    description: StrictStr | None = None
+    language: StrictStr | None = None
+    settings: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> ProjectPatchBody:
+        for wire_name, name in _REQUIRED.items():
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise InvalidRequestBody(f"{wire_name} is required", target=wire_name)
+        return self
+
+    def to_patch(self, project_name: str) -> ProjectPatch:
+        """The domain patch; the body's ``projectName``, if any, must be the URL's."""
+        check_project_name(self.project_name, project_name, "projectName")
+        given = self.model_fields_set
+        return project_patch(
+            self,
+            cleared=frozenset(
+                wire_name
+                for wire_name in ProjectPatch.REMOVABLE
+                if wire_name in given and getattr(self, wire_name) is None
+            ),
+        )
 
 
 # -- assets -----------------------------------------------------------------------------------
@@ -238,7 +304,7 @@ class ProjectFileBody(WireModel):
     project_file_version: StrictStr = Field(
         validation_alias=AliasChoices("projectFileVersion", "project-file-version")
     )
-    string_index_type: Annotated[StringIndexType, BeforeValidator(_index_type)]
+    string_index_type: Annotated[StringIndexType, BeforeValidator(index_type)]
     metadata: CreateProjectOptions
     assets: Assets | None = None
 
@@ -256,10 +322,10 @@ class ProjectFileBody(WireModel):
         raw_kind = metadata.get("projectKind") if isinstance(metadata, dict) else None
         if raw_kind is None:
             return data  # "metadata.projectKind is required" comes first
-        kind = ProjectKind.parse(raw_kind)
+        kind = text_kind(raw_kind)
         assets = data["assets"]
         given = assets.get("projectKind")
-        if given is not None and ProjectKind.parse(given) is not kind:
+        if given is not None and text_kind(given) is not kind:
             raise InvalidParameterValue(
                 f"assets.projectKind {given!r} does not match metadata.projectKind {kind.value!r}",
                 target="assets.projectKind",

@@ -22,7 +22,9 @@ from lexicraft.ml.registry import (
     UnknownProjectKindError,
     UnknownTrainingConfigVersionError,
     classification_backends,
+    conversation_backends,
     get_classification_backend,
+    get_conversation_backend,
     get_ner_backend,
     get_training_config_version,
     load_classification_predictor,
@@ -103,12 +105,14 @@ def test_training_config_version_2022_05_01() -> None:
         "CustomEntityRecognition": "ner.minilm.v1",
         "CustomSingleLabelClassification": "textcat.minilm.v2",
         "CustomMultiLabelClassification": "textcat.minilm-multi.v2",
+        "Conversation": "clu.linear-crf.v1",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
 
 
 def test_every_version_maps_every_kind_to_a_registered_backend() -> None:
     registered = set(ner_backends()) | set(classification_backends())
+    registered |= set(conversation_backends())
 
     for version in training_config_versions():
         assert set(version.backends) == set(PROJECT_KINDS)
@@ -153,8 +157,17 @@ def test_unknown_version_lists_the_known_ones() -> None:
 
 
 def test_unknown_project_kind() -> None:
-    with pytest.raises(UnknownProjectKindError, match="Conversation"):
-        resolve_backend_name("latest", "Conversation")
+    with pytest.raises(UnknownProjectKindError, match="CustomAbstractiveSummarization"):
+        resolve_backend_name("latest", "CustomAbstractiveSummarization")
+
+
+def test_conversation_backends() -> None:
+    assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, "Conversation") == "clu.linear-crf.v1"
+    for name, backend in conversation_backends().items():
+        assert backend.name == name
+        assert get_conversation_backend(name) is backend
+    with pytest.raises(UnknownBackendError, match=r"clu\.linear-crf\.v1"):
+        get_conversation_backend("ner.crf.v1")
 
 
 def test_earlier_defaults_stay_registered_for_their_folders() -> None:

@@ -18,6 +18,7 @@ from lexicraft.domain.jobs import Job, JobKind, JobStatus
 from lexicraft.domain.models import Deployment, ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Project, ProjectKind
 from lexicraft.timeutil import format_datetime
+from lexicraft.wire.conversation_file import render_conversation_metadata
 from lexicraft.wire.project_file import render_metadata
 
 T = TypeVar("T")
@@ -25,7 +26,11 @@ T = TypeVar("T")
 
 def render_project(project: Project) -> dict[str, Any]:
     """Project metadata as GET returns it."""
-    body = render_metadata(project)
+    body = (
+        render_conversation_metadata(project)
+        if project.kind.is_conversation
+        else render_metadata(project)
+    )
     if project.created_at is not None:
         body["createdDateTime"] = format_datetime(project.created_at)
     if project.modified_at is not None:
@@ -74,6 +79,7 @@ def _training_progress(job: Job) -> dict[str, Any]:
     result: dict[str, Any] = {
         "modelLabel": job.payload["modelLabel"],
         "trainingConfigVersion": job.payload["trainingConfigVersion"],
+        **({"trainingMode": job.payload["trainingMode"]} if "trainingMode" in job.payload else {}),
         "trainingStatus": phase(training, started is not None),
         "evaluationStatus": phase(evaluation, percent > 90),
     }
@@ -123,7 +129,11 @@ def render_deployment(deployment: Deployment, version: str) -> dict[str, Any]:
 
 
 def render_evaluation_summary(kind: ProjectKind, evaluation: ModelEvaluation) -> dict[str, Any]:
-    """A model's evaluation summary (spec §5.7), its metrics under the kind's key."""
+    """A model's evaluation summary (spec §5.7), its metrics under the kind's key; a
+    conversation model's are ``intentsEvaluation`` and ``entitiesEvaluation`` without a
+    wrapper (spec CLU §2.7)."""
+    if kind.is_conversation:
+        return {**evaluation.summary, "evaluationOptions": evaluation.options}
     return {
         "projectKind": kind.value,
         "evaluationOptions": evaluation.options,

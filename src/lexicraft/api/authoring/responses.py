@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 from lexicraft.api.errors import ERRORS, Error
 from lexicraft.api.requests import WireModel
 from lexicraft.domain.jobs import JobStatus
+from lexicraft.wire.conversation_file import ConversationFileBody
 from lexicraft.wire.project_file import ProjectFileBody
 
 
@@ -52,6 +53,7 @@ class TrainingJobResult(_Shape):
 
     model_label: str
     training_config_version: str
+    training_mode: str | None = Field(default=None, description="Conversation projects.")
     estimated_end_date_time: str | None = None
     training_status: SubTrainingJobState
     evaluation_status: SubTrainingJobState | None = None
@@ -183,6 +185,69 @@ class TrainingConfigVersionsPage(_Page):
 
 #: The exported project file (``…/export/jobs/{jobId}/result``): the ``:import`` body's shape.
 ExportedProject = ProjectFileBody
+
+
+# -- conversation (CLU) projects: the shapes that differ from custom text (spec CLU §2) ------
+
+
+class ConversationProjectMetadata(_Shape):
+    """A conversation project (spec CLU §2.3): no storage container."""
+
+    project_kind: Literal["Conversation"]
+    project_name: str
+    multilingual: bool
+    description: str
+    language: str
+    settings: dict[str, Any]
+    created_date_time: str | None = None
+    last_modified_date_time: str | None = None
+    last_trained_date_time: str | None = None
+    last_deployed_date_time: str | None = None
+
+
+class ConversationProjectsPage(_Page):
+    value: list[ConversationProjectMetadata]
+
+
+class ConversationEvaluationSummary(_Shape):
+    """``…/evaluation/summary-result`` of a conversation model (spec CLU §2.7)."""
+
+    intents_evaluation: dict[str, Any] = Field(
+        description="confusionMatrix, intents (seven metrics each), micro and macro P/R/F1."
+    )
+    entities_evaluation: dict[str, Any] = Field(
+        description="confusionMatrix (with $none), entities, micro and macro P/R/F1."
+    )
+    evaluation_options: EvaluationOptions | None = None
+
+
+class UtteranceEvaluation(_Shape):
+    """One test utterance's expected and predicted intent and entities (UTF-16 offsets)."""
+
+    text: str
+    language: str | None
+    intents_result: dict[str, Any]
+    entities_result: dict[str, Any]
+
+
+class UtteranceEvaluationsPage(_Page):
+    value: list[UtteranceEvaluation]
+
+
+class PrebuiltEntity(_Shape):
+    """A prebuilt entity a conversation project's entities may use."""
+
+    category: str
+    description: str
+    examples: str
+
+
+class PrebuiltEntitiesPage(_Page):
+    value: list[PrebuiltEntity]
+
+
+#: The exported conversation project file: the ``:import`` body's shape.
+ExportedConversationProject = ConversationFileBody
 
 
 def ok(model: type[Any], description: str = "OK.") -> dict[int | str, dict[str, Any]]:

@@ -9,17 +9,22 @@ error from a validator or from the domain. The project file itself (``:import``)
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
-from lexicraft.domain.projects import ProjectPatch
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
-from lexicraft.errors import InvalidRequestBody
+from lexicraft.errors import InvalidParameterValue
 from lexicraft.wire.base import WireModel
-from lexicraft.wire.project_file import Kind, ProjectFileBody, check_project_name, project_patch
+from lexicraft.wire.project_file import ProjectFileBody, ProjectPatchBody
+
+#: ``trainingConfigVersion``'s name for the newest version (``ml.registry.LATEST``; the API
+#: does not import the ML package).
+LATEST = "latest"
 
 __all__ = [
+    "ConversationTrainingBody",
     "DeploymentBody",
     "EvaluationOptionsBody",
     "ProjectFileBody",
@@ -27,63 +32,6 @@ __all__ = [
     "SwapBody",
     "TrainingBody",
 ]
-
-#: Fields of ``CreateProjectOptions`` that a merge-patch cannot remove: every project has them.
-_REQUIRED = {
-    "projectKind": "project_kind",
-    "storageInputContainerName": "storage_input_container_name",
-    "language": "language",
-}
-
-
-class ProjectPatchBody(WireModel):
-    """``PATCH …/projects/{projectName}``: ``CreateProjectOptions`` as a JSON merge-patch.
-
-    Every field is optional; ``null`` removes ``description``, ``multilingual`` or
-    ``settings``. A new project needs ``projectKind``, ``storageInputContainerName`` and
-    ``language``.
-    """
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "projectKind": "CustomEntityRecognition",
-                    "storageInputContainerName": "my-container",
-                    "language": "en",
-                    "description": "Names and places in support tickets.",
-                }
-            ]
-        }
-    )
-
-    project_kind: Kind | None = None
-    storage_input_container_name: StrictStr | None = None
-    project_name: StrictStr | None = None
-    multilingual: StrictBool | None = None
-    description: StrictStr | None = None
-    language: StrictStr | None = None
-    settings: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _required_stay(self) -> ProjectPatchBody:
-        for wire_name, name in _REQUIRED.items():
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise InvalidRequestBody(f"{wire_name} is required", target=wire_name)
-        return self
-
-    def to_patch(self, project_name: str) -> ProjectPatch:
-        """The domain patch; the body's ``projectName``, if any, must be the URL's."""
-        check_project_name(self.project_name, project_name, "projectName")
-        given = self.model_fields_set
-        return project_patch(
-            self,
-            cleared=frozenset(
-                wire_name
-                for wire_name in ProjectPatch.REMOVABLE
-                if wire_name in given and getattr(self, wire_name) is None
-            ),
-        )
 
 
 class EvaluationOptionsBody(WireModel):
@@ -126,7 +74,7 @@ class TrainingBody(WireModel):
     )
     evaluation_options: EvaluationOptionsBody | None = None
     training_mode: StrictStr | None = Field(
-        default=None, description="Accepted and ignored: Lexicraft has one training mode."
+        default=None, description="Accepted and ignored: custom text has one training mode."
     )
 
     def to_request(self) -> TrainingRequest:
@@ -136,6 +84,43 @@ class TrainingBody(WireModel):
             training_config_version=self.training_config_version,
             evaluation_options=EvaluationOptions() if options is None else options.to_options(),
         )
+
+
+def _training_mode(value: object) -> str:
+    if isinstance(value, str) and value.lower() in ("standard", "advanced"):
+        return value.lower()
+    raise InvalidParameterValue(
+        f"trainingMode {value!r} is not valid; use 'standard' or 'advanced'",
+        target="trainingMode",
+    )
+
+
+class ConversationTrainingBody(TrainingBody):
+    """``POST …/analyze-conversations/projects/{projectName}/:train`` (spec CLU §2.5):
+    ``trainingMode`` required, ``trainingConfigVersion`` optional (``latest``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "modelLabel": "m1",
+                    "trainingMode": "standard",
+                    "trainingConfigVersion": "latest",
+                    "evaluationOptions": {"kind": "percentage", "trainingSplitPercentage": 80},
+                }
+            ]
+        }
+    )
+
+    training_config_version: StrictStr = Field(
+        default=LATEST, description="From ``global/training-config-versions``, or ``latest``."
+    )
+    training_mode: Annotated[str, BeforeValidator(_training_mode)] = Field(
+        description="``standard`` or ``advanced``: both train Lexicraft's one model."
+    )
+
+    def to_request(self) -> TrainingRequest:
+        return replace(super().to_request(), training_mode=self.training_mode)
 
 
 class DeploymentBody(WireModel):

@@ -17,6 +17,8 @@ from lexicraft.jobs.scheduler import FairScheduler
 from lexicraft.ml.base import (
     ClassExample,
     ClassificationPredictor,
+    ConversationExample,
+    ConversationPredictor,
     Examples,
     ModelTraining,
     NerExample,
@@ -47,18 +49,26 @@ def train_model(
         registry.get_ner_backend(backend).train(
             cast(Sequence[NerExample], examples), labels, out_dir, progress
         )
+    elif kind is ProjectKind.CONVERSATION:
+        registry.get_conversation_backend(backend).train(
+            cast(Sequence[ConversationExample], examples), labels, out_dir, progress
+        )
     else:
         registry.get_classification_backend(backend).train(
             cast(Sequence[ClassExample], examples), labels, out_dir, progress
         )
 
 
-def load_model(kind: ProjectKind, model_dir: Path) -> NerPredictor | ClassificationPredictor:
+def load_model(
+    kind: ProjectKind, model_dir: Path
+) -> NerPredictor | ClassificationPredictor | ConversationPredictor:
     """The ``kind`` model in ``model_dir``, loaded (``ModelFormatError`` if unreadable)."""
     from lexicraft.ml import registry
 
     if kind is ProjectKind.ENTITY_RECOGNITION:
         return registry.load_ner_predictor(model_dir)
+    if kind is ProjectKind.CONVERSATION:
+        return registry.load_conversation_predictor(model_dir)
     return registry.load_classification_predictor(model_dir)
 
 

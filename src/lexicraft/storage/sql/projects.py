@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lexicraft.domain.conversations import (
+    CompositionSetting,
+    ConversationAssets,
+    ConversationEntity,
+    EntityComponent,
+    ListItem,
+    RegexExpression,
+    Synonyms,
+)
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectAssets, ProjectKind
 from lexicraft.domain.spans import Span
 from lexicraft.errors import ProjectNotFound
@@ -34,21 +44,37 @@ def to_project(row: ProjectRow) -> Project:
 
 def to_document(row: DocumentRow, kind: ProjectKind) -> Document:
     """The domain view of a document row of a ``kind`` project."""
-    is_ner = kind is ProjectKind.ENTITY_RECOGNITION
+    annotations = row.annotations
+    spans: tuple[Span, ...]
+    classes: tuple[str, ...]
+    if isinstance(annotations, dict):  # a conversation utterance
+        spans, classes = _spans(annotations["entities"]), (str(annotations["intent"]),)
+    elif kind is ProjectKind.ENTITY_RECOGNITION:
+        spans, classes = _spans(annotations), ()
+    else:
+        spans, classes = (), tuple(str(c) for c in annotations)
     return Document(
         location=row.location,
         text=row.text,
         language=row.language,
         dataset=Dataset(row.dataset) if row.dataset else None,
-        spans=tuple(Span(int(s), int(e), str(c)) for s, e, c in row.annotations) if is_ner else (),
-        classes=() if is_ner else tuple(str(c) for c in row.annotations),
+        spans=spans,
+        classes=classes,
     )
 
 
-def annotations_of(kind: ProjectKind, document: Document) -> list[object]:
-    """The stored form: ``[[start, end, category], …]`` for NER, ``[class, …]`` otherwise."""
+def _spans(stored: list[Any]) -> tuple[Span, ...]:
+    return tuple(Span(int(s), int(e), str(c)) for s, e, c in stored)
+
+
+def annotations_of(kind: ProjectKind, document: Document) -> list[Any] | dict[str, Any]:
+    """The stored form: ``[[start, end, category], …]`` for NER, ``[class, …]`` for
+    classification, ``{"intent", "entities": [[start, end, category], …]}`` for an utterance."""
+    spans = [[span.start, span.end, span.category] for span in document.spans]
+    if kind.is_conversation:
+        return {"intent": document.classes[0], "entities": spans}
     if kind is ProjectKind.ENTITY_RECOGNITION:
-        return [[span.start, span.end, span.category] for span in document.spans]
+        return spans
     return list(document.classes)
 
 
@@ -76,11 +102,12 @@ def get_project(session: Session, name: str) -> Project:
     return to_project(get_row(session, name))
 
 
-def list_projects(session: Session) -> list[Project]:
-    """Every project by name."""
-    return [
-        to_project(row) for row in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
-    ]
+def list_projects(session: Session, kinds: Collection[ProjectKind] | None = None) -> list[Project]:
+    """Every project by name (of ``kinds``, when given)."""
+    query = select(ProjectRow).order_by(ProjectRow.name)
+    if kinds is not None:
+        query = query.where(ProjectRow.kind.in_(sorted(kind.value for kind in kinds)))
+    return [to_project(row) for row in session.scalars(query)]
 
 
 def get_labels(session: Session, name: str) -> tuple[str, ...]:
@@ -197,6 +224,68 @@ def written_files(session: Session, name: str) -> tuple[str, list[str]]:
         )
     )
     return row.storage_container, sorted(mine - shared)
+
+
+def get_conversation_assets(session: Session, name: str) -> ConversationAssets:
+    """A conversation project's intents and entity definitions (none before an import)."""
+    return conversation_assets_from(get_row(session, name).conversation)
+
+
+def replace_conversation(
+    session: Session, name: str, assets: ConversationAssets, utterances: Sequence[Document]
+) -> None:
+    """Replace a conversation project's intents, entities and utterances (an import)."""
+    row = get_row(session, name)
+    row.conversation = conversation_assets_to(assets)
+    replace_assets(session, name, ProjectAssets(assets.entity_categories, tuple(utterances)))
+
+
+def conversation_assets_to(assets: ConversationAssets) -> dict[str, Any]:
+    """The stored (JSON) form of a conversation project's intents and entities."""
+    return {
+        "intents": list(assets.intents),
+        "entities": [
+            {
+                "category": entity.category,
+                "composition": entity.composition.value,
+                "description": entity.description,
+                "list": [
+                    [item.key, [[words.language, list(words.values)] for words in item.synonyms]]
+                    for item in entity.list_items
+                ],
+                "prebuilts": list(entity.prebuilts),
+                "regex": [[r.key, r.language, r.pattern] for r in entity.regexes],
+                "required": [component.value for component in entity.required_components],
+            }
+            for entity in assets.entities
+        ],
+    }
+
+
+def conversation_assets_from(stored: dict[str, Any] | None) -> ConversationAssets:
+    """The intents and entities :func:`conversation_assets_to` stored."""
+    if stored is None:
+        return ConversationAssets(intents=(), entities=())
+    return ConversationAssets(
+        intents=tuple(stored["intents"]),
+        entities=tuple(
+            ConversationEntity(
+                category=entity["category"],
+                composition=CompositionSetting(entity["composition"]),
+                description=entity["description"],
+                list_items=tuple(
+                    ListItem(
+                        key, tuple(Synonyms(language, tuple(values)) for language, values in words)
+                    )
+                    for key, words in entity["list"]
+                ),
+                prebuilts=tuple(entity["prebuilts"]),
+                regexes=tuple(RegexExpression(*regex) for regex in entity["regex"]),
+                required_components=tuple(EntityComponent(c) for c in entity["required"]),
+            )
+            for entity in stored["entities"]
+        ),
+    )
 
 
 def mark_trained(session: Session, name: str, when: datetime) -> None:

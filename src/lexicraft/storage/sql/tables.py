@@ -57,6 +57,9 @@ class ProjectRow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Conversation (CLU) projects only: {"intents": [...], "entities": [...]} (the entity
+    # definitions with their components); ``labels`` then holds the entity categories.
+    conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
     last_trained_at: Mapped[datetime | None]
@@ -80,8 +83,9 @@ class DocumentRow(Base):
     language: Mapped[str | None] = mapped_column(String(20))
     dataset: Mapped[str | None] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
-    # NER: [[start, end, category], …] in code points; classification: [class, …].
-    annotations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # NER: [[start, end, category], …] in code points; classification: [class, …];
+    # a conversation utterance: {"intent": …, "entities": [[start, end, category], …]}.
+    annotations: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON, default=list)
     # Lexicraft wrote the file in the container for this project (the Studio, an inline
     # import), so deleting the project deletes it; a user's own file is never deleted.
     file_written: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

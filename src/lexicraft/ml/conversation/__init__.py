@@ -1,0 +1,1 @@
+"""Conversation (CLU) backends: one intent per utterance plus learned entity spans."""

@@ -1,0 +1,313 @@
+"""Conversation project files ⇄ stored utterances: the content rules of an import.
+
+The file's wire shape is :mod:`lexicraft.wire.conversation_file`; this module checks what
+needs the texts and the settings (labels inside their utterance, one entity's labels apart,
+the service limits, the entity definitions) and turns entries into domain documents, UTF-16
+label offsets into code points (through :mod:`lexicraft.ml.offsets` only). Every refusal is
+an Azure error whose target is the field's path in the file, e.g.
+``assets.utterances[3].entities[0].offset``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from lexicraft.domain.conversation_files import ConversationFile, UtteranceEntry
+from lexicraft.domain.conversations import ConversationAssets, ConversationEntity
+from lexicraft.domain.project_files import RawLabel
+from lexicraft.domain.projects import Document, Project
+from lexicraft.domain.spans import Span, first_span_problem
+from lexicraft.domain.text import StringIndexType
+from lexicraft.errors import InvalidParameterValue, InvalidProjectContent
+from lexicraft.ml.offsets import OffsetMap
+from lexicraft.settings import Settings
+
+#: ``(path, message)`` of one bad entity definition, the path inside ``assets.entities[i]``
+#: or the whole entity's (``lexicraft.ml.components.entity_problems``).
+EntityProblem = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContent:
+    """A checked conversation project: metadata, intents and entities, utterances (code
+    points), and warnings the import reports (prebuilt entities Lexicraft lacks…)."""
+
+    project: Project
+    assets: ConversationAssets
+    utterances: tuple[Document, ...]
+    warnings: tuple[dict[str, str], ...] = ()
+
+
+# -- seams to the entity components (lexicraft.ml.components) --------------------------------
+
+
+def entity_problems(entities: Sequence[ConversationEntity]) -> list[EntityProblem]:
+    """What is wrong with the entities' component definitions: regular expressions that do
+    not compile or could backtrack without bound, empty lists… (the components module owns
+    the rules, since it runs them)."""
+    check = cast(
+        Callable[[Sequence[ConversationEntity]], list[EntityProblem]],
+        _components_function("entity_problems"),
+    )
+    return [] if check is None else list(check(entities))
+
+
+def prebuilt_catalog(language: str | None) -> list[Mapping[str, Any]]:
+    """The prebuilt entities Lexicraft recognises in ``language`` (None: every language), as
+    ``{"category", "description", "examples"}``."""
+    catalog = _components_function("prebuilt_catalog")
+    if catalog is None:
+        return []
+    return [_catalog_item(item) for item in catalog(language)]
+
+
+def _catalog_item(item: object) -> Mapping[str, Any]:
+    if isinstance(item, Mapping):
+        return item
+    return {
+        "category": getattr(item, "category", ""),
+        "description": getattr(item, "description", ""),
+        "examples": getattr(item, "examples", ""),
+    }
+
+
+def _components_function(name: str) -> Callable[..., Any] | None:
+    # Looked up when called: the components module comes with the entity components
+    # (their own branch); until then, an import checks no component rule and the catalog is
+    # empty.
+    try:
+        module = importlib.import_module("lexicraft.ml.components")
+    except ModuleNotFoundError:
+        return None
+    function = getattr(module, name, None)
+    return cast(Callable[..., Any] | None, function)
+
+
+# -- reading a file ---------------------------------------------------------------------------
+
+
+def read_conversation_file(settings: Settings, parsed: ConversationFile) -> ConversationContent:
+    """Check ``parsed`` against the content rules and the limits; its utterances as documents.
+
+    Nothing is stored here: a file that breaks a rule is refused whole.
+    """
+    project, assets = parsed.project, parsed.assets
+    _check_count(len(assets.intents), settings.clu_max_intents_per_project, "assets.intents",
+                 "intents", "clu_max_intents_per_project")  # fmt: skip
+    _check_count(len(assets.entities), settings.clu_max_entities_per_project,
+                 "assets.entities", "entities", "clu_max_entities_per_project")  # fmt: skip
+    _check_count(len(parsed.utterances), settings.clu_max_utterances_per_project,
+                 "assets.utterances", "utterances",
+                 "clu_max_utterances_per_project")  # fmt: skip
+    _check_entities(settings, assets.entities)
+    intents = set(assets.intents)
+    entities = set(assets.entity_categories)
+    locations: Counter[str] = Counter()
+    documents = []
+    for index, entry in enumerate(parsed.utterances):
+        where = f"assets.utterances[{index}]"
+        spans = _utterance_spans(settings, entry, intents, entities, where)
+        location = _location(entry.text, locations)
+        documents.append(
+            Document(
+                location=location,
+                text=entry.text,
+                language=entry.language,
+                dataset=entry.dataset,
+                spans=spans,
+                classes=(entry.intent,),
+            )
+        )
+    return ConversationContent(
+        project, assets, tuple(documents), _prebuilt_warnings(project, assets)
+    )
+
+
+def _check_count(count: int, limit: int, target: str, what: str, setting: str) -> None:
+    if count > limit:
+        raise InvalidProjectContent(
+            f"the project has {count} {what}; the limit is {limit} "
+            f"(setting LEXICRAFT_{setting.upper()})",
+            target=target,
+        )
+
+
+def _check_entities(settings: Settings, entities: Sequence[ConversationEntity]) -> None:
+    synonyms = 0
+    expressions = 0
+    for index, entity in enumerate(entities):
+        where = f"assets.entities[{index}]"
+        if len(entity.prebuilts) > settings.clu_max_prebuilts_per_entity:
+            _check_count(len(entity.prebuilts), settings.clu_max_prebuilts_per_entity,
+                         f"{where}.prebuilts", f"prebuilt components in {entity.category!r}",
+                         "clu_max_prebuilts_per_entity")  # fmt: skip
+        synonyms += sum(len(words.values) for item in entity.list_items for words in item.synonyms)
+        expressions += len(entity.regexes)
+    _check_count(synonyms, settings.clu_max_list_synonyms_per_project, "assets.entities",
+                 "list synonyms", "clu_max_list_synonyms_per_project")  # fmt: skip
+    _check_count(expressions, settings.clu_max_regex_expressions_per_project, "assets.entities",
+                 "regex expressions", "clu_max_regex_expressions_per_project")  # fmt: skip
+    for path, message in entity_problems(entities):
+        target = path if path.startswith("assets.") else f"assets.entities{path}"
+        raise InvalidProjectContent(f"{target}: {message}", target=target)
+
+
+def _utterance_spans(
+    settings: Settings,
+    entry: UtteranceEntry,
+    intents: set[str],
+    entities: set[str],
+    where: str,
+) -> tuple[Span, ...]:
+    """The utterance's labels as code-point spans, each rule checked with its path."""
+    text = entry.text
+    if not text.strip():
+        raise InvalidProjectContent(
+            f"{where}.text is empty; an utterance needs some text", target=f"{where}.text"
+        )
+    limit = settings.clu_max_utterance_characters
+    if len(text) > limit:
+        raise InvalidProjectContent(
+            f"{where}.text is {len(text)} characters long; the limit for a training utterance "
+            f"is {limit} (setting LEXICRAFT_CLU_MAX_UTTERANCE_CHARACTERS)",
+            target=f"{where}.text",
+        )
+    if entry.intent not in intents:
+        raise InvalidProjectContent(
+            f"{where}.intent {entry.intent!r} is not one of the project's intents "
+            f"{sorted(intents)}",
+            target=f"{where}.intent",
+        )
+    offsets = OffsetMap(text)
+    spans: list[Span] = []
+    for index, label in enumerate(entry.labels):
+        spans.append(_label_span(offsets, label, entities, f"{where}.entities[{index}]"))
+    # Labels of different entities may overlap (an entity inside another); one entity's may not.
+    for category in {span.category for span in spans}:
+        indices = [i for i, span in enumerate(spans) if span.category == category]
+        found = first_span_problem(text, [spans[i] for i in indices])
+        if found is not None:
+            target = f"{where}.entities[{indices[found[0]]}]"
+            raise InvalidProjectContent(f"{target}: {found[1]}", target=target)
+    return tuple(sorted(spans, key=lambda span: (span.start, span.end)))
+
+
+def _label_span(offsets: OffsetMap, label: RawLabel, entities: set[str], where: str) -> Span:
+    if label.category not in entities:
+        raise InvalidProjectContent(
+            f"{where}.category {label.category!r} is not one of the project's entities "
+            f"{sorted(entities)}",
+            target=f"{where}.category",
+        )
+    size = offsets.length_in(StringIndexType.UTF16)
+    if not 0 <= label.offset < size:
+        raise InvalidProjectContent(
+            f"{where}.offset {label.offset} is outside the utterance (0…{size - 1} UTF-16 "
+            "code units)",
+            target=f"{where}.offset",
+        )
+    if not 0 < label.length <= size - label.offset:
+        raise InvalidProjectContent(
+            f"{where}.length {label.length} is empty or runs past the utterance's end "
+            f"({size} UTF-16 code units)",
+            target=f"{where}.length",
+        )
+    try:
+        start, end = offsets.span_from_unit(label.offset, label.length, StringIndexType.UTF16)
+    except ValueError as error:
+        raise InvalidProjectContent(f"{where}: {error}", target=f"{where}.offset") from error
+    return Span(start, end, label.category)
+
+
+def _location(text: str, taken: Counter[str]) -> str:
+    """A stable name for an utterance: its text's hash (``-2``, ``-3``… for repeats), so an
+    utterance keeps its name, and its side of the percentage split, across imports."""
+    base = "utterance-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    taken[base] += 1
+    return base if taken[base] == 1 else f"{base}-{taken[base]}"
+
+
+def _prebuilt_warnings(project: Project, assets: ConversationAssets) -> tuple[dict[str, str], ...]:
+    """A warning for each prebuilt component Lexicraft cannot recognise: the import keeps it
+    (an export gives it back) but it finds nothing."""
+    named = sorted({p for entity in assets.entities for p in entity.prebuilts})
+    if not named:
+        return ()
+    known = {str(item["category"]) for item in prebuilt_catalog(project.language)}
+    return tuple(
+        {
+            "code": "UnsupportedPrebuiltEntity",
+            "message": f"prebuilt entity {category!r} is not available in Lexicraft; it is "
+            "kept in the project but finds nothing",
+        }
+        for category in named
+        if category not in known
+    )
+
+
+# -- writing a file ---------------------------------------------------------------------------
+
+
+def utterance_entries(documents: Sequence[Document]) -> list[UtteranceEntry]:
+    """Stored utterances as the file's entries (UTF-16 offsets)."""
+    entries = []
+    for document in documents:
+        offsets = OffsetMap(document.text)
+        labels = []
+        for span in document.spans:
+            offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
+            labels.append(RawLabel(span.category, offset, length))
+        entries.append(
+            UtteranceEntry(
+                text=document.text,
+                intent=document.classes[0],
+                language=document.language,
+                dataset=document.dataset,
+                labels=tuple(labels),
+            )
+        )
+    return entries
+
+
+# -- LUIS -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LuisImport:
+    """A LUIS app converted into a CLU project file, and what the conversion did."""
+
+    project_file: dict[str, Any]
+    warnings: tuple[dict[str, str], ...]
+
+
+def convert_luis(app: object, project_name: str) -> LuisImport:
+    """A LUIS app JSON export as a CLU project file (``:import?format=Luis``).
+
+    What was converted and what was dropped (patterns, phrase lists, features) become the
+    import job's warnings: nothing is dropped silently.
+    """
+    if not isinstance(app, Mapping):
+        raise InvalidParameterValue("a LUIS app must be a JSON object", target=None)
+    try:
+        luis = importlib.import_module("lexicraft.wire.luis")
+    except ModuleNotFoundError:
+        # The converter comes with the LUIS import (its own branch).
+        raise InvalidParameterValue(
+            "format 'Luis' is not available in this build; import a CLU project file "
+            "(format=Conversation)",
+            target="format",
+        ) from None
+    conversion = luis.convert_luis_app(app, project_name)
+    warnings = [
+        {"code": "LuisConverted", "message": f"converted: {item}"} for item in conversion.converted
+    ]
+    warnings += [
+        {"code": "LuisDropped", "message": f"dropped (no CLU equivalent): {item}"}
+        for item in conversion.dropped
+    ]
+    return LuisImport(dict(conversion.project_file), tuple(warnings))
