@@ -10,11 +10,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lexicraft.domain.projects import Project
 from lexicraft.formats.base import LabeledData
 from lexicraft.services.predictions import Prediction
+
+if TYPE_CHECKING:
+    from lexicraft.services.conversation_runtime import ConversationPrediction
 
 TERMINAL_STATUSES = frozenset({"succeeded", "partiallyCompleted", "failed", "cancelled"})
 
@@ -33,6 +36,7 @@ class JobView:
     updated: str | None = None
     errors: tuple[dict[str, Any], ...] = ()
     result: dict[str, Any] | None = None
+    warnings: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_terminal(self) -> bool:
@@ -88,6 +92,14 @@ class Evaluation:
     summary: dict[str, Any]
 
 
+def micro_f1(summary: dict[str, Any]) -> float | None:
+    """A model's micro F1: its labels', or a conversation model's intents' (spec CLU §2.7)."""
+    value = summary.get("microF1")
+    if value is None:
+        value = (summary.get("intentsEvaluation") or {}).get("microF1")
+    return float(value) if isinstance(value, int | float) else None
+
+
 class Backend(Protocol):
     """The operations behind the CLI commands. Waiting methods return finished jobs."""
 
@@ -121,6 +133,17 @@ class Backend(Protocol):
         """Import (replace) a project from an Azure project file with inline texts; wait."""
         ...
 
+    def import_conversation(self, name: str, body: dict[str, Any], luis: bool) -> JobView:
+        """Import (replace) a conversation project from a CLU project file, or from a LUIS
+        app export converted by the server (``luis``); wait. A file that breaks a rule is
+        refused whole, its error naming the field's path."""
+        ...
+
+    def export_conversation(self, name: str) -> dict[str, Any]:
+        """A conversation project's CLU project file (intents, entities and their
+        components, utterances with UTF-16 offsets)."""
+        ...
+
     def start_training(self, name: str, body: dict[str, Any]) -> JobView:
         """Queue training (Azure ``:train`` body); returns the waiting job."""
         ...
@@ -147,6 +170,13 @@ class Backend(Protocol):
 
     def predict(self, name: str, deployment_name: str, texts: Sequence[str]) -> list[Prediction]:
         """What the deployed model finds in each text (code-point offsets)."""
+        ...
+
+    def analyze_conversation(
+        self, name: str, deployment_name: str, texts: Sequence[str]
+    ) -> list[ConversationPrediction]:
+        """What a conversation deployment answers for each utterance (intents, entities with
+        code-point offsets)."""
         ...
 
     def export_model(self, name: str, model_label: str, output: Path, export_format: str) -> Path:

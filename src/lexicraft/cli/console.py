@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
@@ -76,8 +76,13 @@ _KIND_NAMES = {
     "single-label": ProjectKind.SINGLE_LABEL_CLASSIFICATION,
     "multi": ProjectKind.MULTI_LABEL_CLASSIFICATION,
     "multi-label": ProjectKind.MULTI_LABEL_CLASSIFICATION,
+    "clu": ProjectKind.CONVERSATION,
+    "conversation": ProjectKind.CONVERSATION,
 }
-KIND_HELP = "ner, single (single-label classification) or multi (multi-label classification)."
+KIND_HELP = (
+    "ner, single (single-label classification), multi (multi-label classification) or clu "
+    "(conversation: intents and entities)."
+)
 
 
 def parse_kind(value: str | None) -> ProjectKind | None:
@@ -200,13 +205,30 @@ def _metric(value: object) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) else "-"
 
 
-def evaluation_table(evaluation: Evaluation, title: str) -> Table:
-    """Per-label precision, recall, F1 and counts, then micro and macro averages."""
+def evaluation_table(evaluation: Evaluation, title: str) -> RenderableType:
+    """Per-label precision, recall, F1 and counts, then micro and macro averages; for a
+    conversation model, a table of its intents and one of its entities."""
     summary = evaluation.summary
+    if "intentsEvaluation" in summary:
+        intents = summary["intentsEvaluation"]
+        entities = summary.get("entitiesEvaluation") or {}
+        return Group(
+            _metrics_table(intents, intents.get("intents", {}), f"{title}: intents", "intent"),
+            _metrics_table(entities, entities.get("entities", {}), f"{title}: entities", "entity"),
+        )
     per_label: Mapping[str, Mapping[str, Any]] = summary.get("entities") or summary.get(
         "classes", {}
     )
-    table = Table("label", "precision", "recall", "F1", "TP", "FP", "FN", title=title)
+    return _metrics_table(summary, per_label, title, "label")
+
+
+def _metrics_table(
+    summary: Mapping[str, Any],
+    per_label: Mapping[str, Mapping[str, Any]],
+    title: str,
+    header: str,
+) -> Table:
+    table = Table(header, "precision", "recall", "F1", "TP", "FP", "FN", title=title)
     for label, metrics in per_label.items():
         table.add_row(
             label,

@@ -1,14 +1,22 @@
-"""``lexicraft import`` and ``lexicraft export``: labeled data in and out, in many formats."""
+"""``lexicraft import`` and ``lexicraft export``: labeled data in and out, in many formats.
+
+Conversation (CLU) projects are not documents with labels but intents, entity definitions
+(learned, list, regex and prebuilt components) and utterances: they come in as a CLU project
+file (``azure``, told apart by its ``projectKind``) or a LUIS app export (``luis``), which
+the backend hands to the conversation ``:import`` whole, and go out as a CLU project file.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from lexicraft.cli.backend import connect
+from lexicraft.cli.backend import Backend, JobView, connect
 from lexicraft.cli.console import (
     KIND_HELP,
     DataDir,
@@ -20,13 +28,16 @@ from lexicraft.cli.console import (
     stderr,
     write_stdout,
 )
-from lexicraft.domain.projects import Dataset, Project, check_name
-from lexicraft.errors import InvalidParameterValue
+from lexicraft.domain.projects import Dataset, Project, ProjectKind, check_name
+from lexicraft.errors import InvalidParameterValue, LexicraftError
 from lexicraft.formats import azure
 from lexicraft.formats.base import LabeledData
 from lexicraft.formats.registry import FORMATS, FileFormat, detect_format, get_format
 
 FORMAT_NAMES = ", ".join(sorted(FORMATS))
+#: Not a format of labeled documents: a LUIS app export, converted into a CLU project.
+LUIS = "luis"
+IMPORT_FORMAT_NAMES = ", ".join(sorted([*FORMATS, LUIS]))
 # How many skipped records an import lists before summing up the rest.
 _LISTED_SKIPS = 20
 
@@ -76,7 +87,10 @@ def import_file(
     file_format: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help=f"File format (default: from the file): {FORMAT_NAMES}."
+            "--format",
+            "-f",
+            help=f"File format (default: from the file): {IMPORT_FORMAT_NAMES}. A CLU project "
+            "file is 'azure'; 'luis' converts a LUIS app export.",
         ),
     ] = None,
     kind: Annotated[
@@ -105,7 +119,8 @@ def import_file(
     """Import labeled documents from FILE into a project (created if needed).
 
     The import replaces the project's documents (unless --append). A file with an invalid
-    record imports nothing unless --skip-invalid.
+    record imports nothing unless --skip-invalid. A CLU project file or a LUIS app export
+    (--format luis) replaces a conversation project whole.
     """
     check_name(project, "projectName")
     requested = parse_kind(kind)
@@ -114,7 +129,27 @@ def import_file(
         chosen_dataset = Dataset.parse(dataset)
     sample, path = _read_source(file)
     source: Path | str = path if path is not None else sample
-    reader = get_format(file_format) if file_format else detect_format(path, sample)
+    luis = file_format is not None and file_format.lower() == LUIS
+    reader = None
+    if not luis:
+        reader = get_format(file_format) if file_format else detect_format(path, sample)
+    if reader is None or reader.name == azure.NAME:
+        body = _load_json(file, sample, path)
+        conversation = _conversation_source(body, luis=luis, detected=file_format is None)
+        if conversation is not None:
+            _import_conversation(
+                ConversationImport(file, project, body, conversation == LUIS),
+                requested=requested,
+                language=language,
+                refused={
+                    "--dataset": dataset is not None,
+                    "--append": append,
+                    "--skip-invalid": skip_invalid,
+                },
+                connection=(data_dir, endpoint, key),
+            )
+            return
+    assert reader is not None
     with connect(data_dir, endpoint, key) as backend:
         existing = backend.find_project(project)
         if existing is not None and requested is not None and requested is not existing.kind:
@@ -122,6 +157,14 @@ def import_file(
                 f"project {project!r} is a {existing.kind.value} project; import into a new "
                 "project or delete this one first",
                 target="kind",
+            )
+        if requested is ProjectKind.CONVERSATION or (
+            existing is not None and existing.kind.is_conversation
+        ):
+            raise InvalidParameterValue(
+                "a conversation project is imported from a CLU project file (--format azure) "
+                f"or a LUIS app export (--format luis), not from a {reader.name} file",
+                target="format",
             )
         hint = existing.kind if existing is not None else requested
         data = reader.read(source, kind=hint, skip_invalid=skip_invalid)
@@ -154,6 +197,133 @@ def import_file(
         f"imported {len(data.documents)} documents into project {project} "
         f"({data.kind.value}; labels: {labels})"
     )
+
+
+def _load_json(file: str, sample: str, path: Path | None) -> object:
+    """The whole of a JSON file (``sample`` is all of standard input already)."""
+    content = sample
+    if path is not None:
+        try:
+            content = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InvalidParameterValue(
+                f"{file!r} is not UTF-8 text (byte {error.start}: {error.reason})"
+            ) from None
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as error:
+        raise InvalidParameterValue(
+            f"{file!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+
+
+def _conversation_source(body: object, *, luis: bool, detected: bool) -> str | None:
+    """``luis`` for a LUIS app, ``azure`` for a CLU project file, None for a custom text
+    project file. A LUIS export is recognised by its ``luis_schema_version`` when no
+    ``--format`` was given."""
+    if luis:
+        return LUIS
+    if not isinstance(body, Mapping):
+        return None
+    if detected and "luis_schema_version" in body:
+        return LUIS
+    metadata = body.get("metadata")
+    kind = metadata.get("projectKind") if isinstance(metadata, Mapping) else None
+    if isinstance(kind, str) and kind.lower() == ProjectKind.CONVERSATION.value.lower():
+        return azure.NAME
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationImport:
+    """A CLU project file or LUIS app (``luis``) about to become conversation project
+    ``project``; ``file`` as the command line named it."""
+
+    file: str
+    project: str
+    body: object
+    luis: bool
+
+
+def _import_conversation(
+    item: ConversationImport,
+    *,
+    requested: ProjectKind | None,
+    language: str | None,
+    refused: Mapping[str, bool],
+    connection: tuple[Path | None, str | None, str | None],
+) -> None:
+    """Hand the file to the conversation import (which checks it whole: nothing of a bad file
+    is imported) and report the project, then what a LUIS conversion kept and dropped."""
+    what = "a LUIS app" if item.luis else "a CLU project file"
+    for option, given in refused.items():
+        if given:
+            raise InvalidParameterValue(
+                f"{option} does not apply to {what}: it replaces the conversation project "
+                "whole, each utterance in the dataset the file gives it",
+                target=option.removeprefix("--"),
+            )
+    if requested is not None and requested is not ProjectKind.CONVERSATION:
+        raise InvalidParameterValue(
+            f"{item.file!r} is {what}, which makes a Conversation project, not a "
+            f"{requested.value} project",
+            target="kind",
+        )
+    if not isinstance(item.body, dict):
+        raise InvalidParameterValue(f"{item.file!r} is {what} only if it is a JSON object")
+    body: dict[str, Any] = dict(item.body)
+    if item.luis:
+        if language is not None:
+            body["culture"] = language
+    else:
+        # The project is the one named on the command line, as for every other import.
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict):
+            body["metadata"] = {**metadata, "projectName": item.project}
+            if language is not None:
+                body["metadata"]["language"] = language
+    with connect(*connection) as backend:
+        existing = backend.find_project(item.project)
+        if existing is not None and not existing.kind.is_conversation:
+            raise InvalidParameterValue(
+                f"project {item.project!r} is a {existing.kind.value} project; import {what} "
+                "into a new project or delete this one first",
+                target="projectName",
+            )
+        job = _checked_import(backend, item.project, body, item.luis)
+        require_success(job, f"importing into project {item.project!r}")
+        project_file = backend.export_conversation(item.project)
+    _report_conversation(item.project, project_file, job)
+
+
+def _checked_import(backend: Backend, project: str, body: dict[str, Any], luis: bool) -> JobView:
+    try:
+        return backend.import_conversation(project, body, luis)
+    except LexicraftError as error:
+        # The one error line names the field (``assets.utterances[3].intent``), also where
+        # the message itself does not.
+        if error.target and error.target not in error.message:
+            error.message = f"{error.target}: {error.message}"
+        raise
+
+
+def _report_conversation(project: str, project_file: Mapping[str, Any], job: JobView) -> None:
+    assets = project_file.get("assets") or {}
+    intents = [str(intent.get("category")) for intent in assets.get("intents") or []]
+    entities = [str(entity.get("category")) for entity in assets.get("entities") or []]
+    typer.echo(
+        f"imported {len(assets.get('utterances') or [])} utterances into project {project} "
+        f"(Conversation; intents: {', '.join(intents) or 'none'}; "
+        f"entities: {', '.join(entities) or 'none'})"
+    )
+    console = stderr()
+    for warning in job.warnings:
+        message = str(warning.get("message", warning))
+        if warning.get("code") in ("LuisConverted", "LuisDropped"):
+            # What the conversion did is the result of a LUIS import: stdout, line by line.
+            typer.echo(message)
+        else:
+            console.print(f"warning: {message}", markup=False)
 
 
 def _export_format(file_format: str | None, output: Path | None) -> str:
@@ -189,11 +359,39 @@ def export(
     endpoint: Endpoint = None,
     key: Key = None,
 ) -> None:
-    """Export a project's labeled documents to a file in another tool's format."""
-    writer = get_format(_export_format(file_format, output))
+    """Export a project's labeled documents to a file in another tool's format.
+
+    A conversation project is written as a CLU project file (--format azure, the default).
+    """
     with connect(data_dir, endpoint, key) as backend:
+        found = backend.find_project(project)
+        if found is not None and found.kind.is_conversation:
+            _check_conversation_format(file_format)
+            project_file = backend.export_conversation(project)
+            _write_conversation(project_file, output)
+            return
+        writer = get_format(_export_format(file_format, output))
         data = backend.read_data(project)
     _write(data, writer, output)
+
+
+def _check_conversation_format(file_format: str | None) -> None:
+    if file_format is not None and file_format.lower() != azure.NAME:
+        raise InvalidParameterValue(
+            f"a conversation project is exported as a CLU project file (--format azure), not "
+            f"as {file_format}",
+            target="format",
+        )
+
+
+def _write_conversation(project_file: Mapping[str, Any], output: Path | None) -> None:
+    content = json.dumps(project_file, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        write_stdout(content)
+        return
+    output.write_text(content, encoding="utf-8")
+    utterances = len((project_file.get("assets") or {}).get("utterances") or [])
+    stderr().print(f"wrote {utterances} utterances to {output}", markup=False)
 
 
 def _report_skipped(data: LabeledData) -> None:

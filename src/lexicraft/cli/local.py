@@ -6,9 +6,9 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lexicraft.api.authoring.schemas import TrainingBody
+from lexicraft.api.authoring.schemas import ConversationTrainingBody, TrainingBody
 from lexicraft.bootstrap import open_context, stop_workers
 from lexicraft.cli.backend import (
     DeploymentView,
@@ -16,18 +16,23 @@ from lexicraft.cli.backend import (
     JobView,
     ModelView,
     ProjectView,
+    micro_f1,
 )
 from lexicraft.domain.jobs import Job
-from lexicraft.domain.projects import Project, ProjectPatch
-from lexicraft.errors import InvalidParameterValue
+from lexicraft.domain.projects import CONVERSATION_KINDS, Project, ProjectPatch
+from lexicraft.domain.text import StringIndexType
+from lexicraft.errors import InvalidParameterValue, LexicraftError
 from lexicraft.formats.base import LabeledData
 from lexicraft.jobs.worker import WorkerPool
-from lexicraft.services import authoring_jobs, projects
+from lexicraft.services import authoring_jobs, conversations, projects
 from lexicraft.services.predictions import Prediction
 from lexicraft.settings import Settings
 from lexicraft.timeutil import format_datetime
 from lexicraft.wire.base import parse
 from lexicraft.wire.project_file import parse_project_file
+
+if TYPE_CHECKING:
+    from lexicraft.services.conversation_runtime import ConversationPrediction
 
 
 def job_view(job: Job) -> JobView:
@@ -43,6 +48,7 @@ def job_view(job: Job) -> JobView:
         updated=format_datetime(job.updated_at),
         errors=job.errors,
         result=job.result,
+        warnings=job.warnings,
     )
 
 
@@ -111,8 +117,8 @@ class LocalBackend:
                 trained=format_datetime(model.trained_at),
                 training_config_version=model.training_config_version,
                 duration_s=model.training_duration_s,
-                micro_f1=training.get_evaluation(self.context, name, model.label)[1].summary.get(
-                    "microF1"
+                micro_f1=micro_f1(
+                    training.get_evaluation(self.context, name, model.label)[1].summary
                 ),
             )
             for model in training.list_models(self.context, name)
@@ -164,13 +170,39 @@ class LocalBackend:
         self._run_workers()
         return self._wait(job.id)
 
+    def import_conversation(self, name: str, body: dict[str, Any], luis: bool) -> JobView:
+        """Check the CLU file (or convert the LUIS app, then check it) as ``:import`` does,
+        then import it; a custom text project of that name is not replaced."""
+        projects.check_family(self.context, name, CONVERSATION_KINDS, writes=True)
+        file_format = (
+            conversations.ImportFormat.LUIS if luis else conversations.ImportFormat.CONVERSATION
+        )
+        job = conversations.submit_import(self.context, name, body, file_format)
+        self._run_workers()
+        return self._wait(job.id)
+
+    def export_conversation(self, name: str) -> dict[str, Any]:
+        """Run an export job, as the API's ``:export`` does, and read its project file."""
+        projects.check_family(self.context, name, CONVERSATION_KINDS, writes=False)
+        job = projects.submit_export(self.context, name)
+        self._run_workers()
+        finished = self._wait(job.id)
+        if finished.status != "succeeded":
+            raise LexicraftError(
+                f"exporting project {name!r} {finished.status}: {finished.error_message()}"
+            )
+        return conversations.read_export(self.context, name, job.id)
+
     # -- training, models, deployments ------------------------------------------------------
 
     def start_training(self, name: str, body: dict[str, Any]) -> JobView:
         """Queue training and start the workers; returns the waiting job."""
         from lexicraft.services import training
 
-        job = training.submit_training(self.context, name, parse(TrainingBody, body).to_request())
+        # A conversation project's :train body has its own rules (trainingMode required).
+        kind = projects.get_project(self.context, name).kind
+        schema = ConversationTrainingBody if kind.is_conversation else TrainingBody
+        job = training.submit_training(self.context, name, parse(schema, body).to_request())
         self._run_workers()
         return job_view(job)
 
@@ -219,6 +251,26 @@ class LocalBackend:
         from lexicraft.services import predictions
 
         return predictions.predict(self.context, name, deployment_name, texts)
+
+    def analyze_conversation(
+        self, name: str, deployment_name: str, texts: Sequence[str]
+    ) -> list[ConversationPrediction]:
+        """Each utterance through the service behind ``:analyze-conversations``, in this
+        process (offsets in code points, as every CLI output counts them)."""
+        from lexicraft.services import conversation_runtime
+
+        return [
+            conversation_runtime.analyze_conversation(
+                self.context,
+                conversation_runtime.ConversationQuery(
+                    project_name=name,
+                    deployment_name=deployment_name,
+                    text=text,
+                    string_index_type=StringIndexType.CODE_POINT,
+                ),
+            )
+            for text in texts
+        ]
 
     def export_model(self, name: str, model_label: str, output: Path, export_format: str) -> Path:
         """Write the trained model, its label map and evaluation as a self-contained folder."""

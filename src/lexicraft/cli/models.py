@@ -21,6 +21,7 @@ from lexicraft.cli.console import (
     write_stdout,
 )
 from lexicraft.domain.projects import check_name
+from lexicraft.errors import InvalidParameterValue, ProjectNotFound
 
 ProjectName = Annotated[str, typer.Argument(help="The project.")]
 ModelLabel = Annotated[str, typer.Argument(help="The trained model's label.")]
@@ -46,11 +47,21 @@ def train(
         bool,
         typer.Option(help="Split by each document's Train/Test dataset instead of --split."),
     ] = False,
+    training_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--training-mode",
+            help="Conversation projects only: standard (the default) or advanced; both train "
+            "Lexicraft's one model.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     endpoint: Endpoint = None,
     key: Key = None,
 ) -> None:
-    """Train a model with a live progress bar, then show its evaluation."""
+    """Train a model with a live progress bar, then show its evaluation (a conversation
+    model's: intents and entities)."""
     check_name(model_label, "modelLabel")
     options: dict[str, Any] = (
         {"kind": "manual"}
@@ -67,6 +78,18 @@ def train(
         "evaluationOptions": options,
     }
     with connect(data_dir, endpoint, key) as backend:
+        found = backend.find_project(project)
+        if found is None:
+            raise ProjectNotFound(f"project {project!r} was not found")
+        if found.kind.is_conversation:
+            # The conversation :train body requires it (spec CLU §2.5).
+            body["trainingMode"] = training_mode or "standard"
+        elif training_mode is not None:
+            raise InvalidParameterValue(
+                f"--training-mode applies to conversation projects; {project!r} is a "
+                f"{found.kind.value} project",
+                target="trainingMode",
+            )
         job = backend.start_training(project, body)
         job = follow_job(backend, job, f"training {model_label}")
         require_success(job, f"training {model_label!r}")

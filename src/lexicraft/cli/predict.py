@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,9 @@ from lexicraft.cli.console import DataDir, Endpoint, Key, read_stdin, write_stdo
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import InvalidParameterValue, ProjectNotFound
 from lexicraft.services.predictions import Prediction
+
+if TYPE_CHECKING:
+    from lexicraft.services.conversation_runtime import ConversationPrediction
 
 _BATCH_SIZE = 32
 
@@ -57,6 +60,40 @@ def render(number: int, text: str, prediction: Prediction, ner: bool) -> dict[st
     return record
 
 
+def render_conversation(
+    number: int, text: str, prediction: ConversationPrediction | None
+) -> dict[str, Any]:
+    """One output record of a conversation deployment: the top intent, every intent's score
+    (best first) and the entities, with what list, regex and prebuilt components add
+    (``extraInformation``: the list item's ``key``…, ``resolutions``), as
+    ``:analyze-conversations`` answers them but with code-point offsets."""
+    record: dict[str, Any] = {"id": str(number), "text": text}
+    if prediction is None:  # a blank line: nothing was asked
+        record.update(topIntent=None, intents=[], entities=[])
+        return record
+    record["topIntent"] = prediction.top_intent
+    record["intents"] = [
+        {"category": intent.category, "confidenceScore": round(intent.confidence, 4)}
+        for intent in prediction.intents
+    ]
+    entities = []
+    for entity in prediction.entities:
+        item: dict[str, Any] = {
+            "category": entity.category,
+            "offset": entity.offset,
+            "length": entity.length,
+            "text": entity.text,
+            "confidenceScore": round(entity.confidence, 4),
+        }
+        if entity.extra_information:
+            item["extraInformation"] = list(entity.extra_information)
+        if entity.resolutions:
+            item["resolutions"] = list(entity.resolutions)
+        entities.append(item)
+    record["entities"] = entities
+    return record
+
+
 def predict(
     targets: Annotated[
         list[str] | None,
@@ -77,8 +114,9 @@ def predict(
 ) -> None:
     """Predict entities or classes for each line of FILE; prints one JSON line per input line.
 
-    Offsets count code points. Examples: 'lexicraft predict news production texts.txt',
-    'echo "Ada went to Paris" | lexicraft predict --model ./news-m1'.
+    A conversation deployment answers each line with its top intent, every intent's score
+    and the entities. Offsets count code points. Examples: 'lexicraft predict news production
+    texts.txt', 'echo "Ada went to Paris" | lexicraft predict --model ./news-m1'.
     """
     arguments = list(targets or [])
     if model is not None:
@@ -107,6 +145,10 @@ def predict(
             if found_project is None:
                 raise ProjectNotFound(f"project {project!r} was not found")
             kind = found_project.kind
+            if kind.is_conversation:
+                answers = backend.analyze_conversation(project, deployment, texts)
+                _write_conversations(lines, answers)
+                return
             found = backend.predict(project, deployment, texts) if texts else []
     ner = kind is ProjectKind.ENTITY_RECOGNITION
     results = iter(found)
@@ -114,4 +156,14 @@ def predict(
     for number, line in enumerate(lines, start=1):
         prediction = next(results) if line.strip() else Prediction()
         out.append(json.dumps(render(number, line, prediction, ner), ensure_ascii=False) + "\n")
+    write_stdout("".join(out))
+
+
+def _write_conversations(lines: list[str], answers: list[ConversationPrediction]) -> None:
+    results = iter(answers)
+    out = []
+    for number, line in enumerate(lines, start=1):
+        answer = next(results) if line.strip() else None
+        record = render_conversation(number, line, answer)
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
     write_stdout("".join(out))

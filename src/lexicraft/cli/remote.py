@@ -1,7 +1,10 @@
 """The remote backend: the Azure AI Language authoring and runtime API over HTTP (httpx).
 
 Works against a Lexicraft server; document texts of an export are fetched through Lexicraft's
-storage routes, since Azure keeps them in a Blob container instead.
+storage routes, since Azure keeps them in a Blob container instead. Custom text projects live
+under ``/language/authoring/analyze-text``, conversation (CLU) projects under
+``/language/authoring/analyze-conversations``: each family's routes answer 404 for a project
+of the other, so the backend finds out once per project which family holds it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -29,10 +32,16 @@ from lexicraft.formats import azure
 from lexicraft.formats.base import LabeledData
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.services.predictions import Prediction
+from lexicraft.wire.conversation_file import render_conversation_metadata
 from lexicraft.wire.project_file import render_metadata
+
+if TYPE_CHECKING:
+    from lexicraft.services.conversation_runtime import ConversationPrediction
 
 API_VERSION = "2023-04-01"
 AUTHORING = "/language/authoring/analyze-text/projects"
+CONVERSATION_AUTHORING = "/language/authoring/analyze-conversations/projects"
+ANALYZE_CONVERSATIONS = "/language/:analyze-conversations"
 ANALYZE = "/language/analyze-text/jobs"
 STORAGE = "/language/lexicraft/storage"
 #: Documents per analyze request (spec §4).
@@ -96,6 +105,7 @@ def job_from_wire(
         updated=body.get("lastUpdatedDateTime"),
         errors=tuple(body.get("errors") or ()),
         result=body.get("result"),
+        warnings=tuple(body.get("warnings") or ()),
     )
 
 
@@ -114,6 +124,8 @@ class RemoteBackend:
             )
         self.endpoint = endpoint.rstrip("/")
         self.where = self.endpoint
+        #: The authoring route prefix of each project met (custom text or conversations).
+        self._families: dict[str, str] = {}
         self.client = httpx.Client(
             base_url=self.endpoint,
             headers={"Ocp-Apim-Subscription-Key": key},
@@ -158,6 +170,10 @@ class RemoteBackend:
         inner = error.get("innererror", {}) if isinstance(error, dict) else {}
         code = (inner or {}).get("code") or (error.get("code") if isinstance(error, dict) else None)
         text = message or response.text.strip()[:200] or response.reason_phrase
+        target = error.get("target") if isinstance(error, dict) else None
+        if isinstance(target, str) and target and target not in text:
+            # The field's path in what was sent (a project file's utterance, a LUIS label).
+            text = f"{target}: {text}"
         if response.status_code == 401:
             return f"the server refused the key ({text}); check --key or LEXICRAFT_KEY"
         return f"{text} (HTTP {response.status_code}{f' {code}' if code else ''})"
@@ -195,27 +211,51 @@ class RemoteBackend:
     # -- projects ---------------------------------------------------------------------------
 
     def find_project(self, name: str) -> Project | None:
-        """The project called ``name``, or None."""
-        response = self._call("GET", f"{AUTHORING}/{quote(name)}", accept=(200, 404))
-        return None if response.status_code == 404 else project_from_wire(response.json())
+        """The project called ``name`` (a custom text or a conversation project), or None."""
+        for prefix in (AUTHORING, CONVERSATION_AUTHORING):
+            response = self._call("GET", f"{prefix}/{quote(name)}", accept=(200, 404))
+            if response.status_code == 200:
+                self._families[name] = prefix
+                return project_from_wire(response.json())
+        return None
+
+    def _project_url(self, name: str) -> str:
+        """The authoring URL of project ``name``, under its family's routes.
+
+        A project found nowhere gets the custom text URL, whose 404 then says it is missing.
+        """
+        if name not in self._families:
+            self.find_project(name)
+        return f"{self._families.get(name, AUTHORING)}/{quote(name)}"
 
     def create_project(self, project: Project) -> Project:
-        """PATCH the project's metadata (creating it)."""
+        """PATCH the project's metadata (creating it) under its kind's routes."""
+        if project.kind.is_conversation:
+            prefix, metadata = CONVERSATION_AUTHORING, render_conversation_metadata(project)
+        else:
+            prefix, metadata = AUTHORING, render_metadata(project)
         response = self._call(
             "PATCH",
-            f"{AUTHORING}/{quote(project.name)}",
-            body=render_metadata(project),
+            f"{prefix}/{quote(project.name)}",
+            body=metadata,
             headers={"Content-Type": "application/merge-patch+json"},
         )
+        self._families[project.name] = prefix
         return project_from_wire(response.json())
 
     def list_projects(self) -> list[Project]:
-        """Every project (all pages)."""
-        return [project_from_wire(item) for item in self._pages(AUTHORING)]
+        """Every project of both families (all pages), by name."""
+        found = [project_from_wire(item) for item in self._pages(AUTHORING)]
+        # A server without conversation projects (an older Lexicraft) answers 404 there.
+        first = self._call("GET", CONVERSATION_AUTHORING, accept=(200, 404))
+        if first.status_code == 200:
+            found += [project_from_wire(item) for item in self._pages(CONVERSATION_AUTHORING)]
+        return sorted(found, key=lambda project: project.name)
 
     def show_project(self, name: str) -> ProjectView:
         """A project with its models and deployments (document counts are not on the wire)."""
-        project = project_from_wire(self._get(f"{AUTHORING}/{quote(name)}"))
+        url = self._project_url(name)
+        project = project_from_wire(self._get(url))
         models = tuple(
             ModelView(
                 label=item["label"],
@@ -224,7 +264,7 @@ class RemoteBackend:
                 training_config_version=item.get("modelTrainingConfigVersion", ""),
                 duration_s=float(item.get("lastTrainingDurationInSeconds") or 0),
             )
-            for item in self._pages(f"{AUTHORING}/{quote(name)}/models")
+            for item in self._pages(f"{url}/models")
         )
         by_id = {model.model_id: model.label for model in models}
         deployments = tuple(
@@ -234,13 +274,14 @@ class RemoteBackend:
                 deployed=item.get("lastDeployedDateTime", ""),
                 model_label=by_id.get(item.get("modelId", "")),
             )
-            for item in self._pages(f"{AUTHORING}/{quote(name)}/deployments")
+            for item in self._pages(f"{url}/deployments")
         )
         return ProjectView(project=project, models=models, deployments=deployments)
 
     def delete_project(self, name: str) -> JobView:
         """DELETE the project and wait for the deletion job."""
-        response = self._call("DELETE", f"{AUTHORING}/{quote(name)}")
+        response = self._call("DELETE", self._project_url(name))
+        self._families.pop(name, None)
         return self._wait(self._started(response), "delete-project", name)
 
     # -- data -------------------------------------------------------------------------------
@@ -269,13 +310,43 @@ class RemoteBackend:
     def import_project_file(self, name: str, project_file: dict[str, Any]) -> JobView:
         """POST ``:import`` and wait for the job."""
         response = self._call("POST", f"{AUTHORING}/{quote(name)}/:import", body=project_file)
+        self._families[name] = AUTHORING
         return self._wait(self._started(response), "import", name)
+
+    def import_conversation(self, name: str, body: dict[str, Any], luis: bool) -> JobView:
+        """POST the CLU file (or the LUIS app) to the conversation ``:import`` and wait; the
+        server checks it whole before it answers 202."""
+        response = self._call(
+            "POST",
+            f"{CONVERSATION_AUTHORING}/{quote(name)}/:import",
+            body=body,
+            params={"format": "Luis" if luis else "Conversation"},
+        )
+        self._families[name] = CONVERSATION_AUTHORING
+        return self._wait(self._started(response), "import", name)
+
+    def export_conversation(self, name: str) -> dict[str, Any]:
+        """POST ``:export``, wait, and GET the project file at the job's ``resultUrl``."""
+        response = self._call(
+            "POST",
+            f"{CONVERSATION_AUTHORING}/{quote(name)}/:export",
+            params={"stringIndexType": "Utf16CodeUnit"},
+        )
+        location = self._started(response)
+        job = self._wait(location, "export", name)
+        if job.status != "succeeded":
+            raise RemoteCallFailed(
+                f"exporting project {name!r} {job.status}: {job.error_message()}"
+            )
+        status = self._call("GET", location).json()
+        project_file: dict[str, Any] = self._call("GET", status["resultUrl"]).json()
+        return project_file
 
     # -- training, models, deployments ------------------------------------------------------
 
     def start_training(self, name: str, body: dict[str, Any]) -> JobView:
         """POST ``:train``; returns the job's first state."""
-        response = self._call("POST", f"{AUTHORING}/{quote(name)}/:train", body=body)
+        response = self._call("POST", f"{self._project_url(name)}/:train", body=body)
         location = self._started(response)
         return job_from_wire(
             self._call("GET", location).json(), "train", name, body.get("modelLabel")
@@ -292,7 +363,7 @@ class RemoteBackend:
     def job(self, job_id: str, project_name: str | None) -> JobView:
         """A training job's state (the Azure API lists training jobs per project)."""
         name = self._require_project(project_name)
-        body = self._get(f"{AUTHORING}/{quote(name)}/train/jobs/{quote(job_id)}")
+        body = self._get(f"{self._project_url(name)}/train/jobs/{quote(job_id)}")
         return job_from_wire(body, "train", name)
 
     def list_jobs(self, project_name: str | None, unfinished_only: bool) -> list[JobView]:
@@ -300,21 +371,31 @@ class RemoteBackend:
         name = self._require_project(project_name)
         jobs = [
             job_from_wire(item, "train", name)
-            for item in self._pages(f"{AUTHORING}/{quote(name)}/train/jobs")
+            for item in self._pages(f"{self._project_url(name)}/train/jobs")
         ]
         return [job for job in jobs if not (unfinished_only and job.is_terminal)]
 
     def cancel_job(self, job_id: str, project_name: str | None) -> JobView:
         """Cancel a training job."""
         name = self._require_project(project_name)
-        self._call("POST", f"{AUTHORING}/{quote(name)}/train/jobs/{quote(job_id)}/:cancel")
+        self._call("POST", f"{self._project_url(name)}/train/jobs/{quote(job_id)}/:cancel")
         return self.job(job_id, name)
 
     def evaluation(self, name: str, model_label: str) -> Evaluation:
         """GET the model's evaluation summary."""
         body = self._get(
-            f"{AUTHORING}/{quote(name)}/models/{quote(model_label)}/evaluation/summary-result"
+            f"{self._project_url(name)}/models/{quote(model_label)}/evaluation/summary-result"
         )
+        if "intentsEvaluation" in body:
+            # A conversation model's summary: intents and entities, without a kind wrapper.
+            return Evaluation(
+                project_kind=ProjectKind.CONVERSATION.value,
+                options=body.get("evaluationOptions") or {},
+                summary={
+                    "intentsEvaluation": body["intentsEvaluation"],
+                    "entitiesEvaluation": body.get("entitiesEvaluation") or {},
+                },
+            )
         key = next((k for k in _EVALUATION_KEYS if k in body), None)
         return Evaluation(
             project_kind=ProjectKind.parse(body.get("projectKind")).value,
@@ -326,14 +407,14 @@ class RemoteBackend:
         """PUT the deployment and wait for the job."""
         response = self._call(
             "PUT",
-            f"{AUTHORING}/{quote(name)}/deployments/{quote(deployment_name)}",
+            f"{self._project_url(name)}/deployments/{quote(deployment_name)}",
             body={"trainedModelLabel": model_label},
         )
         return self._wait(self._started(response), "deploy", name, deployment_name)
 
     def predict(self, name: str, deployment_name: str, texts: Sequence[str]) -> list[Prediction]:
         """Analyze ``texts`` with the deployment through ``/language/analyze-text/jobs``."""
-        project = project_from_wire(self._get(f"{AUTHORING}/{quote(name)}"))
+        project = project_from_wire(self._get(self._project_url(name)))
         predictions: list[Prediction] = []
         for start in range(0, len(texts), MAX_DOCUMENTS_PER_REQUEST):
             batch = texts[start : start + MAX_DOCUMENTS_PER_REQUEST]
@@ -407,6 +488,52 @@ class RemoteBackend:
                 )
             )
         return predictions
+
+    def analyze_conversation(
+        self, name: str, deployment_name: str, texts: Sequence[str]
+    ) -> list[ConversationPrediction]:
+        """``POST /language/:analyze-conversations`` once per utterance (the route takes one),
+        offsets counted in code points."""
+        return [self._analyze_conversation(name, deployment_name, text) for text in texts]
+
+    def _analyze_conversation(
+        self, name: str, deployment_name: str, text: str
+    ) -> ConversationPrediction:
+        from lexicraft.services.conversation_runtime import ConversationPrediction, FoundEntity
+
+        body = {
+            "kind": "Conversation",
+            "analysisInput": {
+                "conversationItem": {"id": "1", "participantId": "user", "text": text}
+            },
+            "parameters": {
+                "projectName": name,
+                "deploymentName": deployment_name,
+                "stringIndexType": "UnicodeCodePoint",
+            },
+        }
+        answer = self._call("POST", ANALYZE_CONVERSATIONS, body=body, accept=(200,)).json()
+        prediction = answer["result"]["prediction"]
+        return ConversationPrediction(
+            query=answer["result"].get("query", text),
+            top_intent=prediction["topIntent"],
+            intents=tuple(
+                ClassScore(item["category"], item["confidenceScore"])
+                for item in prediction.get("intents") or []
+            ),
+            entities=tuple(
+                FoundEntity(
+                    category=item["category"],
+                    text=item.get("text", text[item["offset"] : item["offset"] + item["length"]]),
+                    offset=item["offset"],
+                    length=item["length"],
+                    confidence=item["confidenceScore"],
+                    resolutions=tuple(item.get("resolutions") or ()),
+                    extra_information=tuple(item.get("extraInformation") or ()),
+                )
+                for item in prediction.get("entities") or []
+            ),
+        )
 
     def export_model(self, name: str, model_label: str, output: Path, export_format: str) -> Path:
         """Not available remotely: the Azure API does not hand out model files."""
