@@ -131,8 +131,10 @@ def import_file(
     source: Path | str = path if path is not None else sample
     luis = file_format is not None and file_format.lower() == LUIS
     reader = None
-    if not luis:
-        reader = get_format(file_format) if file_format else detect_format(path, sample)
+    if file_format is not None and not luis:
+        reader = get_format(file_format)
+    elif file_format is None and not _looks_like_luis(sample):
+        reader = detect_format(path, sample)
     if reader is None or reader.name == azure.NAME:
         body = _load_json(file, sample, path)
         conversation = _conversation_source(body, luis=luis, detected=file_format is None)
@@ -149,7 +151,7 @@ def import_file(
                 connection=(data_dir, endpoint, key),
             )
             return
-    assert reader is not None
+    reader = reader or detect_format(path, sample)
     with connect(data_dir, endpoint, key) as backend:
         existing = backend.find_project(project)
         if existing is not None and requested is not None and requested is not existing.kind:
@@ -215,6 +217,12 @@ def _load_json(file: str, sample: str, path: Path | None) -> object:
         raise InvalidParameterValue(
             f"{file!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
+
+
+def _looks_like_luis(sample: str) -> bool:
+    """Whether the start of a file may be a LUIS app export (a JSON object naming its
+    ``luis_schema_version``), which no format of labeled documents reads."""
+    return sample.lstrip(" \t\r\n\ufeff").startswith("{") and '"luis_schema_version"' in sample
 
 
 def _conversation_source(body: object, *, luis: bool, detected: bool) -> str | None:
