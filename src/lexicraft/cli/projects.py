@@ -98,11 +98,15 @@ def show(
     )
     if project.description:
         console.print(f"description: {project.description}")
+    # A conversation project's documents are its utterances, its labels its entities.
+    conversation = project.kind.is_conversation
     if view.document_count is not None:
         split = ", ".join(f"{count} {name}" for name, count in sorted(view.datasets.items()))
-        console.print(f"documents:   {view.document_count}{f' ({split})' if split else ''}")
+        what = "utterances: " if conversation else "documents:  "
+        console.print(f"{what} {view.document_count}{f' ({split})' if split else ''}")
     if view.labels is not None:
-        console.print(f"labels:      {', '.join(view.labels) or '(none)'}")
+        what = "entities:   " if conversation else "labels:     "
+        console.print(f"{what} {', '.join(view.labels) or '(none)'}")
     if view.models:
         models = Table("model", "trained", "config version", "seconds", "micro F1", title="models")
         for model in view.models:
