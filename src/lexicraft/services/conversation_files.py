@@ -25,6 +25,7 @@ from lexicraft.domain.spans import Span, first_span_problem
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidProjectContent, InvalidRequestBody
 from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services.project_files import utf16_labels
 from lexicraft.settings import Settings
 from lexicraft.wire.luis import convert_luis_app
 
@@ -256,23 +257,16 @@ def _prebuilt_warnings(project: Project, assets: ConversationAssets) -> tuple[di
 
 def utterance_entries(documents: Sequence[Document]) -> list[UtteranceEntry]:
     """Stored utterances as the file's entries (UTF-16 offsets)."""
-    entries = []
-    for document in documents:
-        offsets = OffsetMap(document.text)
-        labels = []
-        for span in document.spans:
-            offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
-            labels.append(RawLabel(span.category, offset, length))
-        entries.append(
-            UtteranceEntry(
-                text=document.text,
-                intent=document.classes[0],
-                language=document.language,
-                dataset=document.dataset,
-                labels=tuple(labels),
-            )
+    return [
+        UtteranceEntry(
+            text=document.text,
+            intent=document.classes[0],
+            language=document.language,
+            dataset=document.dataset,
+            labels=utf16_labels(OffsetMap(document.text), document.spans),
         )
-    return entries
+        for document in documents
+    ]
 
 
 # -- LUIS -------------------------------------------------------------------------------------
