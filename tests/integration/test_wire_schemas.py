@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from lexicraft.api.authoring.conversations import router as conversation_authoring_router
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
@@ -42,9 +43,9 @@ TRAIN = {"modelLabel": "m1", "trainingConfigVersion": "latest"}
 BODYLESS = {
     ("POST", f"{JOBS}/{{job_id}}:cancel"),
     *(
-        ("POST", f"/language/authoring/{family}/projects/{{project_name}}/{path}")
+        ("POST", f"/language/authoring/{family}/projects/{{project_name}}/{route}")
         for family in ("analyze-text", "analyze-conversations")
-        for path in (":export", "train/jobs/{job_id}/:cancel")
+        for route in (":export", "train/jobs/{job_id}/:cancel")
     ),
 }
 
@@ -152,6 +153,7 @@ def test_routes_keep_sync_work_off_the_event_loop() -> None:
         studio_router,
         storage_router,
         authoring_router,
+        conversation_authoring_router,
     )
     async_routes = {
         route.name

@@ -23,9 +23,11 @@ from lexicraft.domain.project_files import RawLabel
 from lexicraft.domain.projects import Document, Project
 from lexicraft.domain.spans import Span, first_span_problem
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidProjectContent
+from lexicraft.errors import InvalidProjectContent, InvalidRequestBody
 from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services.project_files import utf16_labels
 from lexicraft.settings import Settings
+from lexicraft.wire.luis import convert_luis_app
 
 #: ``(path, message)`` of one bad entity definition, the path inside ``assets.entities[i]``
 #: or the whole entity's (``lexicraft.ml.components.entity_problems``).
@@ -255,23 +257,16 @@ def _prebuilt_warnings(project: Project, assets: ConversationAssets) -> tuple[di
 
 def utterance_entries(documents: Sequence[Document]) -> list[UtteranceEntry]:
     """Stored utterances as the file's entries (UTF-16 offsets)."""
-    entries = []
-    for document in documents:
-        offsets = OffsetMap(document.text)
-        labels = []
-        for span in document.spans:
-            offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
-            labels.append(RawLabel(span.category, offset, length))
-        entries.append(
-            UtteranceEntry(
-                text=document.text,
-                intent=document.classes[0],
-                language=document.language,
-                dataset=document.dataset,
-                labels=tuple(labels),
-            )
+    return [
+        UtteranceEntry(
+            text=document.text,
+            intent=document.classes[0],
+            language=document.language,
+            dataset=document.dataset,
+            labels=utf16_labels(OffsetMap(document.text), document.spans),
         )
-    return entries
+        for document in documents
+    ]
 
 
 # -- LUIS -------------------------------------------------------------------------------------
@@ -292,17 +287,8 @@ def convert_luis(app: object, project_name: str) -> LuisImport:
     import job's warnings: nothing is dropped silently.
     """
     if not isinstance(app, Mapping):
-        raise InvalidParameterValue("a LUIS app must be a JSON object", target=None)
-    try:
-        luis = importlib.import_module("lexicraft.wire.luis")
-    except ModuleNotFoundError:
-        # The converter comes with the LUIS import (its own branch).
-        raise InvalidParameterValue(
-            "format 'Luis' is not available in this build; import a CLU project file "
-            "(format=Conversation)",
-            target="format",
-        ) from None
-    conversion = luis.convert_luis_app(app, project_name)
+        raise InvalidRequestBody("a LUIS app must be a JSON object")
+    conversion = convert_luis_app(app, project_name)
     warnings = [
         {"code": "LuisConverted", "message": f"converted: {item}"} for item in conversion.converted
     ]
