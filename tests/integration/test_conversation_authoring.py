@@ -145,8 +145,22 @@ def test_lifecycle_import_train_evaluate_deploy_swap_export_delete(server: LiveS
     assets = smaller["assets"]
     assets["intents"] = [i for i in assets["intents"] if i["category"] != "CheckWeather"]
     assets["utterances"] = [u for u in assets["utterances"] if u["intent"] != "CheckWeather"]
-    clu_import(server, name, smaller)
+    clu_import(server, name, smaller, format="Conversation")
     assert clu_export(server, name) == smaller
+
+    # A model keeps what it was trained on: loading its snapshot brings the project back.
+    m2 = server.client.get(f"{CLU}/{name}/models/m2", params=V).json()
+    assert m2["hasSnapshot"] is True
+    loading = server.client.post(f"{CLU}/{name}/models/m2/:load-snapshot", params=V)
+    assert loading.status_code == 202, loading.text
+    location = loading.headers["Operation-Location"]
+    assert f"/{name}/models/m2/load-snapshot/jobs/" in location
+    assert server.wait_job(location)["status"] == "succeeded"
+    assert clu_export(server, name) == project_file
+    assert_error(
+        server.client.post(f"{CLU}/{name}/models/nope/:load-snapshot", params=V),
+        404, "NotFound", None,
+    )  # fmt: skip
 
     deletion = server.client.delete(f"{CLU}/{name}", params=V)
     assert deletion.status_code == 202
