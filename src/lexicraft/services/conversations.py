@@ -8,7 +8,6 @@ intents and entity definitions beside them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -16,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.errors import InvalidParameterValue, OperationNotFound
+from lexicraft.ml.components import prebuilt_catalog
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.conversation_files import (
     ConversationContent,
     convert_luis,
-    prebuilt_catalog,
     read_conversation_file,
     utterance_entries,
 )
@@ -139,6 +138,10 @@ def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict
     return project_file
 
 
-def list_prebuilt_entities(language: str | None) -> list[Mapping[str, Any]]:
-    """The prebuilt entities a project in ``language`` may name (``global/prebuilt-entities``)."""
-    return prebuilt_catalog(language)
+def list_prebuilt_entities(language: str | None) -> list[dict[str, str]]:
+    """The prebuilt entities Lexicraft recognises in ``language`` (None: every language), as
+    ``global/prebuilt-entities`` lists them."""
+    return [
+        {"category": item.category, "description": item.description, "examples": item.examples}
+        for item in prebuilt_catalog(language)
+    ]
