@@ -256,6 +256,19 @@ def test_training_resolves_latest_and_can_be_cancelled(server: LiveServer) -> No
         assert final["status"] == "succeeded"
 
 
+def test_every_project_has_the_none_intent(server: LiveServer) -> None:
+    project_file = clu_project_file("clu-none")
+    assets = project_file["assets"]
+    assets["intents"] = [i for i in assets["intents"] if i["category"] != "None"]
+    del assets["projectKind"]  # optional: the metadata's kind
+    clu_import(server, "clu-none", project_file)
+    exported = clu_export(server, "clu-none")
+    assert [i["category"] for i in exported["assets"]["intents"]] == [
+        "None", "SendEmail", "BookFlight", "CheckWeather",
+    ]  # fmt: skip
+    assert exported["assets"]["projectKind"] == "Conversation"
+
+
 LUIS_APP: dict[str, Any] = {
     "luis_schema_version": SUPPORTED_LUIS_SCHEMA_VERSIONS[-1],
     "versionId": "0.1",
