@@ -197,3 +197,14 @@ def test_a_clu_file_naming_an_unknown_intent_imports_nothing(
     over = place.cli("import", "bad.json", "--project", PROJECT)
     assert_refused(over, "assets.utterances[3].intent")
     assert exported(place, PROJECT) == travel_project_file(PROJECT)
+
+
+def test_project_list_and_show(place: Place, travel: Deployed) -> None:
+    listed = place.cli("project", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"│ travel +│ Conversation +│ en-us ", listed.stdout), listed.stdout
+    shown = place.cli("project", "show", PROJECT)
+    assert shown.returncode == 0, shown.stderr
+    assert "kind:        Conversation" in shown.stdout
+    assert re.search(r"│ m1 +│ .*│ 2022-05-01-fast +│", shown.stdout), shown.stdout
+    assert re.search(r"│ prod +│ m1 +│", shown.stdout), shown.stdout
