@@ -208,3 +208,10 @@ def test_project_list_and_show(place: Place, travel: Deployed) -> None:
     assert "kind:        Conversation" in shown.stdout
     assert re.search(r"│ m1 +│ .*│ 2022-05-01-fast +│", shown.stdout), shown.stdout
     assert re.search(r"│ prod +│ m1 +│", shown.stdout), shown.stdout
+
+
+def test_export_model_is_refused_for_a_conversation_model(place: Place, travel: Deployed) -> None:
+    # Its list, regex and prebuilt components live in the project, not in the model folder.
+    result = place.cli("export-model", PROJECT, "m1", "--output", "travel-m1")
+    assert_refused(result, "export")
+    assert not (place.folder / "travel-m1").exists()

@@ -278,6 +278,15 @@ class LocalBackend:
         from lexicraft.services import training
 
         data = projects.get_project_data(self.context, name)
+        if data.project.kind.is_conversation:
+            # The model folder answers half of a conversation prediction: the list, regex and
+            # prebuilt components live in the project, not in the model.
+            raise InvalidParameterValue(
+                f"export-model is for custom text models; {name!r} is a conversation project: "
+                "deploy its model ('lexicraft deploy') and predict with the deployment, or "
+                "take the project out with 'lexicraft export'",
+                target="projectName",
+            )
         model = training.get_model(self.context, name, model_label)
         evaluation = training.get_evaluation(self.context, name, model_label)[1]
         card = export.ModelCard(

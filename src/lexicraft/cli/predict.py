@@ -132,11 +132,18 @@ def predict(
     lines = read_lines(source)
     texts = [line for line in lines if line.strip()]
     if model is not None:
-        from lexicraft.ml.export import load_exported
+        from lexicraft.ml.export import load_exported, read_card
         from lexicraft.services.predictions import predict_with
 
-        card, predictor = load_exported(model)
+        card = read_card(model)
         kind = ProjectKind(card.project_kind)
+        if kind.is_conversation:
+            raise InvalidParameterValue(
+                f"{str(model)!r} holds a conversation model, whose list, regex and prebuilt "
+                "components live in its project: predict with its deployment instead "
+                "('lexicraft predict PROJECT DEPLOYMENT')"
+            )
+        card, predictor = load_exported(model)
         found = predict_with(predictor, kind, texts, batch_size=_BATCH_SIZE)
     else:
         project, deployment = arguments[0], arguments[1]
