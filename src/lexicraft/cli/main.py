@@ -12,7 +12,8 @@ from lexicraft.cli import backup, data, jobs, keys, models, predict, projects, w
 from lexicraft.cli.console import LexicraftGroup
 
 app = typer.Typer(
-    help="Lexicraft: custom NER and text classification behind the Azure AI Language API.\n\n"
+    help="Lexicraft: custom NER, text classification and conversational language understanding "
+    "(CLU) behind the Azure AI Language API.\n\n"
     "Work on the local data dir (--data-dir, LEXICRAFT_DATA_DIR) or on a server "
     "(--endpoint and --key, LEXICRAFT_ENDPOINT and LEXICRAFT_KEY). Start with "
     "'lexicraft import FILE --project NAME', then 'train', 'deploy' and 'predict'.",

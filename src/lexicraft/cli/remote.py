@@ -182,8 +182,8 @@ class RemoteBackend:
         body: dict[str, Any] = self._call("GET", url, params=params).json()
         return body
 
-    def _pages(self, url: str) -> Iterator[dict[str, Any]]:
-        page = self._get(url)
+    def _pages(self, url: str, first: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        page = first if first is not None else self._get(url)
         while True:
             yield from page.get("value", [])
             next_link = page.get("nextLink")
@@ -249,7 +249,8 @@ class RemoteBackend:
         # A server without conversation projects (an older Lexicraft) answers 404 there.
         first = self._call("GET", CONVERSATION_AUTHORING, accept=(200, 404))
         if first.status_code == 200:
-            found += [project_from_wire(item) for item in self._pages(CONVERSATION_AUTHORING)]
+            pages = self._pages(CONVERSATION_AUTHORING, first.json())
+            found += [project_from_wire(item) for item in pages]
         return sorted(found, key=lambda project: project.name)
 
     def show_project(self, name: str) -> ProjectView:
