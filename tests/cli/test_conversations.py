@@ -199,9 +199,13 @@ def test_a_clu_file_naming_an_unknown_intent_imports_nothing(
     assert exported(place, PROJECT) == travel_project_file(PROJECT)
 
 
-def test_project_list_and_show(place: Place, travel: Deployed) -> None:
+def test_project_create_list_and_show(place: Place, travel: Deployed) -> None:
+    created = place.cli("project", "create", "empty-clu", "--kind", "clu")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout == "created project empty-clu (Conversation, en)\n"
     listed = place.cli("project", "list")
     assert listed.returncode == 0, listed.stderr
+    assert re.search(r"│ empty-clu +│ Conversation +│ en ", listed.stdout), listed.stdout
     assert re.search(r"│ travel +│ Conversation +│ en-us ", listed.stdout), listed.stdout
     shown = place.cli("project", "show", PROJECT)
     assert shown.returncode == 0, shown.stderr
