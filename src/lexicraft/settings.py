@@ -221,6 +221,9 @@ class Settings(BaseSettings):
     clu_max_list_synonyms_per_project: int = 2_000_000
     clu_max_prebuilts_per_entity: int = 7
     clu_max_regex_expressions_per_project: int = 20
+    # `:analyze-conversations`: Azure predicts on utterances of 1 to 1,000 characters
+    # (counted here in text elements, like the analyze requests' character limits).
+    clu_max_query_characters: int = Field(default=1_000, ge=1)
 
     # CLU entity components. A regex component runs user-written patterns on every
     # utterance: each expression gets at most this long on one text (then the component finds
