@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from lexicraft.api.authoring.conversations import router as conversation_authoring_router
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
@@ -40,10 +41,10 @@ TRAIN = {"modelLabel": "m1", "trainingConfigVersion": "latest"}
 #: Write operations Azure defines without a body (job cancels, export's options are in the query).
 BODYLESS = {
     ("POST", f"{JOBS}/{{job_id}}:cancel"),
-    ("POST", "/language/authoring/analyze-text/projects/{project_name}/:export"),
-    (
-        "POST",
-        "/language/authoring/analyze-text/projects/{project_name}/train/jobs/{job_id}/:cancel",
+    *(
+        ("POST", f"/language/authoring/{family}/projects/{{project_name}}/{route}")
+        for family in ("analyze-text", "analyze-conversations")
+        for route in (":export", "train/jobs/{job_id}/:cancel")
     ),
 }
 
@@ -144,7 +145,14 @@ def test_storage_upload_documents_a_raw_body(openapi: dict[str, Any]) -> None:
 
 def test_routes_keep_sync_work_off_the_event_loop() -> None:
     """Plain ``def`` routes run in the threadpool; the one async route offloads its write."""
-    routers = (analyze_text_router, legacy_router, studio_router, storage_router, authoring_router)
+    routers = (
+        analyze_text_router,
+        legacy_router,
+        studio_router,
+        storage_router,
+        authoring_router,
+        conversation_authoring_router,
+    )
     async_routes = {
         route.name
         for router in routers

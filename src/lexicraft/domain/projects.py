@@ -198,9 +198,9 @@ class ProjectPatch:
         base = existing
         kind = self.kind if self.kind is not None or base is None else base.kind
         language = self.language if self.language is not None or base is None else base.language
+        container = self._container(kind, base)
         if kind is None:
             raise InvalidRequestBody("projectKind is required", target="projectKind")
-        container = self._container(kind, base)
         if language is None:
             raise InvalidRequestBody("language is required", target="language")
         if base is None:
@@ -215,11 +215,11 @@ class ProjectPatch:
             settings=self._pick("settings", self.settings, base.settings, {}),
         )
 
-    def _container(self, kind: ProjectKind, base: Project | None) -> str:
+    def _container(self, kind: ProjectKind | None, base: Project | None) -> str:
         """The project's storage container: required for custom text; a conversation
         project has none (its utterances are inline), so any container sent is ignored, as
         Azure ignores it (newer SDK models still carry the field)."""
-        if not kind.has_storage_container:
+        if kind is not None and not kind.has_storage_container:
             return ""
         container = self.storage_container
         if container is None and base is not None and base.kind.has_storage_container:

@@ -23,9 +23,10 @@ from lexicraft.domain.project_files import RawLabel
 from lexicraft.domain.projects import Document, Project
 from lexicraft.domain.spans import Span, first_span_problem
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidProjectContent
+from lexicraft.errors import InvalidProjectContent, InvalidRequestBody
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.settings import Settings
+from lexicraft.wire.luis import convert_luis_app
 
 #: ``(path, message)`` of one bad entity definition, the path inside ``assets.entities[i]``
 #: or the whole entity's (``lexicraft.ml.components.entity_problems``).
@@ -302,17 +303,8 @@ def convert_luis(app: object, project_name: str) -> LuisImport:
     import job's warnings: nothing is dropped silently.
     """
     if not isinstance(app, Mapping):
-        raise InvalidParameterValue("a LUIS app must be a JSON object", target=None)
-    try:
-        luis = importlib.import_module("lexicraft.wire.luis")
-    except ModuleNotFoundError:
-        # The converter comes with the LUIS import (its own branch).
-        raise InvalidParameterValue(
-            "format 'Luis' is not available in this build; import a CLU project file "
-            "(format=Conversation)",
-            target="format",
-        ) from None
-    conversion = luis.convert_luis_app(app, project_name)
+        raise InvalidRequestBody("a LUIS app must be a JSON object")
+    conversion = convert_luis_app(app, project_name)
     warnings = [
         {"code": "LuisConverted", "message": f"converted: {item}"} for item in conversion.converted
     ]

@@ -304,7 +304,9 @@ def render_conversation_metadata(project: Project) -> dict[str, Any]:
         "multilingual": project.multilingual,
         "description": project.description or "",
         "language": project.language,
-        "settings": project.settings,
+        # Every CLU project has a threshold (0: always the best intent); shown even when the
+        # project was created without settings, so that its export imports again.
+        "settings": {"confidenceThreshold": 0.0, **project.settings},
     }
 
 

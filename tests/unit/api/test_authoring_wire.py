@@ -17,13 +17,16 @@ from lexicraft.api.authoring.schemas import (
     SwapBody,
     TrainingBody,
 )
+from lexicraft.domain.conversation_files import UtteranceEntry
+from lexicraft.domain.conversations import ConversationAssets, ConversationEntity
 from lexicraft.domain.jobs import Job, JobKind, JobStatus
 from lexicraft.domain.models import Deployment, ModelEvaluation, TrainedModel
 from lexicraft.domain.project_files import DocumentEntry, ProjectFile, RawLabel
-from lexicraft.domain.projects import Dataset, Project, ProjectKind, ProjectPatch
+from lexicraft.domain.projects import TEXT_KINDS, Dataset, Project, ProjectKind, ProjectPatch
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import InvalidParameterValue, InvalidProjectContent, InvalidRequestBody
 from lexicraft.timeutil import format_datetime
+from lexicraft.wire.conversation_file import parse_conversation_file, render_conversation_file
 from lexicraft.wire.project_file import parse_project_file, render_project_file
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -190,10 +193,28 @@ def test_rendered_bodies_match_the_documented_models() -> None:
     )  # fmt: skip
     responses.JobState.model_validate(render.render_job(failed))
     options = EvaluationOptions().to_wire()
-    for kind in ProjectKind:
+    for kind in TEXT_KINDS:
         summary = render.render_evaluation_summary(
             kind, ModelEvaluation(options, {"microF1": 1}, ())
         )
         assert responses.EvaluationSummary.model_validate(summary).project_kind == kind.value
     exported = render_project_file(ProjectFile(PROJECT, ("City",), (DocumentEntry("a.txt"),)))
     responses.ExportedProject.model_validate(exported)
+
+
+def test_rendered_conversation_bodies_match_the_documented_models() -> None:
+    clu = Project("c", ProjectKind.CONVERSATION, "en-us", "", created_at=NOW, modified_at=NOW)
+    metadata = responses.ConversationProjectMetadata.model_validate(render.render_project(clu))
+    assert metadata.project_kind == "Conversation"
+    evaluation = {"intentsEvaluation": {"microF1": 1.0}, "entitiesEvaluation": {"microF1": 0.5}}
+    summary = render.render_evaluation_summary(
+        ProjectKind.CONVERSATION, ModelEvaluation(EvaluationOptions().to_wire(), evaluation, ())
+    )
+    assert "projectKind" not in summary
+    responses.ConversationEvaluationSummary.model_validate(summary)
+    assets = ConversationAssets(("None", "Greet"), (ConversationEntity("Person"),))
+    utterance = UtteranceEntry("hi ann", "Greet", labels=(RawLabel("Person", 3, 3),))
+    exported = render_conversation_file(clu, assets, [utterance])
+    responses.ExportedConversationProject.model_validate(exported)
+    parsed = parse_conversation_file(exported, "c")
+    assert (parsed.assets, parsed.utterances) == (assets, (utterance,))
