@@ -24,6 +24,19 @@ $(CLIENTS)/textanalytics6/.installed:
 	$(CLIENTS)/textanalytics6/bin/pip install --quiet 'azure-ai-textanalytics==6.0.0b3' 'azure-ai-textanalytics-authoring==1.0.0b1'
 	touch $@
 
+# CLU (spec §3.1): 1.1.0 holds the runtime client and its own authoring client; the separate
+# authoring package installs into the same import path (and pulls a runtime package), so each
+# gets its own venv.
+$(CLIENTS)/conversations11/.installed:
+	test -x $(CLIENTS)/conversations11/bin/python || $(PYTHON) -m venv $(CLIENTS)/conversations11
+	$(CLIENTS)/conversations11/bin/pip install --quiet 'azure-ai-language-conversations==1.1.0'
+	touch $@
+
+$(CLIENTS)/conversations-authoring/.installed:
+	test -x $(CLIENTS)/conversations-authoring/bin/python || $(PYTHON) -m venv $(CLIENTS)/conversations-authoring
+	$(CLIENTS)/conversations-authoring/bin/pip install --quiet 'azure-ai-language-conversations-authoring==1.0.0b4'
+	touch $@
+
 # spaCy baselines for bench-classify and bench-ner live in their own venv; bench/spacy_textcat.py
 # and bench/spacy_ner.py run there.
 $(BENCH_VENV)/.installed:
@@ -65,7 +78,7 @@ azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) 
 .tools/azurite/node_modules/.bin/azurite-blob:
 	npm install --prefix .tools/azurite azurite@3 --no-audit --no-fund
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed chromium postgresql redis azurite ## Install everything and run the whole suite
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite ## Install everything and run the whole suite
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff check + format check

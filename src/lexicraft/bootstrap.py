@@ -21,6 +21,7 @@ from lexicraft.ml.checksums import ModelVerifier
 from lexicraft.services.artifacts import sweep_leftovers
 from lexicraft.services.compute import Compute
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.entity_resolvers import EntityResolvers
 from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.base import ModelStore
 from lexicraft.storage.sql.engine import (
@@ -78,6 +79,8 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
         ),
         compute=_build_compute(settings, stores.models, verifier),
         model_checks=verifier,
+        # A resolver per served conversation model: as many as the models a process keeps.
+        entity_resolvers=EntityResolvers(capacity=settings.loaded_models_per_process),
     )
 
 

@@ -217,6 +217,13 @@ class DocumentTooLarge(InvalidDocument):
     code = "InvalidRequest"
 
 
+class InvalidUtterance(InvalidDocument):
+    """An ``:analyze-conversations`` utterance that is empty or over the length limit
+    (spec §1.7: the call has one utterance, so the request fails, as a whole)."""
+
+    code = "InvalidRequest"
+
+
 class MissingInputRecords(MissingInputDocuments):
     """An analyze request without documents, as the legacy v3.x API names it (spec §0.1)."""
 

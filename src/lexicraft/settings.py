@@ -221,6 +221,15 @@ class Settings(BaseSettings):
     clu_max_list_synonyms_per_project: int = 2_000_000
     clu_max_prebuilts_per_entity: int = 7
     clu_max_regex_expressions_per_project: int = 20
+    # `:analyze-conversations`: Azure predicts on utterances of 1 to 1,000 characters
+    # (counted here in text elements, like the analyze requests' character limits).
+    clu_max_query_characters: int = Field(default=1_000, ge=1)
+    # CLU entity components. A regex component runs user-written patterns on every
+    # utterance: each expression gets at most this long on one text (then the component finds
+    # nothing there and says so in the log), so a pattern that backtracks can never hold a
+    # request; patterns longer than the second limit are refused at import.
+    clu_regex_timeout_s: float = Field(default=0.05, gt=0)
+    clu_max_regex_pattern_chars: int = Field(default=1000, ge=1)
 
     @field_validator("rate_limit_runtime", "rate_limit_authoring")
     @classmethod

@@ -110,10 +110,14 @@ NO_RATE_LIMITS_ENV = {f"LEXICRAFT_{name.upper()}": "" for name in NO_RATE_LIMITS
 
 
 @contextmanager
-def run_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+def run_server(
+    data_dir: Path, *, run_workers: bool = True, **overrides: Any
+) -> Iterator[LiveServer]:
     """Start a real uvicorn server on a free port over ``data_dir``; stop it afterwards.
 
-    It is configured as ``lexicraft serve`` configures it (timeouts included).
+    It is configured as ``lexicraft serve`` configures it (timeouts included); without
+    ``run_workers`` it runs no job workers (``lexicraft serve --no-workers``), so the jobs
+    it takes stay waiting.
     """
     settings = Settings(
         data_dir=data_dir, api_key=TEST_KEY, job_lease_s=3.0, **{**NO_RATE_LIMITS, **overrides}
@@ -121,7 +125,11 @@ def run_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
     port = free_port()
     server = uvicorn.Server(
         server_config(
-            create_app(settings), settings, host="127.0.0.1", port=port, log_level="warning"
+            create_app(settings, run_workers=run_workers),
+            settings,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

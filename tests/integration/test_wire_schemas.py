@@ -15,8 +15,10 @@ from lexicraft.api.authoring.conversations import router as conversation_authori
 from lexicraft.api.authoring.routes import router as authoring_router
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
+from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_router
+from lexicraft.api.studio_conversations import router as studio_conversations_router
 from tests.integration.databases import Databases
 from tests.integration.server import API_VERSION, LiveServer
 
@@ -147,8 +149,10 @@ def test_routes_keep_sync_work_off_the_event_loop() -> None:
     """Plain ``def`` routes run in the threadpool; the one async route offloads its write."""
     routers = (
         analyze_text_router,
+        conversations_router,
         legacy_router,
         studio_router,
+        studio_conversations_router,
         storage_router,
         authoring_router,
         conversation_authoring_router,
@@ -169,6 +173,15 @@ def language_body(**changes: Any) -> dict[str, Any]:
     return {"analysisInput": DOCS, "tasks": [NER_TASK]} | changes
 
 
+def clu_body(**changes: Any) -> dict[str, Any]:
+    return {
+        "kind": "Conversation",
+        "analysisInput": {"conversationItem": {"id": "1", "participantId": "1", "text": "hi"}},
+        "parameters": {"projectName": "nobody", "deploymentName": "prod"},
+    } | changes
+
+
+CLU = "/language/:analyze-conversations"
 BAD = "InvalidRequestBodyFormat"
 BAD_VALUE = "InvalidParameterValue"
 P = f"{LEGACY}"
@@ -196,6 +209,11 @@ P = f"{LEGACY}"
         pytest.param("POST", JOBS, b"[1, 2]", (BAD, None, "the request body must be a JSON object"), id="not-an-object"),
         pytest.param("POST", JOBS, b"", (BAD, None, "the request body is empty; send a JSON object"), id="empty-body"),
         pytest.param("POST", "/language/:analyze-text", {}, (BAD, "kind", "kind is required"), id="sync-no-kind"),
+        pytest.param("POST", CLU, clu_body(kind="Orchestration"), (BAD_VALUE, "kind", None), id="clu-kind"),
+        pytest.param("POST", CLU, clu_body(analysisInput={"conversationItem": {"id": "1", "participantId": "1"}}),
+                     (BAD, "analysisInput.conversationItem.text", "analysisInput.conversationItem.text is required"), id="clu-no-text"),
+        pytest.param("POST", CLU, clu_body(parameters={"projectName": "nobody"}),
+                     (BAD, "parameters.deploymentName", None), id="clu-no-deployment"),
         pytest.param("POST", P, {"analysisInput": {"documents": []}, "tasks": LEGACY_TASKS},
                      ("MissingInputRecords", "analysisInput.documents", None), id="legacy-no-documents"),
         pytest.param("POST", P, {"analysisInput": DOCS, "tasks": []}, (BAD, "tasks", "tasks must be an object"), id="legacy-tasks-not-object"),

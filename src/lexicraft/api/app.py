@@ -23,6 +23,7 @@ from lexicraft.api.operations import METRICS_PATH, MODELS_HEALTH_PATH
 from lexicraft.api.operations import router as operations_router
 from lexicraft.api.rate_limits import RateLimitMiddleware
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
+from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.api.studio_conversations import router as studio_conversations_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(conversation_authoring_router)
     app.include_router(storage_router)
     app.include_router(analyze_text_router)
+    app.include_router(conversations_router)
     app.include_router(legacy_router)
     app.include_router(studio_api_router)
     app.include_router(studio_conversations_router)

@@ -27,6 +27,7 @@ from lexicraft.api.authoring.shared import CONVERSATIONS, TEXT
 from lexicraft.api.authoring.storage import router as storage_router
 from lexicraft.api.errors import error_response
 from lexicraft.api.runtime.analyze_text import JOBS, SYNC
+from lexicraft.api.runtime.conversations import SYNC as CONVERSATIONS_SYNC
 from lexicraft.api.runtime.legacy import PREFIX as LEGACY_PREFIX
 from lexicraft.errors import JsonLimitExceeded, LexicraftError, RequestTimeout, RequestTooLarge
 from lexicraft.settings import Settings
@@ -38,8 +39,9 @@ _IMPORT = re.compile(
     + r")/[^/]+/:import"
 )
 _UPLOAD_PREFIX = storage_router.prefix + "/"
-#: The runtime routes (analyze requests and their jobs, both API families).
-RUNTIME_PREFIXES = (JOBS, SYNC, LEGACY_PREFIX + "/")
+#: The runtime routes (analyze requests and their jobs, both API families, and the
+#: synchronous conversation analysis).
+RUNTIME_PREFIXES = (JOBS, SYNC, CONVERSATIONS_SYNC, LEGACY_PREFIX + "/")
 #: Bodies of this many bytes or more are checked in a worker thread, off the event loop.
 _THREAD_CHECK_BYTES = 1 << 20
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lexicraft.ml.checksums import ModelVerifier
 from lexicraft.services.compute import Compute
+from lexicraft.services.entity_resolvers import EntityResolvers
 from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.base import ModelStore
 from lexicraft.storage.blobs.base import BlobStore
@@ -27,3 +28,6 @@ class ServiceContext:
     #: This process's verdicts on model folders against their checksums (shared with the
     #: local executor's predictor cache, so a folder is hashed once per change).
     model_checks: ModelVerifier = field(default_factory=ModelVerifier)
+    #: The entity components (list, regex, prebuilt) of the conversation models this process
+    #: served, built once per model (``services/conversation_runtime.py``).
+    entity_resolvers: EntityResolvers = field(default_factory=EntityResolvers)

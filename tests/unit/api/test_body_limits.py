@@ -25,6 +25,8 @@ SETTINGS = Settings(
     [
         ("POST", "/language/analyze-text/jobs", "max_request_bytes", 1),
         ("POST", "/language/:analyze-text", "max_request_bytes", 1),
+        ("POST", "/language/:analyze-conversations", "max_request_bytes", 1),
+        ("POST", "/language/authoring/analyze-conversations/projects/p/:train", "max_authoring_request_bytes", 4),
         ("POST", "/text/analytics/v3.2-preview.2/analyze", "max_request_bytes", 1),
         ("POST", "/language/authoring/analyze-text/projects/p/:import", "max_import_bytes", 2),
         ("PUT", "/language/lexicraft/storage/c/a/b.txt", "max_upload_bytes", 3),

@@ -18,6 +18,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.InvalidDocumentBatch, 400, "InvalidRequest", "InvalidDocumentBatch"),
     (errors.InvalidDocument, 400, "InvalidArgument", "InvalidDocument"),
     (errors.DocumentTooLarge, 400, "InvalidRequest", "InvalidDocument"),
+    (errors.InvalidUtterance, 400, "InvalidRequest", "InvalidDocument"),
     (errors.UnsupportedLanguageCode, 400, "InvalidArgument", "UnsupportedLanguageCode"),
     (errors.InvalidProjectContent, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.NotEnoughData, 400, "InvalidRequest", "InvalidParameterValue"),

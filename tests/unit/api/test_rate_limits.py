@@ -17,6 +17,8 @@ RUNTIME, AUTHORING = budgets(Settings(rate_limit_runtime="5/second", rate_limit_
         ("/language/analyze-text/jobs", "runtime"),
         ("/language/analyze-text/jobs/0b7d6c7e-4b4c-4d1f-9f3e-6f0e1a2b3c4d", "runtime"),
         ("/language/:analyze-text", "runtime"),
+        ("/language/:analyze-conversations", "runtime"),
+        ("/language/authoring/analyze-conversations/projects/p/:train", "authoring"),
         ("/text/analytics/v3.2-preview.2/analyze", "runtime"),
         ("/text/analytics/v3.2-preview.2/analyze/jobs/x", "runtime"),
         ("/language/authoring/analyze-text/projects", "authoring"),

@@ -38,6 +38,7 @@ from lexicraft.errors import (
     MissingInputRecords,
 )
 from lexicraft.services.analysis import AnalysisRequest, AnalysisTask, ApiFamily, InputDocument
+from lexicraft.services.conversation_runtime import ConversationQuery
 
 _CUSTOM_KINDS = {kind.value.lower(): kind for kind in ProjectKind}
 _SUPPORTED = [kind.value for kind in ProjectKind]
@@ -420,4 +421,108 @@ class LegacyAnalyzeInput(WireModel):
             tasks=self.tasks.to_tasks(),
             family=ApiFamily.LEGACY,
             display_name=self.display_name,
+        )
+
+
+# -- conversations (CLU, spec §1.2 of azure-clu-api.md) -----------------------------------------
+
+#: The one task kind of ``:analyze-conversations`` (case-sensitive, as Azure's discriminator).
+CONVERSATION_KIND = "Conversation"
+
+
+class ConversationItem(WireModel):
+    """The utterance (a ``TextConversationItem``); only ``text`` and ``language`` are read."""
+
+    id: NonEmptyStr
+    participant_id: NonEmptyStr
+    text: StrictStr
+    language: StrictStr | None = Field(
+        default=None, description="Overrides the project's language (multilingual projects)."
+    )
+    modality: StrictStr | None = Field(default=None, description="Accepted and ignored.")
+    role: StrictStr | None = Field(default=None, description="Accepted and ignored.")
+
+
+class ConversationAnalysisInput(WireModel):
+    """``analysisInput``: one conversation item."""
+
+    conversation_item: ConversationItem
+
+
+class ConversationParameters(WireModel):
+    """``parameters``: the deployment to ask and how to count offsets."""
+
+    project_name: NonEmptyStr
+    deployment_name: NonEmptyStr
+    string_index_type: StringIndexType = StringIndexType.TEXT_ELEMENTS
+    verbose: bool | None = Field(
+        default=None,
+        description="Accepted; resolutions and extra information are always returned.",
+    )
+    is_logging_enabled: bool | None = Field(default=None, description="Accepted and ignored.")
+    direct_target: StrictStr | None = Field(
+        default=None, description="Orchestration only: ignored for a Conversation project."
+    )
+
+    @field_validator("string_index_type", mode="before")
+    @classmethod
+    def _index_type(cls, value: object) -> StringIndexType:
+        # The error names the field's whole wire path, not just its name.
+        try:
+            return _parse_index_type(value)
+        except InvalidParameterValue as error:
+            raise InvalidParameterValue(
+                error.message, target="parameters.stringIndexType"
+            ) from None
+
+
+class AnalyzeConversationsInput(WireModel):
+    """``POST /language/:analyze-conversations``: one utterance for a Conversation project."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": CONVERSATION_KIND,
+                    "analysisInput": {
+                        "conversationItem": {
+                            "id": "1",
+                            "participantId": "1",
+                            "text": "Send an email to Carol about tomorrow's demo",
+                        }
+                    },
+                    "parameters": {
+                        "projectName": "EmailApp",
+                        "deploymentName": "production",
+                        "stringIndexType": "UnicodeCodePoint",
+                    },
+                }
+            ]
+        }
+    )
+
+    kind: StrictStr = Field(description='Exactly "Conversation".')
+    analysis_input: ConversationAnalysisInput
+    parameters: ConversationParameters
+
+    @field_validator("kind")
+    @classmethod
+    def _conversation_kind(cls, value: str) -> str:
+        if value != CONVERSATION_KIND:
+            raise InvalidParameterValue(
+                f"kind {value!r} is not supported; :analyze-conversations takes "
+                f"kind {CONVERSATION_KIND!r} (conversational language understanding)",
+                target="kind",
+            )
+        return value
+
+    def to_query(self) -> ConversationQuery:
+        """The wire-neutral query the conversation service takes."""
+        item = self.analysis_input.conversation_item
+        return ConversationQuery(
+            project_name=self.parameters.project_name,
+            deployment_name=self.parameters.deployment_name,
+            text=item.text,
+            language=item.language,
+            string_index_type=self.parameters.string_index_type,
         )

@@ -1,0 +1,227 @@
+"""Answer ``:analyze-conversations``: one utterance through a deployed conversation model.
+
+The use case behind ``POST /language/:analyze-conversations`` (spec §1): check the
+utterance, find the model the deployment pins, run it through the compute (the same
+prediction slots, fair turns and model checks as the analyze jobs), then let the entity
+components (list, regex, prebuilt; composition and required components applied) add to what
+the learned component found, and shape the answer: every intent with a score, sorted, the top
+intent (``None`` under the project's ``confidenceThreshold``), entities with offsets in the
+caller's unit.
+
+Which intents and components a deployment answers with: those of the project as it is now
+(its intents, entity components, language and ``confidenceThreshold``), beside the deployed
+model's own intents and learned entities. Lexicraft keeps no copy of a project's assets per
+trained model, so "as the project is now" is the one rule applied to everything that is not
+the model (Azure serves a snapshot taken at training; here an edited list component takes
+effect at once, without training again). The entity components are built once per model and
+project version: :class:`~lexicraft.services.entity_resolvers.EntityResolvers` keys them by the
+model's artifact key (each training run has its own) and the project's ``modified_at``, which
+every import and metadata change moves, so a request compiles no pattern and indexes no
+synonym, and the first request after an import builds them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from lexicraft.domain.conversations import NONE_INTENT
+from lexicraft.domain.projects import ProjectKind
+from lexicraft.domain.text import StringIndexType
+from lexicraft.errors import InvalidParameterValue, InvalidUtterance
+from lexicraft.ml.base import ClassScore, ConversationOutput
+from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services.context import ServiceContext
+from lexicraft.services.entity_resolvers import ServedComponents
+from lexicraft.storage.sql import conversation_serving as serving_store
+from lexicraft.storage.sql import models as model_store
+from lexicraft.storage.sql import projects as project_store
+
+if TYPE_CHECKING:
+    from lexicraft.ml.components import EntityMatch
+
+#: The wire path of the utterance, which the errors about it name.
+TEXT_TARGET = "analysisInput.conversationItem.text"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationQuery:
+    """One ``:analyze-conversations`` request, wire-neutral."""
+
+    project_name: str
+    deployment_name: str
+    text: str
+    language: str | None = None
+    string_index_type: StringIndexType = StringIndexType.TEXT_ELEMENTS
+
+
+@dataclass(frozen=True, slots=True)
+class FoundEntity:
+    """An entity of the answer; ``offset``/``length`` in the query's unit."""
+
+    category: str
+    text: str
+    offset: int
+    length: int
+    confidence: float
+    resolutions: tuple[dict[str, Any], ...] = ()
+    extra_information: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPrediction:
+    """The answer to one query (spec §1.3)."""
+
+    query: str
+    top_intent: str
+    intents: tuple[ClassScore, ...]
+    entities: tuple[FoundEntity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What a deployment answers with: its model and the project's components."""
+
+    artifact: str
+    components: ServedComponents
+    confidence_threshold: float
+
+
+def check_text(text: str, max_characters: int) -> None:
+    """Refuse an empty utterance or one over ``max_characters`` text elements (spec §1.8)."""
+    if not text.strip():
+        raise InvalidUtterance(
+            f"the utterance is empty; send 1 to {max_characters} characters in {TEXT_TARGET}",
+            target=TEXT_TARGET,
+        )
+    # A text has at most as many text elements as code points: only a long one is counted.
+    if len(text) > max_characters:
+        characters = OffsetMap(text).length_in(StringIndexType.TEXT_ELEMENTS)
+        if characters > max_characters:
+            raise InvalidUtterance(
+                f"the utterance has {characters} characters (text elements); the limit is "
+                f"{max_characters} characters (setting LEXICRAFT_CLU_MAX_QUERY_CHARACTERS)",
+                target=TEXT_TARGET,
+            )
+
+
+def analyze_conversation(
+    context: ServiceContext, query: ConversationQuery, *, client: Hashable = None
+) -> ConversationPrediction:
+    """The deployed model's answer for ``query``, predicted as a turn of ``client``."""
+    # Imported here, as predictions.py does: loading the ML backends is slow, and the API
+    # imports this module for ConversationQuery.
+    from lexicraft.services import training
+
+    check_text(query.text, context.settings.clu_max_query_characters)
+    served = _served(context, query.project_name, query.deployment_name)
+
+    def answer(outputs: Sequence[object]) -> ConversationPrediction:
+        # Runs in the prediction's turn: the components are CPU work like the model's.
+        (output,) = outputs
+        return _answer(query, served, cast(ConversationOutput, output))
+
+    return training.run_model(
+        context,
+        ProjectKind.CONVERSATION,
+        served.artifact,
+        [query.text],
+        answer,
+        client,
+    )
+
+
+def _served(context: ServiceContext, project_name: str, deployment_name: str) -> _Served:
+    """The deployment's model and the project's components (404s when either is missing)."""
+    with context.database.session() as session:
+        project = serving_store.get_project_metadata(session, project_name)
+        if project.kind is not ProjectKind.CONVERSATION:
+            raise InvalidParameterValue(
+                f"project {project_name!r} is a {project.kind.value} project; "
+                ":analyze-conversations answers for Conversation projects only (custom text "
+                "projects: POST /language/analyze-text/jobs)",
+                target="parameters.projectName",
+            )
+        model = model_store.get_deployment(session, project_name, deployment_name).model
+    artifact_dir = model.artifact_dir
+
+    def build() -> ServedComponents:
+        from lexicraft.ml.components import EntityResolver
+
+        with context.database.session() as session:
+            assets = project_store.get_conversation_assets(session, project_name)
+        resolver = EntityResolver(
+            assets.entities,
+            project.language,
+            regex_timeout_s=context.settings.clu_regex_timeout_s,
+        )
+        return ServedComponents(assets, resolver)
+
+    # modified_at moves with every import and metadata change (the language included).
+    components = context.entity_resolvers.get((artifact_dir, project.modified_at), build)
+    threshold = project.settings.get("confidenceThreshold", 0.0)
+    return _Served(
+        artifact=artifact_dir,
+        components=components,
+        # Validated when the project was written; anything else reads as no threshold.
+        confidence_threshold=float(threshold) if isinstance(threshold, int | float) else 0.0,
+    )
+
+
+def _answer(
+    query: ConversationQuery, served: _Served, output: ConversationOutput
+) -> ConversationPrediction:
+    top_intent, intents = apply_threshold(
+        rank_intents(served.components.assets.intents, output.intents),
+        served.confidence_threshold,
+    )
+    matches = served.components.resolver.find(
+        query.text, list(output.entities), language=query.language
+    )
+    offsets = OffsetMap(query.text)
+    return ConversationPrediction(
+        query=query.text,
+        top_intent=top_intent,
+        intents=intents,
+        entities=tuple(
+            _found(query.text, offsets, match, query.string_index_type) for match in matches
+        ),
+    )
+
+
+def rank_intents(
+    project_intents: Sequence[str], scored: Sequence[ClassScore]
+) -> tuple[ClassScore, ...]:
+    """Every intent of the project (``None`` always among them) with the model's score, or
+    0.0 for one the model was not trained on; best first, ties in project order."""
+    scores = {intent.category: intent.confidence for intent in scored}
+    names = list(dict.fromkeys([*project_intents, NONE_INTENT, *scores]))
+    ranked = sorted(names, key=lambda name: -scores.get(name, 0.0))
+    return tuple(ClassScore(name, scores.get(name, 0.0)) for name in ranked)
+
+
+def apply_threshold(
+    intents: tuple[ClassScore, ...], threshold: float
+) -> tuple[str, tuple[ClassScore, ...]]:
+    """The top intent and the list to answer: the best of ``intents`` (ranked), or ``None``,
+    listed first, when the best score is under the project's ``confidenceThreshold``."""
+    if intents[0].confidence >= threshold:
+        return intents[0].category, intents
+    return NONE_INTENT, (
+        *(intent for intent in intents if intent.category == NONE_INTENT),
+        *(intent for intent in intents if intent.category != NONE_INTENT),
+    )
+
+
+def _found(text: str, offsets: OffsetMap, match: EntityMatch, unit: StringIndexType) -> FoundEntity:
+    offset, length = offsets.span_to_unit(match.start, match.end, unit)
+    return FoundEntity(
+        category=match.category,
+        text=text[match.start : match.end],
+        offset=offset,
+        length=length,
+        confidence=match.confidence,
+        resolutions=tuple(match.resolutions),
+        extra_information=tuple(match.extra_information),
+    )

@@ -1,0 +1,80 @@
+"""The pure rules of ``:analyze-conversations``: the utterance's limits, the intents listed,
+the threshold, and the per-model cache of entity components."""
+
+from __future__ import annotations
+
+import pytest
+
+from lexicraft.domain.conversations import ConversationAssets
+from lexicraft.errors import InvalidUtterance
+from lexicraft.ml.base import ClassScore
+from lexicraft.services.conversation_runtime import apply_threshold, check_text, rank_intents
+from lexicraft.services.entity_resolvers import EntityResolvers, ServedComponents
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_an_empty_utterance_is_refused(text: str) -> None:
+    with pytest.raises(InvalidUtterance) as raised:
+        check_text(text, 1000)
+    assert raised.value.target == "analysisInput.conversationItem.text"
+    assert raised.value.to_error()["code"] == "InvalidRequest"
+    assert raised.value.to_error()["innererror"]["code"] == "InvalidDocument"
+
+
+def test_the_length_limit_counts_text_elements_and_names_its_setting() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 5 code points, 1 text element
+    check_text(family * 10, 10)  # 50 code points, 10 characters: allowed
+    check_text("a" * 10, 10)
+    with pytest.raises(InvalidUtterance) as raised:
+        check_text(family * 11, 10)
+    assert "11 characters" in raised.value.message
+    assert "LEXICRAFT_CLU_MAX_QUERY_CHARACTERS" in raised.value.message
+
+
+def test_every_project_intent_is_listed_best_first_with_none_always_there() -> None:
+    ranked = rank_intents(
+        ("BookFlight", "CheckWeather", "Cancel"),  # Cancel: not trained, so 0.0
+        (ClassScore("CheckWeather", 0.8), ClassScore("BookFlight", 0.3)),
+    )
+    assert ranked == (
+        ClassScore("CheckWeather", 0.8),
+        ClassScore("BookFlight", 0.3),
+        ClassScore("Cancel", 0.0),
+        ClassScore("None", 0.0),
+    )
+
+
+def test_an_intent_only_the_model_knows_is_still_listed() -> None:
+    # The model is what answers: an intent removed from the project since it was trained
+    # keeps its score rather than vanishing from a ranking that would then lie.
+    ranked = rank_intents(("A", "None"), (ClassScore("Gone", 0.7), ClassScore("None", 0.2)))
+    assert [intent.category for intent in ranked] == ["Gone", "None", "A"]
+
+
+def test_under_the_threshold_the_answer_is_none_listed_first() -> None:
+    intents = (ClassScore("A", 0.6), ClassScore("B", 0.3), ClassScore("None", 0.1))
+    assert apply_threshold(intents, 0.0) == ("A", intents)
+    assert apply_threshold(intents, 0.6) == ("A", intents)  # reaching it is enough
+    assert apply_threshold(intents, 0.7) == (
+        "None",
+        (ClassScore("None", 0.1), ClassScore("A", 0.6), ClassScore("B", 0.3)),
+    )
+
+
+def test_the_components_cache_builds_once_per_key_and_drops_the_least_recently_used() -> None:
+    cache = EntityResolvers(capacity=2)
+    built: list[str] = []
+
+    def build(name: str) -> ServedComponents:
+        built.append(name)
+        # The resolver is never called here; the cache only keeps what it is given.
+        return ServedComponents(ConversationAssets((name,), ()), resolver=None)  # type: ignore[arg-type]
+
+    first = cache.get("a", lambda: build("a"))
+    assert cache.get("a", lambda: build("again")) is first
+    cache.get("b", lambda: build("b"))
+    cache.get("a", lambda: build("again"))  # a is now the most recently used
+    cache.get("c", lambda: build("c"))  # drops b
+    assert cache.keys() == ["a", "c"]
+    cache.get("b", lambda: build("b"))
+    assert built == ["a", "b", "c", "b"]
