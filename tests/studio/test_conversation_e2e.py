@@ -69,8 +69,10 @@ def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> Non
     tagged = page.locator('#doc-text mark[data-category="City"]', has_text="Oslo")
     expect(tagged).to_be_visible()
     labeling_colour = tagged.get_attribute("class")
+    expect(page.locator("#doc-counts")).to_contain_text("Train 25 · Test 5 · unassigned 1")
     page.check('#dataset-choice input[value="Train"]')
     wait_saved(page)
+    expect(page.locator("#doc-counts")).to_contain_text("Train 26 · Test 5 · unassigned 0")
     studio.screenshot("02-labeling")
     stored = [
         item

@@ -75,9 +75,19 @@ export async function utterancesPage(container, context) {
     return state.utterances.find((item) => item.location === state.current) || null;
   }
 
+  // Swap in an utterance the server returned; the project-wide counts change by its difference.
   function replaceUtterance(updated) {
     const position = state.utterances.findIndex((item) => item.location === updated.location);
-    if (position >= 0) state.utterances[position] = updated;
+    if (position < 0) return;
+    const previous = state.utterances[position];
+    state.utterances[position] = updated;
+    const counts = state.counts;
+    if (!counts) return;
+    for (const [item, sign] of [[previous, -1], [updated, 1]]) {
+      counts.train += sign * (item.dataset === "Train" ? 1 : 0);
+      counts.test += sign * (item.dataset === "Test" ? 1 : 0);
+      counts.unassigned += sign * (item.dataset ? 0 : 1);
+    }
   }
 
   // Changes go one after another so a slow answer never overwrites a newer change.
