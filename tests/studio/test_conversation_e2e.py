@@ -69,6 +69,7 @@ def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> Non
     tagged = page.locator('#doc-text mark[data-category="City"]', has_text="Oslo")
     expect(tagged).to_be_visible()
     labeling_colour = tagged.get_attribute("class")
+    assert labeling_colour is not None
     expect(page.locator("#doc-counts")).to_contain_text("Train 25 · Test 5 · unassigned 1")
     page.check('#dataset-choice input[value="Train"]')
     wait_saved(page)
@@ -134,4 +135,38 @@ def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> Non
     assert found.get_attribute("class") == labeling_colour.replace(" selected", "")
     expect(page.locator('#test-entities tr[data-category="City"]')).to_contain_text("London")
     studio.screenshot("05-test")
+    studio.assert_offline()
+
+
+def test_create_a_conversation_project_in_the_browser(studio: Studio, studio_key: str) -> None:
+    page = studio.page
+    studio.name = "clu-create"
+    page.goto(studio.url)
+    page.fill("#api-key", studio_key)
+    page.click("form.sign-in button[type=submit]")
+    expect(page.locator("#projects-table")).to_be_visible()
+    expect(page.locator("#new-project-intents")).to_be_hidden()
+    page.fill("#new-project-name", "clu-made")
+    page.select_option("#new-project-kind", "Conversation")
+    page.select_option("#new-project-language", "en-us")
+    page.fill("#new-project-intents", "Greet, Bye\nNone")
+    page.fill("#new-project-labels", "Name")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.locator("main h1")).to_have_text("Labeling")
+    intents = page.locator("#intent-list li")
+    expect(intents).to_have_count(3)
+    assert intents.evaluate_all("items => items.map(item => item.dataset.intent)") == [
+        "None",
+        "Greet",
+        "Bye",
+    ]
+    expect(page.locator('#entity-list li[data-entity="Name"]')).to_be_visible()
+    page.fill("#new-utterance-text", "hello Anna")
+    page.select_option("#new-utterance-intent", "Greet")
+    page.click("#add-utterance")
+    expect(page.locator("#doc-list .doc-item")).to_have_count(1)
+    expect(page.locator('#doc-list .doc-item[data-intent="Greet"]')).to_contain_text("hello Anna")
+    metadata = studio.api("GET", f"{CONVERSATIONS}/clu-made", params={"api-version": API_VERSION})
+    assert metadata["projectKind"] == "Conversation"
+    studio.screenshot("01-created")
     studio.assert_offline()
