@@ -224,6 +224,7 @@ class Settings(BaseSettings):
     # `:analyze-conversations`: Azure predicts on utterances of 1 to 1,000 characters
     # (counted here in text elements, like the analyze requests' character limits).
     clu_max_query_characters: int = Field(default=1_000, ge=1)
+
     # CLU entity components. A regex component runs user-written patterns on every
     # utterance: each expression gets at most this long on one text (then the component finds
     # nothing there and says so in the log), so a pattern that backtracks can never hold a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.integration.projects import utf16_length
+from tests.integration.projects import labelled
 from tests.integration.server import API_VERSION, FAST, LiveServer
 
 CLU = "/language/authoring/analyze-conversations/projects"
@@ -65,22 +65,12 @@ _UTTERANCES: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
 
 
 def _utterance(intent: str, text: str, labels: list[tuple[str, str]], test: bool) -> dict[str, Any]:
-    entities = []
-    for surface, category in labels:
-        start = text.index(surface)
-        entities.append(
-            {
-                "category": category,
-                "offset": utf16_length(text[:start]),
-                "length": utf16_length(surface),
-            }
-        )
     return {
         "text": text,
         "intent": intent,
         "language": "en-us",
         "dataset": "Test" if test else "Train",
-        "entities": entities,
+        "entities": labelled(text, labels)["labels"],
     }
 
 

@@ -41,13 +41,10 @@ def test_lifecycle_import_train_evaluate_deploy_swap_export_delete(server: LiveS
     project_file = clu_project_file(name)
     import_job = clu_import(server, name, project_file)
     # Lexicraft has no person-name recogniser: kept, and said.
-    assert import_job["warnings"] == [
-        {
-            "code": "UnsupportedPrebuiltEntity",
-            "message": "prebuilt entity 'Person.Name' is not available in Lexicraft; it is kept "
-            "in the project but finds nothing",
-        }
+    assert [(w["code"], w["target"]) for w in import_job["warnings"]] == [
+        ("UnsupportedPrebuiltEntity", "assets.entities[0].prebuilts[0].category")
     ]
+    assert "Person.Name" in import_job["warnings"][0]["message"]
 
     project = server.client.get(f"{CLU}/{name}", params=V).json()
     assert project["projectKind"] == "Conversation"
@@ -145,8 +142,22 @@ def test_lifecycle_import_train_evaluate_deploy_swap_export_delete(server: LiveS
     assets = smaller["assets"]
     assets["intents"] = [i for i in assets["intents"] if i["category"] != "CheckWeather"]
     assets["utterances"] = [u for u in assets["utterances"] if u["intent"] != "CheckWeather"]
-    clu_import(server, name, smaller)
+    clu_import(server, name, smaller, format="Conversation")
     assert clu_export(server, name) == smaller
+
+    # A model keeps what it was trained on: loading its snapshot brings the project back.
+    m2 = server.client.get(f"{CLU}/{name}/models/m2", params=V).json()
+    assert m2["hasSnapshot"] is True
+    loading = server.client.post(f"{CLU}/{name}/models/m2/:load-snapshot", params=V)
+    assert loading.status_code == 202, loading.text
+    location = loading.headers["Operation-Location"]
+    assert f"/{name}/models/m2/load-snapshot/jobs/" in location
+    assert server.wait_job(location)["status"] == "succeeded"
+    assert clu_export(server, name) == project_file
+    assert_error(
+        server.client.post(f"{CLU}/{name}/models/nope/:load-snapshot", params=V),
+        404, "NotFound", None,
+    )  # fmt: skip
 
     deletion = server.client.delete(f"{CLU}/{name}", params=V)
     assert deletion.status_code == 202
@@ -213,8 +224,11 @@ def test_create_patch_list_and_the_family_boundary(server: LiveServer) -> None:
     assert {"languageName": "English (United States)", "languageCode": "en-us"} in languages[
         "value"
     ]
-    prebuilts = server.client.get(f"{CLU}/global/prebuilt-entities", params=V)
-    assert prebuilts.status_code == 200 and "value" in prebuilts.json()
+    prebuilts = server.client.get(
+        f"{CLU}/global/prebuilt-entities", params={**V, "language": "en-us", "top": 50}
+    ).json()["value"]
+    number = next(p for p in prebuilts if p["category"] == "Quantity.Number")
+    assert number["description"] and "," in number["examples"]
 
 
 def test_training_resolves_latest_and_can_be_cancelled(server: LiveServer) -> None:
@@ -327,6 +341,24 @@ BAD_FILES: list[tuple[str, str, Any, str]] = [
     ("index-type", "stringIndexType", "Utf8", "stringIndexType"),
     ("no-text", f"{U}[0]", {"intent": "SendEmail"}, f"{U}[0].text"),
     ("composition", "assets.entities[0].compositionSetting", "sometimes", None),
+    (
+        "regex-does-not-compile",
+        "assets.entities[1].regex.expressions[0].regexPattern",
+        "([0-9]",
+        "assets.entities[1].regex.expressions[0].regexPattern",
+    ),
+    (
+        "regex-backtracks",
+        "assets.entities[1].regex.expressions[0].regexPattern",
+        "(a+)+$",
+        "assets.entities[1].regex.expressions[0].regexPattern",
+    ),
+    (
+        "required-component-missing",
+        "assets.entities[1].requiredComponents",
+        ["learned", "list"],
+        "assets.entities[1].requiredComponents[1]",
+    ),
 ]
 
 

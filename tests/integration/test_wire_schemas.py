@@ -48,6 +48,11 @@ BODYLESS = {
         for family in ("analyze-text", "analyze-conversations")
         for route in (":export", "train/jobs/{job_id}/:cancel")
     ),
+    (
+        "POST",
+        "/language/authoring/analyze-conversations/projects/{project_name}/models/{label}"
+        "/:load-snapshot",
+    ),
 }
 
 

@@ -25,6 +25,8 @@ class TrainedModel:
     #: The registered ML backend that trained it (e.g. ``ner.crf.v1``); empty when unknown.
     backend: str = ""
     evaluation_options: dict[str, Any] = field(default_factory=dict)
+    #: A conversation model keeps the project file it was trained on (``:load-snapshot``).
+    has_snapshot: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,10 @@ an Azure error whose target is the field's path in the file, e.g.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from lexicraft.domain.conversation_files import ConversationFile, UtteranceEntry
 from lexicraft.domain.conversations import ConversationAssets, ConversationEntity
@@ -24,13 +23,11 @@ from lexicraft.domain.projects import Document, Project
 from lexicraft.domain.spans import Span, first_span_problem
 from lexicraft.domain.text import StringIndexType
 from lexicraft.errors import InvalidProjectContent, InvalidRequestBody
+from lexicraft.ml.components import entity_problems, prebuilt_warnings
 from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services.project_files import utf16_labels
 from lexicraft.settings import Settings
 from lexicraft.wire.luis import convert_luis_app
-
-#: ``(path, message)`` of one bad entity definition, the path inside ``assets.entities[i]``
-#: or the whole entity's (``lexicraft.ml.components.entity_problems``).
-EntityProblem = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,51 +39,6 @@ class ConversationContent:
     assets: ConversationAssets
     utterances: tuple[Document, ...]
     warnings: tuple[dict[str, str], ...] = ()
-
-
-# -- seams to the entity components (lexicraft.ml.components) --------------------------------
-
-
-def entity_problems(entities: Sequence[ConversationEntity]) -> list[EntityProblem]:
-    """What is wrong with the entities' component definitions: regular expressions that do
-    not compile or could backtrack without bound, empty lists… (the components module owns
-    the rules, since it runs them)."""
-    check = cast(
-        Callable[[Sequence[ConversationEntity]], list[EntityProblem]],
-        _components_function("entity_problems"),
-    )
-    return [] if check is None else list(check(entities))
-
-
-def prebuilt_catalog(language: str | None) -> list[Mapping[str, Any]]:
-    """The prebuilt entities Lexicraft recognises in ``language`` (None: every language), as
-    ``{"category", "description", "examples"}``."""
-    catalog = _components_function("prebuilt_catalog")
-    if catalog is None:
-        return []
-    return [_catalog_item(item) for item in catalog(language)]
-
-
-def _catalog_item(item: object) -> Mapping[str, Any]:
-    if isinstance(item, Mapping):
-        return item
-    return {
-        "category": getattr(item, "category", ""),
-        "description": getattr(item, "description", ""),
-        "examples": getattr(item, "examples", ""),
-    }
-
-
-def _components_function(name: str) -> Callable[..., Any] | None:
-    # Looked up when called: the components module comes with the entity components
-    # (their own branch); until then, an import checks no component rule and the catalog is
-    # empty.
-    try:
-        module = importlib.import_module("lexicraft.ml.components")
-    except ModuleNotFoundError:
-        return None
-    function = getattr(module, name, None)
-    return cast(Callable[..., Any] | None, function)
 
 
 # -- reading a file ---------------------------------------------------------------------------
@@ -124,9 +76,7 @@ def read_conversation_file(settings: Settings, parsed: ConversationFile) -> Conv
                 classes=(entry.intent,),
             )
         )
-    return ConversationContent(
-        project, assets, tuple(documents), _prebuilt_warnings(project, assets)
-    )
+    return ConversationContent(project, assets, tuple(documents), _prebuilt_warnings(assets))
 
 
 def _check_count(count: int, limit: int, target: str, what: str, setting: str) -> None:
@@ -153,9 +103,12 @@ def _check_entities(settings: Settings, entities: Sequence[ConversationEntity]) 
                  "list synonyms", "clu_max_list_synonyms_per_project")  # fmt: skip
     _check_count(expressions, settings.clu_max_regex_expressions_per_project, "assets.entities",
                  "regex expressions", "clu_max_regex_expressions_per_project")  # fmt: skip
-    for path, message in entity_problems(entities):
-        target = path if path.startswith("assets.") else f"assets.entities{path}"
-        raise InvalidProjectContent(f"{target}: {message}", target=target)
+    # The components module owns their rules (it runs them): regular expressions that do not
+    # compile, are too long or could backtrack without bound; required components missing.
+    for path, message in entity_problems(
+        entities, max_pattern_chars=settings.clu_max_regex_pattern_chars
+    ):
+        raise InvalidProjectContent(f"{path}: {message}", target=path)
 
 
 def _utterance_spans(
@@ -243,21 +196,12 @@ def utterance_location(text: str, taken: Collection[str]) -> str:
             return location
 
 
-def _prebuilt_warnings(project: Project, assets: ConversationAssets) -> tuple[dict[str, str], ...]:
+def _prebuilt_warnings(assets: ConversationAssets) -> tuple[dict[str, str], ...]:
     """A warning for each prebuilt component Lexicraft cannot recognise: the import keeps it
     (an export gives it back) but it finds nothing."""
-    named = sorted({p for entity in assets.entities for p in entity.prebuilts})
-    if not named:
-        return ()
-    known = {str(item["category"]) for item in prebuilt_catalog(project.language)}
     return tuple(
-        {
-            "code": "UnsupportedPrebuiltEntity",
-            "message": f"prebuilt entity {category!r} is not available in Lexicraft; it is "
-            "kept in the project but finds nothing",
-        }
-        for category in named
-        if category not in known
+        {"code": "UnsupportedPrebuiltEntity", "message": message, "target": path}
+        for path, message in prebuilt_warnings(assets.entities)
     )
 
 
@@ -266,23 +210,16 @@ def _prebuilt_warnings(project: Project, assets: ConversationAssets) -> tuple[di
 
 def utterance_entries(documents: Sequence[Document]) -> list[UtteranceEntry]:
     """Stored utterances as the file's entries (UTF-16 offsets)."""
-    entries = []
-    for document in documents:
-        offsets = OffsetMap(document.text)
-        labels = []
-        for span in document.spans:
-            offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
-            labels.append(RawLabel(span.category, offset, length))
-        entries.append(
-            UtteranceEntry(
-                text=document.text,
-                intent=document.classes[0],
-                language=document.language,
-                dataset=document.dataset,
-                labels=tuple(labels),
-            )
+    return [
+        UtteranceEntry(
+            text=document.text,
+            intent=document.classes[0],
+            language=document.language,
+            dataset=document.dataset,
+            labels=utf16_labels(OffsetMap(document.text), document.spans),
         )
-    return entries
+        for document in documents
+    ]
 
 
 # -- LUIS -------------------------------------------------------------------------------------

@@ -8,21 +8,23 @@ intents and entity definitions beside them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.errors import InvalidParameterValue, OperationNotFound
+from lexicraft.ml.components import prebuilt_catalog
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.conversation_files import (
     ConversationContent,
     convert_luis,
-    prebuilt_catalog,
     read_conversation_file,
     utterance_entries,
 )
 from lexicraft.services.job_context import JobContext
+from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
 from lexicraft.wire.conversation_file import parse_conversation_file, render_conversation_file
 
@@ -91,13 +93,39 @@ def run_import(context: ServiceContext, job: JobContext) -> JobOutcome:
 def run_export(context: ServiceContext, job: JobContext) -> JobOutcome:
     """Take the project file of the project as it is now (kept in the job's result, so it
     expires with the job)."""
-    project_name = job.job.project
     with context.database.session() as session:
-        project = project_store.get_project(session, project_name)
-        assets = project_store.get_conversation_assets(session, project_name)
-        documents = project_store.list_documents(session, project_name)
-    project_file = render_conversation_file(project, assets, utterance_entries(documents))
+        project_file = current_project_file(session, job.job.project)
     return JobOutcome(JobStatus.SUCCEEDED, result={PAYLOAD_KEY: project_file})
+
+
+def current_project_file(session: Session, project_name: str) -> dict[str, Any]:
+    """The CLU project file of the project as ``session`` sees it (an export, or the snapshot
+    a training keeps with its model)."""
+    project = project_store.get_project(session, project_name)
+    assets = project_store.get_conversation_assets(session, project_name)
+    documents = project_store.list_documents(session, project_name)
+    return render_conversation_file(project, assets, utterance_entries(documents))
+
+
+def submit_load_snapshot(context: ServiceContext, project_name: str, label: str) -> Job:
+    """Queue the import of the project file model ``label`` was trained on (spec CLU §2.6):
+    the project's assets become what they were when it trained."""
+    with context.database.session() as session:
+        snapshot = model_store.get_snapshot(session, project_name, label)
+        if snapshot is None:
+            raise InvalidParameterValue(
+                f"trained model {label!r} has no snapshot of its training data (only "
+                "conversation models trained by this version keep one)",
+                target="trainedModelLabel",
+            )
+        return context.queue.add(
+            session,
+            JobKind.IMPORT,
+            {PAYLOAD_KEY: snapshot, "warnings": []},
+            ttl_s=context.settings.authoring_job_ttl_s,
+            project_name=project_name,
+            target=label,
+        )
 
 
 def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict[str, Any]:
@@ -110,6 +138,10 @@ def read_export(context: ServiceContext, project_name: str, job_id: str) -> dict
     return project_file
 
 
-def list_prebuilt_entities(language: str | None) -> list[Mapping[str, Any]]:
-    """The prebuilt entities a project in ``language`` may name (``global/prebuilt-entities``)."""
-    return prebuilt_catalog(language)
+def list_prebuilt_entities(language: str | None) -> list[dict[str, str]]:
+    """The prebuilt entities Lexicraft recognises in ``language`` (None: every language), as
+    ``global/prebuilt-entities`` lists them."""
+    return [
+        {"category": item.category, "description": item.description, "examples": item.examples}
+        for item in prebuilt_catalog(language)
+    ]

@@ -60,6 +60,15 @@ def resolve_documents(
     return ProjectAssets(labels=project_file.labels, documents=tuple(documents))
 
 
+def utf16_labels(offsets: OffsetMap, spans: Iterable[Span]) -> tuple[RawLabel, ...]:
+    """Code-point spans of ``offsets``' text as the file's labels (UTF-16 offset, length)."""
+    labels = []
+    for span in spans:
+        offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
+        labels.append(RawLabel(span.category, offset, length))
+    return tuple(labels)
+
+
 def project_file_of(
     project: Project,
     labels: Sequence[str],
@@ -71,17 +80,13 @@ def project_file_of(
     entries = []
     for document in documents:
         offsets = OffsetMap(document.text)
-        raw_labels = []
-        for span in document.spans:
-            offset, length = offsets.span_to_unit(span.start, span.end, StringIndexType.UTF16)
-            raw_labels.append(RawLabel(span.category, offset, length))
         entries.append(
             DocumentEntry(
                 location=document.location,
                 language=document.language,
                 dataset=document.dataset,
                 inline_text=document.text if inline_texts else None,
-                labels=tuple(raw_labels),
+                labels=utf16_labels(offsets, document.spans),
                 classes=document.classes,
                 text_length=offsets.length_in(StringIndexType.UTF16),
             )

@@ -44,6 +44,7 @@ from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.artifacts import attempt_tag, release_artifacts
 from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
+from lexicraft.services.conversations import current_project_file
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
@@ -195,6 +196,8 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
             if kind.is_conversation
             else ()
         )
+        # What the model trains on, for :load-snapshot (conversation projects, spec CLU §2.6).
+        snapshot = current_project_file(session, project_name) if kind.is_conversation else None
     if kind.is_classification:
         # A document nobody has classified yet is neither a training example nor a test case.
         documents = [d for d in documents if d.classes]
@@ -268,7 +271,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
     evaluation = ModelEvaluation(options.to_wire(), summary, tuple(per_document))
     try:
         with context.database.session() as session:
-            replaced = model_store.save_model(session, model, evaluation)
+            replaced = model_store.save_model(session, model, evaluation, snapshot)
             project_store.mark_trained(session, project_name, finished)
     except ProjectNotFound:
         # The project was deleted while this trained: its model has no row to belong to.

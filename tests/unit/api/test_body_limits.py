@@ -29,6 +29,8 @@ SETTINGS = Settings(
         ("POST", "/language/authoring/analyze-conversations/projects/p/:train", "max_authoring_request_bytes", 4),
         ("POST", "/text/analytics/v3.2-preview.2/analyze", "max_request_bytes", 1),
         ("POST", "/language/authoring/analyze-text/projects/p/:import", "max_import_bytes", 2),
+        ("POST", "/language/authoring/analyze-conversations/projects/p/:import", "max_import_bytes", 2),
+        ("POST", "/language/authoring/analyze-conversations/projects/p/:train", "max_authoring_request_bytes", 4),
         ("PUT", "/language/lexicraft/storage/c/a/b.txt", "max_upload_bytes", 3),
         ("PATCH", "/language/authoring/analyze-text/projects/p", "max_authoring_request_bytes", 4),
         ("POST", "/language/authoring/analyze-text/projects/p/:train", "max_authoring_request_bytes", 4),

@@ -108,32 +108,35 @@ def test_list_matches_cjk_without_spaces_and_keeps_code_point_offsets() -> None:
     assert spans(found, text) == [("City", EMOJI), ("City", "東京"), ("City", EMOJI)]
 
 
-def test_list_with_20000_synonyms_costs_well_under_a_millisecond_per_utterance() -> None:
+def test_a_list_of_20000_synonyms_finds_the_longest_listed_phrase_among_them() -> None:
+    # How fast a large list matches is the bench's business; here: the right item among many.
     rng = random.Random(7)
     vocab = [f"w{i}" for i in range(300)]
-    items = tuple(
-        ListItem(
-            f"k{i}",
-            (
-                Synonyms(
-                    None, tuple(" ".join(rng.sample(vocab, rng.randint(1, 4))) for _ in range(4))
+    items = (
+        *tuple(
+            ListItem(
+                f"k{i}",
+                (
+                    Synonyms(
+                        None,
+                        tuple(" ".join(rng.sample(vocab, rng.randint(1, 4))) for _ in range(4)),
+                    ),
                 ),
-            ),
-        )
-        for i in range(5000)
+            )
+            for i in range(5000)
+        ),
+        ListItem("short", (Synonyms(None, ("alpha",)),)),
+        ListItem("long", (Synonyms(None, ("alpha beta gamma",)),)),
     )
     resolver = EntityResolver(
         [ConversationEntity("Thing", list_items=items)], "en", regex_timeout_s=TIMEOUT
     )
-    text = " ".join(rng.choice(vocab) for _ in range(20))
-    assert resolver.find(text, [])  # the vocabulary is small: something is found
-    rounds = 300
-    began = time.perf_counter()
-    for _ in range(rounds):
-        resolver.find(text, [])
-    per_call = (time.perf_counter() - began) / rounds
-    # About 0.2 ms on this machine; the bound leaves room for a busy CI runner.
-    assert per_call < 0.002
+    text = "zz Alpha Beta Gamma zz alpha zz"
+    found = resolver.find(text, [])
+    assert [(text[m.start : m.end], m.extra_information[0]["key"]) for m in found] == [
+        ("Alpha Beta Gamma", "long"),
+        ("alpha", "short"),
+    ]
 
 
 # ---------------------------------------------------------------- regexes
@@ -265,15 +268,27 @@ def test_units(prebuilt: EntityResolver) -> None:
     )
 
 
-def test_currency_reuses_its_unit_tables_between_calls(prebuilt: EntityResolver) -> None:
+def test_currency_reuses_its_unit_tables_between_calls(
+    prebuilt: EntityResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = "it costs 5 euros and 20 yen"
     currency = prebuilt_model("Quantity.Currency", "en-us")
     currency.parse(text)
-    began = time.perf_counter()
+    # The class itself (the extractors module's name now points at the reusing factory).
+    unit_extractor: Any = importlib.import_module("recognizers_number_with_unit")
+    extractor_class = unit_extractor.NumberWithUnitExtractor
+    # As shipped, the library builds a unit extractor (tokenising 5,000 currency names) on
+    # every call; reused, a second call builds none.
+    built: list[object] = []
+    real_init = extractor_class.__init__
+
+    def counting_init(self: object, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(extractor_class, "__init__", counting_init)
     currency.parse(text)
-    # As shipped, the library rebuilds 5,000 currency names per call: about 45 ms here;
-    # reused, about 1 ms.
-    assert time.perf_counter() - began < 0.02
+    assert built == []
     found = only(prebuilt, "Quantity.Currency", text)
     assert [m.resolutions[0]["ISO4217"] for m in found] == ["EUR", "JPY"]
 

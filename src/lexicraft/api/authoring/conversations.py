@@ -5,7 +5,8 @@ What conversation projects share with custom text (deletion, jobs, models, evalu
 deployments, swap, languages, training config versions) is
 :func:`lexicraft.api.authoring.shared.add_shared_routes`, over the same services; this module
 adds what differs: the create/patch body, ``:import`` (``format=Conversation|Luis``), the
-export result, ``:train`` (``trainingMode``) and ``global/prebuilt-entities``.
+export result, ``:train`` (``trainingMode``), ``global/prebuilt-entities`` and a model's
+``:load-snapshot`` (an import of the project file the model was trained on).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from lexicraft.api.authoring.shared import (
     accepted_job,
     add_shared_routes,
     family_router,
+    get_job,
 )
 from lexicraft.api.dependencies import ApiVersion, Context
 from lexicraft.api.runtime.responses import ACCEPTED
+from lexicraft.domain.jobs import JobKind
 from lexicraft.services import conversations, projects, training
 from lexicraft.wire.conversation_file import ConversationFileBody, ConversationPatchBody
 
@@ -104,3 +107,27 @@ def train(
 ) -> Response:
     job = training.submit_training(context, project_name, body.to_request())
     return accepted_job(request, CONVERSATIONS, f"/{project_name}/train/jobs/{job.id}", version)
+
+
+@router.post(
+    "/{project_name}/models/{label}/:load-snapshot",
+    status_code=202,
+    response_class=Response,
+    responses=ACCEPTED,
+)
+def load_snapshot(
+    project_name: str, label: str, request: Request, context: Context, version: ApiVersion
+) -> Response:
+    job = conversations.submit_load_snapshot(context, project_name, label)
+    status_path = f"/{project_name}/models/{label}/load-snapshot/jobs/{job.id}"
+    return accepted_job(request, CONVERSATIONS, status_path, version)
+
+
+@router.get(
+    "/{project_name}/models/{label}/load-snapshot/jobs/{job_id}",
+    responses=responses.ok(responses.JobState),
+)
+def get_load_snapshot_job(
+    project_name: str, label: str, job_id: str, context: Context, _version: ApiVersion
+) -> dict[str, Any]:
+    return render.render_job(get_job(context, job_id, [JobKind.IMPORT], project_name, label))

@@ -99,7 +99,7 @@ def render_model(model: TrainedModel) -> dict[str, Any]:
         "lastTrainingDurationInSeconds": round(model.training_duration_s),
         "modelExpirationDate": model.expiration_date,
         "modelTrainingConfigVersion": model.training_config_version,
-        "hasSnapshot": False,
+        "hasSnapshot": model.has_snapshot,
     }
 
 

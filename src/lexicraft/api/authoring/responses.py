@@ -23,11 +23,10 @@ class _Shape(WireModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ProjectMetadata(_Shape):
-    """A project (spec §5.3)."""
+class ConversationProjectMetadata(_Shape):
+    """A conversation project (spec CLU §2.3): no storage container."""
 
     project_kind: str
-    storage_input_container_name: str
     project_name: str
     multilingual: bool
     description: str
@@ -37,6 +36,12 @@ class ProjectMetadata(_Shape):
     last_modified_date_time: str | None = None
     last_trained_date_time: str | None = None
     last_deployed_date_time: str | None = None
+
+
+class ProjectMetadata(ConversationProjectMetadata):
+    """A custom text project (spec §5.3): its documents' storage container as well."""
+
+    storage_input_container_name: str
 
 
 class SubTrainingJobState(_Shape):
@@ -188,21 +193,6 @@ ExportedProject = ProjectFileBody
 
 
 # -- conversation (CLU) projects: the shapes that differ from custom text (spec CLU §2) ------
-
-
-class ConversationProjectMetadata(_Shape):
-    """A conversation project (spec CLU §2.3): no storage container."""
-
-    project_kind: Literal["Conversation"]
-    project_name: str
-    multilingual: bool
-    description: str
-    language: str
-    settings: dict[str, Any]
-    created_date_time: str | None = None
-    last_modified_date_time: str | None = None
-    last_trained_date_time: str | None = None
-    last_deployed_date_time: str | None = None
 
 
 class ConversationProjectsPage(_Page):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ def _to_model(row: TrainedModelRow, project_name: str) -> TrainedModel:
         expiration_date=row.expiration_date,
         backend=row.backend,
         evaluation_options=dict(row.evaluation_options or {}),
+        has_snapshot=bool(row.has_snapshot),
     )
 
 
@@ -93,8 +95,14 @@ def get_evaluation(session: Session, project_name: str, label: str) -> ModelEval
     )
 
 
-def save_model(session: Session, model: TrainedModel, evaluation: ModelEvaluation) -> str | None:
-    """Store ``model`` under its label, replacing a model of that label.
+def save_model(
+    session: Session,
+    model: TrainedModel,
+    evaluation: ModelEvaluation,
+    snapshot: dict[str, Any] | None = None,
+) -> str | None:
+    """Store ``model`` under its label, replacing a model of that label (with the project
+    file it was trained on, ``snapshot``, if any).
 
     Returns the artifact folder of the model it replaced (None for a new label); deployments
     that pinned the replaced model keep it. Two trainings of one label that finish together
@@ -127,8 +135,16 @@ def save_model(session: Session, model: TrainedModel, evaluation: ModelEvaluatio
     row.evaluation_options = dict(evaluation.options)
     row.evaluation_summary = dict(evaluation.summary)
     row.evaluation_documents = list(evaluation.documents)
+    row.snapshot = snapshot
+    row.has_snapshot = snapshot is not None
     session.flush()
     return replaced
+
+
+def get_snapshot(session: Session, project_name: str, label: str) -> dict[str, Any] | None:
+    """The project file model ``label`` was trained on (None: none kept), else ModelNotFound."""
+    row = _get_model_row(session, get_row(session, project_name), label)
+    return None if row.snapshot is None else dict(row.snapshot)
 
 
 def delete_model(session: Session, project_name: str, label: str) -> TrainedModel:

@@ -115,6 +115,9 @@ class TrainedModelRow(Base):
     evaluation_summary: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     # Per test document: {"location", "language", "expected": …, "predicted": …} (code points).
     evaluation_documents: Mapped[list[Any]] = mapped_column(JSON, deferred=True)
+    # Conversation models: the project file they were trained on (``:load-snapshot``).
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    has_snapshot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     project: Mapped[ProjectRow] = relationship()
 
