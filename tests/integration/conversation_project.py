@@ -3,7 +3,8 @@
 Utterances are written with inline labels (``"fly to [Paris](City)"``) and turned into the
 Azure project file (spec CLU §2.4), whose label offsets count UTF-16 code units. ``City`` is
 learned (labelled) and has a list component; ``Airline`` is a list component only, with a
-synonym holding a combining mark; ``FlightNumber`` is a regex component only.
+synonym holding a combining mark; ``FlightNumber`` is a regex component only;
+``Passengers`` is the prebuilt ``Quantity.Number`` only.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def project_file(name: str, confidence_threshold: float = 0.0) -> dict[str, Any]
                         ]
                     },
                 },
+                {"category": "Passengers", "prebuilts": [{"category": "Quantity.Number"}]},
             ],
             "utterances": utterances,
         },

@@ -128,6 +128,24 @@ def test_a_deployment_answers_with_the_project_as_it_is_now(live: LiveServer) ->
     assert "CancelFlight" not in {i["category"] for i in again["intents"]}
 
 
+def test_a_prebuilt_component_gives_its_resolution(live: LiveServer) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 5 code points, 1 text element
+    text = f"{family} book three tickets to Paris"
+    for unit, offset in (("TextElements_v8", 7), ("UnicodeCodePoint", 11)):
+        response = ask(live, text, stringIndexType=unit)
+        assert response.status_code == 200, response.text
+        found = [
+            e
+            for e in response.json()["result"]["prediction"]["entities"]
+            if e["category"] == "Passengers"
+        ]
+        assert len(found) == 1, found
+        assert (found[0]["text"], found[0]["offset"], found[0]["length"]) == ("three", offset, 5)
+        assert {"resolutionKind": "NumberResolution", "numberKind": "Integer", "value": 3} in (
+            found[0]["resolutions"]
+        )
+
+
 def test_an_unknown_deployment_is_not_found(live: LiveServer) -> None:
     error = error_of(ask(live, "hello", deploymentName="staging"), 404)
     assert error["code"] == "NotFound"

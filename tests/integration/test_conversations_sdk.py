@@ -4,7 +4,8 @@
 Neither client can share our environment, nor each other's (spec CLU §3.1: the authoring
 package installs into the runtime package's import path): ``azure-ai-language-conversations``
 1.1.0 lives in ``.venv-clients/conversations11`` and ``azure-ai-language-conversations-authoring``
-1.0.0b4 in ``.venv-clients/conversations-authoring`` (both built by ``make test``). Each runs a
+1.0.0b4 in ``.venv-clients/conversations-authoring`` (both built by ``make test``; the latter
+pulls the typed runtime client 2.0.0b2, which asks the deployment once too). Each runs a
 script of ``clients/`` as a subprocess that prints what the client returned or raised; the
 tests assert on that. The project is small (40 utterances) and trains the fast
 configuration, so each flow takes seconds.
@@ -277,6 +278,7 @@ def test_conversations_authoring_1_0_0b4(tmp_path: Path, databases: Databases) -
 
     with databases.serve(data) as live:
         built = phase(live, "build")
+        analyzed = phase(live, "analyze")
         base_url = live.base_url
     # No workers: the training the client starts waits, so its cancel is certain to find
     # it unfinished (a finished training cannot be cancelled).
@@ -314,6 +316,27 @@ def test_conversations_authoring_1_0_0b4(tmp_path: Path, databases: Databases) -
     # 1.0.0b4 accepts only 202 from a trigger (spec CLU §3.5).
     triggers = [entry for entry in built["http"] if entry["operationLocation"] is not None]
     assert {entry["status"] for entry in triggers} == {202}
+
+    # The typed runtime client (2.0.0b2) deserializes every discriminated shape we send.
+    typed = analyzed["analyze"]
+    text = "\U0001f6eb book three tickets to Zu\u0308rich on Ko\u0308ln Air LH1234"
+    assert (typed["type"], typed["predictionType"]) == (
+        "ConversationActionResult",
+        "ConversationPrediction",
+    )
+    assert typed["query"] == text
+    assert typed["topIntent"] == "BookFlight"
+    assert sorted(typed["intents"]) == ["BookFlight", "CheckWeather", "None"]
+    by_text = {(e["category"], e["text"]): e for e in typed["entities"]}
+    for found in typed["entities"]:
+        assert text[found["offset"] : found["offset"] + found["length"]] == found["text"]
+    assert by_text["Airline", "Ko\u0308ln Air"]["extraInformation"] == [["ListKey", "koelnair"]]
+    assert by_text["FlightNumber", "LH1234"]["extraInformation"] == [["RegexKey", "iata"]]
+    assert ["NumberResolution", 3] in by_text["Passengers", "three"]["resolutions"]
+    analyze_calls = [e for e in analyzed["http"] if e["path"] == ANALYZE]
+    assert [
+        (e["status"], "api-version=2025-11-15-preview" in e["query"]) for e in analyze_calls
+    ] == [(200, True)]
 
     assert cancelled["cancel"] == {
         "waitingStatus": "notStarted",

@@ -13,6 +13,9 @@ Phases (each against the server the test started for it):
   list the trained models.
 - ``cancel``: against a server that runs no workers, so the job waits: start training ``m2``
   without polling, then cancel it with the client's own cancel poller.
+- ``analyze``: the runtime package 1.0.0b4 installs beside itself (2.0.0b2, typed models,
+  default api-version 2025-11-15-preview) asks the deployment about ``TEXT`` (code points);
+  its models deserialize only with the exact discriminators (spec CLU §3.3).
 - ``delete``: delete the project; reading it afterwards raises ResourceNotFoundError.
 
 Prints ONE JSON object on stdout: what the client returned or raised, plus the HTTP trace of
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from azure.ai.language.conversations import ConversationAnalysisClient
 from azure.ai.language.conversations.authoring import (
     ConversationAuthoringClient,
     ConversationAuthoringProjectClient,
@@ -39,6 +43,12 @@ from azure.ai.language.conversations.authoring.models import (
     ExportedProject,
     TrainingJobDetails,
 )
+from azure.ai.language.conversations.models import (
+    ConversationActionContent,
+    ConversationAnalysisInput,
+    ConversationLanguageUnderstandingInput,
+    TextConversationItem,
+)
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline import PipelineResponse
@@ -47,6 +57,8 @@ from azure.core.rest import HttpRequest
 FAST = "2022-05-01-fast"
 DEPLOYMENT_NAME = "production"
 POLLING_INTERVAL_S = 1
+#: What the typed runtime client asks (the test checks the offsets in code points).
+TEXT = "\U0001f6eb book three tickets to Zu\u0308rich on Ko\u0308ln Air LH1234"
 
 
 class Trace:
@@ -178,6 +190,51 @@ def cancel(project: ConversationAuthoringProjectClient, trace: Trace) -> dict[st
     }
 
 
+def analyze(endpoint: str, credential: AzureKeyCredential, name: str, trace: Trace) -> Any:
+    runtime = ConversationAnalysisClient(endpoint, credential, raw_response_hook=trace)
+    with runtime:
+        answer = runtime.analyze_conversation(
+            ConversationLanguageUnderstandingInput(
+                conversation_input=ConversationAnalysisInput(
+                    conversation_item=TextConversationItem(id="1", participant_id="u", text=TEXT)
+                ),
+                action_content=ConversationActionContent(
+                    project_name=name,
+                    deployment_name=DEPLOYMENT_NAME,
+                    string_index_type="UnicodeCodePoint",
+                ),
+            )
+        )
+    prediction = answer.result.prediction
+    return {
+        "analyze": {
+            "type": type(answer).__name__,
+            "predictionType": type(prediction).__name__,
+            "query": answer.result.query,
+            "topIntent": prediction.top_intent,
+            "intents": [intent.category for intent in prediction.intents],
+            "entities": [
+                {
+                    "category": entity.category,
+                    "text": entity.text,
+                    "offset": entity.offset,
+                    "length": entity.length,
+                    "confidence": entity.confidence,
+                    "extraInformation": [
+                        [type(extra).__name__, getattr(extra, "key", None)]
+                        for extra in entity.extra_information or ()
+                    ],
+                    "resolutions": [
+                        [type(item).__name__, getattr(item, "value", None)]
+                        for item in entity.resolutions or ()
+                    ],
+                }
+                for entity in prediction.entities
+            ],
+        }
+    }
+
+
 def delete(client: ConversationAuthoringClient, name: str) -> dict[str, Any]:
     poller = client.begin_delete_project(name)
     observed: dict[str, Any] = {"delete": {"result": poller.result(), "status": poller.status()}}
@@ -197,7 +254,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("key")
     parser.add_argument("project_name")
     parser.add_argument("project_file", type=Path)
-    parser.add_argument("--phase", choices=("build", "cancel", "delete"), required=True)
+    parser.add_argument("--phase", choices=("build", "cancel", "analyze", "delete"), required=True)
     args = parser.parse_args(argv)
 
     trace = Trace()
@@ -216,6 +273,8 @@ def main(argv: list[str]) -> int:
             observed |= build(client, project, args.project_name, project_file, trace)
         elif args.phase == "cancel":
             observed |= cancel(project, trace)
+        elif args.phase == "analyze":
+            observed |= analyze(args.endpoint, credential, args.project_name, trace)
         else:
             observed |= delete(client, args.project_name)
     observed["http"] = trace.entries

@@ -8,6 +8,7 @@ import pytest
 from lexicraft.domain.conversations import ConversationAssets
 from lexicraft.errors import InvalidUtterance
 from lexicraft.ml.base import ClassScore
+from lexicraft.ml.components import EntityResolver
 from lexicraft.services.conversation_runtime import apply_threshold, check_text, rank_intents
 from lexicraft.services.entity_resolvers import EntityResolvers, ServedComponents
 
@@ -67,8 +68,8 @@ def test_the_components_cache_builds_once_per_key_and_drops_the_least_recently_u
 
     def build(name: str) -> ServedComponents:
         built.append(name)
-        # The resolver is never called here; the cache only keeps what it is given.
-        return ServedComponents(ConversationAssets((name,), ()), resolver=None)  # type: ignore[arg-type]
+        resolver = EntityResolver((), "en", regex_timeout_s=0.05)
+        return ServedComponents(ConversationAssets((name,), ()), resolver)
 
     first = cache.get("a", lambda: build("a"))
     assert cache.get("a", lambda: build("again")) is first

@@ -86,7 +86,8 @@ def _entity(entity: FoundEntity) -> dict[str, Any]:
         "text": entity.text,
         "offset": entity.offset,
         "length": entity.length,
-        "confidenceScore": entity.confidence,
+        # float(): a backend may score with NumPy types, which JSON cannot encode.
+        "confidenceScore": float(entity.confidence),
     }
     # Present only when a component gave them (list, regex, prebuilt), as Azure's answers.
     if entity.resolutions:
@@ -107,7 +108,7 @@ def render(prediction: ConversationPrediction) -> dict[str, Any]:
                 "projectKind": "Conversation",
                 "topIntent": prediction.top_intent,
                 "intents": [
-                    {"category": intent.category, "confidenceScore": intent.confidence}
+                    {"category": intent.category, "confidenceScore": float(intent.confidence)}
                     for intent in prediction.intents
                 ],
                 "entities": [_entity(entity) for entity in prediction.entities],

@@ -4,7 +4,9 @@ A conversation project's intents and entity definitions (``projects.conversation
 large (list components of thousands of synonyms). The runtime keeps them, built into entity
 components, per model and project version (``services/conversation_runtime.py``), so each request
 reads only the project's small columns and the deployment; the assets are read when the
-version it has not seen yet comes.
+version it has not seen yet comes. The version is the project's ``modified_at``: whatever
+writes ``projects.conversation`` must move it (``projects.replace_conversation`` does, through
+``replace_assets``), or a process keeps serving the components it built before.
 """
 
 from __future__ import annotations
