@@ -191,13 +191,57 @@ class IntentRead(ResponseShape):
     utterance_count: int
 
 
-class EntityRead(ResponseShape):
-    """An entity, its components (as the project file writes them) and its usage."""
+class SynonymsRead(ResponseShape):
+    """The words of a list item in one language (absent: every language)."""
 
-    model_config = ConfigDict(extra="allow")
+    language: str | None = None
+    values: list[str]
+
+
+class SublistRead(ResponseShape):
+    """One item of a list component."""
+
+    list_key: str | None = None
+    synonyms: list[SynonymsRead]
+
+
+class ListRead(ResponseShape):
+    """An entity's list component."""
+
+    sublists: list[SublistRead]
+
+
+class PrebuiltRead(ResponseShape):
+    """A prebuilt component."""
+
+    category: str
+
+
+class RegexExpressionRead(ResponseShape):
+    """One pattern of a regex component."""
+
+    regex_key: str | None = None
+    language: str | None = None
+    regex_pattern: str
+
+
+class RegexRead(ResponseShape):
+    """An entity's regex component."""
+
+    expressions: list[RegexExpressionRead]
+
+
+class EntityRead(ResponseShape):
+    """An entity, its components as the project file writes them (absent ones left out),
+    and how many utterances label it."""
 
     category: str
     composition_setting: str
+    description: str | None = None
+    list_: ListRead | None = Field(default=None, alias="list")
+    prebuilts: list[PrebuiltRead] | None = None
+    regex: RegexRead | None = None
+    required_components: list[str] | None = None
     utterance_count: int
 
 
