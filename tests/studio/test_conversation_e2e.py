@@ -166,6 +166,24 @@ def test_create_a_conversation_project_in_the_browser(studio: Studio, studio_key
     page.click("#add-utterance")
     expect(page.locator("#doc-list .doc-item")).to_have_count(1)
     expect(page.locator('#doc-list .doc-item[data-intent="Greet"]')).to_contain_text("hello Anna")
+    # The list component's synonyms, edited in the entity's components.
+    name = page.locator('#entity-list li[data-entity="Name"]')
+    name.locator("details.components > summary").click()
+    name.get_by_text("Edit list synonyms").click()
+    name.locator(".list-editor").fill("anna: Anna, Annie\nbob: Bob")
+    name.get_by_role("button", name="Save list").click()
+    name = page.locator('#entity-list li[data-entity="Name"]')
+    name.locator("details.components > summary").click()
+    expect(name.locator('[data-component="list"] li[data-list-key="anna"]')).to_contain_text(
+        "Anna, Annie"
+    )
+    entity = studio.api("GET", f"{LABELING}/clu-made/conversation")["entities"][0]
+    assert entity["list"] == {
+        "sublists": [
+            {"listKey": "anna", "synonyms": [{"values": ["Anna", "Annie"]}]},
+            {"listKey": "bob", "synonyms": [{"values": ["Bob"]}]},
+        ]
+    }
     metadata = studio.api("GET", f"{CONVERSATIONS}/clu-made", params={"api-version": API_VERSION})
     assert metadata["projectKind"] == "Conversation"
     studio.screenshot("01-created")
