@@ -29,6 +29,7 @@ export async function utterancesPage(container, context) {
     pending: null, // [start, end) UTF-16, snapped
     selectedSpan: null, // index into current.entities
     saving: Promise.resolve(),
+    openComponents: new Set(), // entities whose components are shown (kept across renders)
   };
   const entityNames = () => state.entities.map((entity) => entity.category);
   const intentNames = () => state.intents.map((intent) => intent.category);
@@ -455,9 +456,10 @@ export async function utterancesPage(container, context) {
       .map((line) => line.trim())
       .filter(Boolean)
       .map((line) => {
+        // "key: a, b"; a line without a key is keyed by its first synonym.
         const colon = line.indexOf(":");
-        const key = colon < 0 ? line : line.slice(0, colon).trim();
         const values = (colon < 0 ? line : line.slice(colon + 1)).split(",").map((value) => value.trim()).filter(Boolean);
+        const key = colon < 0 ? values[0] || "" : line.slice(0, colon).trim();
         const language = languages.get(key);
         return { listKey: key || undefined, synonyms: [{ ...(language ? { language } : {}), values }] };
       });
@@ -523,7 +525,19 @@ export async function utterancesPage(container, context) {
           h("span", { class: "muted small" }, ` ${entity.utteranceCount} `),
           labelActions("entity", entity.category, "/entities"),
         ),
-        h("details", { class: "components" }, h("summary", { class: "small" }, "Components"), renderComponents(entity)),
+        h(
+          "details",
+          {
+            class: "components",
+            open: state.openComponents.has(entity.category),
+            ontoggle: (event) => {
+              if (event.currentTarget.open) state.openComponents.add(entity.category);
+              else state.openComponents.delete(entity.category);
+            },
+          },
+          h("summary", { class: "small" }, "Components"),
+          renderComponents(entity),
+        ),
       ),
     );
     fill(entitiesCard, h("h3", {}, "Entities"), h("ul", { class: "suggestion-list", id: "entity-list" }, rows), nameForm("new-entity", "entity", "/entities"));
