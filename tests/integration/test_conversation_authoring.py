@@ -234,7 +234,14 @@ def test_create_patch_list_and_the_family_boundary(server: LiveServer) -> None:
 def test_training_resolves_latest_and_can_be_cancelled(server: LiveServer) -> None:
     name = "clu-cancel"
     clu_import(server, name, clu_project_file(name))
-    # No trainingConfigVersion: "latest", the accurate default; cancelled before it matters.
+    # A fast training holds the one authoring worker, so the next job waits (notStarted).
+    blocker = server.client.post(
+        f"{CLU}/{name}/:train",
+        params=V,
+        json={"modelLabel": "fast", "trainingMode": "standard", "trainingConfigVersion": FAST},
+    )
+    assert blocker.status_code == 202, blocker.text
+    # No trainingConfigVersion: "latest", the accurate default; cancelled before it runs.
     response = server.client.post(
         f"{CLU}/{name}/:train", params=V, json={"modelLabel": "slow", "trainingMode": "standard"}
     )
@@ -243,17 +250,28 @@ def test_training_resolves_latest_and_can_be_cancelled(server: LiveServer) -> No
     job = server.client.get(location).json()
     assert job["result"]["trainingConfigVersion"] not in ("latest", "")
     assert job["result"]["trainingMode"] == "standard"
-    job_id = job["jobId"]
-    cancel = server.client.post(f"{CLU}/{name}/train/jobs/{job_id}/:cancel", params=V)
-    final = server.wait_job(location)
-    assert final["result"]["trainingConfigVersion"] == job["result"]["trainingConfigVersion"]
-    # The accurate default may be quick on 33 utterances: cancelled unless it finished first.
-    if cancel.status_code == 202:
-        assert final["status"] == "cancelled"
-        assert server.client.get(f"{CLU}/{name}/models", params=V).json()["value"] == []
-    else:
-        assert_error(cancel, 400, "InvalidRequest", None)
-        assert final["status"] == "succeeded"
+    cancel = server.client.post(f"{CLU}/{name}/train/jobs/{job['jobId']}/:cancel", params=V)
+    assert cancel.status_code == 202, cancel.text
+    assert server.wait_job(location)["status"] == "cancelled"
+    assert server.wait_job(blocker.headers["Operation-Location"])["status"] == "succeeded"
+    models = server.client.get(f"{CLU}/{name}/models", params=V).json()["value"]
+    assert [model["label"] for model in models] == ["fast"]
+    versions = {v["trainingConfigVersion"] for v in server.client.get(
+        f"{CLU}/global/training-config-versions", params=V).json()["value"]}  # fmt: skip
+    assert job["result"]["trainingConfigVersion"] in versions
+
+
+def test_every_project_has_the_none_intent(server: LiveServer) -> None:
+    project_file = clu_project_file("clu-none")
+    assets = project_file["assets"]
+    assets["intents"] = [i for i in assets["intents"] if i["category"] != "None"]
+    del assets["projectKind"]  # optional: the metadata's kind
+    clu_import(server, "clu-none", project_file)
+    exported = clu_export(server, "clu-none")
+    assert [i["category"] for i in exported["assets"]["intents"]] == [
+        "None", "SendEmail", "BookFlight", "CheckWeather",
+    ]  # fmt: skip
+    assert exported["assets"]["projectKind"] == "Conversation"
 
 
 LUIS_APP: dict[str, Any] = {

@@ -50,13 +50,11 @@ def read_conversation_file(settings: Settings, parsed: ConversationFile) -> Conv
     Nothing is stored here: a file that breaks a rule is refused whole.
     """
     project, assets = parsed.project, parsed.assets
-    _check_count(len(assets.intents), settings.clu_max_intents_per_project, "assets.intents",
-                 "intents", "clu_max_intents_per_project")  # fmt: skip
-    _check_count(len(assets.entities), settings.clu_max_entities_per_project,
-                 "assets.entities", "entities", "clu_max_entities_per_project")  # fmt: skip
-    _check_count(len(parsed.utterances), settings.clu_max_utterances_per_project,
-                 "assets.utterances", "utterances",
-                 "clu_max_utterances_per_project")  # fmt: skip
+    _check_count(settings, "clu_max_intents_per_project", len(assets.intents), "assets.intents")
+    _check_count(settings, "clu_max_entities_per_project", len(assets.entities), "assets.entities")
+    _check_count(
+        settings, "clu_max_utterances_per_project", len(parsed.utterances), "assets.utterances"
+    )
     _check_entities(settings, assets.entities)
     intents = set(assets.intents)
     entities = set(assets.entity_categories)
@@ -79,30 +77,31 @@ def read_conversation_file(settings: Settings, parsed: ConversationFile) -> Conv
     return ConversationContent(project, assets, tuple(documents), _prebuilt_warnings(assets))
 
 
-def _check_count(count: int, limit: int, target: str, what: str, setting: str) -> None:
+def _check_count(settings: Settings, setting: str, count: int, target: str) -> None:
+    """``count`` (of what ``target`` lists) must not exceed the limit ``setting``."""
+    limit: int = getattr(settings, setting)
     if count > limit:
         raise InvalidProjectContent(
-            f"the project has {count} {what}; the limit is {limit} "
+            f"{target} has {count} items; the limit is {limit} "
             f"(setting LEXICRAFT_{setting.upper()})",
             target=target,
         )
 
 
 def _check_entities(settings: Settings, entities: Sequence[ConversationEntity]) -> None:
-    synonyms = 0
-    expressions = 0
     for index, entity in enumerate(entities):
-        where = f"assets.entities[{index}]"
-        if len(entity.prebuilts) > settings.clu_max_prebuilts_per_entity:
-            _check_count(len(entity.prebuilts), settings.clu_max_prebuilts_per_entity,
-                         f"{where}.prebuilts", f"prebuilt components in {entity.category!r}",
-                         "clu_max_prebuilts_per_entity")  # fmt: skip
-        synonyms += sum(len(words.values) for item in entity.list_items for words in item.synonyms)
-        expressions += len(entity.regexes)
-    _check_count(synonyms, settings.clu_max_list_synonyms_per_project, "assets.entities",
-                 "list synonyms", "clu_max_list_synonyms_per_project")  # fmt: skip
-    _check_count(expressions, settings.clu_max_regex_expressions_per_project, "assets.entities",
-                 "regex expressions", "clu_max_regex_expressions_per_project")  # fmt: skip
+        count = len(entity.prebuilts)
+        where = f"assets.entities[{index}].prebuilts"
+        _check_count(settings, "clu_max_prebuilts_per_entity", count, where)
+    synonyms = sum(
+        len(words.values)
+        for entity in entities
+        for item in entity.list_items
+        for words in item.synonyms
+    )
+    _check_count(settings, "clu_max_list_synonyms_per_project", synonyms, "assets.entities")
+    expressions = sum(len(entity.regexes) for entity in entities)
+    _check_count(settings, "clu_max_regex_expressions_per_project", expressions, "assets.entities")
     # The components module owns their rules (it runs them): regular expressions that do not
     # compile, are too long or could backtrack without bound; required components missing.
     for path, message in entity_problems(
