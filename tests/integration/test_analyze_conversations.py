@@ -1,8 +1,9 @@
 """``POST /language/:analyze-conversations`` over plain HTTP: what the SDK flows do not reach.
 
-The limits and refusals, any dated api-version, and which project a deployment answers
-with: the project as it is now (an import changes the entity components and the intents at
-once, without training again; see ``services/conversation_runtime.py``).
+The limits and refusals, any dated api-version, prebuilt resolutions, and which project a
+deployment answers with: the one its model was trained on (an import changes the entity
+components and the intents once a model trained on it is deployed; see
+``services/conversation_runtime.py``).
 """
 
 from __future__ import annotations
@@ -97,35 +98,65 @@ def test_a_custom_text_project_is_refused(live: LiveServer) -> None:
     assert "CustomEntityRecognition" in error["message"]
 
 
-def test_a_deployment_answers_with_the_project_as_it_is_now(live: LiveServer) -> None:
+def test_a_deployment_answers_with_the_project_its_model_was_trained_on(
+    live: LiveServer,
+) -> None:
     text = "book a flight on Condor to Paris"
-    before = ask(live, text)
-    assert before.status_code == 200, before.text
-    assert "Airline" not in {
-        e["category"] for e in before.json()["result"]["prediction"]["entities"]
-    }
 
-    # Re-import with a new airline and a new intent: the deployed model stays m1.
+    def airlines_and_intents(deployment: str) -> tuple[list[Any], set[str]]:
+        response = ask(live, text, deploymentName=deployment)
+        assert response.status_code == 200, response.text
+        prediction = response.json()["result"]["prediction"]
+        airlines = [
+            (e["text"], e["extraInformation"])
+            for e in prediction["entities"]
+            if e["category"] == "Airline"
+        ]
+        return airlines, {intent["category"] for intent in prediction["intents"]}
+
+    assert airlines_and_intents("production") == ([], {"BookFlight", "CheckWeather", "None"})
+
+    # Re-import with a new airline and a new intent: the deployment answers as before...
     changed = copy.deepcopy(project_file(NAME))
     airline = next(e for e in changed["assets"]["entities"] if e["category"] == "Airline")
     airline["list"]["sublists"].append({"listKey": "condor", "synonyms": [{"values": ["Condor"]}]})
     changed["assets"]["intents"].append({"category": "CancelFlight"})
     clu_job(live, "POST", f"{NAME}/:import", json=changed)
+    assert airlines_and_intents("production") == ([], {"BookFlight", "CheckWeather", "None"})
 
-    prediction = ask(live, text).json()["result"]["prediction"]
-    condor = [e for e in prediction["entities"] if e["category"] == "Airline"]
-    assert [(e["text"], e["extraInformation"]) for e in condor] == [
-        ("Condor", [{"extraInformationKind": "ListKey", "key": "condor"}])
-    ]
-    intents = {i["category"]: i["confidenceScore"] for i in prediction["intents"]}
-    assert intents["CancelFlight"] == 0.0  # an intent the model never saw
-    assert prediction["topIntent"] == "BookFlight"
+    # ...until a model trained on it is deployed. CancelFlight has no utterance: 0.0.
+    training = {"modelLabel": "m2", "trainingMode": "standard", "trainingConfigVersion": FAST}
+    clu_job(live, "POST", f"{NAME}/:train", json=training)
+    clu_job(live, "PUT", f"{NAME}/deployments/latest", json={"trainedModelLabel": "m2"})
+    condor = [("Condor", [{"extraInformationKind": "ListKey", "key": "condor"}])]
+    everything = {"BookFlight", "CheckWeather", "CancelFlight", "None"}
+    assert airlines_and_intents("latest") == (condor, everything)
+    assert airlines_and_intents("production") == ([], {"BookFlight", "CheckWeather", "None"})
+    scores = {
+        i["category"]: i["confidenceScore"]
+        for i in ask(live, text, deploymentName="latest").json()["result"]["prediction"]["intents"]
+    }
+    assert scores["CancelFlight"] == 0.0
 
-    # Put the project back for the other tests (module-scoped server).
-    clu_job(live, "POST", f"{NAME}/:import", json=project_file(NAME))
-    again = ask(live, text).json()["result"]["prediction"]
-    assert "Airline" not in {e["category"] for e in again["entities"]}
-    assert "CancelFlight" not in {i["category"] for i in again["intents"]}
+    # A swap exchanges what the two answer with, with their models.
+    clu_job(
+        live,
+        "POST",
+        f"{NAME}/deployments/:swap",
+        json={"firstDeploymentName": "production", "secondDeploymentName": "latest"},
+    )
+    assert airlines_and_intents("production") == (condor, everything)
+    assert airlines_and_intents("latest") == ([], {"BookFlight", "CheckWeather", "None"})
+    clu_job(
+        live,
+        "POST",
+        f"{NAME}/deployments/:swap",
+        json={"firstDeploymentName": "production", "secondDeploymentName": "latest"},
+    )
+
+    # Retraining the label a deployment pins changes nothing it answers with.
+    clu_job(live, "POST", f"{NAME}/:train", json=training | {"modelLabel": "m1"})
+    assert airlines_and_intents("production") == ([], {"BookFlight", "CheckWeather", "None"})
 
 
 def test_a_prebuilt_component_gives_its_resolution(live: LiveServer) -> None:

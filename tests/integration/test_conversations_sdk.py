@@ -222,7 +222,10 @@ def test_conversations_1_1_0_authoring_and_runtime(tmp_path: Path, databases: Da
     nothing = answers["nothing"]["result"]["prediction"]
     assert nothing["entities"] == []
 
-    # confidenceThreshold 1.0: no score reaches it, so the answer is None, listed first.
+    # confidenceThreshold 1.0: the deployed model answers as before (it was trained with 0.0);
+    # a model trained since applies it: no score reaches 1.0, so the answer is None, first.
+    before = assert_prediction(observed["thresholdBeforeTraining"], EMOJI_TEXT)
+    assert before["topIntent"] == "BookFlight"
     under = assert_prediction(observed["underThreshold"], EMOJI_TEXT)
     assert under["topIntent"] == "None"
     assert under["intents"][0]["category"] == "None"
@@ -251,10 +254,10 @@ def test_conversations_1_1_0_authoring_and_runtime(tmp_path: Path, databases: Da
 
     # Synchronous: every analyze call was one POST answered 200 (or its error), no job.
     calls = [entry for entry in observed["http"] if entry["path"] == ANALYZE]
-    assert len(calls) == len(QUERIES) + 5
+    assert len(calls) == len(QUERIES) + 6
     assert all(entry["method"] == "POST" for entry in calls)
     assert all(entry["operationLocation"] is None for entry in calls)
-    assert [entry["status"] for entry in calls[: len(QUERIES) + 1]] == [200] * (len(QUERIES) + 1)
+    assert [entry["status"] for entry in calls[: len(QUERIES) + 2]] == [200] * (len(QUERIES) + 2)
     assert all("api-version=2023-04-01" in entry["query"] for entry in calls)
 
 

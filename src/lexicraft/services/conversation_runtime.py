@@ -8,16 +8,17 @@ the learned component found, and shape the answer: every intent with a score, so
 intent (``None`` under the project's ``confidenceThreshold``), entities with offsets in the
 caller's unit.
 
-Which intents and components a deployment answers with: those of the project as it is now
-(its intents, entity components, language and ``confidenceThreshold``), beside the deployed
-model's own intents and learned entities. Lexicraft keeps no copy of a project's assets per
-trained model, so "as the project is now" is the one rule applied to everything that is not
-the model (Azure serves a snapshot taken at training; here an edited list component takes
-effect at once, without training again). The entity components are built once per model and
-project version: :class:`~lexicraft.services.entity_resolvers.EntityResolvers` keys them by the
-model's artifact key (each training run has its own) and the project's ``modified_at``, which
-every import and metadata change moves, so a request compiles no pattern and indexes no
-synonym, and the first request after an import builds them again.
+Which intents and components a deployment answers with: those of the project its model was
+trained on, as Azure's deployments do (a changed list component, intent or threshold takes
+effect once the model is trained and deployed again). A training keeps the project file with
+its model (``trained_models.snapshot``) and a deploy or a swap copies it, utterances left out,
+into the deployment's pin (``deployments.model_snapshot``), since retraining the label
+replaces the model row while the deployment keeps serving the earlier run. Everything but
+the model itself comes from that one snapshot: the intents listed, the entity components,
+the language they are read in, ``confidenceThreshold``. Each training run has its own
+artifact key, so the components are built once per served model and kept in the context's
+:class:`~lexicraft.services.entity_resolvers.EntityResolvers` under it: a request reads the
+project's kind and the deployment's pin, compiles no pattern and indexes no synonym.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ from typing import TYPE_CHECKING, Any, cast
 from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidUtterance
+from lexicraft.errors import InvalidParameterValue, InvalidUtterance, ModelUnavailable
 from lexicraft.ml.base import ClassScore, ConversationOutput
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.entity_resolvers import ServedComponents
 from lexicraft.storage.sql import conversation_serving as serving_store
 from lexicraft.storage.sql import models as model_store
-from lexicraft.storage.sql import projects as project_store
+from lexicraft.wire.conversation_file import parse_conversation_file
 
 if TYPE_CHECKING:
     from lexicraft.ml.components import EntityMatch
@@ -81,11 +82,10 @@ class ConversationPrediction:
 
 @dataclass(frozen=True, slots=True)
 class _Served:
-    """What a deployment answers with: its model and the project's components."""
+    """What a deployment answers with: its model and what the model was trained on."""
 
     artifact: str
     components: ServedComponents
-    confidence_threshold: float
 
 
 def check_text(text: str, max_characters: int) -> None:
@@ -133,7 +133,7 @@ def analyze_conversation(
 
 
 def _served(context: ServiceContext, project_name: str, deployment_name: str) -> _Served:
-    """The deployment's model and the project's components (404s when either is missing)."""
+    """The deployment's model and what it answers with (404s when either is missing)."""
     with context.database.session() as session:
         project = serving_store.get_project_metadata(session, project_name)
         if project.kind is not ProjectKind.CONVERSATION:
@@ -150,23 +150,29 @@ def _served(context: ServiceContext, project_name: str, deployment_name: str) ->
         from lexicraft.ml.components import EntityResolver
 
         with context.database.session() as session:
-            assets = project_store.get_conversation_assets(session, project_name)
+            snapshot = model_store.get_served_snapshot(session, project_name, deployment_name)
+        if snapshot is None:
+            # Only a deployment written before deployments kept snapshots (none of a
+            # conversation project can be): deploying it again gives it one.
+            raise ModelUnavailable(
+                f"deployment {deployment_name!r} does not know the project its model was "
+                "trained on; deploy the model again"
+            )
+        trained_on = parse_conversation_file(snapshot, project_name)
+        threshold = trained_on.project.settings.get("confidenceThreshold", 0.0)
         resolver = EntityResolver(
-            assets.entities,
-            project.language,
+            trained_on.assets.entities,
+            trained_on.project.language,
             regex_timeout_s=context.settings.clu_regex_timeout_s,
         )
-        return ServedComponents(assets, resolver)
+        return ServedComponents(
+            trained_on.assets,
+            resolver,
+            # Checked when the file was imported; anything else reads as no threshold.
+            float(threshold) if isinstance(threshold, int | float) else 0.0,
+        )
 
-    # modified_at moves with every import and metadata change (the language included).
-    components = context.entity_resolvers.get((artifact_dir, project.modified_at), build)
-    threshold = project.settings.get("confidenceThreshold", 0.0)
-    return _Served(
-        artifact=artifact_dir,
-        components=components,
-        # Validated when the project was written; anything else reads as no threshold.
-        confidence_threshold=float(threshold) if isinstance(threshold, int | float) else 0.0,
-    )
+    return _Served(artifact_dir, context.entity_resolvers.get(artifact_dir, build))
 
 
 def _answer(
@@ -174,7 +180,7 @@ def _answer(
 ) -> ConversationPrediction:
     top_intent, intents = apply_threshold(
         rank_intents(served.components.assets.intents, output.intents),
-        served.confidence_threshold,
+        served.components.confidence_threshold,
     )
     matches = served.components.resolver.find(
         query.text, list(output.entities), language=query.language

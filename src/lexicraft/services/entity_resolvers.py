@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ServedComponents:
-    """The assets a model is served with, and their entity components built."""
+    """What a deployed model answers with beside itself: the intents and entities of the
+    project it was trained on, their entity components built, and that project's
+    ``confidenceThreshold``."""
 
     assets: ConversationAssets
     resolver: EntityResolver
+    confidence_threshold: float = 0.0
 
 
 @dataclass

@@ -10,8 +10,9 @@ project, import the file (format ``Conversation``), train ``m1`` on the fast con
 read its evaluation summary, deploy it as ``production``. With its runtime client:
 ``analyze_conversation`` for each query of ``QUERIES.json`` (``[{"name", "text",
 "stringIndexType"?}]``; no ``stringIndexType`` means the client sends none), then raise the
-project's ``confidenceThreshold`` to 1.0 and ask the first query again, then the errors: an
-unknown deployment, an unknown project, an empty utterance. Prints ONE JSON object on stdout:
+project's ``confidenceThreshold`` to 1.0, ask the first query again, train and deploy a model
+``strict`` and ask it, then the errors: an
+unknown deployment, an unknown project, an empty utterance, a bad ``stringIndexType``. Prints ONE JSON object on stdout:
 what the clients returned or raised, plus the HTTP trace of every response.
 """
 
@@ -141,10 +142,23 @@ def main(argv: list[str]) -> int:
             for query in queries
         }
 
-        # A threshold no score reaches: every answer is None (the project as it is now).
+        # A threshold no score reaches. The deployment answers with the project its model
+        # was trained on, so only a model trained since, deployed as "strict", applies it.
         authoring.create_project(name, {**metadata, "settings": {"confidenceThreshold": 1.0}})
-        observed["underThreshold"] = runtime.analyze_conversation(
+        observed["thresholdBeforeTraining"] = runtime.analyze_conversation(
             task(name, DEPLOYMENT_NAME, queries[0]["text"], None)
+        )
+        authoring.begin_train(
+            name,
+            {
+                "modelLabel": "strict",
+                "trainingMode": "standard",
+                "trainingConfigVersion": TRAINING_CONFIG_VERSION,
+            },
+        ).result()
+        authoring.begin_deploy_project(name, "strict", {"trainedModelLabel": "strict"}).result()
+        observed["underThreshold"] = runtime.analyze_conversation(
+            task(name, "strict", queries[0]["text"], None)
         )
 
         observed["unknownDeployment"] = raised(

@@ -1,12 +1,9 @@
-"""What ``:analyze-conversations`` reads per request: small columns, then the assets on a miss.
+"""What ``:analyze-conversations`` reads of a project per request: its metadata only.
 
 A conversation project's intents and entity definitions (``projects.conversation``) can be
-large (list components of thousands of synonyms). The runtime keeps them, built into entity
-components, per model and project version (``services/conversation_runtime.py``), so each request
-reads only the project's small columns and the deployment; the assets are read when the
-version it has not seen yet comes. The version is the project's ``modified_at``: whatever
-writes ``projects.conversation`` must move it (``projects.replace_conversation`` does, through
-``replace_assets``), or a process keeps serving the components it built before.
+large (list components of thousands of synonyms), and the runtime answers with those its
+deployed model was trained on anyway (``deployments.model_snapshot``), so a request reads
+the project's small columns to check its kind and leaves the assets column unread.
 """
 
 from __future__ import annotations

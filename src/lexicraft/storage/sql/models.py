@@ -287,18 +287,42 @@ def pin_deployment(
     Returns the deployment and the artifact folder it pinned before (None if it is new).
     """
     project = get_row(session, model.project_name)
+    # Read before a new row is added: the query would flush it half-filled.
+    snapshot = _served_snapshot(session, project, model)
     row = _find_deployment_row(session, project, name)
     previous = None if row is None else row.model_artifact_dir
     if row is None:
         row = DeploymentRow(project_id=project.id, name=name)
         session.add(row)
-    _pin(row, model)
+    _pin(row, model, snapshot)
     row.deployed_at = when
     session.flush()
     return _to_deployment(row, model.project_name), previous
 
 
-def _pin(row: DeploymentRow, model: TrainedModel) -> None:
+def _served_snapshot(
+    session: Session, project: ProjectRow, model: TrainedModel
+) -> dict[str, Any] | None:
+    """What a deployment of ``model`` keeps of the project file it was trained on: all but
+    the utterances (the runtime needs the metadata, intents and entities only)."""
+    row = _find_model_row(session, project, model.label)
+    if row is None or row.artifact_dir != model.artifact_dir or row.snapshot is None:
+        return None
+    snapshot = dict(row.snapshot)
+    assets = snapshot.get("assets")
+    if isinstance(assets, dict):
+        snapshot["assets"] = {key: value for key, value in assets.items() if key != "utterances"}
+    return snapshot
+
+
+def get_served_snapshot(session: Session, project_name: str, name: str) -> dict[str, Any] | None:
+    """The project file (without utterances) deployment ``name`` answers with; None for a
+    custom text deployment (DeploymentNotFound if there is no such deployment)."""
+    row = _get_deployment_row(session, get_row(session, project_name), name)
+    return None if row.model_snapshot is None else dict(row.model_snapshot)
+
+
+def _pin(row: DeploymentRow, model: TrainedModel, snapshot: dict[str, Any] | None) -> None:
     row.model_label = model.label
     row.model_id = model.model_id
     row.model_artifact_dir = model.artifact_dir
@@ -306,6 +330,7 @@ def _pin(row: DeploymentRow, model: TrainedModel) -> None:
     row.model_trained_at = model.trained_at
     row.model_training_duration_s = model.training_duration_s
     row.model_expiration_date = model.expiration_date
+    row.model_snapshot = snapshot
 
 
 def swap_deployments(
@@ -315,9 +340,12 @@ def swap_deployments(
     project = get_row(session, project_name)
     first_row = _get_deployment_row(session, project, first)
     second_row = _get_deployment_row(session, project, second)
-    first_model = _to_deployment(first_row, project_name).model
-    _pin(first_row, _to_deployment(second_row, project_name).model)
-    _pin(second_row, first_model)
+    first_model, first_snapshot = (
+        _to_deployment(first_row, project_name).model,
+        first_row.model_snapshot,
+    )
+    _pin(first_row, _to_deployment(second_row, project_name).model, second_row.model_snapshot)
+    _pin(second_row, first_model, first_snapshot)
     first_row.deployed_at = second_row.deployed_at = when
     session.flush()
 

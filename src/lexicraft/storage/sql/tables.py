@@ -143,6 +143,9 @@ class DeploymentRow(Base):
     model_trained_at: Mapped[datetime]
     model_training_duration_s: Mapped[float] = mapped_column(Float)
     model_expiration_date: Mapped[str] = mapped_column(String(10))
+    # Conversation models: the pinned run's project file (``trained_models.snapshot``) without
+    # its utterances, which the runtime answers with (intents, components, threshold).
+    model_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     project: Mapped[ProjectRow] = relationship()
 
