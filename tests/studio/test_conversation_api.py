@@ -326,6 +326,8 @@ def test_conversation_routes_refuse_custom_text_projects(server: LiveServer) -> 
         },
     )
     assert response.status_code == 201, response.text
+    response = server.client.get(f"{LABELING}/{name}")
+    assert response.json()["authoringPath"] == f"/language/authoring/analyze-text/projects/{name}"
     response = server.client.post(f"{LABELING}/{name}/intents", json={"category": "X"})
     assert_error(response, 400, "InvalidRequest", "projectName")
     response = server.client.get(f"{LABELING}/missing-project/conversation")
@@ -338,3 +340,17 @@ def test_default_training_config_version(server: LiveServer) -> None:
     assert response.json() == {"trainingConfigVersion": "2022-05-01"}
     response = httpx.get(server.base_url + "/language/lexicraft/training-config-versions/default")
     assert response.status_code == 401
+
+
+def test_project_kind_names_the_authoring_api(server: LiveServer, project: str) -> None:
+    response = server.client.get(f"{LABELING}/{project}")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "projectName": project,
+        "projectKind": "Conversation",
+        "authoringPath": f"{CONVERSATIONS}/{project}",
+    }
+    response = server.client.get(response.json()["authoringPath"], params=V)
+    assert response.status_code == 200, response.text
+    assert response.json()["projectKind"] == "Conversation"
+    assert server.client.get(f"{LABELING}/no-such-project").status_code == 404

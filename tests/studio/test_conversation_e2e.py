@@ -11,7 +11,7 @@ another host and raise no script error.
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from playwright.sync_api import ConsoleMessage, Response, expect
 
 from tests.integration.server import API_VERSION
 from tests.studio.clu_project import CONVERSATIONS, clu_project_file
@@ -22,8 +22,26 @@ LABELING = "/language/lexicraft/projects"
 NEW_UTTERANCE = "weather forecast for Oslo 🌦 please"
 
 
+def watch_console(studio: Studio) -> list[str]:
+    """Every console error and failed response of the tab (none is expected)."""
+    problems: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    def response(answer: Response) -> None:
+        if answer.status >= 400:
+            problems.append(f"{answer.status} {answer.url}")
+
+    studio.page.on("console", console)
+    studio.page.on("response", response)
+    return problems
+
+
 def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> None:
     page = studio.page
+    problems = watch_console(studio)
     studio.name = "clu"
     name = "clu-e2e"
     studio.server.run_job(
@@ -136,10 +154,12 @@ def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> Non
     expect(page.locator('#test-entities tr[data-category="City"]')).to_contain_text("London")
     studio.screenshot("05-test")
     studio.assert_offline()
+    assert problems == []
 
 
 def test_create_a_conversation_project_in_the_browser(studio: Studio, studio_key: str) -> None:
     page = studio.page
+    problems = watch_console(studio)
     studio.name = "clu-create"
     page.goto(studio.url)
     page.fill("#api-key", studio_key)
@@ -187,3 +207,4 @@ def test_create_a_conversation_project_in_the_browser(studio: Studio, studio_key
     assert metadata["projectKind"] == "Conversation"
     studio.screenshot("01-created")
     studio.assert_offline()
+    assert problems == []

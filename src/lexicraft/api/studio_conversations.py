@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field, StrictStr
 
 from lexicraft.api.authoring.responses import ok
+from lexicraft.api.authoring.shared import CONVERSATIONS, TEXT
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.requests import WireModel
@@ -31,7 +32,7 @@ from lexicraft.api.studio_api import (
 )
 from lexicraft.domain.conversations import ConversationEntity, ListItem, Synonyms
 from lexicraft.domain.spans import Span
-from lexicraft.services import conversation_labeling, training
+from lexicraft.services import conversation_labeling, projects, training
 from lexicraft.services.conversation_labeling import (
     ConversationLabels,
     EntityChange,
@@ -253,6 +254,14 @@ class ConversationLabelsRead(ResponseShape):
     entities: list[EntityRead]
 
 
+class ProjectKindRead(ResponseShape):
+    """Which authoring API a project lives under, by its kind."""
+
+    project_name: str
+    project_kind: str
+    authoring_path: str
+
+
 class DefaultTrainingConfigRead(ResponseShape):
     """The training config version used when a request names none."""
 
@@ -283,6 +292,19 @@ def _render_labels(found: ConversationLabels) -> dict[str, Any]:
 )
 def default_training_config_version() -> dict[str, Any]:
     return {"trainingConfigVersion": training.default_training_config_version()}
+
+
+@router.get(PREFIX + "/{project_name}", responses=ok(ProjectKindRead))
+def get_project_kind(project_name: str, context: Context) -> dict[str, Any]:
+    # The Studio opens a project by name alone; each authoring API answers 404 for the other's
+    # projects, so it asks here first instead of probing both.
+    project = projects.get_project(context, project_name)
+    family = CONVERSATIONS.prefix if project.kind.is_conversation else TEXT.prefix
+    return {
+        "projectName": project.name,
+        "projectKind": project.kind.value,
+        "authoringPath": f"{family}/{project.name}",
+    }
 
 
 @router.post(

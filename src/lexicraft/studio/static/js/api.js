@@ -151,14 +151,11 @@ export function projectPath(project, rest = "") {
   return `${familyOf(project)}/${encodeURIComponent(project.projectName)}${rest}`;
 }
 
-// A project's metadata from whichever family holds it.
+// A project's metadata from whichever family holds it (the Studio's route names it: each
+// authoring API answers 404 for the other's projects).
 export async function loadProject(projectName, { signal } = {}) {
-  try {
-    return await getJson(authoringPath(projectName), { query: versionQuery, signal });
-  } catch (error) {
-    if (error.status !== 404) throw error;
-  }
-  return getJson(`${CONVERSATIONS}/${encodeURIComponent(projectName)}`, { query: versionQuery, signal });
+  const found = await getJson(labelingPath(projectName), { signal });
+  return getJson(found.authoringPath, { query: versionQuery, signal });
 }
 
 export function labelingPath(projectName, rest = "") {
