@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-runtime bench-scale bench-reliability clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-clu bench-runtime bench-scale bench-reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ bench-ner: $(VENV)/.installed $(BENCH_VENV)/.installed ## NER benchmark → benc
 
 bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
 	$(VENV)/bin/python bench/classify.py $(if $(DATASET),--dataset $(DATASET))
+
+bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → bench/results/clu.json
+	$(VENV)/bin/python bench/clu.py
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conversation_project import project_file
+from tests.conversation_project import project_file
 from tests.integration.databases import Databases
 from tests.integration.server import FAST, LiveServer
 

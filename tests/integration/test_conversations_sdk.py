@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import regex
 
-from tests.integration.conversation_project import AIRLINES, FLIGHT_NUMBER_PATTERN, project_file
+from tests.conversation_project import AIRLINES, FLIGHT_NUMBER_PATTERN, project_file
 from tests.integration.databases import Databases
 from tests.integration.server import TEST_KEY, LiveServer
 

@@ -18,6 +18,7 @@ from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_router
+from lexicraft.api.studio_conversations import router as studio_conversations_router
 from tests.integration.databases import Databases
 from tests.integration.server import API_VERSION, LiveServer
 
@@ -156,6 +157,7 @@ def test_routes_keep_sync_work_off_the_event_loop() -> None:
         conversations_router,
         legacy_router,
         studio_router,
+        studio_conversations_router,
         storage_router,
         authoring_router,
         conversation_authoring_router,

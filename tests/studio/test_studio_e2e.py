@@ -185,6 +185,9 @@ def go(page: Page, link: str, heading: str) -> None:
 def train(studio: Studio, label: str) -> None:
     page = studio.page
     go(page, "Training", "Training")
+    # The default configuration is preselected; the tests train the fast one.
+    expect(page.locator("#config-version")).to_have_value("2022-05-01")
+    page.select_option("#config-version", "2022-05-01-fast")
     page.fill("#model-label", label)
     page.check("#split-manual")
     page.click("#start-training")

@@ -193,18 +193,20 @@ def _parse_query(request: Request) -> DocumentQuery:
 # -- response shapes (for /openapi.json; the renderers below build the bodies) ------------------
 
 
-class _Shape(WireModel):
+class ResponseShape(WireModel):
+    """A response shape of the Studio API (documented in /openapi.json)."""
+
     # Our own output: any field not listed here is a bug in a renderer or in the docs.
     model_config = ConfigDict(extra="forbid")
 
 
-class ClassRead(_Shape):
+class ClassRead(ResponseShape):
     """A class of a document."""
 
     category: str
 
 
-class EntityRead(_Shape):
+class EntityRead(ResponseShape):
     """A labeled span; offset and length count code points."""
 
     category: str
@@ -212,14 +214,16 @@ class EntityRead(_Shape):
     length: int
 
 
-class DocumentRead(_Shape):
-    """A document and its labels: ``entities`` in NER projects, ``classes`` otherwise."""
+class DocumentRead(ResponseShape):
+    """A document and its labels: ``entities`` in NER projects, ``classes`` in
+    classification projects, ``intent`` and ``entities`` for a conversation's utterance."""
 
     location: str
     language: str | None
     dataset: Dataset | None
     labeled: bool
     text: str
+    intent: str | None = None
     entities: list[EntityRead] | None = None
     classes: list[ClassRead] | None = None
 
@@ -230,7 +234,7 @@ class LabeledDocumentRead(DocumentRead):
     string_index_type: Literal["UnicodeCodePoint"]
 
 
-class DocumentCountsRead(_Shape):
+class DocumentCountsRead(ResponseShape):
     """Whole-project counts, whatever the query."""
 
     total: int
@@ -241,7 +245,7 @@ class DocumentCountsRead(_Shape):
     unassigned: int
 
 
-class DocumentsPage(_Shape):
+class DocumentsPage(ResponseShape):
     """A page of a project's documents, with its labels and counts."""
 
     project_kind: ProjectKind
@@ -252,14 +256,14 @@ class DocumentsPage(_Shape):
     next_link: str | None = None
 
 
-class LabelUsageRead(_Shape):
+class LabelUsageRead(ResponseShape):
     """A label and how many documents use it."""
 
     category: str
     document_count: int
 
 
-class LabelsRead(_Shape):
+class LabelsRead(ResponseShape):
     """The project's labels in order."""
 
     project_kind: ProjectKind
@@ -277,6 +281,8 @@ def _render_document(kind: ProjectKind, document: Document) -> dict[str, Any]:
         "labeled": documents.is_labeled(document),
         "text": document.text,
     }
+    if kind.is_conversation:
+        body["intent"] = document.classes[0]
     if kind.is_classification:
         body["classes"] = [{"category": category} for category in document.classes]
     else:
@@ -287,7 +293,8 @@ def _render_document(kind: ProjectKind, document: Document) -> dict[str, Any]:
     return body
 
 
-def _render_labeled(labeled: LabeledDocument) -> dict[str, Any]:
+def render_labeled(labeled: LabeledDocument) -> dict[str, Any]:
+    """One document of a project, with the unit of its offsets."""
     body = _render_document(labeled.kind, labeled.document)
     body["stringIndexType"] = StringIndexType.CODE_POINT.value
     return body
@@ -338,12 +345,12 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
     responses={201: {"model": LabeledDocumentRead, "description": "Created."}},
 )
 def add_document(project_name: str, body: NewDocumentInput, context: Context) -> dict[str, Any]:
-    return _render_labeled(documents.add_document(context, project_name, body.to_new()))
+    return render_labeled(documents.add_document(context, project_name, body.to_new()))
 
 
 @router.get("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
 def get_document(project_name: str, location: str, context: Context) -> dict[str, Any]:
-    return _render_labeled(documents.get_document(context, project_name, location))
+    return render_labeled(documents.get_document(context, project_name, location))
 
 
 @router.patch("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
@@ -351,7 +358,7 @@ def update_document(
     project_name: str, location: str, body: DocumentPatch, context: Context
 ) -> dict[str, Any]:
     change = body.to_change()
-    return _render_labeled(documents.update_document(context, project_name, location, change))
+    return render_labeled(documents.update_document(context, project_name, location, change))
 
 
 @router.delete("/{project_name}/documents/{location:path}", status_code=204)

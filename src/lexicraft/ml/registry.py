@@ -37,6 +37,7 @@ from lexicraft.ml.classification.transformer import (
     TransformerMultiLabelClassificationBackend,
     TransformerMultiLabelClassificationBackendV1,
 )
+from lexicraft.ml.conversation.joint import JointConversationBackend
 from lexicraft.ml.conversation.linear_crf import LinearCrfConversationBackend
 from lexicraft.ml.ner.crf import CrfNerBackend
 from lexicraft.ml.ner.transformer import TransformerNerBackend
@@ -80,7 +81,10 @@ _CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType
     }
 )
 _CONVERSATION_BACKENDS: Mapping[str, ConversationBackend] = MappingProxyType(
-    {backend.name: backend for backend in (LinearCrfConversationBackend(),)}
+    {
+        backend.name: backend
+        for backend in (JointConversationBackend(), LinearCrfConversationBackend())
+    }
 )
 
 
@@ -134,7 +138,7 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
                 CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
                 CUSTOM_SINGLE_LABEL_CLASSIFICATION: TransformerClassificationBackend.name,
                 CUSTOM_MULTI_LABEL_CLASSIFICATION: TransformerMultiLabelClassificationBackend.name,
-                CONVERSATION: LinearCrfConversationBackend.name,
+                CONVERSATION: JointConversationBackend.name,
             }
         ),
     ),

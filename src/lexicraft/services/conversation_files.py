@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +183,16 @@ def _location(text: str, taken: Counter[str]) -> str:
     base = "utterance-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     taken[base] += 1
     return base if taken[base] == 1 else f"{base}-{taken[base]}"
+
+
+def utterance_location(text: str, taken: Collection[str]) -> str:
+    """The name :func:`read_conversation_file` gives an utterance of ``text``, made unique
+    among the ``taken`` names (an utterance added one at a time, by the Studio)."""
+    counter: Counter[str] = Counter()
+    while True:
+        location = _location(text, counter)
+        if location not in taken:
+            return location
 
 
 def _prebuilt_warnings(assets: ConversationAssets) -> tuple[dict[str, str], ...]:

@@ -18,19 +18,27 @@ the model itself comes from that one snapshot: the intents listed, the entity co
 the language they are read in, ``confidenceThreshold``. Each training run has its own
 artifact key, so the components are built once per served model and kept in the context's
 :class:`~lexicraft.services.entity_resolvers.EntityResolvers` under it: a request reads the
-project's kind and the deployment's pin, compiles no pattern and indexes no synonym.
+project's kind and the deployment's pin, compiles no pattern and indexes no synonym. The
+snapshot is looked up by the run, not the deployment's name, so a swap between the two reads
+never pairs a run with another's project (the pin is then read again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.text import StringIndexType
-from lexicraft.errors import InvalidParameterValue, InvalidUtterance, ModelUnavailable
+from lexicraft.errors import (
+    InvalidParameterValue,
+    InvalidUtterance,
+    ModelUnavailable,
+    ServiceUnavailable,
+)
 from lexicraft.ml.base import ClassScore, ConversationOutput
 from lexicraft.ml.offsets import OffsetMap
 from lexicraft.services.context import ServiceContext
@@ -132,47 +140,70 @@ def analyze_conversation(
     )
 
 
+#: How often a request reads a deployment's pin again when it moved (a deploy or a swap)
+#: while the request read what the pinned run answers with.
+_PIN_READS = 3
+
+
+class _PinMoved(Exception):
+    """No deployment pins the run any more: read the pin again."""
+
+
 def _served(context: ServiceContext, project_name: str, deployment_name: str) -> _Served:
     """The deployment's model and what it answers with (404s when either is missing)."""
-    with context.database.session() as session:
-        project = serving_store.get_project_metadata(session, project_name)
-        if project.kind is not ProjectKind.CONVERSATION:
-            raise InvalidParameterValue(
-                f"project {project_name!r} is a {project.kind.value} project; "
-                ":analyze-conversations answers for Conversation projects only (custom text "
-                "projects: POST /language/analyze-text/jobs)",
-                target="parameters.projectName",
-            )
-        model = model_store.get_deployment(session, project_name, deployment_name).model
-    artifact_dir = model.artifact_dir
-
-    def build() -> ServedComponents:
-        from lexicraft.ml.components import EntityResolver
-
+    for _ in range(_PIN_READS):
         with context.database.session() as session:
-            snapshot = model_store.get_served_snapshot(session, project_name, deployment_name)
-        if snapshot is None:
-            # Only a deployment written before deployments kept snapshots (none of a
-            # conversation project can be): deploying it again gives it one.
-            raise ModelUnavailable(
-                f"deployment {deployment_name!r} does not know the project its model was "
-                "trained on; deploy the model again"
+            project = serving_store.get_project_metadata(session, project_name)
+            if project.kind is not ProjectKind.CONVERSATION:
+                raise InvalidParameterValue(
+                    f"project {project_name!r} is a {project.kind.value} project; "
+                    ":analyze-conversations answers for Conversation projects only (custom "
+                    "text projects: POST /language/analyze-text/jobs)",
+                    target="parameters.projectName",
+                )
+            model = model_store.get_deployment(session, project_name, deployment_name).model
+        artifact_dir = model.artifact_dir
+        try:
+            components = context.entity_resolvers.get(
+                artifact_dir, partial(_components, context, project_name, artifact_dir)
             )
-        trained_on = parse_conversation_file(snapshot, project_name)
-        threshold = trained_on.project.settings.get("confidenceThreshold", 0.0)
-        resolver = EntityResolver(
-            trained_on.assets.entities,
-            trained_on.project.language,
-            regex_timeout_s=context.settings.clu_regex_timeout_s,
-        )
-        return ServedComponents(
-            trained_on.assets,
-            resolver,
-            # Checked when the file was imported; anything else reads as no threshold.
-            float(threshold) if isinstance(threshold, int | float) else 0.0,
-        )
+        except _PinMoved:
+            continue
+        return _Served(artifact_dir, components)
+    raise ServiceUnavailable(
+        f"deployment {deployment_name!r} changed while the request was answered; send it again"
+    )
 
-    return _Served(artifact_dir, context.entity_resolvers.get(artifact_dir, build))
+
+def _components(context: ServiceContext, project_name: str, artifact_dir: str) -> ServedComponents:
+    """What the run ``artifact_dir`` answers with, built: its snapshot's intents, entity
+    components (in the snapshot's language) and threshold."""
+    from lexicraft.ml.components import EntityResolver
+
+    with context.database.session() as session:
+        pinned, snapshot = model_store.served_snapshot(session, project_name, artifact_dir)
+    if not pinned:
+        raise _PinMoved
+    if snapshot is None:
+        # Only a pin written before deployments kept snapshots (no conversation deployment
+        # can be one): deploying the model again gives it one.
+        raise ModelUnavailable(
+            "this deployment does not know the project its model was trained on; deploy the "
+            "model again"
+        )
+    trained_on = parse_conversation_file(snapshot, project_name)
+    threshold = trained_on.project.settings.get("confidenceThreshold", 0.0)
+    resolver = EntityResolver(
+        trained_on.assets.entities,
+        trained_on.project.language,
+        regex_timeout_s=context.settings.clu_regex_timeout_s,
+    )
+    return ServedComponents(
+        trained_on.assets,
+        resolver,
+        # Checked when the file was imported; anything else reads as no threshold.
+        float(threshold) if isinstance(threshold, int | float) else 0.0,
+    )
 
 
 def _answer(

@@ -196,9 +196,10 @@ def get_document(context: ServiceContext, project_name: str, location: str) -> L
 def add_document(context: ServiceContext, project_name: str, new: NewDocument) -> LabeledDocument:
     """Write the text into the project's storage container and add an unlabeled document."""
     _check_text(new.text, "text")
-    language = _check_language(new.language) if new.language is not None else None
+    language = check_language(new.language) if new.language is not None else None
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
+        _not_conversation(project, "POST …/utterances")
         container = project.storage_container
         if new.location is None:
             location = _free_location(
@@ -235,7 +236,9 @@ def update_document(
 ) -> LabeledDocument:
     """Replace a document's spans or classes and/or change its dataset or language."""
     with context.database.session() as session:
-        kind = project_store.get_project(session, project_name).kind
+        project = project_store.get_project(session, project_name)
+        _not_conversation(project, "PATCH …/utterances/{location}")
+        kind = project.kind
         document = document_store.get_document(session, project_name, location)
         labels = project_store.get_labels(session, project_name)
         if change.spans is not None:
@@ -262,7 +265,7 @@ def update_document(
         if change.change_dataset:
             document = replace(document, dataset=change.dataset)
         if change.language is not None:
-            document = replace(document, language=_check_language(change.language))
+            document = replace(document, language=check_language(change.language))
         document_store.save_document(session, project_name, document)
         return LabeledDocument(kind, document)
 
@@ -288,12 +291,14 @@ def list_labels(context: ServiceContext, project_name: str) -> LabelList:
 
 def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]) -> LabelList:
     """Replace the label list; a label that documents still use cannot be removed."""
-    wanted = [_check_label(label, f"labels[{index}]") for index, label in enumerate(labels)]
+    wanted = [check_label(label, f"labels[{index}]") for index, label in enumerate(labels)]
     duplicates = sorted(label for label, count in Counter(wanted).items() if count > 1)
     if duplicates:
         raise InvalidParameterValue(f"labels lists {duplicates} more than once", target="labels")
     with context.database.session() as session:
-        kind = project_store.get_project(session, project_name).kind
+        project = project_store.get_project(session, project_name)
+        _not_conversation(project, "…/intents and …/entities")
+        kind = project.kind
         current = project_store.get_labels(session, project_name)
         documents = project_store.list_documents(session, project_name)
         removed = set(current) - set(wanted)
@@ -313,6 +318,16 @@ def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]
 
 
 # -- rules -------------------------------------------------------------------------------------
+
+
+def _not_conversation(project: Project, instead: str) -> None:
+    # An utterance carries an intent and spans under the import's rules, and a conversation
+    # project's entities have definitions beside the label list: its own routes keep both.
+    if project.kind.is_conversation:
+        raise InvalidParameterValue(
+            f"project {project.name!r} is a conversation project; use {instead}",
+            target="projectName",
+        )
 
 
 def _usage(documents: Sequence[Document], labels: tuple[str, ...]) -> list[LabelUsage]:
@@ -339,7 +354,8 @@ def _check_text(value: str, what: str) -> str:
     return value
 
 
-def _check_language(value: str) -> str:
+def check_language(value: str) -> str:
+    """``value`` if it looks like a language code, else the error."""
     if not _LANGUAGE.fullmatch(value):
         raise InvalidParameterValue(
             f"language {value!r} is not a language code such as 'en' or 'en-us'",
@@ -358,7 +374,8 @@ def _check_location(value: str) -> str:
     return value
 
 
-def _check_label(value: str, what: str) -> str:
+def check_label(value: str, what: str, target: str = "labels") -> str:
+    """``value`` if it is a usable label (intent, entity, class) name, else the error."""
     if (
         not value
         or value != value.strip()
@@ -368,7 +385,7 @@ def _check_label(value: str, what: str) -> str:
         raise InvalidParameterValue(
             f"{what} {value!r} is not a valid label: use 1-{_MAX_LABEL_LENGTH} printable "
             "characters without leading or trailing spaces",
-            target="labels",
+            target=target,
         )
     return value
 

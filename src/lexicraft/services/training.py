@@ -554,6 +554,11 @@ def training_config_versions(
     ]
 
 
+def default_training_config_version() -> str:
+    """The version a training request naming none (or ``latest``) trains with."""
+    return registry.get_training_config_version(registry.LATEST).name
+
+
 def list_training_jobs(context: ServiceContext, project_name: str) -> list[Job]:
     """The project's training jobs that have not expired, newest first."""
     with context.database.session() as session:

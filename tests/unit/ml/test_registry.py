@@ -105,7 +105,7 @@ def test_training_config_version_2022_05_01() -> None:
         "CustomEntityRecognition": "ner.minilm.v1",
         "CustomSingleLabelClassification": "textcat.minilm.v2",
         "CustomMultiLabelClassification": "textcat.minilm-multi.v2",
-        "Conversation": "clu.linear-crf.v1",
+        "Conversation": "clu.minilm.v1",
     }
     assert DEFAULT_TRAINING_CONFIG_VERSION == "2022-05-01"
 
@@ -163,6 +163,7 @@ def test_unknown_project_kind() -> None:
 
 def test_conversation_backends() -> None:
     assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, "Conversation") == "clu.linear-crf.v1"
+    assert resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, "Conversation") == "clu.minilm.v1"
     for name, backend in conversation_backends().items():
         assert backend.name == name
         assert get_conversation_backend(name) is backend

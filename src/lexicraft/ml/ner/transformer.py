@@ -132,7 +132,7 @@ class _Tagger(torch.nn.Module):
         return logits
 
 
-def _tag_names(labels: Sequence[str]) -> list[str]:
+def bio_tag_names(labels: Sequence[str]) -> list[str]:
     return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
 
 
@@ -180,7 +180,7 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         device = pick_device()
         encoder, tokenizer, config_dict = pretrained_encoder()
         encoder.freeze_word_embeddings()
-        tag_names = _tag_names(label_list)
+        tag_names = bio_tag_names(label_list)
         tag_index = {tag: index for index, tag in enumerate(tag_names)}
         vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
 
@@ -298,7 +298,7 @@ class TransformerNerPredictor:
         self._network = network
         self._vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
         self._settings = settings
-        self._allowed = _allowed_transitions(len(labels))
+        self._allowed = allowed_transitions(len(labels))
         # One forward pass at a time: torch already spreads one batch over every core.
         self._lock = threading.Lock()
 
@@ -331,9 +331,7 @@ class TransformerNerPredictor:
                 chosen = [windows[index] for index in batch]
                 rows = log_softmax(self._network.logits(*padded(chosen)))
                 for window, row in zip(chosen, rows, strict=True):
-                    _keep_best(
-                        window, row, emissions[window.document], best_margin[window.document]
-                    )
+                    keep_best(window, row, emissions[window.document], best_margin[window.document])
         return [
             self._decode(document, emission, margin >= 0)
             for document, emission, margin in zip(documents, emissions, best_margin, strict=True)
@@ -342,41 +340,53 @@ class TransformerNerPredictor:
     def _decode(
         self, document: Document, emission: FloatArray, has_piece: npt.NDArray[np.bool_]
     ) -> list[PredictedSpan]:
-        if not document.tokens:
-            return []
-        scores = emission.copy()
-        # A word without word pieces (a character the vocabulary drops) gets no vote: it may
-        # stay outside or continue an entity, but not start one.
-        no_vote = ~has_piece
-        scores[no_vote] = 0.0
-        scores[np.ix_(no_vote, np.arange(1, scores.shape[1], 2))] = -np.inf
-        path = _viterbi(scores, self._allowed)
-        spans: list[PredictedSpan] = []
-        word = 0
-        while word < len(path):
-            tag = path[word]
-            if tag == 0:
-                word += 1
-                continue
-            label = (tag - 1) // 2
-            end = word + 1
-            while end < len(path) and path[end] == 2 + 2 * label:
-                end += 1
-            voted = [index for index in range(word, end) if has_piece[index]]
-            confidence = float(np.exp(min(emission[index, path[index]] for index in voted)))
-            spans.append(
-                PredictedSpan(
-                    start=document.tokens[word][0],
-                    end=document.tokens[end - 1][1],
-                    category=self.labels[label],
-                    confidence=min(1.0, max(0.0, confidence)),
-                )
+        return decode_entities(document, emission, has_piece, self.labels, self._allowed)
+
+
+def decode_entities(
+    document: Document,
+    emission: FloatArray,
+    has_piece: npt.NDArray[np.bool_],
+    labels: Sequence[str],
+    allowed: npt.NDArray[np.bool_],
+) -> list[PredictedSpan]:
+    """The entities of the best valid BIO path through ``emission`` (words by tag
+    log-probabilities; ``allowed`` from :func:`allowed_transitions`)."""
+    if not document.tokens:
+        return []
+    scores = emission.copy()
+    # A word without word pieces (a character the vocabulary drops) gets no vote: it may
+    # stay outside or continue an entity, but not start one.
+    no_vote = ~has_piece
+    scores[no_vote] = 0.0
+    scores[np.ix_(no_vote, np.arange(1, scores.shape[1], 2))] = -np.inf
+    path = viterbi(scores, allowed)
+    spans: list[PredictedSpan] = []
+    word = 0
+    while word < len(path):
+        tag = path[word]
+        if tag == 0:
+            word += 1
+            continue
+        label = (tag - 1) // 2
+        end = word + 1
+        while end < len(path) and path[end] == 2 + 2 * label:
+            end += 1
+        voted = [index for index in range(word, end) if has_piece[index]]
+        confidence = float(np.exp(min(emission[index, path[index]] for index in voted)))
+        spans.append(
+            PredictedSpan(
+                start=document.tokens[word][0],
+                end=document.tokens[end - 1][1],
+                category=labels[label],
+                confidence=min(1.0, max(0.0, confidence)),
             )
-            word = end
-        return spans
+        )
+        word = end
+    return spans
 
 
-def _keep_best(
+def keep_best(
     window: Window, row: FloatArray, emission: FloatArray, best_margin: npt.NDArray[np.int_]
 ) -> None:
     """Copy ``window``'s word scores into ``emission`` where it gives a word more context."""
@@ -391,7 +401,7 @@ def _keep_best(
             emission[word] = row[position]
 
 
-def _allowed_transitions(label_count: int) -> npt.NDArray[np.bool_]:
+def allowed_transitions(label_count: int) -> npt.NDArray[np.bool_]:
     """``allowed[previous, next]`` for BIO tags ``O, B-1, I-1, B-2, I-2, …``; row -1 is start."""
     tag_count = 1 + 2 * label_count
     allowed = np.ones((tag_count + 1, tag_count), dtype=bool)
@@ -403,7 +413,7 @@ def _allowed_transitions(label_count: int) -> npt.NDArray[np.bool_]:
     return allowed
 
 
-def _viterbi(scores: FloatArray, allowed: npt.NDArray[np.bool_]) -> list[int]:
+def viterbi(scores: FloatArray, allowed: npt.NDArray[np.bool_]) -> list[int]:
     """The best tag path under ``scores`` (words by tags) that only takes allowed transitions."""
     penalty = np.where(allowed, 0.0, -np.inf)
     best = scores[0] + penalty[-1]

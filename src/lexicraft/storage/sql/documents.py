@@ -78,9 +78,11 @@ def add_document(
 
 
 def save_document(session: Session, project_name: str, document: Document) -> None:
-    """Store ``document``'s annotations, dataset and language (never its text)."""
+    """Store ``document``'s annotations, dataset, language and text (only a conversation
+    utterance's text changes: a custom text document's is its file's)."""
     project = get_row(session, project_name)
     row = _get_row(session, project, document.location)
+    row.text = document.text
     row.language = document.language
     row.dataset = document.dataset.value if document.dataset else None
     row.annotations = annotations_of(ProjectKind(project.kind), document)

@@ -315,11 +315,25 @@ def _served_snapshot(
     return snapshot
 
 
-def get_served_snapshot(session: Session, project_name: str, name: str) -> dict[str, Any] | None:
-    """The project file (without utterances) deployment ``name`` answers with; None for a
-    custom text deployment (DeploymentNotFound if there is no such deployment)."""
-    row = _get_deployment_row(session, get_row(session, project_name), name)
-    return None if row.model_snapshot is None else dict(row.model_snapshot)
+def served_snapshot(
+    session: Session, project_name: str, artifact_dir: str
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether a deployment of the project pins the run ``artifact_dir``, and the project file
+    (without utterances) it answers with: the same for every deployment of that run (None
+    for custom text, or a pin written before deployments kept snapshots).
+
+    Looked up by the run rather than by a deployment's name, so a deploy or a swap between
+    reading a pin and this can never pair a run with another run's project file.
+    """
+    row = session.scalars(
+        select(DeploymentRow)
+        .join(ProjectRow, ProjectRow.id == DeploymentRow.project_id)
+        .where(ProjectRow.name == project_name, DeploymentRow.model_artifact_dir == artifact_dir)
+        .limit(1)
+    ).first()
+    if row is None:
+        return False, None
+    return True, None if row.model_snapshot is None else dict(row.model_snapshot)
 
 
 def _pin(row: DeploymentRow, model: TrainedModel, snapshot: dict[str, Any] | None) -> None:

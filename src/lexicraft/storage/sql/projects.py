@@ -240,6 +240,16 @@ def replace_conversation(
     replace_assets(session, name, ProjectAssets(assets.entity_categories, tuple(utterances)))
 
 
+def save_conversation_assets(session: Session, name: str, assets: ConversationAssets) -> None:
+    """Replace a conversation project's intents and entities, keeping its utterances (the
+    Studio's one-label changes; callers check the utterances still agree)."""
+    row = get_row(session, name)
+    row.conversation = conversation_assets_to(assets)
+    row.labels = list(assets.entity_categories)
+    row.modified_at = utcnow()
+    session.flush()
+
+
 def conversation_assets_to(assets: ConversationAssets) -> dict[str, Any]:
     """The stored (JSON) form of a conversation project's intents and entities."""
     return {

@@ -6,8 +6,12 @@
 
 export const API_VERSION = "2023-04-01";
 export const AUTHORING = "/language/authoring/analyze-text/projects";
+export const CONVERSATIONS = "/language/authoring/analyze-conversations/projects";
+export const ANALYZE_CONVERSATIONS = "/language/:analyze-conversations";
 export const LABELING = "/language/lexicraft/projects";
 export const ANALYZE_JOBS = "/language/analyze-text/jobs";
+// The training config version a request naming none trains with (a Lexicraft route).
+export const DEFAULT_CONFIG = "/language/lexicraft/training-config-versions/default";
 
 const KEY_ITEM = "lexicraft.subscriptionKey";
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "partiallyCompleted"]);
@@ -20,10 +24,22 @@ export const PROJECT_KINDS = {
   CustomEntityRecognition: "Custom named entity recognition",
   CustomSingleLabelClassification: "Single-label classification",
   CustomMultiLabelClassification: "Multi-label classification",
+  Conversation: "Conversational language understanding",
 };
 
 export function isNer(project) {
   return project.projectKind === "CustomEntityRecognition";
+}
+
+export function isConversation(project) {
+  return project.projectKind === "Conversation";
+}
+
+// The authoring API a project lives under: custom text (analyze-text) or CLU
+// (analyze-conversations); each answers 404 for the other's projects.
+export function familyOf(projectOrKind) {
+  const kind = typeof projectOrKind === "string" ? projectOrKind : projectOrKind.projectKind;
+  return kind === "Conversation" ? CONVERSATIONS : AUTHORING;
 }
 
 // -- the key: kept for this browser tab only --------------------------------------------------
@@ -130,6 +146,18 @@ export function authoringPath(projectName, rest = "") {
   return `${AUTHORING}/${encodeURIComponent(projectName)}${rest}`;
 }
 
+// A project's authoring path in its own family.
+export function projectPath(project, rest = "") {
+  return `${familyOf(project)}/${encodeURIComponent(project.projectName)}${rest}`;
+}
+
+// A project's metadata from whichever family holds it (the Studio's route names it: each
+// authoring API answers 404 for the other's projects).
+export async function loadProject(projectName, { signal } = {}) {
+  const found = await getJson(labelingPath(projectName), { signal });
+  return getJson(found.authoringPath, { query: versionQuery, signal });
+}
+
 export function labelingPath(projectName, rest = "") {
   return `${LABELING}/${encodeURIComponent(projectName)}${rest}`;
 }
@@ -188,6 +216,28 @@ export async function runJob(method, path, options = {}) {
 }
 
 // -- runtime predictions ------------------------------------------------------------------------
+
+// One utterance through POST /language/:analyze-conversations (synchronous; offsets in code
+// points). Returns the whole response body.
+export async function analyzeConversation(project, deploymentName, text, { language, signal } = {}) {
+  return sendJson(
+    "POST",
+    ANALYZE_CONVERSATIONS,
+    {
+      kind: "Conversation",
+      analysisInput: {
+        conversationItem: { id: "1", participantId: "studio", text, language: language || project.language },
+      },
+      parameters: {
+        projectName: project.projectName,
+        deploymentName,
+        stringIndexType: "UnicodeCodePoint",
+        verbose: true,
+      },
+    },
+    { query: versionQuery, signal },
+  );
+}
 
 const TASK_RESULT_KEY = {
   CustomEntityRecognition: "entities",

@@ -1,9 +1,10 @@
 // The Studio shell: sign in, the project navigation, and hash routes to the pages.
 
-import { AUTHORING, authoringPath, clearKey, getJson, getKey, setKey, versionQuery } from "./api.js";
+import { AUTHORING, clearKey, getJson, getKey, isConversation, loadProject, setKey, versionQuery } from "./api.js";
 import { field, h, showError, showMessage } from "./ui.js";
 import { projectsPage } from "./pages/projects.js";
 import { labelingPage } from "./pages/labeling.js";
+import { utterancesPage } from "./pages/utterances.js";
 import { trainingPage } from "./pages/training.js";
 import { evaluationPage } from "./pages/evaluation.js";
 import { deploymentsPage } from "./pages/deployments.js";
@@ -125,11 +126,13 @@ async function route() {
       const page = PROJECT_PAGES.find(([slug]) => slug === projectMatch[2]);
       if (!page) throw new Error(`There is no page ${projectMatch[2]}.`);
       renderNav(projectName, page[0]);
-      const project = await getJson(authoringPath(projectName), { query: versionQuery, signal: controller.signal });
+      const project = await loadProject(projectName, { signal: controller.signal });
       if (!context.alive()) return;
       setTitle(`${page[1]} – ${projectName}`);
       const extra = projectMatch[3] ? decodeURIComponent(projectMatch[3]) : null;
-      current.dispose = await page[2](container, { ...context, project, extra });
+      // A conversation project labels utterances (an intent and entity spans each).
+      const render = page[0] === "label" && isConversation(project) ? utterancesPage : page[2];
+      current.dispose = await render(container, { ...context, project, extra });
     } else {
       renderNav(null);
       setTitle("Projects");

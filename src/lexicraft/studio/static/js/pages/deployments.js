@@ -1,6 +1,6 @@
 // Deployments: deploy a trained model under a name (or redeploy), swap two deployments, delete.
 
-import { authoringPath, listAll, runJob, versionQuery } from "../api.js";
+import { isConversation, listAll, projectPath, runJob, versionQuery } from "../api.js";
 import { busy, emptyRow, field, formatDate, h, select, showMessage } from "../ui.js";
 
 export async function deploymentsPage(container, context) {
@@ -14,8 +14,8 @@ export async function deploymentsPage(container, context) {
 
   async function load() {
     const [deployments, freshModels] = await Promise.all([
-      listAll(authoringPath(projectName, "/deployments"), { query: versionQuery, signal }),
-      listAll(authoringPath(projectName, "/models"), { query: versionQuery, signal }),
+      listAll(projectPath(project, "/deployments"), { query: versionQuery, signal }),
+      listAll(projectPath(project, "/models"), { query: versionQuery, signal }),
     ]);
     models = freshModels;
     const modelLabel = new Map(models.map((model) => [model.modelId, model.label]));
@@ -27,7 +27,7 @@ export async function deploymentsPage(container, context) {
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           if (!window.confirm(`Delete deployment ${name}? Calls to it will fail.`)) return;
-          await runJob("DELETE", authoringPath(projectName, `/deployments/${encodeURIComponent(name)}`), { signal });
+          await runJob("DELETE", projectPath(project, `/deployments/${encodeURIComponent(name)}`), { signal });
           showMessage(`Deleted deployment ${name}.`, "success");
           await load();
         }),
@@ -76,7 +76,7 @@ export async function deploymentsPage(container, context) {
     event.preventDefault();
     busy(deployButton, async () => {
       const name = nameInput.value.trim();
-      await runJob("PUT", authoringPath(projectName, `/deployments/${encodeURIComponent(name)}`), {
+      await runJob("PUT", projectPath(project, `/deployments/${encodeURIComponent(name)}`), {
         body: { trainedModelLabel: modelSelect.value },
         signal,
       });
@@ -96,7 +96,7 @@ export async function deploymentsPage(container, context) {
   swapForm.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(swapButton, async () => {
-      await runJob("POST", authoringPath(projectName, "/deployments/:swap"), {
+      await runJob("POST", projectPath(project, "/deployments/:swap"), {
         body: { firstDeploymentName: firstSelect.value, secondDeploymentName: secondSelect.value },
         signal,
       });
@@ -108,7 +108,7 @@ export async function deploymentsPage(container, context) {
   await load();
   if (!context.alive()) return null;
   container.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Deployments"), h("span", { class: "muted" }, "Named deployments answer POST /language/analyze-text/jobs")),
+    h("div", { class: "page-head" }, h("h1", {}, "Deployments"), h("span", { class: "muted" }, isConversation(project) ? "Named deployments answer POST /language/:analyze-conversations" : "Named deployments answer POST /language/analyze-text/jobs")),
     h(
       "section",
       { class: "card" },

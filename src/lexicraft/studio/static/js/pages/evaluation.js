@@ -1,7 +1,7 @@
 // Evaluation of a trained model: micro/macro figures, per-label precision/recall/F1, the
 // confusion-matrix heatmap, and the test documents with false positives and negatives marked.
 
-import { authoringPath, getJson, isNer, labelingPath, listAll, versionQuery } from "../api.js";
+import { getJson, isConversation, isNer, labelingPath, listAll, projectPath, versionQuery } from "../api.js";
 import { TextIndex, renderMarked } from "../text.js";
 import { emptyRow, field, h, percent, select } from "../ui.js";
 
@@ -28,7 +28,7 @@ export async function evaluationPage(container, context) {
   const { project, signal, extra } = context;
   const projectName = project.projectName;
   const ner = isNer(project);
-  const models = await listAll(authoringPath(projectName, "/models"), { query: versionQuery, signal });
+  const models = await listAll(projectPath(project, "/models"), { query: versionQuery, signal });
   if (!context.alive()) return null;
   if (!models.length) {
     container.replaceChildren(
@@ -39,7 +39,10 @@ export async function evaluationPage(container, context) {
   }
   const byDate = [...models].sort((a, b) => String(b.lastTrainedDateTime).localeCompare(String(a.lastTrainedDateTime)));
   const label = extra && models.some((model) => model.label === extra) ? extra : byDate[0].label;
-  const modelPath = authoringPath(projectName, `/models/${encodeURIComponent(label)}`);
+  const modelPath = projectPath(project, `/models/${encodeURIComponent(label)}`);
+  if (isConversation(project)) {
+    return conversationEvaluation(container, context, models, label, modelPath);
+  }
   const [summary, results, documents] = await Promise.all([
     getJson(`${modelPath}/evaluation/summary-result`, { query: versionQuery, signal }),
     listAll(`${modelPath}/evaluation/result`, { query: { ...versionQuery, stringIndexType: "Utf16CodeUnit" }, signal }),
@@ -65,10 +68,35 @@ export async function evaluationPage(container, context) {
       ? "manual split (each document's Train/Test)"
       : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
 
+  container.replaceChildren(
+    h("div", { class: "page-head" }, h("h1", {}, "Evaluation"), h("span", { class: "muted" }, `Model ${label} · ${split} · ${results.length} test documents`)),
+    h("div", { class: "row" }, field("Model", modelSelect)),
+    h("section", { class: "card", "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Summary"), renderMetrics(evaluation, "eval-metrics"), renderLabelTable(perLabel, "label-metrics", "Label")),
+    renderConfusionMatrix(evaluation.confusionMatrix, labels),
+    renderDocumentBrowser(results, texts, ner),
+  );
+  return null;
+}
+
+function modelChooser(projectName, models, label) {
+  const modelSelect = select(models.map((model) => [model.label, model.label]), { id: "eval-model", value: label });
+  modelSelect.addEventListener("change", () => {
+    window.location.hash = `#/p/${encodeURIComponent(projectName)}/evaluate/${encodeURIComponent(modelSelect.value)}`;
+  });
+  return modelSelect;
+}
+
+function splitText(options = {}) {
+  return options.kind === "manual"
+    ? "manual split (each item's Train/Test)"
+    : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
+}
+
+function renderMetrics(evaluation, id) {
   const metric = (name, value) => h("div", { class: "metric" }, h("div", { class: "value" }, percent(value)), h("div", { class: "name" }, name));
-  const metrics = h(
+  return h(
     "div",
-    { class: "metrics", id: "eval-metrics" },
+    { class: "metrics", id },
     metric("Micro F1", evaluation.microF1),
     metric("Micro precision", evaluation.microPrecision),
     metric("Micro recall", evaluation.microRecall),
@@ -76,8 +104,10 @@ export async function evaluationPage(container, context) {
     metric("Macro precision", evaluation.macroPrecision),
     metric("Macro recall", evaluation.macroRecall),
   );
+}
 
-  const labelRows = labels.map((name) => {
+function renderLabelTable(perLabel, id, what) {
+  const rows = Object.keys(perLabel).map((name) => {
     const values = perLabel[name];
     return h(
       "tr",
@@ -92,22 +122,112 @@ export async function evaluationPage(container, context) {
       h("td", { class: "num" }, String(values.trueNegativeCount)),
     );
   });
-  const labelTable = h(
+  return h(
     "table",
-    { id: "label-metrics" },
-    h("caption", { class: "muted small", hidden: true }, "Per-label metrics"),
-    h("thead", {}, h("tr", {}, ["Label", "Precision", "Recall", "F1", "TP", "FP", "FN", "TN"].map((title, index) => h("th", { scope: "col", class: index ? "num" : null }, title)))),
-    h("tbody", {}, labelRows.length ? labelRows : emptyRow(8, "No labels.")),
+    { id },
+    h("caption", { class: "muted small", hidden: true }, `Per-${what.toLowerCase()} metrics`),
+    h("thead", {}, h("tr", {}, [what, "Precision", "Recall", "F1", "TP", "FP", "FN", "TN"].map((title, index) => h("th", { scope: "col", class: index ? "num" : null }, title)))),
+    h("tbody", {}, rows.length ? rows : emptyRow(8, "No labels.")),
   );
+}
 
+// A CLU model: intents and entities evaluated apart (spec §2.7), and the test utterances with
+// the expected and predicted intent and entities.
+async function conversationEvaluation(container, context, models, label, modelPath) {
+  const { project, signal } = context;
+  const [summary, results] = await Promise.all([
+    getJson(`${modelPath}/evaluation/summary-result`, { query: versionQuery, signal }),
+    listAll(`${modelPath}/evaluation/result`, { query: { ...versionQuery, stringIndexType: "Utf16CodeUnit" }, signal }),
+  ]);
+  if (!context.alive()) return null;
+  const intents = summary.intentsEvaluation || {};
+  const entities = summary.entitiesEvaluation || {};
+  const section = (id, title, evaluation, perLabel, what, matrixId) =>
+    h(
+      "section",
+      { class: "card", "aria-labelledby": `${id}-title` },
+      h("h2", { id: `${id}-title` }, title),
+      renderMetrics(evaluation, `${id}-metrics`),
+      renderLabelTable(perLabel || {}, `${id}-table`, what),
+      h("h3", {}, "Confusion matrix"),
+      confusionTable(evaluation.confusionMatrix || {}, Object.keys(perLabel || {}), matrixId),
+    );
   container.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Evaluation"), h("span", { class: "muted" }, `Model ${label} · ${split} · ${results.length} test documents`)),
-    h("div", { class: "row" }, field("Model", modelSelect)),
-    h("section", { class: "card", "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Summary"), metrics, labelTable),
-    renderConfusionMatrix(evaluation.confusionMatrix, labels),
-    renderDocumentBrowser(results, texts, ner),
+    h("div", { class: "page-head" }, h("h1", {}, "Evaluation"), h("span", { class: "muted" }, `Model ${label} · ${splitText(summary.evaluationOptions)} · ${results.length} test utterances`)),
+    h("div", { class: "row" }, field("Model", modelChooser(project.projectName, models, label))),
+    section("intents-eval", "Intents", intents, intents.intents, "Intent", "intent-matrix"),
+    section("entities-eval", "Entities", entities, entities.entities, "Entity", "entity-matrix"),
+    renderUtteranceBrowser(results),
   );
   return null;
+}
+
+function renderUtteranceBrowser(results) {
+  const outcomes = results.map((result) => {
+    const expected = (result.entitiesResult && result.entitiesResult.expectedEntities) || [];
+    const predicted = (result.entitiesResult && result.entitiesResult.predictedEntities) || [];
+    const expectedKeys = new Set(expected.map(spanKey));
+    const predictedKeys = new Set(predicted.map(spanKey));
+    const intents = result.intentsResult || {};
+    return {
+      result,
+      intentRight: intents.expectedIntent === intents.predictedIntent,
+      truePositives: expected.filter((entity) => predictedKeys.has(spanKey(entity))),
+      falseNegatives: expected.filter((entity) => !predictedKeys.has(spanKey(entity))),
+      falsePositives: predicted.filter((entity) => !expectedKeys.has(spanKey(entity))),
+    };
+  });
+  const wrong = (outcome) => !outcome.intentRight || outcome.falsePositives.length + outcome.falseNegatives.length > 0;
+  const filter = select([["all", "All test utterances"], ["errors", "With errors"], ["correct", "Correct"]], { id: "eval-filter" });
+  const table = h("tbody");
+  function render() {
+    table.replaceChildren();
+    const shown = outcomes.filter((outcome) => (filter.value === "all" ? true : filter.value === "errors" ? wrong(outcome) : !wrong(outcome)));
+    if (!shown.length) table.append(emptyRow(3, "No utterances."));
+    shown.forEach((outcome, number) => {
+      const text = outcome.result.text;
+      const index = new TextIndex(text);
+      const utf16 = (entity) => [entity.offset, entity.offset + entity.length].map((value) => index.toUtf16(index.toCodePoint(value)));
+      const marks = [];
+      const add = (items, kind, suffix) =>
+        items.forEach((entity, position) => {
+          const [start, end] = utf16(entity);
+          marks.push({ start, end, id: `${kind}${position}`, classes: [kind], tag: `${entity.category}${suffix}`, title: `${entity.category} ${suffix.trim() || "(correct)"}`, category: entity.category });
+        });
+      add(outcome.truePositives, "tp", "");
+      add(outcome.falsePositives, "fp", " FP");
+      add(outcome.falseNegatives, "fn", " FN");
+      const view = h("div", { class: "doc-text compact utterance-text", role: "document", "aria-label": `Test utterance ${number + 1}` });
+      renderMarked(view, text, marks);
+      const intents = outcome.result.intentsResult || {};
+      table.append(
+        h(
+          "tr",
+          { class: wrong(outcome) ? "wrong" : null, dataset: { expected: intents.expectedIntent, predicted: intents.predictedIntent } },
+          h("td", {}, view),
+          h("td", {}, intents.expectedIntent),
+          h("td", {}, h("span", { class: `badge ${outcome.intentRight ? "ok" : "bad"}` }, intents.predictedIntent)),
+        ),
+      );
+    });
+  }
+  filter.addEventListener("change", render);
+  render();
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "docs-title" },
+    h("h2", { id: "docs-title" }, "Test utterances"),
+    h("div", { class: "legend" },
+      h("mark", { class: "tp" }, "correct"),
+      h("mark", { class: "fp" }, "false positive (predicted only)"),
+      h("mark", { class: "fn" }, "false negative (expected only)"),
+    ),
+    field("Show", filter),
+    h("table", { id: "eval-utterances" },
+      h("thead", {}, h("tr", {}, ["Utterance", "Expected intent", "Predicted intent"].map((title) => h("th", { scope: "col" }, title)))),
+      table,
+    ),
+  );
 }
 
 function renderConfusionMatrix(matrix, labels) {
@@ -116,6 +236,14 @@ function renderConfusionMatrix(matrix, labels) {
     section.append(h("p", { class: "muted" }, "Multi-label classification has no confusion matrix (a document can have several classes); see the per-class figures above."));
     return section;
   }
+  section.append(
+    h("p", { class: "muted small" }, "Counts of test spans/documents; colour shows the share of the row. Blue: right, red: wrong. (none) is “no entity” / “no class”."),
+    confusionTable(matrix, labels, "confusion-matrix"),
+  );
+  return section;
+}
+
+function confusionTable(matrix, labels, id) {
   const keys = [...labels];
   for (const [expected, row] of Object.entries(matrix)) {
     if (!keys.includes(expected)) keys.push(expected);
@@ -153,11 +281,7 @@ function renderConfusionMatrix(matrix, labels) {
       }),
     ),
   );
-  section.append(
-    h("p", { class: "muted small" }, "Counts of test spans/documents; colour shows the share of the row. Blue: right, red: wrong. (none) is “no entity” / “no class”."),
-    h("table", { class: "confusion-matrix", id: "confusion-matrix" }, h("thead", {}, header), h("tbody", {}, rows)),
-  );
-  return section;
+  return h("table", { class: "confusion-matrix", id }, h("thead", {}, header), h("tbody", {}, rows));
 }
 
 function entityOutcomes(result) {

@@ -4,7 +4,7 @@
 
 import {
   analyze,
-  authoringPath,
+  projectPath,
   documentPath,
   getJson,
   isNer,
@@ -83,7 +83,7 @@ export async function labelingPage(container, context) {
   }
 
   async function loadDeployments() {
-    const deployments = await listAll(authoringPath(project.projectName, "/deployments"), { query: versionQuery, signal });
+    const deployments = await listAll(projectPath(project, "/deployments"), { query: versionQuery, signal });
     state.deployments = deployments.map((deployment) => deployment.deploymentName);
     if (!state.deployments.includes(state.deployment)) state.deployment = state.deployments[0] || "";
   }

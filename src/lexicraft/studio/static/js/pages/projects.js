@@ -2,11 +2,13 @@
 
 import {
   AUTHORING,
+  CONVERSATIONS,
   PROJECT_KINDS,
-  authoringPath,
+  familyOf,
   getJson,
   labelingPath,
   listAll,
+  projectPath,
   runJob,
   sendJson,
   versionQuery,
@@ -15,16 +17,23 @@ import { busy, downloadJson, emptyRow, field, formatDate, h, select, showMessage
 
 export async function projectsPage(container, context) {
   const { signal } = context;
+  // Custom text and conversation projects live under two authoring APIs; the list shows both.
+  const allProjects = async () => {
+    const [text, conversations] = await Promise.all([
+      listAll(AUTHORING, { query: versionQuery, signal }),
+      listAll(CONVERSATIONS, { query: versionQuery, signal }),
+    ]);
+    return [...text, ...conversations].sort((a, b) => (a.projectName < b.projectName ? -1 : a.projectName > b.projectName ? 1 : 0));
+  };
   const [projects, languages] = await Promise.all([
-    listAll(AUTHORING, { query: versionQuery, signal }),
+    allProjects(),
     listAll(`${AUTHORING}/global/languages`, { query: versionQuery, signal }),
   ]);
   if (!context.alive()) return null;
 
   const tableBody = h("tbody");
   const reload = async () => {
-    const fresh = await listAll(AUTHORING, { query: versionQuery, signal });
-    renderRows(fresh);
+    renderRows(await allProjects());
   };
 
   function renderRows(rows) {
@@ -35,7 +44,7 @@ export async function projectsPage(container, context) {
       const exportButton = h("button", { type: "button", class: "secondary small" }, "Export");
       exportButton.addEventListener("click", () =>
         busy(exportButton, async () => {
-          const state = await runJob("POST", authoringPath(name, "/:export"), {
+          const state = await runJob("POST", projectPath(project, "/:export"), {
             query: { stringIndexType: "Utf16CodeUnit" },
             signal,
           });
@@ -49,7 +58,7 @@ export async function projectsPage(container, context) {
         busy(deleteButton, async () => {
           // What services/projects.run_delete removes: files a user uploaded stay (see there).
           if (!window.confirm(`Delete project ${name} with its documents, models and deployments? Files you uploaded to its storage container are kept.`)) return;
-          await runJob("DELETE", authoringPath(name), { signal });
+          await runJob("DELETE", projectPath(project), { signal });
           showMessage(`Deleted ${name}.`, "success");
           await reload();
         }),
@@ -79,13 +88,18 @@ export async function projectsPage(container, context) {
     { id: "new-project-language", value: "en-us" },
   );
   const labelsInput = h("textarea", { id: "new-project-labels", rows: 3, placeholder: "Person\nCity" });
+  const intentsInput = h("textarea", { id: "new-project-intents", rows: 3, placeholder: "BookFlight\nGetWeather" });
+  const intentsField = field("Intents", intentsInput, "one per line or comma-separated; None is always there");
   const descriptionInput = h("input", { type: "text", id: "new-project-description" });
   const labelsLabel = () =>
-    kindSelect.value === "CustomEntityRecognition" ? "Entities" : "Classes";
+    ["CustomEntityRecognition", "Conversation"].includes(kindSelect.value) ? "Entities" : "Classes";
   const labelsField = field(labelsLabel(), labelsInput, "one per line or comma-separated");
-  kindSelect.addEventListener("change", () => {
+  const showKind = () => {
     labelsField.querySelector("label").firstChild.textContent = labelsLabel();
-  });
+    intentsField.hidden = kindSelect.value !== "Conversation";
+  };
+  kindSelect.addEventListener("change", showKind);
+  showKind();
   const createButton = h("button", { type: "submit" }, "Create project");
   const createForm = h(
     "form",
@@ -93,7 +107,7 @@ export async function projectsPage(container, context) {
     h("h2", { id: "create-title" }, "Create a project"),
     h("div", { class: "grid-2" },
       h("div", {}, field("Name", nameInput, "letters, digits, _ - ."), field("Kind", kindSelect), field("Language", languageSelect)),
-      h("div", {}, labelsField, field("Description", descriptionInput, "optional")),
+      h("div", {}, intentsField, labelsField, field("Description", descriptionInput, "optional")),
     ),
     createButton,
   );
@@ -101,15 +115,35 @@ export async function projectsPage(container, context) {
     event.preventDefault();
     busy(createButton, async () => {
       const name = nameInput.value.trim();
-      const labels = [
+      const names = (input) => [
         ...new Set(
-          labelsInput.value
+          input.value
             .split(/[\n,]/)
             .map((label) => label.trim())
             .filter(Boolean),
         ),
       ];
-      await sendJson("PATCH", authoringPath(name), {
+      const labels = names(labelsInput);
+      if (kindSelect.value === "Conversation") {
+        await sendJson("PATCH", `${CONVERSATIONS}/${encodeURIComponent(name)}`, {
+          projectName: name,
+          projectKind: "Conversation",
+          language: languageSelect.value,
+          description: descriptionInput.value.trim() || undefined,
+          multilingual: false,
+          settings: { confidenceThreshold: 0 },
+        }, { query: versionQuery, signal });
+        for (const intent of names(intentsInput).filter((item) => item !== "None")) {
+          await sendJson("POST", labelingPath(name, "/intents"), { category: intent }, { signal });
+        }
+        for (const entity of labels) {
+          await sendJson("POST", labelingPath(name, "/entities"), { category: entity }, { signal });
+        }
+        showMessage(`Created ${name}.`, "success");
+        window.location.hash = `#/p/${encodeURIComponent(name)}/label`;
+        return;
+      }
+      await sendJson("PATCH", `${AUTHORING}/${encodeURIComponent(name)}`, {
         projectName: name,
         projectKind: kindSelect.value,
         language: languageSelect.value,
@@ -131,7 +165,7 @@ export async function projectsPage(container, context) {
     "form",
     { class: "card", "aria-labelledby": "import-title" },
     h("h2", { id: "import-title" }, "Import a project file"),
-    h("p", { class: "muted small" }, "An Azure Language project file (JSON, UTF-16 offsets), e.g. exported from Language Studio. Importing replaces a project of the same name."),
+    h("p", { class: "muted small" }, "An Azure Language project file (JSON, UTF-16 offsets): custom text or conversation (CLU), e.g. exported from Language Studio. Importing replaces a project of the same name."),
     h("div", { class: "row" },
       field("Project file", fileInput),
       field("Project name", importNameInput, "optional: defaults to the file's"),
@@ -157,7 +191,9 @@ export async function projectsPage(container, context) {
         metadata.projectName = name;
         projectFile.metadata = metadata;
       }
-      await runJob("POST", authoringPath(name, "/:import"), { body: projectFile, signal });
+      // The file's kind picks the authoring API (a CLU file names "Conversation").
+      const kind = metadata.projectKind || (projectFile.assets || {}).projectKind || "";
+      await runJob("POST", `${familyOf(kind)}/${encodeURIComponent(name)}/:import`, { body: projectFile, signal });
       showMessage(`Imported ${name}.`, "success");
       importForm.reset();
       await reload();
@@ -165,7 +201,7 @@ export async function projectsPage(container, context) {
   });
 
   container.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Projects"), h("span", { class: "muted" }, "Custom NER and text classification projects on this server")),
+    h("div", { class: "page-head" }, h("h1", {}, "Projects"), h("span", { class: "muted" }, "Custom NER, text classification and conversation (CLU) projects on this server")),
     h("div", { class: "card" },
       h("table", { id: "projects-table" },
         h("caption", { class: "muted small", hidden: true }, "Projects"),

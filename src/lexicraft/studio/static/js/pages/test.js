@@ -1,15 +1,16 @@
 // Test: run a deployment on pasted or uploaded text through the public analyze-text API and show
 // the entities (highlighted, with confidence) or classes (with scores), and the raw JSON.
 
-import { analyze, authoringPath, isNer, listAll, versionQuery } from "../api.js";
+import { analyze, analyzeConversation, getJson, isConversation, isNer, labelingPath, listAll, projectPath, versionQuery } from "../api.js";
 import { TextIndex, colourClass, renderMarked } from "../text.js";
 import { busy, emptyRow, field, h, score, select } from "../ui.js";
 
 export async function testPage(container, context) {
+  if (isConversation(context.project)) return conversationTestPage(container, context);
   const { project, signal } = context;
   const projectName = project.projectName;
   const ner = isNer(project);
-  const deployments = await listAll(authoringPath(projectName, "/deployments"), { query: versionQuery, signal });
+  const deployments = await listAll(projectPath(project, "/deployments"), { query: versionQuery, signal });
   if (!context.alive()) return null;
   const names = deployments.map((deployment) => deployment.deploymentName);
 
@@ -119,6 +120,116 @@ export async function testPage(container, context) {
 
   container.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Test"), h("span", { class: "muted" }, "Runs POST /language/analyze-text/jobs like any client")),
+    form,
+    results,
+  );
+  return null;
+}
+
+// A CLU deployment: one utterance through POST /language/:analyze-conversations; every intent
+// with its score (the top one marked), and the entities highlighted in the colours the labeling
+// page gives them (their place in the project's entity list).
+async function conversationTestPage(container, context) {
+  const { project, signal } = context;
+  const [deployments, labels] = await Promise.all([
+    listAll(projectPath(project, "/deployments"), { query: versionQuery, signal }),
+    getJson(labelingPath(project.projectName, "/conversation"), { signal }),
+  ]);
+  if (!context.alive()) return null;
+  const names = deployments.map((deployment) => deployment.deploymentName);
+  const entityNames = labels.entities.map((entity) => entity.category);
+
+  const deploymentSelect = select(names.length ? names.map((name) => [name, name]) : [["", "No deployments yet"]], { id: "test-deployment", disabled: !names.length });
+  const input = h("input", { type: "text", id: "test-text", autocomplete: "off", placeholder: "Type an utterance…", maxlength: "1000" });
+  const languageInput = h("input", { type: "text", id: "test-language", value: project.language });
+  const runButton = h("button", { type: "submit", id: "run-test", disabled: !names.length }, "Run");
+  const results = h("section", { class: "card", id: "test-results", "aria-live": "polite", hidden: true });
+
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "test-title" },
+    h("h2", { id: "test-title" }, "Test a deployment"),
+    h("div", { class: "row" }, field("Deployment", deploymentSelect), field("Language", languageInput)),
+    h("div", { class: "row" }, h("div", { class: "wide" }, field("Utterance", input)), h("div", { class: "field" }, runButton)),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(runButton, async () => {
+      const text = input.value;
+      if (!text.trim()) throw new Error("Enter an utterance to analyze.");
+      const body = await analyzeConversation(project, deploymentSelect.value, text, {
+        language: languageInput.value.trim() || undefined,
+        signal,
+      });
+      render(text, body);
+    });
+  });
+
+  function render(text, body) {
+    const prediction = body.result.prediction;
+    const index = new TextIndex(text);
+    const marks = prediction.entities.map((entity, number) => {
+      const [start, end] = index.spanToUtf16(entity.offset, entity.length);
+      return {
+        start,
+        end,
+        id: `e${number}`,
+        category: entity.category,
+        classes: ["entity", colourClass(entityNames, entity.category)],
+        tag: `${entity.category} ${score(entity.confidenceScore)}`,
+        title: `${entity.category}, confidence ${score(entity.confidenceScore)}`,
+      };
+    });
+    const view = h("div", { class: "doc-text", id: "test-highlighted", tabindex: "0", role: "document", "aria-label": "Utterance with the entities found" });
+    renderMarked(view, text, marks);
+    const extra = (entity) =>
+      (entity.extraInformation || [])
+        .map((item) => (item.key ? `${item.extraInformationKind} ${item.key}` : `${item.extraInformationKind} ${item.value ?? ""}`))
+        .join(", ");
+    results.replaceChildren(
+      h("h2", {}, "Result"),
+      h("p", {}, "Top intent: ", h("strong", { id: "test-top-intent", class: "badge ok" }, prediction.topIntent || "—")),
+      h(
+        "ul",
+        { class: "class-scores", id: "test-intents" },
+        prediction.intents.map((intent) =>
+          h("li", { class: intent.category === prediction.topIntent ? "top" : null, dataset: { category: intent.category } },
+            h("span", {}, intent.category),
+            h("meter", { min: 0, max: 1, value: intent.confidenceScore, "aria-label": `${intent.category} score` }),
+            h("span", { class: "num" }, score(intent.confidenceScore)),
+          ),
+        ),
+      ),
+      view,
+      h(
+        "table",
+        { id: "test-entities" },
+        h("thead", {}, h("tr", {}, ["Text", "Entity", "Confidence", "Offset", "Length", "Extra information"].map((title, index) => h("th", { scope: "col", class: index > 1 && index < 5 ? "num" : null }, title)))),
+        h(
+          "tbody",
+          {},
+          prediction.entities.length
+            ? prediction.entities.map((entity) =>
+                h("tr", { dataset: { category: entity.category } },
+                  h("td", {}, entity.text),
+                  h("td", {}, h("span", { class: `badge ${colourClass(entityNames, entity.category)}` }, entity.category)),
+                  h("td", { class: "num" }, score(entity.confidenceScore)),
+                  h("td", { class: "num" }, String(entity.offset)),
+                  h("td", { class: "num" }, String(entity.length)),
+                  h("td", { class: "small" }, extra(entity)),
+                ),
+              )
+            : emptyRow(6, "No entities found."),
+        ),
+      ),
+      h("p", { class: "hint" }, "Offsets and lengths count Unicode code points (stringIndexType UnicodeCodePoint)."),
+      h("details", { open: true }, h("summary", {}, "Raw JSON (POST :analyze-conversations)"), h("pre", { class: "json", id: "test-json" }, JSON.stringify(body, null, 2))),
+    );
+    results.hidden = false;
+  }
+
+  container.replaceChildren(
+    h("div", { class: "page-head" }, h("h1", {}, "Test"), h("span", { class: "muted" }, "Runs POST /language/:analyze-conversations like any client")),
     form,
     results,
   );

@@ -3,8 +3,10 @@
 
 import {
   API_VERSION,
-  AUTHORING,
-  authoringPath,
+  DEFAULT_CONFIG,
+  familyOf,
+  isConversation,
+  projectPath,
   getJson,
   labelingPath,
   listAll,
@@ -30,10 +32,14 @@ function overallPercent(state) {
 export async function trainingPage(container, context) {
   const { project, signal } = context;
   const projectName = project.projectName;
-  const [versions, listing] = await Promise.all([
-    listAll(`${AUTHORING}/global/training-config-versions`, { query: { ...versionQuery, projectKind: project.projectKind }, signal }),
+  const conversation = isConversation(project);
+  const items = conversation ? "utterances" : "documents";
+  const [versions, listing, defaultVersion] = await Promise.all([
+    listAll(`${familyOf(project)}/global/training-config-versions`, { query: { ...versionQuery, projectKind: project.projectKind }, signal }),
     // top=0: only the counts, not the documents.
     getJson(labelingPath(projectName, "/documents"), { query: { top: 0 }, signal }),
+    // What a request naming no version trains with: preselected (the list's order is not it).
+    getJson(DEFAULT_CONFIG, { signal }),
   ]);
   if (!context.alive()) return null;
   const counts = listing.counts;
@@ -47,7 +53,7 @@ export async function trainingPage(container, context) {
   let watching = null; // Operation-Location being polled
 
   async function loadModels() {
-    const models = await listAll(authoringPath(projectName, "/models"), { query: versionQuery, signal });
+    const models = await listAll(projectPath(project, "/models"), { query: versionQuery, signal });
     modelsBody.replaceChildren();
     if (!models.length) modelsBody.append(emptyRow(5, "No trained models yet."));
     for (const model of models) {
@@ -55,7 +61,7 @@ export async function trainingPage(container, context) {
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           if (!window.confirm(`Delete trained model ${model.label}?`)) return;
-          await request("DELETE", authoringPath(projectName, `/models/${encodeURIComponent(model.label)}`), { query: versionQuery, signal });
+          await request("DELETE", projectPath(project, `/models/${encodeURIComponent(model.label)}`), { query: versionQuery, signal });
           showMessage(`Deleted model ${model.label}.`, "success");
           await loadModels();
         }),
@@ -82,7 +88,7 @@ export async function trainingPage(container, context) {
   }
 
   async function loadJobs() {
-    const jobs = await listAll(authoringPath(projectName, "/train/jobs"), { query: versionQuery, signal });
+    const jobs = await listAll(projectPath(project, "/train/jobs"), { query: versionQuery, signal });
     jobsBody.replaceChildren();
     if (!jobs.length) jobsBody.append(emptyRow(5, "No training jobs yet."));
     for (const job of jobs.slice(0, 10)) {
@@ -140,29 +146,36 @@ export async function trainingPage(container, context) {
   // -- form -------------------------------------------------------------------------------------
   const labelInput = h("input", { type: "text", id: "model-label", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.\\-]{1,100}" });
   const versionSelect = select(versions.map((version) => [version.trainingConfigVersion, version.trainingConfigVersion]), { id: "config-version" });
-  if (versions.length) versionSelect.value = versions[versions.length - 1].trainingConfigVersion;
+  if (versions.some((version) => version.trainingConfigVersion === defaultVersion.trainingConfigVersion)) {
+    versionSelect.value = defaultVersion.trainingConfigVersion;
+  }
+  // CLU's train body requires a training mode; Lexicraft trains both the same way.
+  const modeSelect = select([["standard", "Standard"], ["advanced", "Advanced"]], { id: "training-mode" });
   const splitName = "split-kind";
   const percentageRadio = h("input", { type: "radio", name: splitName, value: "percentage", id: "split-percentage", checked: counts.test === 0 });
   const manualRadio = h("input", { type: "radio", name: splitName, value: "manual", id: "split-manual", checked: counts.test > 0 });
   const trainPercent = h("input", { type: "number", id: "train-percent", min: 1, max: 99, value: "80" });
   const startButton = h("button", { type: "submit", id: "start-training" }, "Start training");
   const warnings = [];
-  if (counts.unlabeled) {
+  if (counts.unlabeled && !conversation) {
     warnings.push(
       project.projectKind === "CustomSingleLabelClassification"
         ? `${counts.unlabeled} documents have no class; single-label training needs exactly one class per document. Label or delete them first.`
         : `${counts.unlabeled} documents have no labels; they train as documents without ${project.projectKind === "CustomEntityRecognition" ? "entities" : "classes"}.`,
     );
   }
-  if (!counts.test) warnings.push("No document is assigned to Test, so a manual split has nothing to evaluate on.");
+  if (!counts.test) warnings.push(`No ${conversation ? "utterance" : "document"} is assigned to Test, so a manual split has nothing to evaluate on.`);
 
   const form = h(
     "form",
     { class: "card", "aria-labelledby": "train-title" },
     h("h2", { id: "train-title" }, "Train a model"),
-    h("p", { class: "muted", id: "train-data" }, `${counts.total} documents: ${counts.labeled} labeled, Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`),
+    h("p", { class: "muted", id: "train-data" }, conversation
+      ? `${counts.total} utterances: Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`
+      : `${counts.total} documents: ${counts.labeled} labeled, Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`),
     warnings.map((warning) => h("p", { class: "badge todo" }, warning)),
-    h("div", { class: "row" }, field("Model label", labelInput, "a new label trains a new model; an existing one is replaced"), field("Training configuration", versionSelect)),
+    h("div", { class: "row" }, field("Model label", labelInput, "a new label trains a new model; an existing one is replaced"), field("Training configuration", versionSelect),
+      conversation ? field("Training mode", modeSelect) : null),
     h(
       "fieldset",
       {},
@@ -170,7 +183,7 @@ export async function trainingPage(container, context) {
       h("label", { class: "choice", for: "split-percentage" }, percentageRadio, "Random split, training share"),
       h("span", { class: "field inline" }, h("label", { for: "train-percent", class: "hint" }, "Training %"), trainPercent),
       h("br"),
-      h("label", { class: "choice", for: "split-manual" }, manualRadio, "Manual: use each document's Train / Test assignment"),
+      h("label", { class: "choice", for: "split-manual" }, manualRadio, `Manual: use each ${conversation ? "utterance" : "document"}'s Train / Test assignment`),
     ),
     startButton,
   );
@@ -182,8 +195,10 @@ export async function trainingPage(container, context) {
       const evaluationOptions = manual
         ? { kind: "manual" }
         : { kind: "percentage", trainingSplitPercentage: training, testingSplitPercentage: 100 - training };
-      const location = await startJob("POST", authoringPath(projectName, "/:train"), {
-        body: { modelLabel: labelInput.value.trim(), trainingConfigVersion: versionSelect.value, evaluationOptions },
+      const body = { modelLabel: labelInput.value.trim(), trainingConfigVersion: versionSelect.value, evaluationOptions };
+      if (conversation) body.trainingMode = modeSelect.value;
+      const location = await startJob("POST", projectPath(project, "/:train"), {
+        body,
         signal,
       });
       showMessage("Training started.");
@@ -196,7 +211,7 @@ export async function trainingPage(container, context) {
   if (!context.alive()) return null;
   labelInput.value = `model-${models.length + 1}`;
   container.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Training"), h("span", { class: "muted" }, "Train on this project's labeled documents; the test split is held out for evaluation")),
+    h("div", { class: "page-head" }, h("h1", {}, "Training"), h("span", { class: "muted" }, `Train on this project's labeled ${items}; the test split is held out for evaluation`)),
     form,
     h(
       "section",
@@ -221,7 +236,7 @@ export async function trainingPage(container, context) {
   // A job started earlier (or in another tab) that is still running: keep watching it.
   const running = jobs.find((job) => ACTIVE.has(job.status));
   if (running) {
-    watch(authoringPath(projectName, `/train/jobs/${encodeURIComponent(running.jobId)}?api-version=${API_VERSION}`)).catch(() => {});
+    watch(projectPath(project, `/train/jobs/${encodeURIComponent(running.jobId)}?api-version=${API_VERSION}`)).catch(() => {});
   }
   return null;
 }

@@ -1,0 +1,565 @@
+"""``clu.minilm.v1``: one MiniLM encoder with an intent head and a BIO slot head, trained together.
+
+The packaged all-MiniLM-L6-v2 (with the casing embedding of
+:class:`lexicraft.ml.finetune.CasedEncoder`) reads the utterance; a linear layer over its
+mean-pooled output scores the intents and a linear layer over each word's first piece scores
+its BIO tag. Both are trained at once on the sum of their cross-entropies (JointBERT style), so
+the encoder learns what both tasks need. Words come from :func:`lexicraft.ml.tokenize.tokenize`
+and their tags decode as in ``ner.minilm.v1`` (Viterbi over valid BIO paths). An utterance
+longer than a window is read in overlapping windows: every word takes its tag from the window
+where it has the most context, and the intent logits are the windows' average, weighted by
+their length.
+
+**Calibrated, out-of-scope-aware intent scores.** A softmax always sums to one, so text unlike
+any intent still gets a confident "best" intent (CLU's known complaint). Two things, both fitted
+on a stratified held-out slice of the training utterances that the network does not train on:
+
+- a temperature for the intent logits, fitted by minimising the held-out negative
+  log-likelihood: the softmax then says how often the best intent is right;
+- an in-scope factor ``g`` from the Mahalanobis distance of the pooled embedding to the nearest
+  intent centroid (class means and one shared, shrunk covariance from the training
+  utterances): ``g = 1 / (1 + exp((d - tau) / s))``, with ``tau`` the distance that only
+  ``out_of_scope_quantile`` of the held-out in-scope utterances exceed (there ``g`` = 0.5) and
+  ``s`` such that the median held-out utterance gets ``g`` = 0.99.
+
+An intent's score is its calibrated softmax probability times ``g`` (probability of the intent
+given the utterance is in scope, times the chance it is), so every intent scores in 0 … 1 and
+unrelated text scores low on all of them. Training sets under ``min_examples_for_validation``
+utterances have no held-out slice: they keep temperature 1 and ``g`` = 1.
+
+The model folder holds ``config.json``, ``encoder_config.json``, ``tokenizer.json``,
+``model.safetensors`` and ``calibration.safetensors`` (centroids and precision matrix), no
+pickle; a deploy adds ``serving.onnx`` (:mod:`lexicraft.ml.onnx_serving`). The network's one
+output holds, per word piece, the slot logits, then the intent logits and the pooled embedding
+(the same on every piece), so the ONNX export and runtime of the other MiniLM backends serve it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
+from scipy.optimize import minimize_scalar
+from sklearn.covariance import LedoitWolf
+from tokenizers import Tokenizer
+
+from lexicraft.ml import onnx_serving
+from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
+from lexicraft.ml.base import (
+    ClassScore,
+    ConversationExample,
+    ConversationOutput,
+    Progress,
+    TrainsWith,
+    no_progress,
+)
+from lexicraft.ml.conversation.validation import check_examples, intents_of
+from lexicraft.ml.finetune import (
+    CasedEncoder,
+    encoder_config,
+    fine_tune,
+    length_batches,
+    load_tokenizer,
+    load_weights,
+    pick_device,
+    pretrained_encoder,
+    save_encoder_files,
+    save_weights,
+    seed_everything,
+)
+from lexicraft.ml.ner.transformer import (
+    allowed_transitions,
+    bio_tag_names,
+    decode_entities,
+    keep_best,
+)
+from lexicraft.ml.tokenize import align_spans_to_tokens
+from lexicraft.ml.wordpieces import (
+    Document,
+    Network,
+    TorchNetwork,
+    Window,
+    WordPieces,
+    log_softmax,
+    padded,
+)
+
+BACKEND_NAME = "clu.minilm.v1"
+CALIBRATION_FILE = "calibration.safetensors"
+_IGNORE = -100
+#: The in-scope factor of the median held-out utterance (sets the factor's slope).
+_MEDIAN_FACTOR = 0.99
+
+Float64Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class JointHyperparameters:
+    """Training settings for :class:`JointConversationBackend`."""
+
+    epochs: int = 4
+    learning_rate: float = 1e-4
+    #: The freshly initialised heads learn faster than the pretrained encoder.
+    head_learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    #: Small training sets still get this many updates (more epochs).
+    min_steps: int = 150
+    #: Large training sets stop after reading this many word pieces (padding included; see
+    #: :func:`lexicraft.ml.finetune.plan_steps`), whatever the clock says: about 9 minutes on
+    #: two cores (a step costs about 0.9 ms per piece there).
+    max_train_pieces: int | None = 600_000
+    #: Word pieces per window, special tokens included.
+    train_window: int = 128
+    predict_window: int = 256
+    #: Word pieces two neighbouring prediction windows share.
+    predict_overlap: int = 64
+    max_pieces_per_word: int = 16
+    #: Share of the utterances held out (per intent, from sets of at least
+    #: ``min_examples_for_validation``) to fit the temperature and the in-scope factor.
+    validation_fraction: float = 0.1
+    min_examples_for_validation: int = 200
+    #: Held-out in-scope utterances farther from every intent than this share of them get an
+    #: in-scope factor under 0.5.
+    out_of_scope_quantile: float = 0.99
+    #: An explicit wall-clock cap (None: the data alone decides the length, so the same
+    #: project, config and seed give the same model).
+    time_budget_s: float | None = None
+    #: Seeds weight initialisation, dropout, batch order and the held-out slice.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.min_steps < 0:
+            raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
+        if self.max_train_pieces is not None and self.max_train_pieces < 1:
+            raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
+        if self.time_budget_s is not None and self.time_budget_s <= 0:
+            raise ValueError("time_budget_s must be above 0 (or None for no cap)")
+        if not 8 <= self.train_window <= 512 or not 8 <= self.predict_window <= 512:
+            raise ValueError("windows must hold 8 … 512 word pieces")
+        if not 0 <= self.predict_overlap < self.predict_window // 2:
+            raise ValueError("predict_overlap must be below half the prediction window")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError("validation_fraction must be in (0, 1)")
+        if not 0.5 < self.out_of_scope_quantile < 1.0:
+            raise ValueError("out_of_scope_quantile must be in (0.5, 1)")
+
+
+class JointConfig(ModelConfig):
+    """A ``clu.minilm.v1`` folder's ``config.json`` (``labels``: the entity categories)."""
+
+    intents: tuple[str, ...]
+    tags: tuple[str, ...]
+    hyperparameters: JointHyperparameters
+    trained_steps: int
+    planned_steps: int
+    validation_utterances: int
+    #: Divides the intent logits before the softmax (1.0: not fitted).
+    temperature: float
+    #: The in-scope factor's midpoint and slope in Mahalanobis distance (None: no factor).
+    distance_midpoint: float | None
+    distance_scale: float | None
+
+
+class _Joint(torch.nn.Module):
+    def __init__(self, encoder: CasedEncoder, tag_count: int, intent_count: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = torch.nn.Dropout(0.1)
+        self.slots = torch.nn.Linear(encoder.hidden_size, tag_count)
+        self.intents = torch.nn.Linear(encoder.hidden_size, intent_count)
+
+    def parts(
+        self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Slot logits (batch x pieces x tags), intent logits, pooled embedding."""
+        hidden = self.encoder(ids, cases, mask)
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        slots: torch.Tensor = self.slots(self.dropout(hidden))
+        intents: torch.Tensor = self.intents(self.dropout(pooled))
+        return slots, intents, pooled
+
+    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # One output for the shared ONNX export and runtime (see the module docstring).
+        slots, intents, pooled = self.parts(ids, cases, mask)
+        pieces = slots.shape[1]
+        per_utterance = torch.cat([intents, pooled], dim=-1).unsqueeze(1)
+        return torch.cat([slots, per_utterance.expand(-1, pieces, -1)], dim=-1)
+
+
+class _Heads(torch.nn.Module):
+    """Both heads as one module: what :func:`fine_tune` trains at the faster rate."""
+
+    def __init__(self, model: _Joint) -> None:
+        super().__init__()
+        self.slots = model.slots
+        self.intents = model.intents
+
+
+@dataclass(frozen=True, slots=True)
+class _Calibration:
+    temperature: float = 1.0
+    midpoint: float | None = None
+    scale: float | None = None
+    centroids: Float64Array | None = None
+    precision: Float64Array | None = None
+
+    def scores(self, logits: Float64Array, pooled: Float64Array) -> Float64Array:
+        """Intent scores (utterances x intents): calibrated softmax times the in-scope factor."""
+        scaled = logits / self.temperature
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        probabilities: Float64Array = np.exp(scaled)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        if self.midpoint is None or self.scale is None:
+            return probabilities
+        distance = self.distances(pooled)
+        exponent = np.clip((distance - self.midpoint) / self.scale, -60.0, 60.0)
+        factor = 1.0 / (1.0 + np.exp(exponent))
+        result: Float64Array = probabilities * factor[:, None]
+        return result
+
+    def distances(self, pooled: Float64Array) -> Float64Array:
+        """Mahalanobis distance of each embedding to its nearest intent centroid."""
+        if self.centroids is None or self.precision is None:
+            return np.zeros(len(pooled))
+        differences = pooled[:, None, :] - self.centroids[None, :, :]
+        squared = np.einsum("nch,hk,nck->nc", differences, self.precision, differences)
+        result: Float64Array = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+        return result
+
+
+class JointConversationBackend(TrainsWith[JointHyperparameters]):
+    """Trains and loads ``clu.minilm.v1`` models."""
+
+    name = BACKEND_NAME
+
+    def __init__(self, hyperparameters: JointHyperparameters | None = None) -> None:
+        super().__init__(hyperparameters or JointHyperparameters())
+
+    def train(
+        self,
+        examples: Sequence[ConversationExample],
+        labels: Sequence[str],
+        output_dir: Path,
+        progress: Progress = no_progress,
+        *,
+        hyperparameters: JointHyperparameters | None = None,
+    ) -> None:
+        """Fine-tune on ``examples``, calibrate on a held-out slice; write ``output_dir``."""
+        settings = self.settings(hyperparameters)
+        label_list = tuple(dict.fromkeys(labels))
+        check_examples(examples, label_list)
+        intents = intents_of(examples)
+        progress(0.0)
+        seed_everything(settings.seed)
+        rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
+        training, held_out = _split(examples, settings)
+        encoder, tokenizer, config_dict = pretrained_encoder()
+        encoder.freeze_word_embeddings()
+        tag_names = bio_tag_names(label_list)
+        tag_index = {tag: index for index, tag in enumerate(tag_names)}
+        intent_index = {intent: index for index, intent in enumerate(intents)}
+        vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
+
+        windows: list[Window] = []
+        slot_targets: list[list[int]] = []
+        intent_targets: list[int] = []
+        documents = vocabulary.documents([example.text for example in training])
+        for number, (example, document) in enumerate(zip(training, documents, strict=True)):
+            tags = align_spans_to_tokens(document.tokens, example.spans)
+            for window in vocabulary.windows(number, document, settings.train_window, 0) or [
+                vocabulary.empty_window(number)
+            ]:
+                target = [_IGNORE] * len(window.ids)
+                for offset, position in enumerate(window.positions):
+                    if position >= 0:
+                        target[position] = tag_index[tags[window.first_word + offset]]
+                windows.append(window)
+                slot_targets.append(target)
+                intent_targets.append(intent_index[example.intent])
+
+        device = pick_device()
+        model = _Joint(encoder, len(tag_names), len(intents)).to(device).train()
+        all_intents = torch.tensor(intent_targets, dtype=torch.long)
+
+        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
+            ids, cases, mask = (
+                torch.from_numpy(array).to(device)
+                for array in padded([windows[index] for index in batch])
+            )
+            gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
+            for row, index in enumerate(batch):
+                gold[row, : len(slot_targets[index])] = torch.tensor(slot_targets[index])
+            slots, intent_logits, _ = model.parts(ids, cases, mask)
+            slot_loss = torch.nn.functional.cross_entropy(
+                slots.reshape(-1, slots.shape[-1]),
+                gold.to(device).reshape(-1),
+                ignore_index=_IGNORE,
+            )
+            intent_loss = torch.nn.functional.cross_entropy(
+                intent_logits, all_intents[list(batch)].to(device)
+            )
+            return slot_loss + intent_loss
+
+        length = fine_tune(
+            model,
+            model.encoder,
+            _Heads(model),
+            [len(window.ids) for window in windows],
+            batch_loss,
+            settings,
+            settings.train_window,
+            rng,
+            lambda fraction: progress(min(0.9, 0.9 * fraction)),
+        )
+        model.eval()
+        calibration = _Calibration()
+        if held_out:
+            predictor = JointConversationPredictor(
+                TorchNetwork(model), tokenizer, intents, label_list, settings, calibration
+            )
+            calibration = _calibrate(predictor, training, held_out, intents, settings)
+        progress(0.99)
+
+        save_encoder_files(output_dir, config_dict)
+        save_weights(model, output_dir)
+        if calibration.centroids is not None and calibration.precision is not None:
+            save_arrays(
+                {"centroids": calibration.centroids, "precision": calibration.precision},
+                str(output_dir / CALIBRATION_FILE),
+            )
+        write_config(
+            output_dir,
+            JointConfig(
+                backend=BACKEND_NAME,
+                labels=label_list,
+                intents=intents,
+                tags=tuple(tag_names),
+                hyperparameters=settings,
+                trained_steps=length.trained_steps,
+                planned_steps=length.planned_steps,
+                validation_utterances=len(held_out),
+                temperature=calibration.temperature,
+                distance_midpoint=calibration.midpoint,
+                distance_scale=calibration.scale,
+            ),
+        )
+        progress(1.0)
+
+    def load(self, model_dir: Path) -> JointConversationPredictor:
+        """Load a model that :meth:`train` wrote."""
+        config = read_config(model_dir, JointConfig, BACKEND_NAME)
+        centroids = precision = None
+        if config.distance_midpoint is not None:
+            arrays = load_arrays(str(model_dir / CALIBRATION_FILE))
+            centroids = arrays["centroids"].astype(np.float64)
+            precision = arrays["precision"].astype(np.float64)
+        calibration = _Calibration(
+            config.temperature,
+            config.distance_midpoint,
+            config.distance_scale,
+            centroids,
+            precision,
+        )
+        network = onnx_serving.serving_network(model_dir, lambda: _load_joint(model_dir, config))
+        return JointConversationPredictor(
+            network,
+            load_tokenizer(model_dir),
+            config.intents,
+            config.labels,
+            config.hyperparameters,
+            calibration,
+        )
+
+    def prepare_serving(self, model_dir: Path) -> bool:
+        """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
+        config = read_config(model_dir, JointConfig, BACKEND_NAME)
+        return onnx_serving.prepare(model_dir, lambda: _load_joint(model_dir, config))
+
+
+def _load_joint(model_dir: Path, config: JointConfig) -> _Joint:
+    model = _Joint(CasedEncoder(encoder_config(model_dir)), len(config.tags), len(config.intents))
+    load_weights(model, model_dir)
+    return model.eval()
+
+
+def _split(
+    examples: Sequence[ConversationExample], settings: JointHyperparameters
+) -> tuple[list[ConversationExample], list[ConversationExample]]:
+    """``(training, held_out)``: each intent gives ``floor(count * fraction)`` utterances, so
+    an intent with fewer than ``1 / fraction`` stays whole in training; none for small sets."""
+    if len(examples) < settings.min_examples_for_validation:
+        return list(examples), []
+    by_intent: dict[str, list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        by_intent[example.intent].append(index)
+    rng = random.Random(settings.seed)  # noqa: S311 - a split, not a secret
+    held: set[int] = set()
+    for intent in sorted(by_intent):
+        indexes = by_intent[intent]
+        held.update(rng.sample(indexes, int(len(indexes) * settings.validation_fraction)))
+    training = [example for index, example in enumerate(examples) if index not in held]
+    return training, [example for index, example in enumerate(examples) if index in held]
+
+
+def _calibrate(
+    predictor: JointConversationPredictor,
+    training: Sequence[ConversationExample],
+    held_out: Sequence[ConversationExample],
+    intents: tuple[str, ...],
+    settings: JointHyperparameters,
+) -> _Calibration:
+    """The temperature and in-scope factor that the held-out utterances give."""
+    _, train_pooled = predictor.intent_features([e.text for e in training])
+    held_logits, held_pooled = predictor.intent_features([e.text for e in held_out])
+    index = {intent: number for number, intent in enumerate(intents)}
+    gold = np.array([index[example.intent] for example in held_out])
+
+    def negative_log_likelihood(log_temperature: float) -> float:
+        scaled = held_logits / math.exp(log_temperature)
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        log_probabilities = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+        return float(-log_probabilities[np.arange(len(gold)), gold].mean())
+
+    fitted = minimize_scalar(negative_log_likelihood, bounds=(-3.0, 3.0), method="bounded")
+    temperature = float(math.exp(fitted.x))
+
+    train_gold = np.array([index[example.intent] for example in training])
+    centroids = np.stack(
+        [train_pooled[train_gold == number].mean(axis=0) for number in range(len(intents))]
+    )
+    # One covariance shared by every intent (rare intents have too few utterances for their
+    # own), shrunk towards a scaled identity so that 384 dimensions from a few thousand
+    # utterances still invert well.
+    residuals = train_pooled - centroids[train_gold]
+    precision = LedoitWolf(assume_centered=True).fit(residuals).get_precision()
+    calibration = _Calibration(temperature, None, None, centroids, precision)
+    distances = calibration.distances(held_pooled)
+    midpoint = float(np.quantile(distances, settings.out_of_scope_quantile))
+    median = float(np.median(distances))
+    # ``g(median) = _MEDIAN_FACTOR``; a degenerate spread still gets a positive slope.
+    scale = max(1e-6, (midpoint - median) / math.log(_MEDIAN_FACTOR / (1 - _MEDIAN_FACTOR)))
+    return _Calibration(temperature, midpoint, scale, centroids, precision)
+
+
+class JointConversationPredictor:
+    """A loaded ``clu.minilm.v1`` model."""
+
+    def __init__(
+        self,
+        network: Network,
+        tokenizer: Tokenizer,
+        intents: tuple[str, ...],
+        labels: tuple[str, ...],
+        settings: JointHyperparameters,
+        calibration: _Calibration,
+    ) -> None:
+        self.intents = intents
+        self.labels = labels
+        self._network = network
+        self._vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
+        self._settings = settings
+        self._calibration = calibration
+        self._allowed = allowed_transitions(len(labels))
+        self._tag_count = 1 + 2 * len(labels)
+        # One forward pass at a time: torch already spreads one batch over every core.
+        self._lock = threading.Lock()
+
+    @property
+    def runtime(self) -> str:
+        """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
+        return self._network.runtime
+
+    def predict(self, texts: Sequence[str]) -> list[ConversationOutput]:
+        """Every trained intent with its score, best first, and the entities, per text."""
+        if not texts:
+            return []
+        documents, emissions, has_piece, logits, pooled = self._run(texts)
+        scores = self._calibration.scores(logits, pooled)
+        outputs: list[ConversationOutput] = []
+        for number, document in enumerate(documents):
+            ranked = sorted(
+                (
+                    ClassScore(intent, min(1.0, max(0.0, float(score))))
+                    for intent, score in zip(self.intents, scores[number], strict=True)
+                ),
+                key=lambda score: (-score.confidence, score.category),
+            )
+            entities = decode_entities(
+                document, emissions[number], has_piece[number], self.labels, self._allowed
+            )
+            outputs.append(ConversationOutput(tuple(ranked), tuple(entities)))
+        return outputs
+
+    def intent_features(self, texts: Sequence[str]) -> tuple[Float64Array, Float64Array]:
+        """Raw intent logits and pooled embeddings (utterances x …), for calibration."""
+        _, _, _, logits, pooled = self._run(texts)
+        return logits, pooled
+
+    def _run(
+        self, texts: Sequence[str]
+    ) -> tuple[
+        list[Document],
+        list[npt.NDArray[np.float32]],
+        list[npt.NDArray[np.bool_]],
+        Float64Array,
+        Float64Array,
+    ]:
+        """Per text: its words, their tag log-probabilities and whether each had a piece,
+        and (utterances x …) its intent logits and pooled embedding."""
+        settings = self._settings
+        documents = self._vocabulary.documents(texts)
+        windows: list[Window] = []
+        for number, document in enumerate(documents):
+            windows.extend(
+                self._vocabulary.windows(
+                    number, document, settings.predict_window, settings.predict_overlap
+                )
+                or [self._vocabulary.empty_window(number)]
+            )
+        tags = self._tag_count
+        emissions = [np.zeros((len(document.tokens), tags), np.float32) for document in documents]
+        best_margin = [np.full(len(document.tokens), -1) for document in documents]
+        intent_count = len(self.intents)
+        sums: Float64Array | None = None
+        weights = np.zeros(len(documents))
+        lengths = [len(window.ids) for window in windows]
+        with self._lock:
+            for batch in length_batches(lengths, 64, 64 * 128, None):
+                chosen = [windows[index] for index in batch]
+                output = self._network.logits(*padded(chosen))
+                slot_rows = log_softmax(output[:, :, :tags])
+                per_window = output[:, 0, tags:].astype(np.float64)
+                if sums is None:
+                    sums = np.zeros((len(documents), per_window.shape[1]))
+                for row, window in enumerate(chosen):
+                    keep_best(
+                        window,
+                        slot_rows[row],
+                        emissions[window.document],
+                        best_margin[window.document],
+                    )
+                    # Longer windows read more of the utterance and count for more.
+                    sums[window.document] += len(window.ids) * per_window[row]
+                    weights[window.document] += len(window.ids)
+        assert sums is not None  # every text has at least one window
+        averaged = sums / weights[:, None]
+        has_piece = [margin >= 0 for margin in best_margin]
+        return (
+            documents,
+            emissions,
+            has_piece,
+            averaged[:, :intent_count],
+            averaged[:, intent_count:],
+        )
