@@ -128,18 +128,25 @@ export async function sendJson(method, path, body, options = {}) {
   return text ? JSON.parse(text) : null;
 }
 
-// Every item of a paged list ({"value": [...], "nextLink": …}).
-export async function listAll(path, options = {}) {
-  const items = [];
+// Every page of a paged list ({"value": [...], "nextLink": …}), for what the pages say besides
+// their items (the labeling list's counts).
+export async function listPages(path, options = {}) {
+  const pages = [];
   let next = path;
   let query = options.query;
   while (next) {
     const page = await getJson(next, { ...options, query });
-    items.push(...(page.value || []));
+    pages.push(page);
     next = page.nextLink || null;
     query = undefined; // nextLink carries its own query.
   }
-  return items;
+  return pages;
+}
+
+// Every item of a paged list.
+export async function listAll(path, options = {}) {
+  const pages = await listPages(path, options);
+  return pages.flatMap((page) => page.value || []);
 }
 
 export function authoringPath(projectName, rest = "") {

@@ -84,6 +84,18 @@ export function fill(element, ...children) {
   return element;
 }
 
+// Replace container's content; re-rendering replaces the elements, so keyboard focus goes back
+// to the new element with the id the focused one had.
+export function replaceKeepingFocus(container, ...children) {
+  const focused = window.document.activeElement;
+  const focusedId = focused && container.contains(focused) ? focused.id : "";
+  container.replaceChildren(...children);
+  if (focusedId) {
+    const again = window.document.getElementById(focusedId);
+    if (again) again.focus({ preventScroll: true });
+  }
+}
+
 // Run an async action from a button: disable it meanwhile, report errors.
 export async function busy(button, action) {
   const wasDisabled = button.disabled;

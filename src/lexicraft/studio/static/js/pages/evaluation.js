@@ -2,7 +2,7 @@
 // confusion-matrix heatmap, and the test documents with false positives and negatives marked.
 
 import { getJson, isConversation, isNer, labelingPath, listAll, projectPath, versionQuery } from "../api.js";
-import { TextIndex, renderMarked } from "../text.js";
+import { highlightOutcomes, outcomeLegend } from "../tagging.js";
 import { emptyRow, field, h, percent, select } from "../ui.js";
 
 const NONE = "$none";
@@ -22,6 +22,17 @@ function cellColour(share, diagonal) {
 
 function spanKey(entity) {
   return `${entity.offset}:${entity.length}:${entity.category}`;
+}
+
+// Expected and predicted spans matched by offset, length and category.
+function spanOutcomes(expected, predicted) {
+  const expectedKeys = new Set(expected.map(spanKey));
+  const predictedKeys = new Set(predicted.map(spanKey));
+  return {
+    truePositives: expected.filter((entity) => predictedKeys.has(spanKey(entity))),
+    falseNegatives: expected.filter((entity) => !predictedKeys.has(spanKey(entity))),
+    falsePositives: predicted.filter((entity) => !expectedKeys.has(spanKey(entity))),
+  };
 }
 
 export async function evaluationPage(container, context) {
@@ -58,19 +69,9 @@ export async function evaluationPage(container, context) {
   const perLabel = evaluation.entities || evaluation.classes || {};
   const labels = Object.keys(perLabel);
 
-  const modelSelect = select(models.map((model) => [model.label, model.label]), { id: "eval-model", value: label });
-  modelSelect.addEventListener("change", () => {
-    window.location.hash = `#/p/${encodeURIComponent(projectName)}/evaluate/${encodeURIComponent(modelSelect.value)}`;
-  });
-  const options = summary.evaluationOptions || {};
-  const split =
-    options.kind === "manual"
-      ? "manual split (each document's Train/Test)"
-      : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
-
   container.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Evaluation"), h("span", { class: "muted" }, `Model ${label} · ${split} · ${results.length} test documents`)),
-    h("div", { class: "row" }, field("Model", modelSelect)),
+    h("div", { class: "page-head" }, h("h1", {}, "Evaluation"), h("span", { class: "muted" }, `Model ${label} · ${splitText(summary.evaluationOptions, "document")} · ${results.length} test documents`)),
+    h("div", { class: "row" }, field("Model", modelChooser(projectName, models, label))),
     h("section", { class: "card", "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Summary"), renderMetrics(evaluation, "eval-metrics"), renderLabelTable(perLabel, "label-metrics", "Label")),
     renderConfusionMatrix(evaluation.confusionMatrix, labels),
     renderDocumentBrowser(results, texts, ner),
@@ -86,9 +87,10 @@ function modelChooser(projectName, models, label) {
   return modelSelect;
 }
 
-function splitText(options = {}) {
+function splitText(evaluationOptions, noun = "item") {
+  const options = evaluationOptions || {};
   return options.kind === "manual"
-    ? "manual split (each item's Train/Test)"
+    ? `manual split (each ${noun}'s Train/Test)`
     : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
 }
 
@@ -166,16 +168,8 @@ function renderUtteranceBrowser(results) {
   const outcomes = results.map((result) => {
     const expected = (result.entitiesResult && result.entitiesResult.expectedEntities) || [];
     const predicted = (result.entitiesResult && result.entitiesResult.predictedEntities) || [];
-    const expectedKeys = new Set(expected.map(spanKey));
-    const predictedKeys = new Set(predicted.map(spanKey));
     const intents = result.intentsResult || {};
-    return {
-      result,
-      intentRight: intents.expectedIntent === intents.predictedIntent,
-      truePositives: expected.filter((entity) => predictedKeys.has(spanKey(entity))),
-      falseNegatives: expected.filter((entity) => !predictedKeys.has(spanKey(entity))),
-      falsePositives: predicted.filter((entity) => !expectedKeys.has(spanKey(entity))),
-    };
+    return { result, intentRight: intents.expectedIntent === intents.predictedIntent, ...spanOutcomes(expected, predicted) };
   });
   const wrong = (outcome) => !outcome.intentRight || outcome.falsePositives.length + outcome.falseNegatives.length > 0;
   const filter = select([["all", "All test utterances"], ["errors", "With errors"], ["correct", "Correct"]], { id: "eval-filter" });
@@ -185,20 +179,7 @@ function renderUtteranceBrowser(results) {
     const shown = outcomes.filter((outcome) => (filter.value === "all" ? true : filter.value === "errors" ? wrong(outcome) : !wrong(outcome)));
     if (!shown.length) table.append(emptyRow(3, "No utterances."));
     shown.forEach((outcome, number) => {
-      const text = outcome.result.text;
-      const index = new TextIndex(text);
-      const utf16 = (entity) => [entity.offset, entity.offset + entity.length].map((value) => index.toUtf16(index.toCodePoint(value)));
-      const marks = [];
-      const add = (items, kind, suffix) =>
-        items.forEach((entity, position) => {
-          const [start, end] = utf16(entity);
-          marks.push({ start, end, id: `${kind}${position}`, classes: [kind], tag: `${entity.category}${suffix}`, title: `${entity.category} ${suffix.trim() || "(correct)"}`, category: entity.category });
-        });
-      add(outcome.truePositives, "tp", "");
-      add(outcome.falsePositives, "fp", " FP");
-      add(outcome.falseNegatives, "fn", " FN");
-      const view = h("div", { class: "doc-text compact utterance-text", role: "document", "aria-label": `Test utterance ${number + 1}` });
-      renderMarked(view, text, marks);
+      const { view } = highlightOutcomes(outcome.result.text, outcome, { class: "doc-text compact utterance-text", role: "document", "aria-label": `Test utterance ${number + 1}` });
       const intents = outcome.result.intentsResult || {};
       table.append(
         h(
@@ -217,11 +198,7 @@ function renderUtteranceBrowser(results) {
     "section",
     { class: "card", "aria-labelledby": "docs-title" },
     h("h2", { id: "docs-title" }, "Test utterances"),
-    h("div", { class: "legend" },
-      h("mark", { class: "tp" }, "correct"),
-      h("mark", { class: "fp" }, "false positive (predicted only)"),
-      h("mark", { class: "fn" }, "false negative (expected only)"),
-    ),
+    outcomeLegend(),
     field("Show", filter),
     h("table", { id: "eval-utterances" },
       h("thead", {}, h("tr", {}, ["Utterance", "Expected intent", "Predicted intent"].map((title) => h("th", { scope: "col" }, title)))),
@@ -286,15 +263,7 @@ function confusionTable(matrix, labels, id) {
 
 function entityOutcomes(result) {
   const region = (result.customEntityRecognitionResult.entities || [])[0] || { expectedEntities: [], predictedEntities: [] };
-  const expected = region.expectedEntities || [];
-  const predicted = region.predictedEntities || [];
-  const expectedKeys = new Set(expected.map(spanKey));
-  const predictedKeys = new Set(predicted.map(spanKey));
-  return {
-    truePositives: expected.filter((entity) => predictedKeys.has(spanKey(entity))),
-    falseNegatives: expected.filter((entity) => !predictedKeys.has(spanKey(entity))),
-    falsePositives: predicted.filter((entity) => !expectedKeys.has(spanKey(entity))),
-  };
+  return spanOutcomes(region.expectedEntities || [], region.predictedEntities || []);
 }
 
 function classOutcomes(result) {
@@ -371,33 +340,11 @@ function renderDocumentBrowser(results, texts, ner) {
     const location = selected.result.location;
     const text = texts.get(location);
     const children = [h("h3", {}, location)];
-    if (ner) {
-      children.push(
-        h("div", { class: "legend" },
-          h("mark", { class: "tp" }, "correct"),
-          h("mark", { class: "fp" }, "false positive (predicted only)"),
-          h("mark", { class: "fn" }, "false negative (expected only)"),
-        ),
-      );
-    }
+    if (ner) children.push(outcomeLegend());
     if (text === undefined) {
       children.push(h("p", { class: "muted" }, "This document is no longer in the project; its text cannot be shown."));
     } else if (ner) {
-      // Evaluation results count UTF-16 code units, as JavaScript strings do; TextIndex checks
-      // that each offset lies on a code point boundary.
-      const index = new TextIndex(text);
-      const utf16 = (entity) => [entity.offset, entity.offset + entity.length].map((value) => index.toUtf16(index.toCodePoint(value)));
-      const marks = [];
-      const add = (entities, kind, suffix) =>
-        entities.forEach((entity, number) => {
-          const [start, end] = utf16(entity);
-          marks.push({ start, end, id: `${kind}${number}`, classes: [kind], tag: `${entity.category}${suffix}`, title: `${entity.category} ${suffix.trim() || "(correct)"}`, category: entity.category });
-        });
-      add(selected.truePositives, "tp", "");
-      add(selected.falsePositives, "fp", " FP");
-      add(selected.falseNegatives, "fn", " FN");
-      const view = h("div", { class: "doc-text compact", id: "eval-text", tabindex: "0", role: "document", "aria-label": `Text of ${location}` });
-      renderMarked(view, text, marks);
+      const { view, utf16 } = highlightOutcomes(text, selected, { class: "doc-text compact", id: "eval-text", tabindex: "0", role: "document", "aria-label": `Text of ${location}` });
       children.push(view);
       const rows = [
         ...selected.falsePositives.map((entity) => ["False positive", entity, "—", entity.category]),

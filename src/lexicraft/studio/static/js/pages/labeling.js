@@ -10,14 +10,14 @@ import {
   isNer,
   labelingPath,
   listAll,
+  listPages,
   request,
   sendJson,
   versionQuery,
 } from "../api.js";
-import { TextIndex, colourClass, renderMarked, selectOffsets, selectionOffsets } from "../text.js";
-import { busy, field, fill, h, score, select, showError, showMessage, uid } from "../ui.js";
-
-const TYPING = "input[type=text], input[type=password], input[type=number], input[type=search], input[type=file], textarea, select, [contenteditable]";
+import { datasetChoice, labelBadge, labelButtons, replaceItem, spanList, spanTagger, stillListed } from "../tagging.js";
+import { colourClass, renderMarked } from "../text.js";
+import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 
 export async function labelingPage(container, context) {
   const { project, signal } = context;
@@ -67,15 +67,7 @@ export async function labelingPage(container, context) {
     const query = {};
     if (statusFilter.value) query.status = statusFilter.value;
     if (datasetFilter.value) query.dataset = datasetFilter.value;
-    const pages = [];
-    let next = labelingPath(project.projectName, "/documents");
-    let pageQuery = query;
-    while (next) {
-      const page = await getJson(next, { query: pageQuery, signal });
-      pages.push(page);
-      next = page.nextLink;
-      pageQuery = undefined;
-    }
+    const pages = await listPages(labelingPath(project.projectName, "/documents"), { query, signal });
     state.documents = pages.flatMap((page) => page.value);
     state.counts = pages[0].counts;
     if (state.order === "uncertainty") await scoreDocuments();
@@ -92,23 +84,8 @@ export async function labelingPage(container, context) {
     return state.documents.find((doc) => doc.location === state.current) || null;
   }
 
-  // Swap in a document the server returned; the project-wide counts change by its difference.
   function replaceDocument(updated) {
-    const position = state.documents.findIndex((doc) => doc.location === updated.location);
-    if (position < 0) return;
-    const previous = state.documents[position];
-    state.documents[position] = updated;
-    const counts = state.counts;
-    if (!counts) return;
-    const delta = (doc, sign) => {
-      counts.labeled += sign * (doc.labeled ? 1 : 0);
-      counts.unlabeled += sign * (doc.labeled ? 0 : 1);
-      counts.train += sign * (doc.dataset === "Train" ? 1 : 0);
-      counts.test += sign * (doc.dataset === "Test" ? 1 : 0);
-      counts.unassigned += sign * (doc.dataset ? 0 : 1);
-    };
-    delta(previous, -1);
-    delta(updated, 1);
+    replaceItem(state.documents, state.counts, updated);
   }
 
   function sortDocuments() {
@@ -189,42 +166,31 @@ export async function labelingPage(container, context) {
     return state.saving;
   }
 
-  function entityList(doc) {
-    return doc.entities.map((entity) => ({ category: entity.category, offset: entity.offset, length: entity.length }));
-  }
-
+  // A custom NER document's spans may not overlap at all.
   function overlaps(entities, candidate) {
     return entities.some(
       (entity) => candidate.offset < entity.offset + entity.length && entity.offset < candidate.offset + candidate.length,
     );
   }
 
-  function addSpan(category, start, end) {
-    const doc = currentDocument();
-    const candidate = { category, ...state.index.spanToCodePoints(start, end) };
-    const entities = entityList(doc);
-    if (overlaps(entities, candidate)) {
-      showMessage("Spans cannot overlap: delete or change the existing span first.", "error");
-      return null;
-    }
-    state.pending = null;
-    window.getSelection().removeAllRanges();
-    return save(doc.location, { entities: [...entities, candidate] });
-  }
-
-  function changeSpan(position, category) {
-    const doc = currentDocument();
-    const entities = entityList(doc);
-    entities[position] = { ...entities[position], category };
-    return save(doc.location, { entities });
-  }
-
-  function deleteSpan(position) {
-    const doc = currentDocument();
-    const entities = entityList(doc).filter((_, index) => index !== position);
-    state.selectedSpan = null;
-    return save(doc.location, { entities });
-  }
+  const tagger = spanTagger({
+    state,
+    editor,
+    items: () => state.documents,
+    current: currentDocument,
+    show: () => {
+      renderList();
+      renderEditor();
+    },
+    save,
+    clashes: overlaps,
+    clashMessage: () => "Spans cannot overlap: delete or change the existing span first.",
+    labels: () => state.labels,
+    apply: applyLabel,
+    rerender: () => renderEditor({ keepSuggestions: true }),
+    renderHint,
+    selecting: () => ner,
+  });
 
   function setClasses(classes) {
     const doc = currentDocument();
@@ -244,9 +210,7 @@ export async function labelingPage(container, context) {
       toggleClass(category);
       return;
     }
-    if (state.pending) addSpan(category, ...state.pending);
-    else if (state.selectedSpan !== null) changeSpan(state.selectedSpan, category);
-    else showMessage(`Select some text first, then choose an ${labelWord}.`);
+    tagger.tag(category, `Select some text first, then choose an ${labelWord}.`);
   }
 
   // -- rendering: list ----------------------------------------------------------------------------
@@ -272,7 +236,7 @@ export async function labelingPage(container, context) {
           class: "doc-item",
           "aria-current": doc.location === state.current ? "true" : "false",
           dataset: { location: doc.location },
-          onclick: () => selectDocument(doc.location),
+          onclick: () => tagger.select(doc.location),
         },
         h(
           "span",
@@ -292,18 +256,13 @@ export async function labelingPage(container, context) {
 
   // -- rendering: editor --------------------------------------------------------------------------
   function renderEditor({ keepSuggestions = false } = {}) {
-    const doc = currentDocument();
+    const doc = tagger.prepare();
     if (!keepSuggestions) state.suggestions = [];
     if (!doc) {
       editor.replaceChildren(h("div", { class: "card" }, h("p", { class: "muted" }, "Choose a document on the left, or add documents.")));
-      state.index = null;
       return;
     }
-    if (!state.index || state.index.text !== doc.text) state.index = new TextIndex(doc.text);
-    const position = state.documents.findIndex((item) => item.location === doc.location);
-
-    const previous = h("button", { type: "button", class: "secondary small", disabled: position <= 0, title: "Previous document (key p)", onclick: () => step(-1) }, "‹ Previous");
-    const next = h("button", { type: "button", class: "secondary small", disabled: position >= state.documents.length - 1, title: "Next document (key n)", onclick: () => step(1) }, "Next ›");
+    const [previous, next] = tagger.stepButtons("document");
     const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete document");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
@@ -325,18 +284,7 @@ export async function labelingPage(container, context) {
     });
     const marks = [];
     if (ner) {
-      doc.entities.forEach((entity, index) => {
-        const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
-        marks.push({
-          start,
-          end,
-          id: `s${index}`,
-          category: entity.category,
-          classes: ["entity", colourClass(state.labels, entity.category), ...(state.selectedSpan === index ? ["selected"] : [])],
-          tag: entity.category,
-          title: `${entity.category} (click to select; Delete removes it)`,
-        });
-      });
+      marks.push(...tagger.marks(state.labels));
       state.suggestions.forEach((suggestion, index) => {
         if (overlaps(doc.entities, suggestion)) return;
         const [start, end] = state.index.spanToUtf16(suggestion.offset, suggestion.length);
@@ -351,20 +299,7 @@ export async function labelingPage(container, context) {
       });
     }
     renderMarked(textView, doc.text, marks);
-    textView.addEventListener("mouseup", () => captureSelection(textView, true));
-    textView.addEventListener("keyup", (event) => {
-      if (event.shiftKey) captureSelection(textView, true);
-    });
-    textView.addEventListener("click", (event) => {
-      const mark = event.target.closest("mark");
-      if (!mark || !window.getSelection().isCollapsed) return;
-      const spanId = (mark.dataset.marks || "").split(" ").find((id) => id.startsWith("s"));
-      if (spanId === undefined) return;
-      state.selectedSpan = Number(spanId.slice(1));
-      state.pending = null;
-      renderEditor({ keepSuggestions: true });
-      editor.querySelector("#doc-text").focus();
-    });
+    tagger.watch(textView);
 
     const hint = h("p", { class: "selection-hint", id: "selection-hint", "aria-live": "polite" });
     const children = [
@@ -380,16 +315,14 @@ export async function labelingPage(container, context) {
       hint,
       textView,
     ];
-    if (ner) children.push(renderSpanTable(doc), renderTagByText());
-    children.push(renderDataset(doc));
-    // Re-rendering replaces the elements; keep keyboard focus where it was.
-    const focused = window.document.activeElement;
-    const focusedId = focused && editor.contains(focused) ? focused.id : "";
-    editor.replaceChildren(h("div", { class: "card" }, ...children));
-    if (focusedId) {
-      const again = window.document.getElementById(focusedId);
-      if (again) again.focus({ preventScroll: true });
+    if (ner) {
+      children.push(
+        tagger.table(state.labels, { summary: "Spans", empty: "No spans yet.", note: "Offsets and lengths count Unicode code points, as the labeling API stores them." }),
+        renderTagByText(),
+      );
     }
+    children.push(datasetChoice(doc.dataset, (dataset) => save(doc.location, { dataset }), "documents"));
+    replaceKeepingFocus(editor, h("div", { class: "card" }, ...children));
     renderHint();
     renderAssistCard();
   }
@@ -397,23 +330,13 @@ export async function labelingPage(container, context) {
   function renderHint() {
     const hint = editor.querySelector("#selection-hint");
     if (!hint) return;
-    const doc = currentDocument();
     if (!ner) {
       hint.textContent = multi
         ? "Press 1–9 or tick the classes that apply."
         : "Press 1–9 or choose the document's class.";
       return;
     }
-    if (state.pending) {
-      const [start, end] = state.pending;
-      hint.textContent = `Selected “${doc.text.slice(start, end)}” — press 1–9 or click an entity to tag it.`;
-    } else if (state.selectedSpan !== null && doc.entities[state.selectedSpan]) {
-      const entity = doc.entities[state.selectedSpan];
-      const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
-      hint.textContent = `Span ${entity.category} “${doc.text.slice(start, end)}” — press 1–9 to change it, Delete to remove it, Esc to deselect.`;
-    } else {
-      hint.textContent = "Select text with the mouse (or Shift+arrows), then press 1–9 or click an entity.";
-    }
+    hint.textContent = tagger.hint();
   }
 
   function renderLabelBar(doc) {
@@ -423,22 +346,7 @@ export async function labelingPage(container, context) {
       return bar;
     }
     if (ner) {
-      state.labels.forEach((label, index) => {
-        bar.append(
-          h(
-            "button",
-            {
-              type: "button",
-              class: `label-button ${colourClass(state.labels, label)}`,
-              dataset: { label },
-              onmousedown: (event) => event.preventDefault(), // keep the text selection
-              onclick: () => applyLabel(label),
-            },
-            index < 9 ? h("kbd", {}, String(index + 1)) : null,
-            label,
-          ),
-        );
-      });
+      bar.append(...labelButtons(state.labels, applyLabel));
       return bar;
     }
     const chosen = doc.classes.map((item) => item.category);
@@ -457,40 +365,6 @@ export async function labelingPage(container, context) {
       bar.append(h("button", { type: "button", class: "secondary small", onclick: () => setClasses([]) }, "Clear class"));
     }
     return bar;
-  }
-
-  function renderSpanTable(doc) {
-    const body = h("tbody");
-    doc.entities.forEach((entity, index) => {
-      const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
-      const categorySelect = select(state.labels.map((label) => [label, label]), {
-        value: entity.category,
-        "aria-label": `Entity of “${doc.text.slice(start, end)}”`,
-        onchange: (event) => changeSpan(index, event.target.value),
-      });
-      body.append(
-        h(
-          "tr",
-          { class: state.selectedSpan === index ? "selected" : null },
-          h("td", {}, doc.text.slice(start, end)),
-          h("td", {}, categorySelect),
-          h("td", { class: "num" }, String(entity.offset)),
-          h("td", { class: "num" }, String(entity.length)),
-          h("td", { class: "actions" }, h("button", { type: "button", class: "danger small", "aria-label": `Delete span “${doc.text.slice(start, end)}”`, onclick: () => deleteSpan(index) }, "Delete")),
-        ),
-      );
-    });
-    if (!doc.entities.length) body.append(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No spans yet.")));
-    return h(
-      "details",
-      { open: true },
-      h("summary", {}, `Spans (${doc.entities.length})`),
-      h("table", { id: "span-table" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Text"), h("th", { scope: "col" }, "Entity"), h("th", { scope: "col", class: "num" }, "Offset"), h("th", { scope: "col", class: "num" }, "Length"), h("th", {}, ""))),
-        body,
-      ),
-      h("p", { class: "hint" }, "Offsets and lengths count Unicode code points, as the labeling API stores them."),
-    );
   }
 
   // A keyboard-only way to tag: type the text to tag and pick its entity.
@@ -513,7 +387,7 @@ export async function labelingPage(container, context) {
         }
         const snapped = state.index.snap(start, start + wanted.length);
         if (snapped && !overlaps(doc.entities, state.index.spanToCodePoints(...snapped))) {
-          addSpan(labelSelect.value, ...snapped);
+          tagger.addSpan(labelSelect.value, ...snapped);
           textInput.value = "";
           return;
         }
@@ -523,38 +397,13 @@ export async function labelingPage(container, context) {
     return h("details", {}, h("summary", {}, "Tag by typing"), form);
   }
 
-  function renderDataset(doc) {
-    const name = uid("dataset");
-    const options = [["Train", "Train"], ["Test", "Test"], ["", "Unassigned"]];
-    return h(
-      "fieldset",
-      { id: "dataset-choice" },
-      h("legend", {}, "Dataset"),
-      options.map(([value, text]) =>
-        h(
-          "label",
-          { class: "choice" },
-          h("input", {
-            type: "radio",
-            name,
-            value,
-            checked: (doc.dataset || "") === value,
-            onchange: () => save(doc.location, { dataset: value || null }),
-          }),
-          text,
-        ),
-      ),
-      h("span", { class: "hint" }, "Manual training splits use it; unassigned documents train."),
-    );
-  }
-
   // -- side panels --------------------------------------------------------------------------------
   function renderLabelsCard() {
     const rows = state.labels.map((label, index) =>
       h(
         "li",
         {},
-        h("span", { class: `badge ${colourClass(state.labels, label)}` }, index < 9 ? `${index + 1} ` : "", label),
+        labelBadge(state.labels, label, index),
         h("span", { class: "muted small" }, ` ${state.usage.get(label) || 0} ${(state.usage.get(label) || 0) === 1 ? "doc" : "docs"} `),
         h("button", {
           type: "button",
@@ -665,7 +514,7 @@ export async function labelingPage(container, context) {
       const current = doc.classes.map((item) => item.category);
       return setClasses(multi ? [...new Set([...current, ...categories])] : categories.slice(0, 1));
     }
-    const entities = entityList(doc);
+    const entities = spanList(doc.entities);
     let skipped = 0;
     for (const suggestion of [...chosen].sort((a, b) => b.confidenceScore - a.confidenceScore)) {
       const candidate = { category: suggestion.category, offset: suggestion.offset, length: suggestion.length };
@@ -681,70 +530,18 @@ export async function labelingPage(container, context) {
     renderEditor({ keepSuggestions: true });
   }
 
-  // -- selection and keys -------------------------------------------------------------------------
-  function captureSelection(textView, snapDom) {
-    if (!ner || !state.index) return;
-    const offsets = selectionOffsets(textView);
-    if (!offsets) return;
-    const snapped = state.index.snap(...offsets);
-    state.pending = snapped;
-    state.selectedSpan = null;
-    if (snapped && snapDom) selectOffsets(textView, ...snapped);
-    renderHint();
-  }
-
-  function onKeyDown(event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest && event.target.closest(TYPING)) return;
-    if (window.document.querySelector("dialog[open]")) return;
-    if (/^[1-9]$/.test(event.key)) {
-      const label = state.labels[Number(event.key) - 1];
-      if (label) {
-        event.preventDefault();
-        applyLabel(label);
-      }
-    } else if ((event.key === "Delete" || event.key === "Backspace") && state.selectedSpan !== null) {
-      event.preventDefault();
-      deleteSpan(state.selectedSpan);
-    } else if (event.key === "Escape") {
-      state.pending = null;
-      state.selectedSpan = null;
-      window.getSelection().removeAllRanges();
-      renderEditor({ keepSuggestions: true });
-    } else if (event.key === "n") {
-      step(1);
-    } else if (event.key === "p") {
-      step(-1);
-    }
-  }
-
-  function selectDocument(location) {
-    state.current = location;
-    state.pending = null;
-    state.selectedSpan = null;
-    renderList();
-    renderEditor();
-  }
-
-  function step(delta) {
-    const position = state.documents.findIndex((doc) => doc.location === state.current);
-    const target = state.documents[position + delta];
-    if (target) selectDocument(target.location);
-  }
-
+  // -- moving between documents ------------------------------------------------------------------
   function labelNext() {
     const position = state.documents.findIndex((doc) => doc.location === state.current);
     const ordered = [...state.documents.slice(position + 1), ...state.documents.slice(0, Math.max(position, 0))];
     const target = ordered.find((doc) => !doc.labeled);
-    if (target) selectDocument(target.location);
+    if (target) tagger.select(target.location);
     else showMessage("Every document in this list is labeled.");
   }
 
   async function refresh() {
     await loadDocuments();
-    if (!state.documents.some((doc) => doc.location === state.current)) {
-      state.current = state.documents.length ? state.documents[0].location : null;
-    }
+    state.current = stillListed(state.documents, state.current);
     renderList();
     renderEditor();
   }
@@ -797,7 +594,7 @@ export async function labelingPage(container, context) {
         language.value = project.language;
         dialog.close();
         await refresh();
-        if (firstAdded) selectDocument(firstAdded);
+        if (firstAdded) tagger.select(firstAdded);
       });
     });
     return dialog;
@@ -845,20 +642,5 @@ export async function labelingPage(container, context) {
   renderLabelsCard();
   renderEditor();
 
-  // A selection that is gone (clicked elsewhere) must not be tagged by the next key press.
-  function onSelectionChange() {
-    if (!state.pending) return;
-    const view = editor.querySelector("#doc-text");
-    if (!view || !selectionOffsets(view)) {
-      state.pending = null;
-      renderHint();
-    }
-  }
-
-  window.document.addEventListener("keydown", onKeyDown);
-  window.document.addEventListener("selectionchange", onSelectionChange);
-  return () => {
-    window.document.removeEventListener("keydown", onKeyDown);
-    window.document.removeEventListener("selectionchange", onSelectionChange);
-  };
+  return tagger.listen();
 }

@@ -2,7 +2,8 @@
 // the entities (highlighted, with confidence) or classes (with scores), and the raw JSON.
 
 import { analyze, analyzeConversation, getJson, isConversation, isNer, labelingPath, listAll, projectPath, versionQuery } from "../api.js";
-import { TextIndex, colourClass, renderMarked } from "../text.js";
+import { highlightPredictions } from "../tagging.js";
+import { colourClass } from "../text.js";
 import { busy, emptyRow, field, h, score, select } from "../ui.js";
 
 export async function testPage(container, context) {
@@ -53,22 +54,8 @@ export async function testPage(container, context) {
       children.push(h("p", { class: "badge bad", role: "alert" }, error.message));
     } else if (ner) {
       // Entities come in code points (stringIndexType UnicodeCodePoint); the page counts UTF-16.
-      const index = new TextIndex(text);
       const labels = [...new Set(result.map((entity) => entity.category))].sort();
-      const marks = result.map((entity, number) => {
-        const [start, end] = index.spanToUtf16(entity.offset, entity.length);
-        return {
-          start,
-          end,
-          id: `e${number}`,
-          category: entity.category,
-          classes: ["entity", colourClass(labels, entity.category)],
-          tag: `${entity.category} ${score(entity.confidenceScore)}`,
-          title: `${entity.category}, confidence ${score(entity.confidenceScore)}`,
-        };
-      });
-      const view = h("div", { class: "doc-text", id: "test-highlighted", tabindex: "0", role: "document", "aria-label": "Text with the entities found" });
-      renderMarked(view, text, marks);
+      const view = highlightPredictions(text, result, labels, { "aria-label": "Text with the entities found" });
       children.push(
         view,
         h(
@@ -167,21 +154,7 @@ async function conversationTestPage(container, context) {
 
   function render(text, body) {
     const prediction = body.result.prediction;
-    const index = new TextIndex(text);
-    const marks = prediction.entities.map((entity, number) => {
-      const [start, end] = index.spanToUtf16(entity.offset, entity.length);
-      return {
-        start,
-        end,
-        id: `e${number}`,
-        category: entity.category,
-        classes: ["entity", colourClass(entityNames, entity.category)],
-        tag: `${entity.category} ${score(entity.confidenceScore)}`,
-        title: `${entity.category}, confidence ${score(entity.confidenceScore)}`,
-      };
-    });
-    const view = h("div", { class: "doc-text", id: "test-highlighted", tabindex: "0", role: "document", "aria-label": "Utterance with the entities found" });
-    renderMarked(view, text, marks);
+    const view = highlightPredictions(text, prediction.entities, entityNames, { "aria-label": "Utterance with the entities found" });
     const extra = (entity) =>
       (entity.extraInformation || [])
         .map((item) => (item.key ? `${item.extraInformationKind} ${item.key}` : `${item.extraInformationKind} ${item.value ?? ""}`))

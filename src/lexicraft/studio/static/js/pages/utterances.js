@@ -1,16 +1,15 @@
 // Labeling a conversation (CLU) project: the utterance list, an intent picker per utterance,
-// entity spans tagged on the utterance text (selection and keys 1–9, as on the NER labeling
-// page, with the same text.js offsets and colours), Train/Test assignment, and the project's
+// entity spans tagged on the utterance text (selection and keys 1–9: the NER labeling page's
+// tagger from tagging.js, with the same offsets and colours), Train/Test assignment, and the project's
 // intents and entities with their list, regex and prebuilt components.
 //
 // Utterances change through the Studio's conversation routes (…/utterances, …/intents,
 // …/entities), which apply the import's rules; offsets count code points.
 
-import { documentPath, getJson, labelingPath, request, sendJson } from "../api.js";
-import { TextIndex, colourClass, renderMarked, selectOffsets, selectionOffsets } from "../text.js";
-import { busy, field, fill, h, select, showError, showMessage, uid } from "../ui.js";
-
-const TYPING = "input[type=text], input[type=password], input[type=number], input[type=search], input[type=file], textarea, select, [contenteditable]";
+import { documentPath, getJson, labelingPath, listPages, request, sendJson } from "../api.js";
+import { datasetChoice, labelBadge, labelButtons, replaceItem, spanTagger, stillListed } from "../tagging.js";
+import { renderMarked } from "../text.js";
+import { busy, field, fill, h, replaceKeepingFocus, select, showError, showMessage } from "../ui.js";
 
 function utterancePath(projectName, location) {
   return documentPath(projectName, location).replace(/\/documents\//, "/utterances/");
@@ -58,15 +57,8 @@ export async function utterancesPage(container, context) {
   }
 
   async function loadUtterances() {
-    const pages = [];
-    let next = labelingPath(projectName, "/documents");
-    let query = datasetFilter.value ? { dataset: datasetFilter.value } : {};
-    while (next) {
-      const page = await getJson(next, { query, signal });
-      pages.push(page);
-      next = page.nextLink;
-      query = undefined;
-    }
+    const query = datasetFilter.value ? { dataset: datasetFilter.value } : {};
+    const pages = await listPages(labelingPath(projectName, "/documents"), { query, signal });
     const wanted = intentFilter.value;
     state.utterances = pages.flatMap((page) => page.value).filter((item) => !wanted || item.intent === wanted);
     state.counts = pages[0].counts;
@@ -76,19 +68,8 @@ export async function utterancesPage(container, context) {
     return state.utterances.find((item) => item.location === state.current) || null;
   }
 
-  // Swap in an utterance the server returned; the project-wide counts change by its difference.
   function replaceUtterance(updated) {
-    const position = state.utterances.findIndex((item) => item.location === updated.location);
-    if (position < 0) return;
-    const previous = state.utterances[position];
-    state.utterances[position] = updated;
-    const counts = state.counts;
-    if (!counts) return;
-    for (const [item, sign] of [[previous, -1], [updated, 1]]) {
-      counts.train += sign * (item.dataset === "Train" ? 1 : 0);
-      counts.test += sign * (item.dataset === "Test" ? 1 : 0);
-      counts.unassigned += sign * (item.dataset ? 0 : 1);
-    }
+    replaceItem(state.utterances, state.counts, updated);
   }
 
   // Changes go one after another so a slow answer never overwrites a newer change.
@@ -118,10 +99,6 @@ export async function utterancesPage(container, context) {
     return state.saving;
   }
 
-  function spanList(utterance) {
-    return utterance.entities.map((entity) => ({ category: entity.category, offset: entity.offset, length: entity.length }));
-  }
-
   // One entity's spans may not overlap (the import's rule); different entities' may.
   function clashes(entities, candidate) {
     return entities.some(
@@ -132,37 +109,27 @@ export async function utterancesPage(container, context) {
     );
   }
 
-  function addSpan(category, start, end) {
-    const utterance = currentUtterance();
-    const candidate = { category, ...state.index.spanToCodePoints(start, end) };
-    const entities = spanList(utterance);
-    if (clashes(entities, candidate)) {
-      showMessage(`Spans of ${category} cannot overlap: delete or change the existing span first.`, "error");
-      return null;
-    }
-    state.pending = null;
-    window.getSelection().removeAllRanges();
-    return save(utterance.location, { entities: [...entities, candidate] });
-  }
-
-  function changeSpan(position, category) {
-    const utterance = currentUtterance();
-    const entities = spanList(utterance);
-    entities[position] = { ...entities[position], category };
-    return save(utterance.location, { entities });
-  }
-
-  function deleteSpan(position) {
-    const utterance = currentUtterance();
-    state.selectedSpan = null;
-    return save(utterance.location, { entities: spanList(utterance).filter((_, index) => index !== position) });
-  }
+  const tagger = spanTagger({
+    state,
+    editor,
+    items: () => state.utterances,
+    current: currentUtterance,
+    show: () => {
+      renderList();
+      renderEditor();
+    },
+    save,
+    clashes,
+    clashMessage: (category) => `Spans of ${category} cannot overlap: delete or change the existing span first.`,
+    labels: entityNames,
+    apply: applyEntity,
+    rerender: renderEditor,
+    renderHint,
+  });
 
   function applyEntity(category) {
     if (!currentUtterance()) return;
-    if (state.pending) addSpan(category, ...state.pending);
-    else if (state.selectedSpan !== null) changeSpan(state.selectedSpan, category);
-    else showMessage("Select some text of the utterance first, then choose an entity.");
+    tagger.tag(category, "Select some text of the utterance first, then choose an entity.");
   }
 
   // -- rendering: list --------------------------------------------------------------------------
@@ -195,7 +162,7 @@ export async function utterancesPage(container, context) {
               class: "doc-item",
               "aria-current": utterance.location === state.current ? "true" : "false",
               dataset: { location: utterance.location, intent: utterance.intent },
-              onclick: () => selectUtterance(utterance.location),
+              onclick: () => tagger.select(utterance.location),
             },
             h(
               "span",
@@ -213,18 +180,15 @@ export async function utterancesPage(container, context) {
 
   // -- rendering: editor ------------------------------------------------------------------------
   function renderEditor() {
-    const utterance = currentUtterance();
+    const utterance = tagger.prepare();
     if (!utterance) {
       editor.replaceChildren(h("div", { class: "card" }, h("p", { class: "muted" }, "Choose an utterance on the left, or add one.")));
-      state.index = null;
       return;
     }
-    if (!state.index || state.index.text !== utterance.text) state.index = new TextIndex(utterance.text);
     const position = state.utterances.findIndex((item) => item.location === utterance.location);
     const labels = entityNames();
 
-    const previous = h("button", { type: "button", class: "secondary small", disabled: position <= 0, title: "Previous utterance (key p)", onclick: () => step(-1) }, "‹ Previous");
-    const next = h("button", { type: "button", class: "secondary small", disabled: position >= state.utterances.length - 1, title: "Next utterance (key n)", onclick: () => step(1) }, "Next ›");
+    const [previous, next] = tagger.stepButtons("utterance");
     const editButton = h("button", { type: "button", class: "secondary small", id: "edit-text" }, "Edit text");
     editButton.addEventListener("click", () => {
       const text = window.prompt("The utterance's text (its entity spans are cleared):", utterance.text);
@@ -255,56 +219,15 @@ export async function utterancesPage(container, context) {
       "aria-label": "Utterance text. Select text, then press 1 to 9 to tag it.",
       lang: utterance.language || project.language,
     });
-    const marks = utterance.entities.map((entity, index) => {
-      const [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
-      return {
-        start,
-        end,
-        id: `s${index}`,
-        category: entity.category,
-        classes: ["entity", colourClass(labels, entity.category), ...(state.selectedSpan === index ? ["selected"] : [])],
-        tag: entity.category,
-        title: `${entity.category} (click to select; Delete removes it)`,
-      };
-    });
-    renderMarked(textView, utterance.text, marks);
-    textView.addEventListener("mouseup", () => captureSelection(textView));
-    textView.addEventListener("keyup", (event) => {
-      if (event.shiftKey) captureSelection(textView);
-    });
-    textView.addEventListener("click", (event) => {
-      const mark = event.target.closest("mark");
-      if (!mark || !window.getSelection().isCollapsed) return;
-      const spanId = (mark.dataset.marks || "").split(" ").find((id) => id.startsWith("s"));
-      if (spanId === undefined) return;
-      state.selectedSpan = Number(spanId.slice(1));
-      state.pending = null;
-      renderEditor();
-      editor.querySelector("#doc-text").focus();
-    });
+    renderMarked(textView, utterance.text, tagger.marks(labels));
+    tagger.watch(textView);
 
     const bar = h("div", { class: "label-bar", role: "group", "aria-label": "Entities" });
     if (!labels.length) bar.append(h("span", { class: "muted" }, "No entities yet: add some under Entities."));
-    labels.forEach((label, index) => {
-      bar.append(
-        h(
-          "button",
-          {
-            type: "button",
-            class: `label-button ${colourClass(labels, label)}`,
-            dataset: { label },
-            onmousedown: (event) => event.preventDefault(), // keep the text selection
-            onclick: () => applyEntity(label),
-          },
-          index < 9 ? h("kbd", {}, String(index + 1)) : null,
-          label,
-        ),
-      );
-    });
+    bar.append(...labelButtons(labels, applyEntity));
 
-    const focused = window.document.activeElement;
-    const focusedId = focused && editor.contains(focused) ? focused.id : "";
-    editor.replaceChildren(
+    replaceKeepingFocus(
+      editor,
       h(
         "div",
         { class: "card" },
@@ -319,75 +242,17 @@ export async function utterancesPage(container, context) {
         bar,
         h("p", { class: "selection-hint", id: "selection-hint", "aria-live": "polite" }),
         textView,
-        renderSpanTable(utterance),
-        renderDataset(utterance),
+        tagger.table(labels, { summary: "Entities", empty: "No entities labelled.", note: "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do." }),
+        datasetChoice(utterance.dataset, (dataset) => save(utterance.location, { dataset }), "utterances"),
       ),
     );
-    if (focusedId) {
-      const again = window.document.getElementById(focusedId);
-      if (again) again.focus({ preventScroll: true });
-    }
     renderHint();
   }
 
   function renderHint() {
     const hint = editor.querySelector("#selection-hint");
-    const utterance = currentUtterance();
-    if (!hint || !utterance) return;
-    if (state.pending) {
-      hint.textContent = `Selected “${utterance.text.slice(...state.pending)}” — press 1–9 or click an entity to tag it.`;
-    } else if (state.selectedSpan !== null && utterance.entities[state.selectedSpan]) {
-      const entity = utterance.entities[state.selectedSpan];
-      hint.textContent = `Span ${entity.category} “${utterance.text.slice(...state.index.spanToUtf16(entity.offset, entity.length))}” — press 1–9 to change it, Delete to remove it, Esc to deselect.`;
-    } else {
-      hint.textContent = "Select text with the mouse (or Shift+arrows), then press 1–9 or click an entity.";
-    }
-  }
-
-  function renderSpanTable(utterance) {
-    const labels = entityNames();
-    const body = h("tbody");
-    utterance.entities.forEach((entity, index) => {
-      const surface = utterance.text.slice(...state.index.spanToUtf16(entity.offset, entity.length));
-      body.append(
-        h(
-          "tr",
-          { class: state.selectedSpan === index ? "selected" : null, dataset: { category: entity.category } },
-          h("td", {}, surface),
-          h("td", {}, select(labels.map((label) => [label, label]), { value: entity.category, "aria-label": `Entity of “${surface}”`, onchange: (event) => changeSpan(index, event.target.value) })),
-          h("td", { class: "num" }, String(entity.offset)),
-          h("td", { class: "num" }, String(entity.length)),
-          h("td", { class: "actions" }, h("button", { type: "button", class: "danger small", "aria-label": `Delete span “${surface}”`, onclick: () => deleteSpan(index) }, "Delete")),
-        ),
-      );
-    });
-    if (!utterance.entities.length) body.append(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No entities labelled.")));
-    return h(
-      "details",
-      { open: true },
-      h("summary", {}, `Entities (${utterance.entities.length})`),
-      h("table", { id: "span-table" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Text"), h("th", { scope: "col" }, "Entity"), h("th", { scope: "col", class: "num" }, "Offset"), h("th", { scope: "col", class: "num" }, "Length"), h("th", {}, ""))),
-        body,
-      ),
-      h("p", { class: "hint" }, "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do."),
-    );
-  }
-
-  function renderDataset(utterance) {
-    const name = uid("dataset");
-    return h(
-      "fieldset",
-      { id: "dataset-choice" },
-      h("legend", {}, "Dataset"),
-      [["Train", "Train"], ["Test", "Test"], ["", "Unassigned"]].map(([value, text]) =>
-        h("label", { class: "choice" },
-          h("input", { type: "radio", name, value, checked: (utterance.dataset || "") === value, onchange: () => save(utterance.location, { dataset: value || null }) }),
-          text,
-        ),
-      ),
-      h("span", { class: "hint" }, "Manual training splits use it; unassigned utterances train."),
-    );
+    if (!hint || !currentUtterance()) return;
+    hint.textContent = tagger.hint();
   }
 
   // -- side panels: intents, entities and their components ----------------------------------------
@@ -521,7 +386,7 @@ export async function utterancesPage(container, context) {
         "li",
         { dataset: { entity: entity.category }, class: "entity-definition" },
         h("div", {},
-          h("span", { class: `badge ${colourClass(labels, entity.category)}` }, index < 9 ? `${index + 1} ` : "", entity.category),
+          labelBadge(labels, entity.category, index),
           h("span", { class: "muted small" }, ` ${entity.utteranceCount} `),
           labelActions("entity", entity.category, "/entities"),
         ),
@@ -551,70 +416,10 @@ export async function utterancesPage(container, context) {
     renderEntitiesCard();
   }
 
-  // -- selection and keys -------------------------------------------------------------------------
-  function captureSelection(textView) {
-    if (!state.index) return;
-    const offsets = selectionOffsets(textView);
-    if (!offsets) return;
-    const snapped = state.index.snap(...offsets);
-    state.pending = snapped;
-    state.selectedSpan = null;
-    if (snapped) selectOffsets(textView, ...snapped);
-    renderHint();
-  }
-
-  function onKeyDown(event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest && event.target.closest(TYPING)) return;
-    if (/^[1-9]$/.test(event.key)) {
-      const label = entityNames()[Number(event.key) - 1];
-      if (label) {
-        event.preventDefault();
-        applyEntity(label);
-      }
-    } else if ((event.key === "Delete" || event.key === "Backspace") && state.selectedSpan !== null) {
-      event.preventDefault();
-      deleteSpan(state.selectedSpan);
-    } else if (event.key === "Escape") {
-      state.pending = null;
-      state.selectedSpan = null;
-      window.getSelection().removeAllRanges();
-      renderEditor();
-    } else if (event.key === "n") {
-      step(1);
-    } else if (event.key === "p") {
-      step(-1);
-    }
-  }
-
-  function onSelectionChange() {
-    if (!state.pending) return;
-    const view = editor.querySelector("#doc-text");
-    if (!view || !selectionOffsets(view)) {
-      state.pending = null;
-      renderHint();
-    }
-  }
-
-  function selectUtterance(location) {
-    state.current = location;
-    state.pending = null;
-    state.selectedSpan = null;
-    renderList();
-    renderEditor();
-  }
-
-  function step(delta) {
-    const position = state.utterances.findIndex((item) => item.location === state.current);
-    const target = state.utterances[position + delta];
-    if (target) selectUtterance(target.location);
-  }
-
+  // -- loading again -----------------------------------------------------------------------------
   async function refresh() {
     await loadUtterances();
-    if (!state.utterances.some((item) => item.location === state.current)) {
-      state.current = state.utterances.length ? state.utterances[0].location : null;
-    }
+    state.current = stillListed(state.utterances, state.current);
     renderAll();
   }
 
@@ -652,10 +457,5 @@ export async function utterancesPage(container, context) {
     ),
   );
   renderAll();
-  window.document.addEventListener("keydown", onKeyDown);
-  window.document.addEventListener("selectionchange", onSelectionChange);
-  return () => {
-    window.document.removeEventListener("keydown", onKeyDown);
-    window.document.removeEventListener("selectionchange", onSelectionChange);
-  };
+  return tagger.listen();
 }
