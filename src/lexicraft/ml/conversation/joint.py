@@ -107,7 +107,7 @@ Float64Array = npt.NDArray[np.float64]
 class JointHyperparameters:
     """Training settings for :class:`JointConversationBackend`."""
 
-    epochs: int = 6
+    epochs: int = 4
     learning_rate: float = 1e-4
     #: The freshly initialised heads learn faster than the pretrained encoder.
     head_learning_rate: float = 1e-3
