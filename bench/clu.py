@@ -80,6 +80,8 @@ PROJECT_KIND = "Conversation"
 OOS_INTENTS = ("atis_airline", "atis_ground_service", "atis_abbreviation")
 #: The project ``confidenceThreshold`` the out-of-scope measure applies.
 DEFAULT_THRESHOLD = 0.5
+#: Every threshold the out-of-scope measure also reports (to choose one by).
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 PREDICT_BATCH = 64
 WARM_UP = 32
 SINGLE = 200
@@ -146,7 +148,7 @@ def lexicraft_system(
     backend = registry.get_conversation_backend(name)
     labels = sorted({span.category for example in train for span in example.spans})
     started = time.perf_counter()
-    backend.train(train, labels, model_dir)
+    backend.train(train, labels, model_dir, progress=progress_printer(system))
     train_s = time.perf_counter() - started
     # Served as a deployed model is: with the files a deploy adds (ONNX for the encoder).
     registry.prepare_for_serving(model_dir)
@@ -170,6 +172,19 @@ def lexicraft_system(
         **trained_length(model_dir),
     }
     return predict, entry
+
+
+def progress_printer(system: str) -> Callable[[float], None]:
+    """A progress callback that prints every tenth of the way."""
+    printed = [-1]
+
+    def report(fraction: float) -> None:
+        tenth = int(fraction * 10)
+        if tenth > printed[0]:
+            printed[0] = tenth
+            print(f"[{now_iso()}] {system}: {10 * tenth} %", flush=True)
+
+    return report
 
 
 def baseline_system(train: list[Any], model_dir: Path) -> tuple[Predict, dict[str, Any]]:
@@ -311,44 +326,63 @@ def full_entry(
             "utterances_per_s": per_s,
             "single_ms": single_ms,
             "intents_scored": min(len(p.intents) for p in predicted),
+            # The out-of-scope measure's in-scope utterances, answered by this (full) model.
+            "in_scope_accuracy_at": {
+                str(threshold): in_scope_accuracy(predicted, test, threshold)
+                for threshold in THRESHOLDS
+            },
         }
     )
     return entry, predicted
 
 
+def in_scope_accuracy(
+    predicted: Sequence[Prediction], test: Sequence[dict[str, Any]], threshold: float
+) -> float:
+    """Accuracy on the test utterances that name none of ``OOS_INTENTS``, with ``threshold``."""
+    scope = [index for index, record in enumerate(test) if not names_removed(record["intent"])]
+    return accuracy(
+        [test[index] for index in scope],
+        [top_intent(predicted[index], threshold) for index in scope],
+    )
+
+
 def oos_entry(
     predicted: Sequence[Prediction],
-    full_predicted: Sequence[Prediction] | None,
     test: Sequence[dict[str, Any]],
     threshold: float,
     train_s: float,
 ) -> dict[str, Any]:
+    """The out-of-scope measures of a model trained without ``OOS_INTENTS``."""
     held = [index for index, record in enumerate(test) if record["intent"] in OOS_INTENTS]
     scope = [index for index, record in enumerate(test) if not names_removed(record["intent"])]
-    in_scope = [test[index] for index in scope]
-    rejected = sum(top_intent(predicted[index], threshold) is None for index in held)
-    without = accuracy(in_scope, [predicted[index].intents[0][0] for index in scope])
-    with_threshold = accuracy(
-        in_scope, [top_intent(predicted[index], threshold) for index in scope]
-    )
+
+    def answered_none(at: float) -> float:
+        rejected = sum(top_intent(predicted[index], at) is None for index in held)
+        return 100.0 * rejected / max(1, len(held))
+
+    without = in_scope_accuracy(predicted, test, 0.0)
     top_scores = sorted(predicted[index].intents[0][1] for index in held)
-    entry: dict[str, Any] = {
+    return {
         "held_out_intents": list(OOS_INTENTS),
         "threshold": threshold,
         "held_out_test_utterances": len(held),
         "in_scope_test_utterances": len(scope),
-        "answered_none_share": 100.0 * rejected / max(1, len(held)),
+        "answered_none_share": answered_none(threshold),
         "held_out_median_top_score": top_scores[len(top_scores) // 2] if top_scores else None,
         "in_scope_accuracy": without,
-        "in_scope_accuracy_at_threshold": with_threshold,
-        "in_scope_change_from_threshold": with_threshold - without,
+        "in_scope_accuracy_at_threshold": in_scope_accuracy(predicted, test, threshold),
+        "in_scope_change_from_threshold": in_scope_accuracy(predicted, test, threshold) - without,
+        "sweep": {
+            str(at): {
+                "answered_none_share": answered_none(at),
+                "in_scope_accuracy": in_scope_accuracy(predicted, test, at),
+                "in_scope_change_from_threshold": in_scope_accuracy(predicted, test, at) - without,
+            }
+            for at in THRESHOLDS
+        },
         "train_s": train_s,
     }
-    if full_predicted is not None:
-        full = accuracy(in_scope, [top_intent(full_predicted[index], threshold) for index in scope])
-        entry["full_model_in_scope_accuracy_at_threshold"] = full
-        entry["in_scope_change_from_full_model"] = with_threshold - full
-    return entry
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -379,7 +413,8 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
     lines = [
         "# CLU benchmark (atis_clu)",
         "",
-        f"Command: `{meta.get('command')}` at {meta.get('finished_at')} ({meta.get('revision')}); "
+        f"Commands: {', '.join(f'`{c}`' for c in meta.get('commands', []))}; last write "
+        f"{meta.get('finished_at')} ({meta.get('revision')}); "
         f"machine: {meta.get('machine', {}).get('cpu')}, "
         f"{meta.get('machine', {}).get('usable_cpus')} usable CPUs.",
         "",
@@ -420,6 +455,21 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
     oos = results.get("out_of_scope", {})
     if oos:
         first = next(iter(oos.values()))
+        rows = []
+        for system, entry in oos.items():
+            row = {"system": system, **entry}
+            full = runs.get(system, {}).get("in_scope_accuracy_at", {}).get(str(entry["threshold"]))
+            if full is not None:
+                row["full_model_in_scope_accuracy_at_threshold"] = full
+                row["in_scope_change_from_full_model"] = (
+                    entry["in_scope_accuracy_at_threshold"] - full
+                )
+            rows.append(row)
+        sweep_rows = [
+            {"system": system, "threshold": float(at), **values}
+            for system, entry in oos.items()
+            for at, values in entry["sweep"].items()
+        ]
         lines += [
             f"## Out-of-scope: {', '.join(first['held_out_intents'])} removed from train",
             "",
@@ -427,7 +477,7 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
             f"{first['in_scope_test_utterances']} in-scope ones; threshold {first['threshold']}.",
             "",
             markdown_table(
-                [{"system": system, **entry} for system, entry in oos.items()],
+                rows,
                 [
                     ("system", "system"),
                     ("answered_none_share", "held-out → None %"),
@@ -442,6 +492,23 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
                 {"held_out_median_top_score": lambda value: format_cell(value, 3)},
             ),
             "",
+            "- change from threshold: in-scope accuracy of the model trained without the three "
+            "intents, with the threshold minus without it. change from full model: the same "
+            "model with the threshold minus the model trained on all of train, with the threshold.",
+            "",
+            "### Every threshold",
+            "",
+            markdown_table(
+                sweep_rows,
+                [
+                    ("system", "system"),
+                    ("threshold", "threshold"),
+                    ("answered_none_share", "held-out → None %"),
+                    ("in_scope_accuracy", "in-scope acc"),
+                    ("in_scope_change_from_threshold", "change from threshold"),
+                ],
+            ),
+            "",
         ]
     lines += http_lines(results)
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -450,11 +517,37 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
+def save_entry(
+    output: Path,
+    meta: dict[str, Any],
+    runs: dict[str, Any] | None = None,
+    oos: dict[str, Any] | None = None,
+) -> None:
+    """Merge one system's entry into the results file (read fresh, so that runs of this script
+    for other systems or parts keep theirs, and an ``http`` section stays), and rewrite the
+    Markdown."""
+    results = load_results(output)
+    merge_runs(results, {DATASET: runs or {}})
+    results.setdefault("out_of_scope", {}).update(oos or {})
+    # Parts may run as separate invocations (in parallel); every command that wrote is listed.
+    commands = [
+        command for command in results["meta"].get("commands", []) if command != meta["command"]
+    ]
+    results["meta"] = {**meta, "commands": [*commands, meta["command"]], "finished_at": now_iso()}
+    save_results(output, results)
+    write_markdown(output.with_suffix(".md"), results)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--train-limit", type=int, default=None, help="smoke runs only")
-    parser.add_argument("--no-oos", action="store_true", help="skip the out-of-scope runs")
+    parser.add_argument(
+        "--part",
+        choices=("full", "oos", "both"),
+        default="both",
+        help="train on all of train (full), without the three intents (oos), or both",
+    )
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--keep-models", type=Path, default=None, help="keep the models here")
@@ -476,33 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     train, oos_train = examples(train_records), examples(oos_records)
 
     work = arguments.keep_models or Path(tempfile.mkdtemp(prefix="bench-clu-"))
-    runs: dict[str, Any] = {}
-    oos: dict[str, Any] = {}
-    try:
-        for system in systems:
-            predict, entry = train_system(system, train, work / system)
-            entry, full_predicted = full_entry(predict, entry, test_records, arguments.threshold)
-            runs[system] = entry
-            print(f"[{now_iso()}] {system}: {entry}", flush=True)
-            if arguments.no_oos:
-                continue
-            predict, oos_fit = train_system(system, oos_train, work / f"{system}-oos")
-            predicted = predict([record["text"] for record in test_records])
-            oos[system] = oos_entry(
-                predicted, full_predicted, test_records, arguments.threshold, oos_fit["train_s"]
-            )
-            print(f"[{now_iso()}] {system} out-of-scope: {oos[system]}", flush=True)
-    finally:
-        if arguments.keep_models is None:
-            shutil.rmtree(work, ignore_errors=True)
-
-    results = load_results(arguments.output)
-    # Systems not run this time keep their entries (and an ``http`` section stays as it was).
-    merge_runs(results, {DATASET: runs})
-    results.setdefault("out_of_scope", {}).update(oos)
-    results["meta"] = {
+    meta = {
         "command": command_line(),
-        "finished_at": now_iso(),
         "revision": git_revision(),
         "machine": machine_info(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
@@ -512,8 +580,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "test_utterances": len(test_records),
         "train_limit": arguments.train_limit,
     }
-    save_results(arguments.output, results)
-    write_markdown(arguments.output.with_suffix(".md"), results)
+    try:
+        for system in systems:
+            if arguments.part in ("full", "both"):
+                predict, entry = train_system(system, train, work / system)
+                entry, _ = full_entry(predict, entry, test_records, arguments.threshold)
+                print(f"[{now_iso()}] {system}: {entry}", flush=True)
+                save_entry(arguments.output, meta, runs={system: entry})
+            if arguments.part in ("oos", "both"):
+                predict, fit = train_system(system, oos_train, work / f"{system}-oos")
+                predicted = predict([record["text"] for record in test_records])
+                entry = oos_entry(predicted, test_records, arguments.threshold, fit["train_s"])
+                print(f"[{now_iso()}] {system} out-of-scope: {entry}", flush=True)
+                save_entry(arguments.output, meta, oos={system: entry})
+    finally:
+        if arguments.keep_models is None:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {arguments.output} and {arguments.output.with_suffix('.md')}", flush=True)
     return 0
 

@@ -24,7 +24,11 @@ on a stratified held-out slice of the training utterances that the network does 
 
 An intent's score is its calibrated softmax probability times ``g`` (probability of the intent
 given the utterance is in scope, times the chance it is), so every intent scores in 0 … 1 and
-unrelated text scores low on all of them. Training sets under ``min_examples_for_validation``
+unrelated text scores low on all of them. Measured on atis_clu with three intents held out of
+training (bench/results/clu.md): the distance separates them (AUROC 0.984, against 0.947 for the
+calibrated softmax alone); with a project ``confidenceThreshold`` of 0.2, 84 % of their test
+utterances answer ``None`` and in-scope accuracy drops 0.8 points (0.5: 89 % and 2.5 points).
+Training sets under ``min_examples_for_validation``
 utterances have no held-out slice: they keep temperature 1 and ``g`` = 1.
 
 The model folder holds ``config.json``, ``encoder_config.json``, ``tokenizer.json``,
