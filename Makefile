@@ -95,6 +95,7 @@ bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification be
 
 bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → bench/results/clu.json
 	$(VENV)/bin/python bench/clu.py
+	$(VENV)/bin/python bench/clu_http.py
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py
