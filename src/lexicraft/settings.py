@@ -232,6 +232,13 @@ class Settings(BaseSettings):
     clu_regex_timeout_s: float = Field(default=0.05, gt=0)
     clu_max_regex_pattern_chars: int = Field(default=1000, ge=1)
 
+    # Memory a process may spend on loaded models, in MiB (fractions allowed); 0:
+    # no budget. The least recently used models are dropped until the loaded ones fit, beside
+    # the loaded_models_per_process count. A model's size is estimated from the files it loads
+    # (ml/cache.py, model_footprint); one larger than the whole budget is still served, alone,
+    # with a warning in the log.
+    model_memory_budget_mb: float = Field(default=2048, ge=0)
+
     @field_validator("rate_limit_runtime", "rate_limit_authoring")
     @classmethod
     def _rate_limits_parse(cls, value: str) -> str:
