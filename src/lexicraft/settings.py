@@ -138,9 +138,12 @@ class Settings(BaseSettings):
     # Batches predicted at once per process (the local executor's prediction slots, handed
     # out in turns across keys: jobs/scheduler.py).
     predict_concurrency: int = 1
-    # Models a process keeps loaded (least recently used dropped first): each costs memory
-    # (see docs/scaling.md), and a dropped one is loaded again on its next request.
-    loaded_models_per_process: int = 8
+    # Models a process keeps loaded (least recently used dropped first), beside the bytes
+    # bound of model_memory_budget_mb (at the end of this class). The count bounds what every
+    # loaded model costs whatever its size (an ONNX Runtime session, a CLU deployment's entity
+    # resolver), the budget what they cost by size; a dropped model is loaded again on its
+    # next request. 16, as model_cache_size: a host keeps a copy of every model it keeps loaded.
+    loaded_models_per_process: int = 16
 
     # Where trainings and predictions run: "local" (the process that runs the job) or "ray"
     # (a Ray cluster; see docs/architecture.md, "Executors"). The database stays the system of

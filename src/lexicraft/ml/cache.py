@@ -60,6 +60,8 @@ def model_footprint(model_dir: Path) -> int:
     :data:`RESIDENT_BYTES_PER_FILE_BYTE`. A few ``stat`` calls: it runs before every load,
     so that room is made before the model arrives rather than after.
     """
+    if not model_dir.is_dir():
+        return 0  # nothing to load: the loader reports that in its own terms
     total = 0
     for folder in (model_dir, *(path for path in model_dir.rglob("*") if path.is_dir())):
         sizes = {path.name: path.stat().st_size for path in folder.iterdir() if path.is_file()}
@@ -158,8 +160,12 @@ class PredictorCache:
                 self._make_room(size, keep=None)
             started = time.perf_counter()
             predictor = load(model_dir)
-            MODEL_LOAD_SECONDS.observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            MODEL_LOAD_SECONDS.observe(seconds)
             MODEL_CACHE_LOADS.inc()
+            logger.info(
+                "Loaded the model in %s in %.3f s (about %.1f MiB).", model_dir, seconds, size / MIB
+            )
             # Asked again (stat calls, unless a file changed during the load): what was
             # loaded is what was verified.
             verdict = self.verifier.check(model_dir)
