@@ -74,13 +74,17 @@ class Server:
 
 
 @contextmanager
-def serve(data_dir: Path, log: Path, env: dict[str, str]) -> Iterator[Server]:
+def serve(
+    data_dir: Path, log: Path, env: dict[str, str], *, workers: bool = True
+) -> Iterator[Server]:
     """``lexicraft serve`` in a subprocess over ``data_dir``, its log in ``log``."""
     port = free_port()
     command = [
         sys.executable, "-c", "from lexicraft.cli.main import app; app()", "serve",
         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
     ]  # fmt: skip
+    if not workers:
+        command.append("--no-workers")
     full_env = {**os.environ, **NO_RATE_LIMITS_ENV, "LEXICRAFT_API_KEY": KEY, **env}
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=full_env, stdout=out, stderr=subprocess.STDOUT)
@@ -155,6 +159,20 @@ def deploy(http: httpx.Client, project: str, documents: int) -> bool:
     )
     run_authoring(http, "PUT", f"/{project}/deployments/{DEPLOYMENT}", {"trainedModelLabel": "m1"})
     return True
+
+
+def deployed(data_dir: Path, projects: list[str]) -> list[str]:
+    """Those of ``projects`` that ``data_dir`` has deployed (asked of a server without workers)."""
+    with (
+        serve(data_dir, data_dir.parent / "deployed.log", {}, workers=False) as server,
+        client(server.base_url) as http,
+    ):
+        return [
+            project
+            for project in projects
+            if http.get(f"{AUTHORING}/{project}/deployments/{DEPLOYMENT}", params=API).status_code
+            == 200
+        ]
 
 
 def status_kib(pid: int, field_name: str) -> int:
@@ -248,6 +266,11 @@ def main() -> None:
     parser.add_argument(
         "--setup-only", action="store_true", help="train and deploy (into --data-dir), no measure"
     )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="no setup: measure the deployments --data-dir has (at most --models)",
+    )
     arguments = parser.parse_args()
 
     projects = [f"bench-mem-{index}" for index in range(arguments.models)]
@@ -256,17 +279,26 @@ def main() -> None:
         logs = Path(temporary)
         started = time.perf_counter()
         trained = 0
-        with serve(data_dir, logs / "setup.log", {}) as server, client(server.base_url) as http:
-            for project in projects:
-                trained += deploy(http, project, arguments.documents)
-                print(f"{project} deployed ({time.perf_counter() - started:.0f} s)", flush=True)
+        if arguments.measure_only:
+            if arguments.data_dir is None:
+                parser.error("--measure-only needs --data-dir")
+            projects = deployed(data_dir, projects)
+        else:
+            with (
+                serve(data_dir, logs / "setup.log", {}) as server,
+                client(server.base_url) as http,
+            ):
+                for project in projects:
+                    trained += deploy(http, project, arguments.documents)
+                    print(f"{project} deployed ({time.perf_counter() - started:.0f} s)", flush=True)
         setup_s = time.perf_counter() - started
         print(f"setup: {trained} models trained and deployed in {setup_s:.0f} s", flush=True)
         if arguments.setup_only:
             return
         model_files_mib = [
             sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / MIB
-            for folder in sorted((data_dir / "models").glob("bench-mem-*/m1-*"))
+            for project in projects
+            for folder in sorted((data_dir / "models" / project).glob("m1-*"))
         ]
         main_run = measure(data_dir, projects, arguments.budget_mb, logs / "measure.log")
         tight = None
@@ -280,15 +312,22 @@ def main() -> None:
         )
     ]
     models_mib = main_run.after_each_mib[-1] - main_run.baseline_mib
+    others = statistics.median(increments[1:]) if len(increments) > 1 else increments[0]
+    measured = len(projects)
     results: dict[str, Any] = {
-        "ten_models_rss_mb": round(main_run.peak_mib, 1),
+        # Measured only with 10 (or more) deployments; fewer (a setup cut short) leave it
+        # null and give the extrapolation from the models measured beside it.
+        "ten_models_rss_mb": round(main_run.peak_mib, 1) if measured >= 10 else None,
         "model_budget_mb": arguments.budget_mb,
+        "models_measured": measured,
+        "peak_rss_mb": round(main_run.peak_mib, 1),
+        "ten_models_rss_mb_extrapolated": None
+        if measured >= 10
+        else round(main_run.after_each_mib[-1] + (10 - measured) * others, 1),
         "models_loaded": int(main_run.loads),
         "models_rss_over_baseline_mb": round(models_mib, 1),
         "rss_per_loaded_model_mb": round(models_mib / max(1, len(projects)), 1),
-        "rss_per_model_after_the_first_mb": round(statistics.median(increments[1:]), 1)
-        if len(increments) > 1
-        else None,
+        "rss_per_model_after_the_first_mb": round(others, 1),
         "first_model_rss_mb": round(increments[0], 1),
         "baseline_rss_mb": round(main_run.baseline_mib, 1),
         "estimated_loaded_mb": round(main_run.loaded_mib_estimate, 1),
@@ -327,7 +366,7 @@ def main() -> None:
     (RESULTS / "memory.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     load_times = f"{results['model_load_p50_s']} / {results['model_load_max_s']}"
     rows: list[tuple[str, object]] = [
-        (f"peak RSS of the server, {arguments.models} models (MiB)", results["ten_models_rss_mb"]),
+        (f"peak RSS of the server, {measured} models (MiB)", results["peak_rss_mb"]),
         ("model budget (MiB)", results["model_budget_mb"]),
         ("RSS before the first job (MiB)", results["baseline_rss_mb"]),
         ("RSS growth over the jobs (MiB)", results["models_rss_over_baseline_mb"]),
@@ -338,6 +377,14 @@ def main() -> None:
         ("model load time p50 / max (s)", load_times),
         ("models loaded / evicted", f"{results['models_loaded']} / {results['evictions']}"),
     ]
+    if measured < 10:
+        rows.insert(
+            1,
+            (
+                "RSS with 10 models, extrapolated (MiB; last RSS + median growth per model)",
+                results["ten_models_rss_mb_extrapolated"],
+            ),
+        )
     if tight is not None:
         rows.append(
             (
