@@ -308,7 +308,9 @@ def main() -> None:
     increments = [
         after - before
         for before, after in zip(
-            [main_run.baseline_mib, *main_run.after_each_mib], main_run.after_each_mib, strict=True
+            [main_run.baseline_mib, *main_run.after_each_mib[:-1]],
+            main_run.after_each_mib,
+            strict=True,
         )
     ]
     models_mib = main_run.after_each_mib[-1] - main_run.baseline_mib
@@ -338,7 +340,7 @@ def main() -> None:
         "evictions": int(main_run.evictions),
         "within_budget": models_mib <= arguments.budget_mb,
         "setup": {
-            "models": f"{arguments.models} demo-ner projects, each trained on its first "
+            "models": f"{measured} demo-ner projects, each trained on its first "
             f"{arguments.documents} documents with trainingConfigVersion {CONFIG} "
             "(ner.minilm.v1, served by ONNX Runtime)",
             "model_folder_mib": [round(size, 1) for size in model_files_mib],
