@@ -396,7 +396,12 @@ def main() -> None:
             )
         )
     table = "\n".join(["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
-    (RESULTS / "memory.md").write_text(table + "\n", encoding="utf-8")
+    note = (
+        f"{results['setup']['models']}; one 1-document job each, in turn, on a fresh "
+        f"`lexicraft serve` with `LEXICRAFT_MODEL_MEMORY_BUDGET_MB={arguments.budget_mb:g}` "
+        f"({os.cpu_count()} CPUs). Command: `python bench/memory.py {' '.join(sys.argv[1:])}`."
+    )
+    (RESULTS / "memory.md").write_text(note + "\n\n" + table + "\n", encoding="utf-8")
     print(table)
 
 
