@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-clu bench-runtime bench-scale bench-reliability clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → benc
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py
+
+bench-memory: $(VENV)/.installed ## Server RSS with 10 deployed NER models and a 2 GiB model budget → bench/results/memory.json
+	$(VENV)/bin/python bench/memory.py
 
 bench-scale: $(VENV)/.installed postgresql ## Capacity benchmark over four topologies → bench/results/scale.json
 	$(VENV)/bin/python bench/scale.py

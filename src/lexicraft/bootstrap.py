@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
 from lexicraft.jobs.executors.local import LocalCompute
 from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, local_owners, stop_pools
+from lexicraft.ml.cache import MIB
 from lexicraft.ml.checksums import ModelVerifier
 from lexicraft.services.artifacts import sweep_leftovers
 from lexicraft.services.compute import Compute
@@ -92,7 +93,11 @@ def _build_compute(settings: Settings, models: ModelStore, verifier: ModelVerifi
 
         return RayCompute(settings)
     return LocalCompute(
-        models, settings.predict_concurrency, settings.loaded_models_per_process, verifier
+        models,
+        settings.predict_concurrency,
+        settings.loaded_models_per_process,
+        verifier,
+        model_budget_bytes=round(settings.model_memory_budget_mb * MIB),
     )
 
 

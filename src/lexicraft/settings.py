@@ -138,9 +138,12 @@ class Settings(BaseSettings):
     # Batches predicted at once per process (the local executor's prediction slots, handed
     # out in turns across keys: jobs/scheduler.py).
     predict_concurrency: int = 1
-    # Models a process keeps loaded (least recently used dropped first): each costs memory
-    # (see docs/scaling.md), and a dropped one is loaded again on its next request.
-    loaded_models_per_process: int = 8
+    # Models a process keeps loaded (least recently used dropped first), beside the bytes
+    # bound of model_memory_budget_mb (at the end of this class). The count bounds what every
+    # loaded model costs whatever its size (an ONNX Runtime session, a CLU deployment's entity
+    # resolver), the budget what they cost by size; a dropped model is loaded again on its
+    # next request. 16, as model_cache_size: a host keeps a copy of every model it keeps loaded.
+    loaded_models_per_process: int = 16
 
     # Where trainings and predictions run: "local" (the process that runs the job) or "ray"
     # (a Ray cluster; see docs/architecture.md, "Executors"). The database stays the system of
@@ -231,6 +234,13 @@ class Settings(BaseSettings):
     # request; patterns longer than the second limit are refused at import.
     clu_regex_timeout_s: float = Field(default=0.05, gt=0)
     clu_max_regex_pattern_chars: int = Field(default=1000, ge=1)
+
+    # Memory a process may spend on loaded models, in MiB (fractions allowed); 0:
+    # no budget. The least recently used models are dropped until the loaded ones fit, beside
+    # the loaded_models_per_process count. A model's size is estimated from the files it loads
+    # (ml/cache.py, model_footprint); one larger than the whole budget is still served, alone,
+    # with a warning in the log.
+    model_memory_budget_mb: float = Field(default=2048, ge=0)
 
     @field_validator("rate_limit_runtime", "rate_limit_authoring")
     @classmethod

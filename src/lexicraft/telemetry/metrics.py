@@ -21,6 +21,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -49,6 +50,24 @@ MODEL_CACHE_LOADS = Counter(
     "Models this process loaded from their folder (first use, or after eviction).",
     registry=None,
 )
+MODEL_CACHE_EVICTIONS = Counter(
+    "lexicraft_model_cache_evictions",
+    "Loaded models this process dropped to stay within its model budget or count.",
+    registry=None,
+)
+MODEL_LOAD_SECONDS = Histogram(
+    "lexicraft_model_load_seconds",
+    "Seconds to load a model from its folder into this process.",
+    # From a CRF model (milliseconds) to a fine-tuned encoder on a busy machine (seconds).
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=None,
+)
+MODEL_LOADED_BYTES = Gauge(
+    "lexicraft_model_loaded_bytes",
+    "Estimated resident bytes of the models this process holds loaded (the bytes of the "
+    "files they were loaded from), which model_memory_budget_mb bounds.",
+    registry=None,
+)
 DOCUMENTS_ANALYZED = Counter(
     "lexicraft_documents_analyzed",
     "Documents an analyze job's task ran through a deployment, by project and deployment.",
@@ -56,7 +75,15 @@ DOCUMENTS_ANALYZED = Counter(
     registry=None,
 )
 
-_PROCESS_METRICS = (JOB_DURATION, MODEL_CACHE_HITS, MODEL_CACHE_LOADS, DOCUMENTS_ANALYZED)
+_PROCESS_METRICS = (
+    JOB_DURATION,
+    MODEL_CACHE_HITS,
+    MODEL_CACHE_LOADS,
+    MODEL_CACHE_EVICTIONS,
+    MODEL_LOAD_SECONDS,
+    MODEL_LOADED_BYTES,
+    DOCUMENTS_ANALYZED,
+)
 
 
 class QueueCollector(Collector):

@@ -98,10 +98,15 @@ class LocalCompute:
         predict_concurrency: int,
         loaded_models: int = 8,
         verifier: ModelVerifier | None = None,
+        *,
+        model_budget_bytes: int = 0,
     ) -> None:
         self.models = models
-        #: Checks every use of a model against its checksums (``verifier``: the process's).
-        self.predictors = PredictorCache(capacity=loaded_models, verifier=verifier)
+        #: Checks every use of a model against its checksums (``verifier``: the process's);
+        #: keeps at most ``loaded_models`` models and ``model_budget_bytes`` (0: any) loaded.
+        self.predictors = PredictorCache(
+            capacity=loaded_models, verifier=verifier, budget_bytes=model_budget_bytes
+        )
         #: Batches predicted (and rendered) at the same time in this process. A forward pass
         #: already spreads over every core, and CPU work beside it stalls its thread team, so
         #: the CPU-bound steps take turns; other work (loading a model, database) goes on
