@@ -111,7 +111,7 @@ Float64Array = npt.NDArray[np.float64]
 class JointHyperparameters:
     """Training settings for :class:`JointConversationBackend`."""
 
-    epochs: int = 4
+    epochs: int = 6
     learning_rate: float = 1e-4
     #: The freshly initialised heads learn faster than the pretrained encoder.
     head_learning_rate: float = 1e-3
