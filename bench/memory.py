@@ -43,6 +43,7 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from runtime import MEMORY_KEYS, wait
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = "bench-key-0123456789"
@@ -113,16 +114,6 @@ def serve(
 def client(base_url: str) -> httpx.Client:
     # Generous timeouts: on a 2-core machine a training can hold a poll for a while.
     return httpx.Client(base_url=base_url, headers={"Ocp-Apim-Subscription-Key": KEY}, timeout=300)
-
-
-def wait(http: httpx.Client, location: str, poll_s: float) -> dict[str, Any]:
-    while True:
-        body: dict[str, Any] = http.get(location).json()
-        if body["status"] in ("succeeded", "failed", "cancelled", "partiallyCompleted"):
-            if body["status"] != "succeeded":
-                raise RuntimeError(f"job ended {body['status']}: {body.get('errors')}")
-            return body
-        time.sleep(poll_s)
 
 
 def run_authoring(http: httpx.Client, method: str, path: str, body: dict[str, Any]) -> None:
@@ -260,9 +251,8 @@ def share_with_runtime(results: dict[str, Any]) -> None:
     them)."""
     path = RESULTS / "runtime.json"
     runtime = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    for key in ("ten_models_rss_mb", "model_budget_mb"):
-        runtime[key] = results[key]
-    runtime["memory_measured_by"] = "bench/memory.py (see memory.json)"
+    figures = {**results, "memory_measured_by": "bench/memory.py (see memory.json)"}
+    runtime.update({key: figures[key] for key in MEMORY_KEYS})
     path.write_text(json.dumps(runtime, indent=2) + "\n", encoding="utf-8")
 
 

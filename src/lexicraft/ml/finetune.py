@@ -187,6 +187,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # every device's generator, CUDA's too
 
 
+def check_schedule(settings: FineTuneSettings) -> None:
+    """Raise ``ValueError`` unless ``settings``' schedule can run: the one check every MiniLM
+    backend's hyperparameters make of their shared fields."""
+    if settings.epochs < 1 or settings.batch_size < 1 or settings.min_steps < 0:
+        raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
+    if settings.max_train_pieces is not None and settings.max_train_pieces < 1:
+        raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
+    if settings.time_budget_s is not None and settings.time_budget_s <= 0:
+        raise ValueError("time_budget_s must be above 0 (or None for no cap)")
+
+
 def plan_steps(lengths: Sequence[int], settings: FineTuneSettings, window: int) -> int:
     """Optimiser steps to train examples of ``lengths`` word pieces: decided by the data alone.
 

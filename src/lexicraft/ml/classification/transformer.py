@@ -70,6 +70,7 @@ from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.finetune import (
     CasedEncoder,
     TrainedLength,
+    check_schedule,
     encoder_config,
     fine_tune,
     length_batches,
@@ -149,12 +150,7 @@ class TransformerClassifierHyperparameters:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.min_steps < 0:
-            raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
-        if self.max_train_pieces is not None and self.max_train_pieces < 1:
-            raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
-        if self.time_budget_s is not None and self.time_budget_s <= 0:
-            raise ValueError("time_budget_s must be above 0 (or None for no cap)")
+        check_schedule(self)
         if not 8 <= self.window <= 512:
             raise ValueError("window must hold 8 … 512 word pieces")
         if not 0.0 < self.validation_fraction < 1.0 or not 0.0 < self.default_threshold < 1.0:

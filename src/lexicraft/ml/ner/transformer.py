@@ -37,6 +37,7 @@ from lexicraft.ml.base import NerExample, PredictedSpan, Progress, TrainsWith, n
 from lexicraft.ml.finetune import (
     TOKENIZER_FILE,
     CasedEncoder,
+    check_schedule,
     encoder_config,
     fine_tune,
     length_batches,
@@ -108,12 +109,7 @@ class TransformerNerHyperparameters:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.min_steps < 0:
-            raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
-        if self.max_train_pieces is not None and self.max_train_pieces < 1:
-            raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
-        if self.time_budget_s is not None and self.time_budget_s <= 0:
-            raise ValueError("time_budget_s must be above 0 (or None for no cap)")
+        check_schedule(self)
         if not 8 <= self.train_window <= 512 or not 8 <= self.predict_window <= 512:
             raise ValueError("windows must hold 8 … 512 word pieces")
         if not 0 <= self.predict_overlap < self.predict_window // 2:
