@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # leave room for clients that write numbers of free-form settings at any precision.
     max_json_integer_digits: int = Field(default=100, ge=1, le=4300)
     predict_batch_size: int = 32
+    # The Studio flags an evaluation as too small to trust below these: fewer test documents
+    # (or utterances) than this, or a label with fewer test examples (spans, documents of a
+    # class) than the second. With 5 examples one error moves a label's recall by 20 points.
+    evaluation_min_test_documents: int = Field(default=10, ge=0)
+    evaluation_min_test_examples_per_label: int = Field(default=5, ge=0)
     # A batch also holds at most this many characters (a longer document is a batch of its
     # own: texts are never cut). Batches are the turns of the fair scheduler, so this bounds
     # how long a newly arrived key waits for a prediction slot: about 0.3 s of the accurate

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, TypeVar, cast
@@ -137,6 +139,75 @@ def split_documents(
     ]
 
 
+def training_documents(kind: ProjectKind, documents: Sequence[Document]) -> list[Document]:
+    """The documents a training of a ``kind`` project trains and evaluates on."""
+    if kind.is_classification:
+        # A document nobody has classified yet is neither a training example nor a test case.
+        return [d for d in documents if d.classes]
+    return list(documents)
+
+
+def _check_trainable(
+    project_name: str,
+    kind: ProjectKind,
+    documents: Sequence[Document],
+    options: EvaluationOptions,
+) -> None:
+    """Refuse (400) a training with nothing to learn from, saying what to label, before it
+    is queued: a job failing later would say less, and a NER model trained on documents
+    without a single span would only ever predict nothing."""
+    if kind is ProjectKind.ENTITY_RECOGNITION and not any(d.spans for d in documents):
+        raise NotEnoughData(
+            f"no document of project {project_name!r} is labeled; tag at least one entity "
+            "span before training"
+        )
+    if not documents:
+        raise NotEnoughData(
+            f"no document of project {project_name!r} is labeled; give documents their "
+            "classes before training"
+            if kind.is_classification
+            else f"project {project_name!r} has no documents; add labeled documents first"
+        )
+    train, _ = split_documents(documents, options)
+    if not train:
+        raise NotEnoughData(
+            "the training split is empty: every labeled document is assigned to the Test "
+            "set; assign some to Train, or use a percentage split"
+        )
+
+
+def missing_label_warnings(
+    kind: ProjectKind,
+    labels: Sequence[str],
+    intents: Sequence[str],
+    train: Sequence[Document],
+) -> tuple[dict[str, Any], ...]:
+    """A warning for each label no training document uses: the model cannot learn to
+    predict it. Conversation projects: their intents only (an entity's list, regex or
+    prebuilt components find it without examples)."""
+    used = {span.category for d in train for span in d.spans} | {
+        category for d in train for category in d.classes
+    }
+    wanted = [i for i in intents if i != NONE_INTENT] if kind.is_conversation else labels
+    missing = [label for label in wanted if label not in used]
+    if not missing:
+        return ()
+    noun = (
+        "intent"
+        if kind.is_conversation
+        else "entity"
+        if kind is ProjectKind.ENTITY_RECOGNITION
+        else "class"
+    )
+    names = ", ".join(repr(label) for label in missing)
+    message = (
+        f"No training document uses the {noun}{'s' if len(missing) > 1 else ''} {names}, so "
+        f"the model cannot predict {'them' if len(missing) > 1 else 'it'}; label examples in "
+        "the training set."
+    )
+    return ({"code": "LabelWithoutTrainingExamples", "message": message},)
+
+
 def submit_training(context: ServiceContext, project_name: str, request: TrainingRequest) -> Job:
     """Check a train request and queue it."""
     label = check_name(request.model_label, "modelLabel")
@@ -153,15 +224,17 @@ def submit_training(context: ServiceContext, project_name: str, request: Trainin
             registry.UnknownProjectKindError,
         ) as error:
             raise InvalidParameterValue(str(error), target="trainingConfigVersion") from error
-        if not project_store.has_documents(session, project_name):
-            raise NotEnoughData(
-                f"project {project_name!r} has no documents; import labeled documents first"
-            )
+        kind = project.kind
+        documents = training_documents(kind, project_store.list_documents(session, project_name))
+        _check_trainable(project_name, kind, documents, options)
         payload = {
             "modelLabel": label,
             "trainingConfigVersion": resolved,
             "backend": backend,
             "evaluationOptions": options.to_wire(),
+            # What the job trains and evaluates on, to measure the backend's speed per
+            # document (training_estimates); never rendered.
+            "documentCount": len(documents),
         }
         if request.training_mode is not None:
             payload["trainingMode"] = request.training_mode
@@ -198,9 +271,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         )
         # What the model trains on, for :load-snapshot (conversation projects, spec CLU §2.6).
         snapshot = current_project_file(session, project_name) if kind.is_conversation else None
-    if kind.is_classification:
-        # A document nobody has classified yet is neither a training example nor a test case.
-        documents = [d for d in documents if d.classes]
+    documents = training_documents(kind, documents)
     train, test = split_documents(documents, options)
     if not train:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
@@ -240,7 +311,9 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         shutil.rmtree(context.models.staging_dir(key, job_tag), ignore_errors=True)
         raise
     trained = utcnow()
-    warnings = _schedule_warnings(context, key)
+    warnings = _schedule_warnings(context, key) + missing_label_warnings(
+        kind, labels, intents, train
+    )
     try:
         job.check_cancelled()
         if kind.is_conversation:
@@ -557,6 +630,75 @@ def training_config_versions(
 def default_training_config_version() -> str:
     """The version a training request naming none (or ``latest``) trains with."""
     return registry.get_training_config_version(registry.LATEST).name
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingEstimate:
+    """How long training a project with one config version should take on this server,
+    from the speed measured on its earlier trainings with the same backend."""
+
+    version: registry.TrainingConfigVersion
+    backend: str
+    #: Finished trainings of the backend measured (jobs that have not expired, any project).
+    measured_trainings: int
+    #: Their median seconds (queue wait excluded) per document; None: nothing measured yet.
+    seconds_per_document: float | None
+    #: That speed times the project's documents now; None: nothing measured yet.
+    estimated_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingEstimates:
+    """A project's kind, the documents a training would use now, and each config version's
+    estimate."""
+
+    kind: ProjectKind
+    documents: int
+    estimates: list[TrainingEstimate]
+
+
+def training_estimates(context: ServiceContext, project_name: str) -> TrainingEstimates:
+    """For each config version that trains the project's kind, how long a training of its
+    documents should take, from the measured speed of earlier trainings with that backend.
+
+    Each finished training job records how many documents it trained and evaluated on; its
+    time from start to end over that number is its speed. Small trainings spend much of
+    their time loading the encoder, so the speed is per document only roughly; it is the
+    measured truth of this server, and ``None`` says when there is none yet.
+    """
+    with context.database.session() as session:
+        kind = project_store.get_project(session, project_name).kind
+        documents = len(
+            training_documents(kind, project_store.list_documents(session, project_name))
+        )
+    speeds: dict[str, list[float]] = {}
+    for job in context.queue.list_jobs([JobKind.TRAIN]):
+        count = job.payload.get("documentCount")
+        if (
+            job.status is not JobStatus.SUCCEEDED
+            or not isinstance(count, int)
+            or count <= 0
+            or job.started_at is None
+            or job.finished_at is None
+        ):
+            continue
+        seconds = (job.finished_at - job.started_at).total_seconds()
+        speeds.setdefault(str(job.payload.get("backend")), []).append(seconds / count)
+    estimates = []
+    for version in training_config_versions(kind):
+        backend = version.backends[kind.value]
+        measured = speeds.get(backend, [])
+        speed = statistics.median(measured) if measured else None
+        estimates.append(
+            TrainingEstimate(
+                version=version,
+                backend=backend,
+                measured_trainings=len(measured),
+                seconds_per_document=speed,
+                estimated_s=None if speed is None else speed * documents,
+            )
+        )
+    return TrainingEstimates(kind, documents, estimates)
 
 
 def list_training_jobs(context: ServiceContext, project_name: str) -> list[Job]:
