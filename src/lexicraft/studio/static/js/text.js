@@ -105,9 +105,13 @@ function lowerBound(values, target) {
 // id}]. Marks may overlap (evaluation shows expected and predicted spans together): the text is
 // cut at every mark boundary and each piece carries the classes of every mark covering it. The
 // tag (a label name) is drawn by CSS after the last piece of its mark, so the DOM text stays
-// exactly the document's text and DOM offsets equal text offsets.
+// exactly the document's text and DOM offsets equal text offsets. The container takes its
+// direction from the text (dir="auto"); studio.css isolates each mark and its tag
+// (unicode-bidi), so a Latin tag inside right-to-left text never reorders the words around it.
 export function renderMarked(container, text, marks) {
   container.replaceChildren();
+  // The text's own direction (Arabic, Hebrew: right to left), whatever the page's is.
+  if (!container.hasAttribute("dir")) container.setAttribute("dir", "auto");
   const cuts = new Set([0, text.length]);
   for (const mark of marks) {
     cuts.add(mark.start);
@@ -185,8 +189,5 @@ export function selectOffsets(container, start, end) {
   selection.addRange(range);
 }
 
-// The label colour class of a category: its place in the label list, modulo the palette.
-export function colourClass(labels, category) {
-  const index = labels.indexOf(category);
-  return `c${(index < 0 ? 8 : index) % 9}`;
-}
+// The label colour class of a category (colors.js decides it for every page).
+export { colourClass } from "./colors.js";

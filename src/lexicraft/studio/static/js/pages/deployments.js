@@ -1,4 +1,5 @@
 // Deployments: deploy a trained model under a name (or redeploy), swap two deployments, delete.
+// The model picker offers the newest model first.
 
 import { isConversation, listAll, projectPath, runJob, versionQuery } from "../api.js";
 import { busy, emptyRow, field, formatDate, h, select, showMessage } from "../ui.js";
@@ -54,7 +55,9 @@ export async function deploymentsPage(container, context) {
       element.replaceChildren(...options.map(([value, text]) => h("option", { value }, text)));
       if (options.some(([value]) => value === previous)) element.value = previous;
     };
-    fill(modelSelect, models.map((model) => [model.label, model.label]));
+    // Newest first, so the model just trained is the one offered.
+    const newest = [...models].sort((a, b) => String(b.lastTrainedDateTime).localeCompare(String(a.lastTrainedDateTime)));
+    fill(modelSelect, newest.map((model) => [model.label, `${model.label} (trained ${formatDate(model.lastTrainedDateTime)})`]));
     const names = deployments.map((deployment) => [deployment.deploymentName, deployment.deploymentName]);
     fill(firstSelect, names);
     fill(secondSelect, names);

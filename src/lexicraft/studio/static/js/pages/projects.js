@@ -57,7 +57,8 @@ export async function projectsPage(container, context) {
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           // What services/projects.run_delete removes: files a user uploaded stay (see there).
-          if (!window.confirm(`Delete project ${name} with its documents, models and deployments? Files you uploaded to its storage container are kept.`)) return;
+          const container = project.storageInputContainerName ? ` (container ${project.storageInputContainerName})` : "";
+          if (!window.confirm(`Delete project ${name}? This deletes its documents and labels, its trained models and their files, its deployments, and the document files Lexicraft wrote to its storage container${container}. Files you put in the container yourself, and files another project uses, stay there.`)) return;
           await runJob("DELETE", projectPath(project), { signal });
           showMessage(`Deleted ${name}.`, "success");
           await reload();

@@ -11,12 +11,17 @@ export async function testPage(container, context) {
   const { project, signal } = context;
   const projectName = project.projectName;
   const ner = isNer(project);
-  const deployments = await listAll(projectPath(project, "/deployments"), { query: versionQuery, signal });
+  const [deployments, labelList] = await Promise.all([
+    listAll(projectPath(project, "/deployments"), { query: versionQuery, signal }),
+    // The project's labels in order: entities take the colours the labeling page gives them.
+    getJson(labelingPath(projectName, "/labels"), { signal }),
+  ]);
   if (!context.alive()) return null;
   const names = deployments.map((deployment) => deployment.deploymentName);
+  const labels = labelList.labels.map((label) => label.category);
 
   const deploymentSelect = select(names.length ? names.map((name) => [name, name]) : [["", "No deployments yet"]], { id: "test-deployment", disabled: !names.length });
-  const textArea = h("textarea", { id: "test-text", rows: 6, placeholder: "Type or paste text to analyze…" });
+  const textArea = h("textarea", { id: "test-text", rows: 6, dir: "auto", placeholder: "Type or paste text to analyze…" });
   const fileInput = h("input", { type: "file", id: "test-file", accept: ".txt,text/plain" });
   const languageInput = h("input", { type: "text", id: "test-language", value: project.language });
   const runButton = h("button", { type: "submit", id: "run-test", disabled: !names.length }, "Run");
@@ -54,7 +59,6 @@ export async function testPage(container, context) {
       children.push(h("p", { class: "badge bad", role: "alert" }, error.message));
     } else if (ner) {
       // Entities come in code points (stringIndexType UnicodeCodePoint); the page counts UTF-16.
-      const labels = [...new Set(result.map((entity) => entity.category))].sort();
       const view = highlightPredictions(text, result, labels, { "aria-label": "Text with the entities found" });
       children.push(
         view,
@@ -68,8 +72,8 @@ export async function testPage(container, context) {
             result.length
               ? result.map((entity) =>
                   h("tr", { dataset: { category: entity.category } },
-                    h("td", {}, entity.text),
-                    h("td", {}, entity.category),
+                    h("td", {}, h("bdi", {}, entity.text)),
+                    h("td", {}, h("span", { class: `badge ${colourClass(labels, entity.category)}` }, entity.category)),
                     h("td", { class: "num" }, score(entity.confidenceScore)),
                     h("td", { class: "num" }, String(entity.offset)),
                     h("td", { class: "num" }, String(entity.length)),
@@ -89,7 +93,7 @@ export async function testPage(container, context) {
           ordered.length
             ? ordered.map((item, position) =>
                 h("li", { class: position === 0 ? "top" : null, dataset: { category: item.category } },
-                  h("span", {}, item.category),
+                  h("span", {}, h("span", { class: `badge ${colourClass(labels, item.category)}` }, item.category)),
                   h("meter", { min: 0, max: 1, value: item.confidenceScore, "aria-label": `${item.category} score` }),
                   h("span", { class: "num" }, score(item.confidenceScore)),
                 ),
@@ -127,7 +131,7 @@ async function conversationTestPage(container, context) {
   const entityNames = labels.entities.map((entity) => entity.category);
 
   const deploymentSelect = select(names.length ? names.map((name) => [name, name]) : [["", "No deployments yet"]], { id: "test-deployment", disabled: !names.length });
-  const input = h("input", { type: "text", id: "test-text", autocomplete: "off", placeholder: "Type an utterance…", maxlength: "1000" });
+  const input = h("input", { type: "text", id: "test-text", dir: "auto", autocomplete: "off", placeholder: "Type an utterance…", maxlength: "1000" });
   const languageInput = h("input", { type: "text", id: "test-language", value: project.language });
   const runButton = h("button", { type: "submit", id: "run-test", disabled: !names.length }, "Run");
   const results = h("section", { class: "card", id: "test-results", "aria-live": "polite", hidden: true });

@@ -1,5 +1,8 @@
 // Training: start a training job (model label, config version, split), watch its progress, and
-// the project's trained models.
+// the project's trained models. The form preselects the server's default configuration, says
+// what each one does and how long it should take on this data (from the speed this server
+// measured), warns before retraining a deployed label and about labels without training
+// examples, and cannot start with nothing labeled.
 
 import {
   API_VERSION,
@@ -29,20 +32,60 @@ function overallPercent(state) {
   return Math.round(training * 0.9 + evaluation * 0.1);
 }
 
+// A duration in words: seconds, minutes or hours.
+function duration(seconds) {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+// Whether modelId names a training run of model label: run ids are "{label}-{UTC time}-{12 hex
+// digits}" (services/training.py), and a deployment keeps the id of the run it pinned.
+function modelIdOfLabel(modelId, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return Boolean(label) && new RegExp(`^${escaped}-\\d{8}T\\d{6}Z-[0-9a-f]{12}$`).test(modelId);
+}
+
+// Per label, how many labeled documents use it ({all, train}: train = not in the Test set).
+function exampleCounts(documents, conversation, ner) {
+  const counts = new Map();
+  for (const document of documents) {
+    const names = conversation
+      ? [document.intent]
+      : ner
+        ? (document.entities || []).map((entity) => entity.category)
+        : (document.classes || []).map((item) => item.category);
+    for (const name of new Set(names)) {
+      const found = counts.get(name) || { all: 0, train: 0 };
+      found.all += 1;
+      if (document.dataset !== "Test") found.train += 1;
+      counts.set(name, found);
+    }
+  }
+  return counts;
+}
+
 export async function trainingPage(container, context) {
   const { project, signal } = context;
   const projectName = project.projectName;
   const conversation = isConversation(project);
   const items = conversation ? "utterances" : "documents";
-  const [versions, listing, defaultVersion] = await Promise.all([
+  const [versions, listing, defaultVersion, estimates, deployments, documents, labelNames] = await Promise.all([
     listAll(`${familyOf(project)}/global/training-config-versions`, { query: { ...versionQuery, projectKind: project.projectKind }, signal }),
     // top=0: only the counts, not the documents.
     getJson(labelingPath(projectName, "/documents"), { query: { top: 0 }, signal }),
     // What a request naming no version trains with: preselected (the list's order is not it).
     getJson(DEFAULT_CONFIG, { signal }),
+    getJson(labelingPath(projectName, "/training-estimates"), { signal }),
+    listAll(projectPath(project, "/deployments"), { query: versionQuery, signal }),
+    listAll(labelingPath(projectName, "/documents"), { signal }),
+    conversation
+      ? getJson(labelingPath(projectName, "/conversation"), { signal }).then((body) => body.intents.map((intent) => intent.category).filter((name) => name !== "None"))
+      : getJson(labelingPath(projectName, "/labels"), { signal }).then((body) => body.labels.map((label) => label.category)),
   ]);
   if (!context.alive()) return null;
   const counts = listing.counts;
+  const estimateOf = new Map(estimates.value.map((estimate) => [estimate.trainingConfigVersion, estimate]));
 
   const modelsBody = h("tbody");
   const jobsBody = h("tbody");
@@ -145,17 +188,72 @@ export async function trainingPage(container, context) {
 
   // -- form -------------------------------------------------------------------------------------
   const labelInput = h("input", { type: "text", id: "model-label", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.\\-]{1,100}" });
-  const versionSelect = select(versions.map((version) => [version.trainingConfigVersion, version.trainingConfigVersion]), { id: "config-version" });
+  const versionSelect = select(
+    versions.map((version) => {
+      const name = version.trainingConfigVersion;
+      return [name, name === defaultVersion.trainingConfigVersion ? `${name} (default)` : name];
+    }),
+    { id: "config-version" },
+  );
   if (versions.some((version) => version.trainingConfigVersion === defaultVersion.trainingConfigVersion)) {
     versionSelect.value = defaultVersion.trainingConfigVersion;
   }
+  const explanation = h("div", { class: "config-explanation", id: "config-explanation", "aria-live": "polite" });
+  function explainConfig() {
+    const estimate = estimateOf.get(versionSelect.value);
+    if (!estimate) {
+      explanation.replaceChildren();
+      return;
+    }
+    const documentsWord = `${estimates.documentCount} ${conversation ? "utterance" : "document"}${estimates.documentCount === 1 ? "" : "s"}`;
+    const measured = estimate.estimatedDurationInSeconds === null
+      ? h("span", { class: "estimate", id: "config-estimate" }, `No measurement yet: this server has not recently finished a training with this configuration, so it cannot say how long one takes on these ${documentsWord}.`)
+      : h(
+          "span",
+          { class: "estimate", id: "config-estimate" },
+          `About ${duration(estimate.estimatedDurationInSeconds)} on these ${documentsWord}`,
+          h("span", { class: "hint" }, ` (measured on this server: ${estimate.secondsPerDocument.toFixed(3)} s per ${conversation ? "utterance" : "document"}, median of ${estimate.measuredTrainings} training${estimate.measuredTrainings === 1 ? "" : "s"}; small projects spend most of it starting up).`),
+        );
+    explanation.replaceChildren(h("p", { class: "small" }, estimate.description), h("p", { class: "small" }, measured));
+  }
+  versionSelect.addEventListener("change", explainConfig);
+  explainConfig();
+
+  // A label whose model a deployment serves: retraining replaces the project's model of that
+  // label, but each deployment keeps the model it was deployed with (it pins the run).
+  const retrainWarning = h("p", { class: "badge todo", id: "retrain-warning", role: "note", hidden: true });
+  function warnRetrain() {
+    const label = labelInput.value.trim();
+    const serving = deployments.filter((deployment) => modelIdOfLabel(deployment.modelId, label)).map((deployment) => deployment.deploymentName);
+    retrainWarning.hidden = !serving.length;
+    retrainWarning.textContent = serving.length
+      ? `Model ${label} is deployed (${serving.join(", ")}). Training replaces model ${label} here; ${serving.length === 1 ? "that deployment keeps" : "those deployments keep"} serving the model ${serving.length === 1 ? "it was" : "they were"} deployed with until you deploy ${label} again.`
+      : "";
+  }
+  labelInput.addEventListener("input", warnRetrain);
   // CLU's train body requires a training mode; Lexicraft trains both the same way.
   const modeSelect = select([["standard", "Standard"], ["advanced", "Advanced"]], { id: "training-mode" });
   const splitName = "split-kind";
   const percentageRadio = h("input", { type: "radio", name: splitName, value: "percentage", id: "split-percentage", checked: counts.test === 0 });
   const manualRadio = h("input", { type: "radio", name: splitName, value: "manual", id: "split-manual", checked: counts.test > 0 });
   const trainPercent = h("input", { type: "number", id: "train-percent", min: 1, max: 99, value: "80" });
-  const startButton = h("button", { type: "submit", id: "start-training" }, "Start training");
+  // Nothing to learn from: the server refuses it (400), so the button does not offer it.
+  const nothingLabeled = conversation ? counts.total === 0 : counts.labeled === 0;
+  const startButton = h("button", { type: "submit", id: "start-training", disabled: nothingLabeled }, "Start training");
+  const labelWarnings = h("ul", { class: "warning-list", id: "label-warnings" });
+  function warnLabels() {
+    const examples = exampleCounts(documents, conversation, project.projectKind === "CustomEntityRecognition");
+    const manual = manualRadio.checked;
+    const noun = conversation ? "intent" : project.projectKind === "CustomEntityRecognition" ? "entity" : "class";
+    const items = conversation ? "utterance" : "document";
+    const lines = [];
+    for (const name of labelNames) {
+      const found = examples.get(name) || { all: 0, train: 0 };
+      if (!found.all) lines.push(`No ${items} is labeled with the ${noun} ${name}: the model cannot learn to predict it.`);
+      else if (manual && !found.train) lines.push(`The ${noun} ${name} has no training examples: its ${found.all} ${items}${found.all === 1 ? " is" : "s are"} all in the Test set.`);
+    }
+    labelWarnings.replaceChildren(...lines.map((line) => h("li", { class: "badge todo", dataset: { kind: "label" } }, line)));
+  }
   const warnings = [];
   if (counts.unlabeled && !conversation) {
     warnings.push(
@@ -163,6 +261,9 @@ export async function trainingPage(container, context) {
         ? `${counts.unlabeled} documents have no class; single-label training needs exactly one class per document. Label or delete them first.`
         : `${counts.unlabeled} documents have no labels; they train as documents without ${project.projectKind === "CustomEntityRecognition" ? "entities" : "classes"}.`,
     );
+  }
+  if (nothingLabeled) {
+    warnings.unshift(conversation ? "Add utterances before training." : `No document is labeled yet: label some first (${project.projectKind === "CustomEntityRecognition" ? "tag entity spans" : "give documents their classes"}) on the Labeling page.`);
   }
   if (!counts.test) warnings.push(`No ${conversation ? "utterance" : "document"} is assigned to Test, so a manual split has nothing to evaluate on.`);
 
@@ -173,9 +274,12 @@ export async function trainingPage(container, context) {
     h("p", { class: "muted", id: "train-data" }, conversation
       ? `${counts.total} utterances: Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`
       : `${counts.total} documents: ${counts.labeled} labeled, Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`),
-    warnings.map((warning) => h("p", { class: "badge todo" }, warning)),
+    h("ul", { class: "warning-list", id: "train-warnings" }, warnings.map((warning) => h("li", { class: "badge todo" }, warning))),
+    labelWarnings,
     h("div", { class: "row" }, field("Model label", labelInput, "a new label trains a new model; an existing one is replaced"), field("Training configuration", versionSelect),
       conversation ? field("Training mode", modeSelect) : null),
+    retrainWarning,
+    explanation,
     h(
       "fieldset",
       {},
@@ -210,6 +314,9 @@ export async function trainingPage(container, context) {
   const [models, jobs] = await Promise.all([loadModels(), loadJobs()]);
   if (!context.alive()) return null;
   labelInput.value = `model-${models.length + 1}`;
+  warnRetrain();
+  warnLabels();
+  for (const radio of [percentageRadio, manualRadio]) radio.addEventListener("change", warnLabels);
   container.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Training"), h("span", { class: "muted" }, `Train on this project's labeled ${items}; the test split is held out for evaluation`)),
     form,
