@@ -58,8 +58,17 @@ def projects(studio_server: LiveServer) -> Iterator[LiveServer]:
         )
     server.train(NER, "m1")
     server.deploy(NER, "production", "m1")
-    # m2 learns from one document fewer: its predictions may differ from m1's.
+    # m2 learns from one document fewer and from one City where m1 saw seven: its
+    # predictions of the test documents differ from m1's.
     server.client.delete(f"{LABELING}/{NER}/documents/document-0001.txt")
+    for index in (3, 5, 6, 7, 9, 11):
+        location = f"document-{index:04d}.txt"
+        document = server.client.get(f"{LABELING}/{NER}/documents/{location}").json()
+        people = [e for e in document["entities"] if e["category"] == "Person"]
+        changed = server.client.patch(
+            f"{LABELING}/{NER}/documents/{location}", json={"entities": people}
+        )
+        assert changed.status_code == 200, changed.text
     server.train(NER, "m2")
 
     create_project(server, RTL, "CustomEntityRecognition", ["Person", "City"])
@@ -245,10 +254,10 @@ def test_training_form_preselects_explains_and_guards(
         expect(warning).to_be_visible()
         expect(warning).to_contain_text("production")
         expect(warning).to_contain_text("keeps serving")
+        assert_no_overflow(page, f"training at {width} px")
         studio.screenshot(f"{width}-training-guardrails")
         page.fill("#model-label", "m2")  # trained, but not deployed
         expect(warning).to_be_hidden()
-        assert_no_overflow(page, f"training at {width} px")
     studio.assert_offline()
 
 
@@ -321,8 +330,14 @@ def test_evaluation_warns_links_to_labeling_and_compares_models(
         for location in predicted["m1"].keys() & predicted["m2"].keys()
         if predicted["m1"][location] != predicted["m2"][location]
     )
+    # Training is deterministic: m2, with one City to learn from, predicts some differently.
+    assert changed, predicted
     rows = card.locator("#compare-documents tbody tr[data-location]")
     expect(rows).to_have_count(len(changed))
+    first = card.locator(f'#compare-documents tr[data-location="{changed[0]}"]')
+    expect(first.locator("a")).to_have_attribute(
+        "href", f"#/projects/{NER}/label/{quote(changed[0], safe='')}"
+    )
     assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.location)")) == changed
     for width in (1400, 1280, 820):
         at_width(page, width)
@@ -350,5 +365,5 @@ def test_an_evaluation_document_opens_on_screen(
         expect(heading).to_be_in_viewport()
         expect(page.locator("#eval-text")).to_be_in_viewport()
         assert_no_overflow(page, f"evaluation at {width} px")
-        studio.screenshot(f"{width}-evaluation-detail")
+        studio.screenshot_of("#eval-detail", f"{width}-evaluation-detail")
     studio.assert_offline()

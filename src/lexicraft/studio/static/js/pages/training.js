@@ -221,7 +221,7 @@ export async function trainingPage(container, context) {
 
   // A label whose model a deployment serves: retraining replaces the project's model of that
   // label, but each deployment keeps the model it was deployed with (it pins the run).
-  const retrainWarning = h("p", { class: "badge todo", id: "retrain-warning", role: "note", hidden: true });
+  const retrainWarning = h("p", { class: "badge todo wrap", id: "retrain-warning", role: "note", hidden: true });
   function warnRetrain() {
     const label = labelInput.value.trim();
     const serving = deployments.filter((deployment) => modelIdOfLabel(deployment.modelId, label)).map((deployment) => deployment.deploymentName);
