@@ -16,6 +16,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page, expect
 
 from tests.integration.server import LiveServer
+from tests.studio.clu_project import CONVERSATIONS, clu_project_file
 from tests.studio.conftest import Studio
 from tests.studio.test_documents_api import create_project, span
 from tests.studio.test_studio_e2e import (
@@ -445,3 +446,56 @@ def predictions(server: LiveServer, project: str, text: str) -> list[dict[str, A
         "entities"
     ]
     return entities
+
+
+def test_utterances_share_snapping_undo_and_addresses(studio: Studio, studio_key: str) -> None:
+    """A conversation project's utterance page has the same tagger and history."""
+    page = studio.page
+    studio.name = "fast-utterances"
+    project = "fast-clu"
+    studio.server.run_job(
+        "POST",
+        f"{CONVERSATIONS}/{project}/:import",
+        params={"api-version": "2023-04-01"},
+        json=clu_project_file(project),
+    )
+    utterances = studio.api("GET", f"{LABELING}/{project}/documents")["value"]
+    target = next(u for u in utterances if u["intent"] == "None")
+    location, text = target["location"], target["text"]
+    sign_in(studio, studio_key, screenshot=False)
+    open_address(studio, project, location)
+    expect(page.locator("#intent-select")).to_have_value("None")
+    expect(page.locator("#doc-text")).to_have_text(text)
+
+    # Part of the last word snaps to all of it; 1 tags it as City (the first entity).
+    word = text.split()[-1]
+    start, end = utf16_span(text, word)
+    select(page, text, start + 1, end - 1)
+    expect(page.locator("#selection-hint")).to_contain_text(f"“{word}”")
+    page.keyboard.press("1")
+    wait_saved(page)
+    page.select_option("#intent-select", "GetWeather")
+    wait_saved(page)
+    after = stored(studio, project, location)
+    assert after["intent"] == "GetWeather"
+    assert surfaces(text, after) == [(word, "City")]
+
+    # Undo both (the intent first), redo one.
+    page.locator("#doc-text").focus()
+    page.keyboard.press("Control+z")
+    wait_saved(page)
+    assert stored(studio, project, location)["intent"] == "None"
+    page.keyboard.press("Control+z")
+    wait_saved(page)
+    assert stored(studio, project, location)["entities"] == []
+    page.keyboard.press("Control+y")
+    wait_saved(page)
+    assert surfaces(text, stored(studio, project, location)) == [(word, "City")]
+    page.keyboard.press("n")
+    current = page.locator('#doc-list .doc-item[aria-current="true"]')
+    expect(current).not_to_have_attribute("data-location", location)
+    following = current.get_attribute("data-location")
+    escaped = page.evaluate("location => encodeURIComponent(location)", following)
+    assert page.evaluate("location.hash") == f"#/p/{project}/label/{escaped}"
+    screenshots(studio, "01-utterances")
+    studio.assert_offline()

@@ -36,6 +36,25 @@ export function stillListed(items, location) {
   return items.length ? items[0].location : null;
 }
 
+// Keep the current item (aria-current) in view in the list: only the list scrolls, never the
+// page, so n / p and links keep the list on the item being labelled.
+export function followCurrent(list) {
+  const item = list.querySelector('.doc-item[aria-current="true"]');
+  if (!item) return;
+  const box = list.getBoundingClientRect();
+  const itemBox = item.getBoundingClientRect();
+  if (itemBox.top < box.top) list.scrollTop -= box.top - itemBox.top;
+  else if (itemBox.bottom > box.bottom) list.scrollTop += itemBox.bottom - box.bottom;
+}
+
+// The address of an item of a project's labeling page (#/p/{project}/label/{location}); it is
+// kept in the location bar without a new history entry or a hashchange (the page stays).
+export function showAddress(projectName, location) {
+  const base = `#/p/${encodeURIComponent(projectName)}/label`;
+  const hash = location ? `${base}/${encodeURIComponent(location)}` : base;
+  if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
+}
+
 // -- tagging --------------------------------------------------------------------------------------
 
 // The spans of an item as the labeling routes take them back (nothing but category and offsets).

@@ -18,7 +18,17 @@ import {
   sendJson,
   versionQuery,
 } from "../api.js";
-import { datasetChoice, labelBadge, labelButtons, replaceItem, spanList, spanTagger, stillListed } from "../tagging.js";
+import {
+  datasetChoice,
+  followCurrent,
+  labelBadge,
+  labelButtons,
+  replaceItem,
+  showAddress as showItemAddress,
+  spanList,
+  spanTagger,
+  stillListed,
+} from "../tagging.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -125,17 +135,8 @@ export async function labelingPage(container, context) {
     return labeled.size !== predicted.size || [...labeled].some((key) => !predicted.has(key));
   }
 
-  // The address of the document shown, kept in the location bar (without a new history entry
-  // or a hashchange: the page stays as it is).
-  function documentHash(location) {
-    const base = `#/p/${encodeURIComponent(project.projectName)}/label`;
-    return location ? `${base}/${encodeURIComponent(location)}` : base;
-  }
-
   function showAddress() {
-    if (!context.alive()) return;
-    const hash = documentHash(state.current);
-    if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
+    if (context.alive()) showItemAddress(project.projectName, state.current);
   }
 
   function replaceDocument(updated) {
@@ -383,17 +384,7 @@ export async function labelingPage(container, context) {
       );
       list.append(h("li", {}, tick, item));
     }
-    followCurrent();
-  }
-
-  // Keep the current document in view in the list (only the list scrolls, never the page).
-  function followCurrent() {
-    const item = list.querySelector('.doc-item[aria-current="true"]');
-    if (!item) return;
-    const box = list.getBoundingClientRect();
-    const itemBox = item.getBoundingClientRect();
-    if (itemBox.top < box.top) list.scrollTop -= box.top - itemBox.top;
-    else if (itemBox.bottom > box.bottom) list.scrollTop += itemBox.bottom - box.bottom;
+    followCurrent(list);
   }
 
   // The label filter's options follow the label list.
