@@ -226,3 +226,39 @@ def test_bulk_dataset_assignment_is_all_or_nothing(server: LiveServer, ner: str)
         404,
         "ProjectNotFound",
     )
+
+
+def test_conversation_intents_rename_and_merge(server: LiveServer) -> None:
+    project = "bulk-intents"
+    base = f"{LABELING}/{project}"
+    response = server.client.patch(
+        f"/language/authoring/analyze-conversations/projects/{project}",
+        params={"api-version": "2023-04-01"},
+        json={"projectKind": "Conversation", "language": "en-us", "projectName": project},
+    )
+    assert response.status_code == 201, response.text
+    for intent in ("Book", "Reserve", "Weather"):
+        assert server.client.post(f"{base}/intents", json={"category": intent}).is_success
+    for text, intent in [("book a room", "Book"), ("reserve a table", "Reserve")]:
+        added = server.client.post(f"{base}/utterances", json={"text": text, "intent": intent})
+        assert added.status_code == 201, added.text
+
+    # Onto a free name: a rename; onto a taken one: a merge (the PATCH route still refuses).
+    response = server.client.post(f"{base}/intents/Reserve:rename", json={"newName": "Hold"})
+    assert response.status_code == 200, response.text
+    assert_error(
+        server.client.patch(f"{base}/intents/Hold", json={"category": "Book"}), 409, "Conflict"
+    )
+    response = server.client.post(f"{base}/intents/Hold:rename", json={"newName": "Book"})
+    assert response.status_code == 200, response.text
+    assert [(i["category"], i["utteranceCount"]) for i in response.json()["intents"]] == [
+        ("None", 0),
+        ("Book", 2),
+        ("Weather", 0),
+    ]
+    assert sorted(d["intent"] for d in documents(server, project).values()) == ["Book", "Book"]
+    # The None intent keeps its name and takes no other intent's.
+    response = server.client.post(f"{base}/intents/Weather:rename", json={"newName": "None"})
+    assert_error(response, 400, "InvalidRequest")
+    response = server.client.post(f"{base}/intents/Book:rename", json={"newName": " bad"})
+    assert_error(response, 400, "InvalidRequest")

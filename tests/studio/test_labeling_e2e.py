@@ -498,4 +498,18 @@ def test_utterances_share_snapping_undo_and_addresses(studio: Studio, studio_key
     escaped = page.evaluate("location => encodeURIComponent(location)", following)
     assert page.evaluate("location.hash") == f"#/p/{project}/label/{escaped}"
     screenshots(studio, "01-utterances")
+
+    # Renaming an intent onto another's name merges them, once confirmed.
+    dialogs: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept("GetWeather") if dialog.type == "prompt" else dialog.accept()
+
+    page.on("dialog", answer)
+    page.click("#intent-list button[aria-label='Rename intent BookFlight']")
+    expect(page.locator("#intent-list li")).to_have_count(2)
+    assert dialogs == ["prompt", "confirm"]
+    intents = {u["intent"] for u in studio.api("GET", f"{LABELING}/{project}/documents")["value"]}
+    assert intents == {"GetWeather", "None"}
     studio.assert_offline()

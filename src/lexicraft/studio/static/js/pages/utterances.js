@@ -305,10 +305,18 @@ export async function utterancesPage(container, context) {
     const rename = h("button", { type: "button", class: "secondary small", "aria-label": `Rename ${what} ${name}` }, "Rename");
     rename.addEventListener("click", () =>
       busy(rename, async () => {
-        const wanted = window.prompt(`Rename ${what} ${name} to:`, name);
-        if (wanted && wanted.trim() && wanted.trim() !== name) {
-          await changeLabels("PATCH", `${path}/${encodeURIComponent(name)}`, { category: wanted.trim() });
+        const wanted = window.prompt(`Rename ${what} ${name} to${what === "intent" ? " (another intent's name merges the two)" : ""}:`, name);
+        const to = wanted ? wanted.trim() : "";
+        if (!to || to === name) return;
+        if (what === "intent" && intentNames().includes(to)) {
+          // A merge: every utterance of name moves to to, in one request; it cannot be undone.
+          if (!window.confirm(`Merge intent “${name}” into “${to}”? A merge cannot be undone.`)) return;
+          await changeLabels("POST", `${path}/${encodeURIComponent(name)}:rename`, { newName: to });
+          undoable.forget();
+          return;
         }
+        await changeLabels("PATCH", `${path}/${encodeURIComponent(name)}`, { category: to });
+        undoable.forget(); // earlier steps name the old label
       }),
     );
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
