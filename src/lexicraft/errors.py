@@ -260,6 +260,10 @@ class DocumentNotFound(NotFound):
     """No document at that location in the project."""
 
 
+class LabelNotFound(NotFound):
+    """No entity type or class of that name in the project."""
+
+
 class RemoteCallFailed(LexicraftError):
     """A Lexicraft/Azure server that the CLI talks to refused a call or could not be reached."""
 

@@ -292,7 +292,7 @@ def test_evaluation_warns_links_to_labeling_and_compares_models(
     expect(trust).to_contain_text("Date (0)")
     # The document shown links to its labeling view.
     location = page.locator("#eval-detail h3").inner_text()
-    expected_href = f"#/projects/{quote(NER, safe='')}/label/{quote(location, safe='')}"
+    expected_href = f"#/p/{quote(NER, safe='')}/label/{quote(location, safe='')}"
     expect(page.locator("#eval-open-labeling")).to_have_attribute("href", expected_href)
 
     # Compare m1 with m2.
@@ -336,7 +336,7 @@ def test_evaluation_warns_links_to_labeling_and_compares_models(
     expect(rows).to_have_count(len(changed))
     first = card.locator(f'#compare-documents tr[data-location="{changed[0]}"]')
     expect(first.locator("a")).to_have_attribute(
-        "href", f"#/projects/{NER}/label/{quote(changed[0], safe='')}"
+        "href", f"#/p/{NER}/label/{quote(changed[0], safe='')}"
     )
     assert sorted(rows.evaluate_all("rows => rows.map(r => r.dataset.location)")) == changed
     for width in (1400, 1280, 820):

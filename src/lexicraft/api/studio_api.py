@@ -35,6 +35,7 @@ from lexicraft.services import documents
 from lexicraft.services.documents import (
     DatasetFilter,
     DocumentChange,
+    DocumentCounts,
     DocumentQuery,
     LabeledDocument,
     LabelList,
@@ -181,6 +182,26 @@ class LabelsInput(WireModel):
     labels: list[CategoryName]
 
 
+class RenameInput(WireModel):
+    """``POST …/labels/{name}:rename``: the label's new name; another label's name merges the
+    two."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"newName": "Organization"}]})
+
+    new_name: StrictStr
+
+
+class DatasetAssignmentInput(WireModel):
+    """``POST …/documents:assign-dataset``: documents to move into one dataset (null: none)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"locations": ["a.txt", "b.txt"], "dataset": "Test"}]}
+    )
+
+    locations: list[StrictStr]
+    dataset: DatasetName = Field(description="Train, Test, or null for no dataset.")
+
+
 def _parse_query(request: Request) -> DocumentQuery:
     status = request.query_params.get("status")
     dataset = request.query_params.get("dataset")
@@ -270,6 +291,23 @@ class LabelsRead(ResponseShape):
     labels: list[LabelUsageRead]
 
 
+class LabelRenameRead(LabelsRead):
+    """The labels after a rename, whether it merged two labels, and how many documents
+    changed."""
+
+    merged: bool
+    changed_documents: int
+
+
+class DatasetAssignmentRead(ResponseShape):
+    """The documents a bulk assignment moved (those already in the dataset are left out) and
+    the project's counts after it."""
+
+    dataset: Dataset | None
+    changed: list[str]
+    counts: DocumentCountsRead
+
+
 # -- values → wire -----------------------------------------------------------------------------
 
 
@@ -300,6 +338,17 @@ def render_labeled(labeled: LabeledDocument) -> dict[str, Any]:
     return body
 
 
+def _render_counts(counts: DocumentCounts) -> dict[str, int]:
+    return {
+        "total": counts.total,
+        "labeled": counts.labeled,
+        "unlabeled": counts.unlabeled,
+        "train": counts.train,
+        "test": counts.test,
+        "unassigned": counts.unassigned,
+    }
+
+
 def _render_labels(found: LabelList) -> dict[str, Any]:
     return {
         "projectKind": found.kind.value,
@@ -322,20 +371,25 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
         lambda document: _render_document(kind, document),
         context.settings.default_page_size,
     )
-    counts = found.counts
     return {
         "projectKind": kind.value,
         "stringIndexType": StringIndexType.CODE_POINT.value,
         "labels": list(found.labels),
-        "counts": {
-            "total": counts.total,
-            "labeled": counts.labeled,
-            "unlabeled": counts.unlabeled,
-            "train": counts.train,
-            "test": counts.test,
-            "unassigned": counts.unassigned,
-        },
+        "counts": _render_counts(found.counts),
         **body,
+    }
+
+
+# Registered before …/documents/{location:path}, which would not match it anyway (no slash).
+@router.post("/{project_name}/documents:assign-dataset", responses=ok(DatasetAssignmentRead))
+def assign_dataset(
+    project_name: str, body: DatasetAssignmentInput, context: Context
+) -> dict[str, Any]:
+    done = documents.assign_dataset(context, project_name, body.locations, body.dataset)
+    return {
+        "dataset": done.dataset.value if done.dataset else None,
+        "changed": done.changed,
+        "counts": _render_counts(done.counts),
     }
 
 
@@ -375,3 +429,16 @@ def list_labels(project_name: str, context: Context) -> dict[str, Any]:
 @router.put("/{project_name}/labels", responses=ok(LabelsRead))
 def set_labels(project_name: str, body: LabelsInput, context: Context) -> dict[str, Any]:
     return _render_labels(documents.set_labels(context, project_name, tuple(body.labels)))
+
+
+# {name:path}: a label may contain "/" (sent as %2F, which the server decodes first).
+@router.post("/{project_name}/labels/{name:path}:rename", responses=ok(LabelRenameRead))
+def rename_label(
+    project_name: str, name: str, body: RenameInput, context: Context
+) -> dict[str, Any]:
+    done = documents.rename_label(context, project_name, name, body.new_name)
+    return {
+        **_render_labels(done.labels),
+        "merged": done.merged,
+        "changedDocuments": done.documents,
+    }

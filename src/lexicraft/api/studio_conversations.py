@@ -27,6 +27,7 @@ from lexicraft.api.studio_api import (
     DatasetName,
     EntityLabel,
     LabeledDocumentRead,
+    RenameInput,
     ResponseShape,
     render_labeled,
 )
@@ -343,6 +344,17 @@ def rename_intent(
     project_name: str, name: str, body: NameInput, context: Context
 ) -> dict[str, Any]:
     found = conversation_labeling.rename_intent(context, project_name, name, body.category)
+    return _render_labels(found)
+
+
+@router.post(PREFIX + "/{project_name}/intents/{name}:rename", responses=ok(ConversationLabelsRead))
+def rename_or_merge_intent(
+    project_name: str, name: str, body: RenameInput, context: Context
+) -> dict[str, Any]:
+    # As …/labels/{name}:rename for entity types and classes: another intent's name merges.
+    found = conversation_labeling.rename_intent(
+        context, project_name, name, body.new_name, merge=True
+    )
     return _render_labels(found)
 
 

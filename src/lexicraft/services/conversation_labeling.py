@@ -170,9 +170,16 @@ def add_intent(context: ServiceContext, project_name: str, category: str) -> Con
 
 
 def rename_intent(
-    context: ServiceContext, project_name: str, category: str, new_name: str
+    context: ServiceContext,
+    project_name: str,
+    category: str,
+    new_name: str,
+    *,
+    merge: bool = False,
 ) -> ConversationLabels:
-    """Rename an intent in the list and in every utterance that has it."""
+    """Rename an intent in the list and in every utterance that has it, in one transaction.
+    With ``merge``, a ``new_name`` the project has already takes ``category``'s utterances and
+    ``category`` leaves the list; without, that is a conflict."""
     name = check_label(new_name, "category", "category")
     if NONE_INTENT in (category, name) and category != name:
         raise InvalidParameterValue(
@@ -184,12 +191,17 @@ def rename_intent(
         _check_known(category, assets.intents, "intent")
         if name == category:
             return _labels(project, assets, project_store.list_documents(session, project_name))
-        _check_new_name(name, assets.intents, "intent")
-        intents = tuple(name if intent == category else intent for intent in assets.intents)
-        for document in project_store.list_documents(session, project_name):
-            if document.classes == (category,):
-                renamed = replace(document, classes=(name,))
-                document_store.save_document(session, project_name, renamed)
+        if merge and name in assets.intents:
+            intents = tuple(intent for intent in assets.intents if intent != category)
+        else:
+            _check_new_name(name, assets.intents, "intent")
+            intents = tuple(name if intent == category else intent for intent in assets.intents)
+        renamed = [
+            replace(document, classes=(name,))
+            for document in project_store.list_documents(session, project_name)
+            if document.classes == (category,)
+        ]
+        document_store.save_documents(session, project_name, renamed)
         return _save_assets(context, session, project, replace(assets, intents=intents))
 
 

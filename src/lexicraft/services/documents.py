@@ -17,7 +17,7 @@ from enum import StrEnum
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
 from lexicraft.domain.spans import Span, span_problem
 from lexicraft.domain.text import string_problem
-from lexicraft.errors import Conflict, InvalidParameterValue
+from lexicraft.errors import Conflict, DocumentNotFound, InvalidParameterValue, LabelNotFound
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
@@ -164,6 +164,26 @@ class LabelList:
     labels: list[LabelUsage]
 
 
+@dataclass(frozen=True, slots=True)
+class LabelRename:
+    """What renaming a label did: the labels after it, whether the new name was another
+    label's (a merge), and how many documents changed."""
+
+    labels: LabelList
+    merged: bool
+    documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetAssignment:
+    """The documents a bulk assignment moved into ``dataset`` (those already there are left
+    out), and the project's counts after it."""
+
+    dataset: Dataset | None
+    changed: list[str]
+    counts: DocumentCounts
+
+
 def list_documents(
     context: ServiceContext, project_name: str, query: DocumentQuery | None = None
 ) -> DocumentList:
@@ -177,13 +197,50 @@ def list_documents(
             project=project,
             labels=labels,
             documents=[document for document in documents if query.matches(document)],
-            counts=DocumentCounts(
-                total=len(documents),
-                labeled=sum(1 for document in documents if is_labeled(document)),
-                train=sum(1 for document in documents if document.dataset is Dataset.TRAIN),
-                test=sum(1 for document in documents if document.dataset is Dataset.TEST),
-            ),
+            counts=_counts(documents),
         )
+
+
+def _counts(documents: Sequence[Document]) -> DocumentCounts:
+    return DocumentCounts(
+        total=len(documents),
+        labeled=sum(1 for document in documents if is_labeled(document)),
+        train=sum(1 for document in documents if document.dataset is Dataset.TRAIN),
+        test=sum(1 for document in documents if document.dataset is Dataset.TEST),
+    )
+
+
+def assign_dataset(
+    context: ServiceContext, project_name: str, locations: Sequence[str], dataset: Dataset | None
+) -> DatasetAssignment:
+    """Put every document at ``locations`` into ``dataset`` (None: no dataset), all or none:
+    one unknown location changes nothing. Utterances of a conversation project too (their
+    dataset is no part of the import's content rules)."""
+    if not locations:
+        raise InvalidParameterValue(
+            "locations is empty; name at least one document", target="locations"
+        )
+    with context.database.session() as session:
+        project_store.get_project(session, project_name)
+        documents = project_store.list_documents(session, project_name)
+        known = {document.location for document in documents}
+        unknown = [location for location in dict.fromkeys(locations) if location not in known]
+        if unknown:
+            raise DocumentNotFound(
+                f"document {unknown[0]!r} was not found in project {project_name!r}"
+                + (f" (nor {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
+                target="locations",
+            )
+        wanted = set(locations)
+        moved = [
+            replace(document, dataset=dataset)
+            for document in documents
+            if document.location in wanted and document.dataset is not dataset
+        ]
+        document_store.save_documents(session, project_name, moved)
+        moved_at = {document.location: document for document in moved}
+        after = [moved_at.get(document.location, document) for document in documents]
+        return DatasetAssignment(dataset, [d.location for d in moved], _counts(after))
 
 
 def get_document(context: ServiceContext, project_name: str, location: str) -> LabeledDocument:
@@ -315,6 +372,56 @@ def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]
                 )
         document_store.save_labels(session, project_name, wanted)
     return LabelList(kind, _usage(documents, tuple(wanted)))
+
+
+def rename_label(
+    context: ServiceContext, project_name: str, category: str, new_name: str
+) -> LabelRename:
+    """Rename entity type or class ``category`` to ``new_name`` in the label list and in every
+    document, in one transaction. A ``new_name`` the project has already merges ``category``
+    into it: ``category`` leaves the list and a span or class it duplicates collapses into
+    one. Labels live in the database (a document's file holds its text only), so no file
+    changes."""
+    name = check_label(new_name, "newName", "newName")
+    with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        _not_conversation(project, "PATCH …/intents/{name} or …/entities/{name}")
+        labels = project_store.get_labels(session, project_name)
+        what = "class" if project.kind.is_classification else "entity"
+        if category not in labels:
+            raise LabelNotFound(
+                f"project {project_name!r} has no {what} {category!r}", target="category"
+            )
+        documents = project_store.list_documents(session, project_name)
+        merged = name in labels and name != category
+        if name == category:
+            return LabelRename(LabelList(project.kind, _usage(documents, labels)), False, 0)
+        if merged:
+            wanted = tuple(label for label in labels if label != category)
+        else:
+            wanted = tuple(name if label == category else label for label in labels)
+        changed = [
+            renamed
+            for document in documents
+            if (renamed := _renamed(document, category, name)) != document
+        ]
+        document_store.save_documents(session, project_name, changed)
+        document_store.save_labels(session, project_name, wanted)
+        renamed_at = {document.location: document for document in changed}
+        after = [renamed_at.get(document.location, document) for document in documents]
+        return LabelRename(LabelList(project.kind, _usage(after, wanted)), merged, len(changed))
+
+
+def _renamed(document: Document, category: str, name: str) -> Document:
+    """``document`` with label ``category`` called ``name``; what that duplicates goes."""
+    spans = tuple(
+        dict.fromkeys(
+            Span(span.start, span.end, name) if span.category == category else span
+            for span in document.spans
+        )
+    )
+    classes = tuple(dict.fromkeys(name if c == category else c for c in document.classes))
+    return replace(document, spans=spans, classes=classes)
 
 
 # -- rules -------------------------------------------------------------------------------------

@@ -81,13 +81,41 @@ def save_document(session: Session, project_name: str, document: Document) -> No
     """Store ``document``'s annotations, dataset, language and text (only a conversation
     utterance's text changes: a custom text document's is its file's)."""
     project = get_row(session, project_name)
-    row = _get_row(session, project, document.location)
+    _fill(_get_row(session, project, document.location), ProjectKind(project.kind), document)
+    project.modified_at = utcnow()
+    session.flush()
+
+
+def save_documents(session: Session, project_name: str, documents: Sequence[Document]) -> None:
+    """Store several documents as :func:`save_document` stores one, in the session's
+    transaction (callers read them in it: a location the project lacks is DocumentNotFound)."""
+    project = get_row(session, project_name)
+    wanted = {document.location: document for document in documents}
+    kind = ProjectKind(project.kind)
+    # One query for the project's rows rather than one per document (a rename or a bulk
+    # assignment touches hundreds).
+    rows = session.scalars(select(DocumentRow).where(DocumentRow.project_id == project.id))
+    found = 0
+    for row in rows:
+        document = wanted.get(row.location)
+        if document is not None:
+            _fill(row, kind, document)
+            found += 1
+    if found != len(wanted):
+        missing = sorted(set(wanted) - set(list_locations(session, project_name)))
+        raise DocumentNotFound(
+            f"document {missing[0]!r} was not found in project {project.name!r}",
+            target="locations",
+        )
+    project.modified_at = utcnow()
+    session.flush()
+
+
+def _fill(row: DocumentRow, kind: ProjectKind, document: Document) -> None:
     row.text = document.text
     row.language = document.language
     row.dataset = document.dataset.value if document.dataset else None
-    row.annotations = annotations_of(ProjectKind(project.kind), document)
-    project.modified_at = utcnow()
-    session.flush()
+    row.annotations = annotations_of(kind, document)
 
 
 def delete_document(session: Session, project_name: str, location: str) -> None:

@@ -4,7 +4,7 @@
 // page. The pages differ in their words and in which spans may overlap; the offsets, keys, marks
 // and colours must not differ between them.
 
-import { TextIndex, colourClass, renderMarked, selectOffsets, selectionOffsets } from "./text.js";
+import { TextIndex, colourClass, offsetAtPoint, renderMarked, selectOffsets, selectionOffsets } from "./text.js";
 import { emptyRow, h, score, select, showMessage, uid } from "./ui.js";
 
 // Keys typed into these belong to the control, not to the tagging shortcuts.
@@ -34,6 +34,31 @@ export function replaceItem(items, counts, updated) {
 export function stillListed(items, location) {
   if (items.some((item) => item.location === location)) return location;
   return items.length ? items[0].location : null;
+}
+
+// Keep the current item (aria-current) in view in the list: only the list scrolls, never the
+// page, so n / p and links keep the list on the item being labelled.
+export function followCurrent(list) {
+  const item = list.querySelector('.doc-item[aria-current="true"]');
+  if (!item) return;
+  const box = list.getBoundingClientRect();
+  const itemBox = item.getBoundingClientRect();
+  if (itemBox.top < box.top) list.scrollTop -= box.top - itemBox.top;
+  else if (itemBox.bottom > box.bottom) list.scrollTop += itemBox.bottom - box.bottom;
+}
+
+// The address of an item of a project's labeling page (#/p/{project}/label/{location}); links
+// from other pages (the evaluation's documents) open it.
+export function labelingHref(projectName, location) {
+  const base = `#/p/${encodeURIComponent(projectName)}/label`;
+  return location ? `${base}/${encodeURIComponent(location)}` : base;
+}
+
+// Keep an item's address in the location bar without a new history entry or a hashchange
+// (the page stays).
+export function showAddress(projectName, location) {
+  const hash = labelingHref(projectName, location);
+  if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
 }
 
 // -- tagging --------------------------------------------------------------------------------------
@@ -102,6 +127,9 @@ export function datasetChoice(dataset, choose, noun) {
 //   rerender()             draw the editor again
 //   renderHint()           draw the hint line again
 //   selecting()            whether selections tag spans at all (not on a classification page)
+//
+// Selections snap to whole words (hold Alt while selecting to keep exactly what was selected);
+// a selection on an existing span retags or replaces it; a span's edges drag to resize it.
 export function spanTagger({ state, editor, items, current, show, save, clashes, clashMessage, labels, apply, rerender, renderHint, selecting = () => true }) {
   // Another item: what was selected on the last one goes.
   function selectItem(location) {
@@ -149,6 +177,54 @@ export function spanTagger({ state, editor, items, current, show, save, clashes,
     return save(item.location, { entities: [...entities, candidate] });
   }
 
+  // A label chosen for the selection: the selection of exactly a span retags it; one that
+  // clashes with a single span replaces it (re-selecting wider or narrower and pressing the
+  // label fixes a span in one step); clashing with several is refused.
+  function placeSpan(category, start, end) {
+    const item = current();
+    const candidate = { category, ...state.index.spanToCodePoints(start, end) };
+    const entities = spanList(item.entities);
+    const same = entities.findIndex((entity) => entity.offset === candidate.offset && entity.length === candidate.length);
+    if (same >= 0) {
+      state.pending = null;
+      window.getSelection().removeAllRanges();
+      if (entities[same].category === category) {
+        rerender();
+        return null;
+      }
+      return changeSpan(same, category);
+    }
+    const clashing = entities.filter((entity) => clashes([entity], candidate));
+    if (clashing.length > 1) {
+      showMessage(`${clashMessage(category)} (the selection covers ${clashing.length} spans)`, "error");
+      return null;
+    }
+    state.pending = null;
+    state.selectedSpan = null;
+    window.getSelection().removeAllRanges();
+    return save(item.location, { entities: [...entities.filter((entity) => !clashing.includes(entity)), candidate] });
+  }
+
+  // Move span ``position``'s edges to [start, end) (UTF-16, snapped).
+  function resizeSpan(position, start, end) {
+    const item = current();
+    const entities = spanList(item.entities);
+    const resized = { ...entities[position], ...state.index.spanToCodePoints(start, end) };
+    const others = entities.filter((_, index) => index !== position);
+    if (resized.offset === entities[position].offset && resized.length === entities[position].length) {
+      rerender();
+      return null;
+    }
+    if (clashes(others, resized)) {
+      showMessage(clashMessage(resized.category), "error");
+      rerender();
+      return null;
+    }
+    entities[position] = resized;
+    state.selectedSpan = null;
+    return save(item.location, { entities });
+  }
+
   function changeSpan(position, category) {
     const item = current();
     const entities = spanList(item.entities);
@@ -165,29 +241,83 @@ export function spanTagger({ state, editor, items, current, show, save, clashes,
 
   // A label chosen: it tags the selected text, or retags the selected span.
   function tag(category, nothingSelected) {
-    if (state.pending) addSpan(category, ...state.pending);
+    if (state.pending) placeSpan(category, ...state.pending);
     else if (state.selectedSpan !== null) changeSpan(state.selectedSpan, category);
     else showMessage(nothingSelected);
   }
 
-  // The selection, widened to whole grapheme clusters, becomes the pending span; the browser's
-  // selection is widened with it so what the user sees is what gets tagged.
-  function capture(textView) {
+  // The selection, widened to whole grapheme clusters and words (not while Alt is held),
+  // becomes the pending span. A mouse selection is widened on screen too, so what the user
+  // sees is what gets tagged; a keyboard one is not (Shift+arrow must still move one character
+  // at a time), and the hint line says what will be tagged.
+  function capture(textView, event) {
     if (!selecting() || !state.index) return;
     const offsets = selectionOffsets(textView);
     if (!offsets) return;
-    const snapped = state.index.snap(...offsets);
+    const snapped = state.index.snap(...offsets, { words: !event.altKey });
     state.pending = snapped;
     state.selectedSpan = null;
-    if (snapped) selectOffsets(textView, ...snapped);
+    if (snapped && event.type === "mouseup") selectOffsets(textView, ...snapped);
     renderHint();
   }
 
-  // Selecting by mouse or Shift+arrows, and clicking a span to select it.
+  // Handles on each span's first and last character: dragging one moves that edge.
+  function addHandles(textView) {
+    if (!selecting()) return;
+    current().entities.forEach((entity, index) => {
+      const pieces = textView.querySelectorAll(`mark[data-marks~="s${index}"]`);
+      if (!pieces.length) return;
+      const handle = (edge) =>
+        h("span", {
+          class: `span-handle ${edge}`,
+          dataset: { span: String(index), edge },
+          title: `Drag to move the ${edge} of this ${entity.category} span`,
+          "aria-hidden": "true",
+        });
+      pieces[0].before(handle("start"));
+      pieces[pieces.length - 1].after(handle("end"));
+    });
+  }
+
+  // Dragging a handle: the selection shows the span's new extent until the button is released.
+  function startResize(textView, event) {
+    const handle = event.target.closest(".span-handle");
+    if (!handle || event.button !== 0) return;
+    event.preventDefault(); // no text selection, and no mouse events of the drag
+    const position = Number(handle.dataset.span);
+    const entity = current().entities[position];
+    let [start, end] = state.index.spanToUtf16(entity.offset, entity.length);
+    const fromEdge = handle.dataset.edge;
+    handle.setPointerCapture(event.pointerId);
+    const onMove = (moved) => {
+      const offset = offsetAtPoint(textView, moved.clientX, moved.clientY);
+      if (offset === null) return;
+      if (fromEdge === "start") start = Math.min(offset, end - 1);
+      else end = Math.max(offset, start + 1);
+      selectOffsets(textView, start, end);
+    };
+    const onUp = (released) => {
+      handle.removeEventListener("pointermove", onMove);
+      window.getSelection().removeAllRanges();
+      // Only the dragged edge snaps to its word: the other stays where it was.
+      if (!released.altKey && fromEdge === "start") start = (state.index.wordAround(start) || [start])[0];
+      if (!released.altKey && fromEdge === "end") end = (state.index.wordAround(end) || [0, end])[1];
+      const snapped = state.index.snap(start, end);
+      if (snapped) resizeSpan(position, ...snapped);
+      else rerender();
+    };
+    handle.addEventListener("pointermove", onMove);
+    handle.addEventListener("pointerup", onUp, { once: true });
+    handle.addEventListener("pointercancel", () => handle.removeEventListener("pointermove", onMove), { once: true });
+  }
+
+  // Selecting by mouse or Shift+arrows, clicking a span to select it, dragging its edges.
   function watch(textView) {
-    textView.addEventListener("mouseup", () => capture(textView));
+    addHandles(textView);
+    textView.addEventListener("pointerdown", (event) => startResize(textView, event));
+    textView.addEventListener("mouseup", (event) => capture(textView, event));
     textView.addEventListener("keyup", (event) => {
-      if (event.shiftKey) capture(textView);
+      if (event.shiftKey) capture(textView, event);
     });
     textView.addEventListener("click", (event) => {
       const mark = event.target.closest("mark");
@@ -256,7 +386,7 @@ export function spanTagger({ state, editor, items, current, show, save, clashes,
       const entity = item.entities[state.selectedSpan];
       return `Span ${entity.category} “${item.text.slice(...state.index.spanToUtf16(entity.offset, entity.length))}” — press 1–9 to change it, Delete to remove it, Esc to deselect.`;
     }
-    return "Select text with the mouse (or Shift+arrows), then press 1–9 or click an entity.";
+    return "Select text with the mouse (or Shift+arrows; it snaps to whole words unless Alt is held), then press 1–9 or click an entity. Drag a span's edge to resize it.";
   }
 
   // The item's spans as marks; the ids s0, s1… let a click find its span.
@@ -306,7 +436,7 @@ export function spanTagger({ state, editor, items, current, show, save, clashes,
     );
   }
 
-  return { select: selectItem, step, stepButtons, prepare, addSpan, changeSpan, deleteSpan, tag, watch, listen, hint, marks, table };
+  return { select: selectItem, step, stepButtons, prepare, addSpan, placeSpan, resizeSpan, changeSpan, deleteSpan, tag, watch, listen, hint, marks, table };
 }
 
 // -- highlighted results ------------------------------------------------------------------------

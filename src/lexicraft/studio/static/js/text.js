@@ -4,9 +4,12 @@
 // The labeling API and runtime predictions count code points (stringIndexType
 // UnicodeCodePoint); evaluation results and project files count UTF-16 code units. A span on
 // screen must never split a user-perceived character (an emoji with modifiers or ZWJ, a letter
-// with combining marks), so selections snap to grapheme clusters found by Intl.Segmenter.
+// with combining marks), so selections snap to grapheme clusters found by Intl.Segmenter. A
+// labeling selection also snaps to whole words (Intl.Segmenter's word-like segments): a drag
+// that starts or ends inside "Microsoft" takes all of it.
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const wordSegmenter = new Intl.Segmenter(undefined, { granularity: "word" });
 
 export class TextIndex {
   constructor(text) {
@@ -55,10 +58,40 @@ export class TextIndex {
     return { offset: first, length: this.toCodePoint(end) - first };
   }
 
-  // Widen [start, end) (UTF-16) to whole grapheme clusters, then drop whitespace at the edges.
-  // Returns null when nothing but whitespace is left.
-  snap(start, end) {
+  // Word-like segments as [start, end) pairs in UTF-16 units, in order; found on first use
+  // (a long document's words cost a moment only when a selection needs them).
+  get words() {
+    if (!this._words) {
+      this._words = [];
+      for (const part of wordSegmenter.segment(this.text)) {
+        if (part.isWordLike) this._words.push([part.index, part.index + part.segment.length]);
+      }
+    }
+    return this._words;
+  }
+
+  // The word-like segment with offset strictly inside it, or null.
+  wordAround(offset) {
+    const words = this.words;
+    let low = 0;
+    let high = words.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (words[middle][0] < offset) low = middle + 1;
+      else high = middle;
+    }
+    const word = words[low - 1];
+    return word && word[0] < offset && offset < word[1] ? word : null;
+  }
+
+  // Widen [start, end) (UTF-16) to whole grapheme clusters (and with words, to whole words),
+  // then drop whitespace at the edges. Returns null when nothing but whitespace is left.
+  snap(start, end, { words = false } = {}) {
     if (end < start) [start, end] = [end, start];
+    if (words) {
+      start = (this.wordAround(start) || [start])[0];
+      end = (this.wordAround(end) || [0, end])[1];
+    }
     const boundaries = this.boundaries;
     let first = upperBound(boundaries, start) - 1; // cluster containing start
     let last = lowerBound(boundaries, end); // first boundary at or after end
@@ -162,6 +195,21 @@ export function selectionOffsets(container) {
   const start = textOffset(container, range.startContainer, range.startOffset);
   const end = textOffset(container, range.endContainer, range.endOffset);
   return start < end ? [start, end] : null;
+}
+
+// The UTF-16 offset inside container under the viewport point (x, y), or null outside it.
+export function offsetAtPoint(container, x, y) {
+  let node = null;
+  let offset = 0;
+  if (document.caretPositionFromPoint) {
+    const position = document.caretPositionFromPoint(x, y);
+    if (position) [node, offset] = [position.offsetNode, position.offset];
+  } else if (document.caretRangeFromPoint) {
+    const range = document.caretRangeFromPoint(x, y);
+    if (range) [node, offset] = [range.startContainer, range.startOffset];
+  }
+  if (!node || !container.contains(node)) return null;
+  return textOffset(container, node, offset);
 }
 
 // The DOM point at UTF-16 offset inside container.

@@ -6,7 +6,7 @@
 
 import { getJson, isConversation, isNer, labelingPath, listAll, projectPath, versionQuery } from "../api.js";
 import { colourClass } from "../colors.js";
-import { highlightOutcomes, outcomeLegend } from "../tagging.js";
+import { highlightOutcomes, labelingHref, outcomeLegend } from "../tagging.js";
 import { emptyRow, field, fill, h, percent, select } from "../ui.js";
 
 // Below how many test documents, or test examples of a label, figures are too small to trust
@@ -14,10 +14,6 @@ import { emptyRow, field, fill, h, percent, select } from "../ui.js";
 const THRESHOLDS = "/language/lexicraft/evaluation-thresholds";
 
 // The labeling view of one document (the labeling page's route for a document).
-export function labelingHref(projectName, location) {
-  return `#/projects/${encodeURIComponent(projectName)}/label/${encodeURIComponent(location)}`;
-}
-
 function evaluationHref(projectName, label, other) {
   const base = `#/p/${encodeURIComponent(projectName)}/evaluate/${encodeURIComponent(label)}`;
   return other ? `${base}/vs/${encodeURIComponent(other)}` : base;

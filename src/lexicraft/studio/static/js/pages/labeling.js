@@ -1,6 +1,9 @@
-// Labeling: the doc list (status, Train/Test, filters, "label next" by model uncertainty),
-// span tagging by selection and keyboard, class assignment, Train/Test assignment, adding
-// documents, the label list, and suggestions from a deployed model.
+// Labeling: the doc list (status, Train/Test, search, filters by label and by model
+// disagreement, "label next" by model uncertainty, bulk Train/Test assignment), span tagging by
+// selection and keyboard (word snapping, retag by re-selecting, resize by dragging an edge),
+// class assignment, Train/Test assignment, adding documents, the label list (rename and
+// merge), suggestions from a deployed model (accept those above a confidence), and undo/redo of
+// every change (js/undo.js). Each document has its own address, #/p/{project}/label/{location}.
 
 import {
   analyze,
@@ -15,9 +18,23 @@ import {
   sendJson,
   versionQuery,
 } from "../api.js";
-import { datasetChoice, labelBadge, labelButtons, replaceItem, spanList, spanTagger, stillListed } from "../tagging.js";
+import {
+  datasetChoice,
+  followCurrent,
+  labelBadge,
+  labelButtons,
+  replaceItem,
+  showAddress as showItemAddress,
+  spanList,
+  spanTagger,
+  stillListed,
+} from "../tagging.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
+import { stateOf, undoHistory } from "../undo.js";
+
+// The confidence above which "Accept above" takes a suggestion, until the user changes it.
+const DEFAULT_THRESHOLD = 0.8;
 
 export async function labelingPage(container, context) {
   const { project, signal } = context;
@@ -41,12 +58,22 @@ export async function labelingPage(container, context) {
     deployment: "",
     order: "document",
     saving: Promise.resolve(),
+    checked: new Set(), // locations ticked for a bulk dataset assignment
+    threshold: DEFAULT_THRESHOLD,
   };
 
   // -- elements -------------------------------------------------------------------------------
   const statusFilter = select([["", "All"], ["unlabeled", "Unlabeled"], ["labeled", "Labeled"]], { id: "filter-status" });
   const datasetFilter = select([["", "Any"], ["Train", "Train"], ["Test", "Test"], ["none", "Unassigned"]], { id: "filter-dataset" });
   const orderSelect = select([["document", "Document order"], ["uncertainty", "Least confident first"]], { id: "order" });
+  const searchInput = h("input", { type: "search", id: "filter-search", autocomplete: "off", placeholder: "Text or name" });
+  const labelFilter = select([], { id: "filter-label" });
+  const disagreeFilter = h("input", { type: "checkbox", id: "filter-disagree" });
+  const selectAll = h("input", { type: "checkbox", id: "select-all", "aria-label": "Select every listed document" });
+  const bulkCount = h("span", { class: "muted small", id: "bulk-count" });
+  const bulkButtons = [["Train", "Train"], ["Test", "Test"], ["", "Unassigned"]].map(([dataset, text]) =>
+    h("button", { type: "button", class: "secondary small", id: `bulk-${(dataset || "none").toLowerCase()}`, disabled: true, onclick: (event) => busy(event.currentTarget, () => assignChecked(dataset || null)) }, `→ ${text}`),
+  );
   const countsLine = h("p", { class: "counts", id: "doc-counts" });
   const list = h("ul", { id: "doc-list", "aria-label": "Documents" });
   const addButton = h("button", { type: "button", id: "add-documents" }, "Add documents");
@@ -82,6 +109,34 @@ export async function labelingPage(container, context) {
 
   function currentDocument() {
     return state.documents.find((doc) => doc.location === state.current) || null;
+  }
+
+  // The documents the list shows: the server's (status and dataset filters) narrowed here by
+  // the search, the label and the model's disagreement.
+  function visible() {
+    const words = searchInput.value.trim().toLowerCase();
+    const label = labelFilter.value;
+    return state.documents.filter(
+      (doc) =>
+        (!words || doc.location.toLowerCase().includes(words) || doc.text.toLowerCase().includes(words)) &&
+        (!label || (ner ? doc.entities.some((entity) => entity.category === label) : doc.classes.some((item) => item.category === label))) &&
+        (!disagreeFilter.checked || disagrees(doc)),
+    );
+  }
+
+  // Whether the chosen deployment's prediction differs from a labeled document's labels.
+  function disagrees(doc) {
+    const result = state.predictions.get(`${state.deployment}\u0000${doc.location}`);
+    if (!doc.labeled || !result) return false;
+    const keys = ner
+      ? [doc.entities.map((e) => `${e.offset}:${e.length}:${e.category}`), result.map((e) => `${e.offset}:${e.length}:${e.category}`)]
+      : [doc.classes.map((item) => item.category), result.map((item) => item.category)];
+    const [labeled, predicted] = keys.map((list) => new Set(list));
+    return labeled.size !== predicted.size || [...labeled].some((key) => !predicted.has(key));
+  }
+
+  function showAddress() {
+    if (context.alive()) showItemAddress(project.projectName, state.current);
   }
 
   function replaceDocument(updated) {
@@ -151,6 +206,7 @@ export async function labelingPage(container, context) {
         if (status) status.textContent = "Saved";
         await loadLabels();
         renderLabelsCard();
+        return true;
       })
       .catch(async (error) => {
         showError(error);
@@ -162,8 +218,62 @@ export async function labelingPage(container, context) {
         } catch (reloadError) {
           showError(reloadError);
         }
+        return false;
       });
     return state.saving;
+  }
+
+  // A labeling change of one document: saved, then undoable (undo saves its state before).
+  function change(location, body) {
+    const doc = state.documents.find((item) => item.location === location);
+    const before = doc ? stateOf(doc, body) : null;
+    const what = `${"dataset" in body ? "the dataset" : ner ? "the spans" : "the classes"} of ${location}`;
+    return save(location, body).then((ok) => {
+      if (ok && before) undoable.record({ location, what, undo: () => save(location, before), redo: () => save(location, body) });
+      return ok;
+    });
+  }
+
+  const undoable = undoHistory({
+    current: () => state.current,
+    open: async (location) => {
+      if (visible().some((doc) => doc.location === location)) tagger.select(location);
+    },
+  });
+
+  // -- bulk dataset assignment ------------------------------------------------------------------
+  async function assignDataset(locations, dataset) {
+    const body = await sendJson("POST", labelingPath(project.projectName, "/documents:assign-dataset"), { locations, dataset }, { signal });
+    const moved = new Set(body.changed);
+    state.documents = state.documents.map((doc) => (moved.has(doc.location) ? { ...doc, dataset: body.dataset } : doc));
+    state.counts = body.counts;
+    if (datasetFilter.value) await loadDocuments(); // moved documents may leave the list
+    state.current = stillListed(visible(), state.current);
+    renderList();
+    renderEditor({ keepSuggestions: true });
+    return true;
+  }
+
+  // The ticked documents into one dataset, in one request; undone by putting each back.
+  async function assignChecked(dataset) {
+    const locations = [...state.checked];
+    if (!locations.length) return;
+    const before = new Map(state.documents.filter((doc) => state.checked.has(doc.location)).map((doc) => [doc.location, doc.dataset || null]));
+    await assignDataset(locations, dataset);
+    showMessage(`${locations.length} document${locations.length === 1 ? "" : "s"} → ${dataset || "unassigned"}.`, "success");
+    state.checked.clear();
+    renderList();
+    undoable.record({
+      location: null,
+      what: `the dataset of ${locations.length} document(s)`,
+      undo: async () => {
+        const groups = new Map();
+        for (const [location, previous] of before) groups.set(previous, [...(groups.get(previous) || []), location]);
+        for (const [previous, group] of groups) await assignDataset(group, previous);
+        return true;
+      },
+      redo: () => assignDataset(locations, dataset),
+    });
   }
 
   // A custom NER document's spans may not overlap at all.
@@ -176,13 +286,14 @@ export async function labelingPage(container, context) {
   const tagger = spanTagger({
     state,
     editor,
-    items: () => state.documents,
+    items: visible,
     current: currentDocument,
     show: () => {
       renderList();
       renderEditor();
+      showAddress();
     },
-    save,
+    save: change,
     clashes: overlaps,
     clashMessage: () => "Spans cannot overlap: delete or change the existing span first.",
     labels: () => state.labels,
@@ -194,7 +305,7 @@ export async function labelingPage(container, context) {
 
   function setClasses(classes) {
     const doc = currentDocument();
-    return save(doc.location, { classes });
+    return change(doc.location, { classes });
   }
 
   function toggleClass(category) {
@@ -223,12 +334,30 @@ export async function labelingPage(container, context) {
   function renderList() {
     renderCounts();
     list.replaceChildren();
-    if (!state.documents.length) {
+    const shown = visible();
+    for (const location of state.checked) {
+      if (!shown.some((doc) => doc.location === location)) state.checked.delete(location);
+    }
+    selectAll.checked = shown.length > 0 && state.checked.size === shown.length;
+    bulkCount.textContent = state.checked.size ? `${state.checked.size} selected` : "Tick documents to move them";
+    for (const button of bulkButtons) button.disabled = !state.checked.size;
+    if (!shown.length) {
       list.append(h("li", { class: "empty" }, " No documents match. Add some, or change the filters."));
       return;
     }
-    for (const doc of state.documents) {
+    for (const doc of shown) {
       const confidence = state.confidence.get(doc.location);
+      const tick = h("input", {
+        type: "checkbox",
+        class: "doc-check",
+        checked: state.checked.has(doc.location),
+        "aria-label": `Select ${doc.location}`,
+        onchange: (event) => {
+          if (event.target.checked) state.checked.add(doc.location);
+          else state.checked.delete(doc.location);
+          renderList();
+        },
+      });
       const item = h(
         "button",
         {
@@ -248,10 +377,21 @@ export async function labelingPage(container, context) {
             ? h("span", { class: "badge", title: "Lowest model confidence" }, `conf ${score(confidence)}`)
             : null,
         ),
+        ner || !doc.classes.length
+          ? null
+          : h("span", { class: "doc-classes" }, doc.classes.map((item) => h("span", { class: `badge ${colourClass(state.labels, item.category)}`, dataset: { category: item.category } }, item.category))),
         h("span", { class: "doc-snippet" }, doc.text.slice(0, 120)),
       );
-      list.append(h("li", {}, item));
+      list.append(h("li", {}, tick, item));
     }
+    followCurrent(list);
+  }
+
+  // The label filter's options follow the label list.
+  function renderLabelFilter() {
+    const chosen = labelFilter.value;
+    fill(labelFilter, h("option", { value: "" }, ner ? "Any entity" : "Any class"), state.labels.map((label) => h("option", { value: label }, label)));
+    labelFilter.value = state.labels.includes(chosen) ? chosen : "";
   }
 
   // -- rendering: editor --------------------------------------------------------------------------
@@ -268,6 +408,7 @@ export async function labelingPage(container, context) {
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete ${doc.location} from the project?`)) return;
         await request("DELETE", documentPath(project.projectName, doc.location), { signal });
+        undoable.forget(doc.location); // deleting cannot be undone; neither can its changes
         showMessage(`Deleted ${doc.location}.`, "success");
         state.current = null;
         await refresh();
@@ -309,7 +450,7 @@ export async function labelingPage(container, context) {
         h("h2", { id: "doc-title" }, doc.location),
         h("span", { class: `badge ${doc.labeled ? "ok" : "todo"}` }, doc.labeled ? "labeled" : "unlabeled"),
         h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
-        h("span", { class: "head-actions" }, previous, next, deleteButton),
+        h("span", { class: "head-actions" }, ...undoable.controls(), previous, next, deleteButton),
       ),
       renderLabelBar(doc),
       hint,
@@ -321,7 +462,7 @@ export async function labelingPage(container, context) {
         renderTagByText(),
       );
     }
-    children.push(datasetChoice(doc.dataset, (dataset) => save(doc.location, { dataset }), "documents"));
+    children.push(datasetChoice(doc.dataset, (dataset) => change(doc.location, { dataset }), "documents"));
     replaceKeepingFocus(editor, h("div", { class: "card" }, ...children));
     renderHint();
     renderAssistCard();
@@ -407,6 +548,13 @@ export async function labelingPage(container, context) {
         h("span", { class: "muted small" }, ` ${state.usage.get(label) || 0} ${(state.usage.get(label) || 0) === 1 ? "doc" : "docs"} `),
         h("button", {
           type: "button",
+          class: "secondary small",
+          "aria-label": `Rename ${labelWord} ${label}`,
+          title: `Rename (another ${labelWord}'s name merges the two)`,
+          onclick: (event) => busy(event.currentTarget, () => askRename(label)),
+        }, "Rename"),
+        h("button", {
+          type: "button",
           class: "danger small",
           "aria-label": `Remove ${labelWord} ${label}`,
           onclick: (event) =>
@@ -434,12 +582,46 @@ export async function labelingPage(container, context) {
     );
   }
 
-  async function setLabels(labels) {
+  async function putLabels(labels) {
     const body = await sendJson("PUT", labelingPath(project.projectName, "/labels"), { labels }, { signal });
     state.labels = body.labels.map((label) => label.category);
     state.usage = new Map(body.labels.map((label) => [label.category, label.documentCount]));
     renderLabelsCard();
+    renderLabelFilter();
     renderEditor({ keepSuggestions: true });
+    return true;
+  }
+
+  async function setLabels(labels) {
+    const before = [...state.labels];
+    await putLabels(labels);
+    undoable.record({ location: null, what: `the ${labelWord} list`, undo: () => putLabels(before), redo: () => putLabels(labels) });
+  }
+
+  // Rename a label everywhere in one request (the server's, atomic); a name the project has
+  // already merges the two, which cannot be undone.
+  async function renameLabel(from, to) {
+    const path = labelingPath(project.projectName, `/labels/${encodeURIComponent(from)}:rename`);
+    const body = await sendJson("POST", path, { newName: to }, { signal });
+    state.labels = body.labels.map((label) => label.category);
+    state.usage = new Map(body.labels.map((label) => [label.category, label.documentCount]));
+    state.suggestions = [];
+    renderLabelsCard();
+    renderLabelFilter();
+    await refresh();
+    return body;
+  }
+
+  async function askRename(label) {
+    const wanted = window.prompt(`Rename ${labelWord} “${label}” to (the name of another ${labelWord} merges the two):`, label);
+    const to = wanted === null ? "" : wanted.trim();
+    if (!to || to === label) return;
+    const merging = state.labels.includes(to);
+    if (merging && !window.confirm(`Merge “${label}” into “${to}”? Every ${label} becomes ${to} in ${state.usage.get(label) || 0} document(s). A merge cannot be undone.`)) return;
+    const body = await renameLabel(label, to);
+    showMessage(`${merging ? "Merged" : "Renamed"} “${label}” → “${to}” in ${body.changedDocuments} document(s).`, "success");
+    if (merging) undoable.forget(); // earlier steps name a label that no longer exists
+    else undoable.record({ location: null, what: `renaming ${label} to ${to}`, undo: () => renameLabel(to, label).then(Boolean), redo: () => renameLabel(label, to).then(Boolean) });
   }
 
   function renderAssistCard() {
@@ -452,7 +634,7 @@ export async function labelingPage(container, context) {
       state.deployment = deploymentSelect.value;
       state.confidence.clear();
       state.suggestions = [];
-      if (state.order === "uncertainty") await refresh();
+      if (state.order === "uncertainty" || disagreeFilter.checked) await refresh();
       else renderEditor();
     });
     const suggestButton = h("button", { type: "button", id: "suggest", disabled: !state.deployment || !doc }, "Suggest labels");
@@ -488,6 +670,20 @@ export async function labelingPage(container, context) {
       );
     });
     const all = state.suggestions.map((_, index) => index);
+    const above = () => all.filter((index) => state.suggestions[index].confidenceScore >= state.threshold);
+    const thresholdInput = h("input", { type: "number", id: "accept-threshold", min: "0", max: "1", step: "0.05", value: String(state.threshold) });
+    const acceptAbove = h("button", { type: "button", id: "accept-above", onclick: () => acceptSuggestions(above()) });
+    const countAbove = () => {
+      acceptAbove.textContent = `Accept ≥ ${state.threshold} (${above().length})`;
+      acceptAbove.disabled = !above().length;
+    };
+    thresholdInput.addEventListener("input", () => {
+      const value = Number(thresholdInput.value);
+      if (thresholdInput.value !== "" && value >= 0 && value <= 1) state.threshold = value;
+      countAbove();
+    });
+    countAbove();
+    // The bulk actions come first: a long document's suggestions scroll under them.
     fill(
       assistCard,
       h("h3", {}, "Model assistance"),
@@ -496,17 +692,20 @@ export async function labelingPage(container, context) {
       h("p", { class: "hint", id: "assist-progress", "aria-live": "polite" }),
       state.suggestions.length
         ? h("div", {},
-          h("ul", { class: "suggestion-list", id: "suggestions" }, items),
-          h("div", { class: "row" },
-            h("button", { type: "button", id: "accept-all", onclick: () => acceptSuggestions(all) }, "Accept all"),
+          h("div", { class: "bulk-accept" },
+            field("Confidence at least", thresholdInput),
+            acceptAbove,
+            h("button", { type: "button", class: "secondary", id: "accept-all", onclick: () => acceptSuggestions(all) }, `Accept all (${all.length})`),
             h("button", { type: "button", class: "secondary", id: "reject-all", onclick: () => rejectSuggestions(all) }, "Reject all"),
-          ))
+          ),
+          h("ul", { class: "suggestion-list scrolling", id: "suggestions" }, items))
         : null,
     );
   }
 
   function acceptSuggestions(indexes) {
     const doc = currentDocument();
+    if (!indexes.length) return null;
     const chosen = indexes.map((index) => state.suggestions[index]).filter(Boolean);
     state.suggestions = state.suggestions.filter((_, index) => !indexes.includes(index));
     if (!ner) {
@@ -522,7 +721,7 @@ export async function labelingPage(container, context) {
       else entities.push(candidate);
     }
     if (skipped) showMessage(`${skipped} suggestion(s) overlapped a span and were left out.`);
-    return save(doc.location, { entities });
+    return change(doc.location, { entities });
   }
 
   function rejectSuggestions(indexes) {
@@ -532,8 +731,9 @@ export async function labelingPage(container, context) {
 
   // -- moving between documents ------------------------------------------------------------------
   function labelNext() {
-    const position = state.documents.findIndex((doc) => doc.location === state.current);
-    const ordered = [...state.documents.slice(position + 1), ...state.documents.slice(0, Math.max(position, 0))];
+    const shown = visible();
+    const position = shown.findIndex((doc) => doc.location === state.current);
+    const ordered = [...shown.slice(position + 1), ...shown.slice(0, Math.max(position, 0))];
     const target = ordered.find((doc) => !doc.labeled);
     if (target) tagger.select(target.location);
     else showMessage("Every document in this list is labeled.");
@@ -541,9 +741,20 @@ export async function labelingPage(container, context) {
 
   async function refresh() {
     await loadDocuments();
-    state.current = stillListed(state.documents, state.current);
+    if (disagreeFilter.checked) await predict(state.documents);
+    showList();
+  }
+
+  // The list again after a filter changed; the editor follows when the document shown left it.
+  function showList() {
+    const before = state.current;
+    state.current = stillListed(visible(), state.current);
     renderList();
+    if (state.current === before) return;
+    state.pending = null;
+    state.selectedSpan = null;
     renderEditor();
+    showAddress();
   }
 
   // -- add documents ------------------------------------------------------------------------------
@@ -605,6 +816,23 @@ export async function labelingPage(container, context) {
   for (const filter of [statusFilter, datasetFilter]) {
     filter.addEventListener("change", () => refresh().catch(showError));
   }
+  searchInput.addEventListener("input", showList);
+  labelFilter.addEventListener("change", showList);
+  disagreeFilter.addEventListener("change", () => {
+    if (disagreeFilter.checked && !state.deployment) {
+      disagreeFilter.checked = false;
+      showMessage("Choose a deployment under Model assistance to find where it disagrees with the labels.", "error");
+      return;
+    }
+    busy(disagreeFilter, async () => {
+      if (disagreeFilter.checked) await predict(state.documents);
+      showList();
+    });
+  });
+  selectAll.addEventListener("change", () => {
+    state.checked = new Set(selectAll.checked ? visible().map((doc) => doc.location) : []);
+    renderList();
+  });
   orderSelect.addEventListener("change", () => {
     state.order = orderSelect.value;
     busy(orderSelect, refresh);
@@ -614,7 +842,10 @@ export async function labelingPage(container, context) {
   await Promise.all([loadLabels(), loadDeployments()]);
   await loadDocuments();
   if (!context.alive()) return null;
-  state.current = state.documents.length ? state.documents[0].location : null;
+  // The address names the document to open (#/p/{project}/label/{location}).
+  state.current = stillListed(state.documents, context.extra);
+  if (context.extra && state.current !== context.extra) showMessage(`There is no document ${context.extra} in this project.`, "error");
+  renderLabelFilter();
 
   container.replaceChildren(
     h(
@@ -629,18 +860,30 @@ export async function labelingPage(container, context) {
       h(
         "aside",
         { class: "doc-list card", "aria-label": "Document list" },
-        h("div", { class: "filters" }, field("Status", statusFilter), field("Dataset", datasetFilter), h("div", { class: "wide" }, field("Order", orderSelect, "by the deployment under Model assistance"))),
+        h("div", { class: "filters" },
+          h("div", { class: "wide" }, field("Search", searchInput, "in texts and names")),
+          field("Status", statusFilter), field("Dataset", datasetFilter),
+          field(ner ? "Entity" : "Class", labelFilter),
+          h("div", { class: "field inline disagree" }, disagreeFilter, h("label", { for: "filter-disagree", title: "Labeled documents whose prediction by the deployment under Model assistance differs from their labels" }, "Model disagrees")),
+          h("div", { class: "wide" }, field("Order", orderSelect, "by the deployment under Model assistance"))),
         countsLine,
         h("div", { class: "list-actions" }, addButton, labelNextButton),
+        h("div", { class: "bulk-bar", id: "bulk-bar", role: "group", "aria-label": "Move the ticked documents" }, h("label", { class: "choice" }, selectAll, "All"), bulkCount, ...bulkButtons),
         list,
       ),
-      h("div", { class: "editor-grid" }, editor, h("div", {}, labelsCard, assistCard)),
+      h("div", { class: "editor-grid" }, editor, h("div", { class: "side-column" }, labelsCard, assistCard)),
     ),
     addDialog,
   );
   renderList();
   renderLabelsCard();
   renderEditor();
+  showAddress();
 
-  return tagger.listen();
+  const stopTagging = tagger.listen();
+  const stopUndo = undoable.listen();
+  return () => {
+    stopTagging();
+    stopUndo();
+  };
 }

@@ -7,9 +7,10 @@
 // …/entities), which apply the import's rules; offsets count code points.
 
 import { documentPath, getJson, labelingPath, listPages, request, sendJson } from "../api.js";
-import { datasetChoice, labelBadge, labelButtons, replaceItem, spanTagger, stillListed } from "../tagging.js";
+import { datasetChoice, followCurrent, labelBadge, labelButtons, replaceItem, showAddress, spanTagger, stillListed } from "../tagging.js";
 import { renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, select, showError, showMessage } from "../ui.js";
+import { stateOf, undoHistory } from "../undo.js";
 
 function utterancePath(projectName, location) {
   return documentPath(projectName, location).replace(/\/documents\//, "/utterances/");
@@ -84,6 +85,7 @@ export async function utterancesPage(container, context) {
         renderAll();
         const saved = editor.querySelector("#save-status");
         if (saved) saved.textContent = "Saved";
+        return true;
       })
       .catch(async (error) => {
         showError(error);
@@ -95,9 +97,27 @@ export async function utterancesPage(container, context) {
         } catch (reloadError) {
           showError(reloadError);
         }
+        return false;
       });
     return state.saving;
   }
+
+  // A labeling change of one utterance: saved, then undoable (undo saves its state before).
+  function change(location, body) {
+    const utterance = state.utterances.find((item) => item.location === location);
+    const before = utterance ? stateOf(utterance, body) : null;
+    return save(location, body).then((ok) => {
+      if (ok && before) undoable.record({ location, what: `the change to “${utterance.text}”`, undo: () => save(location, before), redo: () => save(location, body) });
+      return ok;
+    });
+  }
+
+  const undoable = undoHistory({
+    current: () => state.current,
+    open: async (location) => {
+      if (state.utterances.some((item) => item.location === location)) tagger.select(location);
+    },
+  });
 
   // One entity's spans may not overlap (the import's rule); different entities' may.
   function clashes(entities, candidate) {
@@ -117,8 +137,9 @@ export async function utterancesPage(container, context) {
     show: () => {
       renderList();
       renderEditor();
+      if (context.alive()) showAddress(projectName, state.current);
     },
-    save,
+    save: change,
     clashes,
     clashMessage: (category) => `Spans of ${category} cannot overlap: delete or change the existing span first.`,
     labels: entityNames,
@@ -176,6 +197,7 @@ export async function utterancesPage(container, context) {
         ),
       );
     }
+    followCurrent(list);
   }
 
   // -- rendering: editor ------------------------------------------------------------------------
@@ -192,13 +214,14 @@ export async function utterancesPage(container, context) {
     const editButton = h("button", { type: "button", class: "secondary small", id: "edit-text" }, "Edit text");
     editButton.addEventListener("click", () => {
       const text = window.prompt("The utterance's text (its entity spans are cleared):", utterance.text);
-      if (text !== null && text !== utterance.text) save(utterance.location, { text });
+      if (text !== null && text !== utterance.text) change(utterance.location, { text });
     });
     const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete the utterance “${utterance.text}”?`)) return;
         await request("DELETE", documentPath(projectName, utterance.location), { signal });
+        undoable.forget(utterance.location);
         showMessage("Deleted the utterance.", "success");
         state.current = null;
         await refresh();
@@ -208,7 +231,7 @@ export async function utterancesPage(container, context) {
     const intentSelect = select(intentNames().map((name) => [name, name]), {
       id: "intent-select",
       value: utterance.intent,
-      onchange: (event) => save(utterance.location, { intent: event.target.value }),
+      onchange: (event) => change(utterance.location, { intent: event.target.value }),
     });
 
     const textView = h("div", {
@@ -236,14 +259,14 @@ export async function utterancesPage(container, context) {
           { class: "page-head" },
           h("h2", { id: "doc-title" }, `Utterance ${position + 1} of ${state.utterances.length}`),
           h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
-          h("span", { class: "head-actions" }, previous, next, editButton, deleteButton),
+          h("span", { class: "head-actions" }, ...undoable.controls(), previous, next, editButton, deleteButton),
         ),
         h("div", { class: "row" }, field("Intent", intentSelect)),
         bar,
         h("p", { class: "selection-hint", id: "selection-hint", "aria-live": "polite" }),
         textView,
         tagger.table(labels, { summary: "Entities", empty: "No entities labelled.", note: "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do." }),
-        datasetChoice(utterance.dataset, (dataset) => save(utterance.location, { dataset }), "utterances"),
+        datasetChoice(utterance.dataset, (dataset) => change(utterance.location, { dataset }), "utterances"),
       ),
     );
     renderHint();
@@ -282,10 +305,18 @@ export async function utterancesPage(container, context) {
     const rename = h("button", { type: "button", class: "secondary small", "aria-label": `Rename ${what} ${name}` }, "Rename");
     rename.addEventListener("click", () =>
       busy(rename, async () => {
-        const wanted = window.prompt(`Rename ${what} ${name} to:`, name);
-        if (wanted && wanted.trim() && wanted.trim() !== name) {
-          await changeLabels("PATCH", `${path}/${encodeURIComponent(name)}`, { category: wanted.trim() });
+        const wanted = window.prompt(`Rename ${what} ${name} to${what === "intent" ? " (another intent's name merges the two)" : ""}:`, name);
+        const to = wanted ? wanted.trim() : "";
+        if (!to || to === name) return;
+        if (what === "intent" && intentNames().includes(to)) {
+          // A merge: every utterance of name moves to to, in one request; it cannot be undone.
+          if (!window.confirm(`Merge intent “${name}” into “${to}”? A merge cannot be undone.`)) return;
+          await changeLabels("POST", `${path}/${encodeURIComponent(name)}:rename`, { newName: to });
+          undoable.forget();
+          return;
         }
+        await changeLabels("PATCH", `${path}/${encodeURIComponent(name)}`, { category: to });
+        undoable.forget(); // earlier steps name the old label
       }),
     );
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
@@ -421,6 +452,7 @@ export async function utterancesPage(container, context) {
     await loadUtterances();
     state.current = stillListed(state.utterances, state.current);
     renderAll();
+    showAddress(projectName, state.current);
   }
 
   addForm.addEventListener("submit", (event) => {
@@ -441,7 +473,8 @@ export async function utterancesPage(container, context) {
   // -- first render -------------------------------------------------------------------------------
   await Promise.all([loadLabels(), loadUtterances()]);
   if (!context.alive()) return null;
-  state.current = state.utterances.length ? state.utterances[0].location : null;
+  // The address may name the utterance to open (#/p/{project}/label/{location}).
+  state.current = stillListed(state.utterances, context.extra);
   container.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Labeling"), h("span", { class: "muted" }, "Pick each utterance's intent · select text and press 1–9 to tag entities · n / p: next / previous")),
     h(
@@ -457,5 +490,11 @@ export async function utterancesPage(container, context) {
     ),
   );
   renderAll();
-  return tagger.listen();
+  showAddress(projectName, state.current);
+  const stopTagging = tagger.listen();
+  const stopUndo = undoable.listen();
+  return () => {
+    stopTagging();
+    stopUndo();
+  };
 }
