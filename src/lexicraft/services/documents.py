@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
 from lexicraft.domain.spans import Span, span_problem
 from lexicraft.domain.text import string_problem
+from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, InvalidParameterValue
+from lexicraft.services import history
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
@@ -193,8 +196,11 @@ def get_document(context: ServiceContext, project_name: str, location: str) -> L
         return LabeledDocument(kind, document_store.get_document(session, project_name, location))
 
 
-def add_document(context: ServiceContext, project_name: str, new: NewDocument) -> LabeledDocument:
-    """Write the text into the project's storage container and add an unlabeled document."""
+def add_document(
+    context: ServiceContext, project_name: str, new: NewDocument, *, actor: Actor
+) -> LabeledDocument:
+    """Write the text into the project's storage container and add an unlabeled document
+    (``actor`` is recorded in its history)."""
     _check_text(new.text, "text")
     language = check_language(new.language) if new.language is not None else None
     with context.database.session() as session:
@@ -228,18 +234,25 @@ def add_document(context: ServiceContext, project_name: str, new: NewDocument) -
         # The file goes first: a failed insert leaves an unused file, never a row without text.
         context.blobs.write_text(container, location, new.text)
         document_store.add_document(session, project_name, document, file_written=True)
+        history.record(session, project, actor, DocumentAction.CREATED, None, document)
         return LabeledDocument(project.kind, document)
 
 
 def update_document(
-    context: ServiceContext, project_name: str, location: str, change: DocumentChange
+    context: ServiceContext,
+    project_name: str,
+    location: str,
+    change: DocumentChange,
+    *,
+    actor: Actor,
 ) -> LabeledDocument:
-    """Replace a document's spans or classes and/or change its dataset or language."""
+    """Replace a document's spans or classes and/or change its dataset or language
+    (``actor`` is recorded in its history)."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         _not_conversation(project, "PATCH …/utterances/{location}")
         kind = project.kind
-        document = document_store.get_document(session, project_name, location)
+        document = before = document_store.get_document(session, project_name, location)
         labels = project_store.get_labels(session, project_name)
         if change.spans is not None:
             if kind.is_classification:
@@ -267,17 +280,23 @@ def update_document(
         if change.language is not None:
             document = replace(document, language=check_language(change.language))
         document_store.save_document(session, project_name, document)
+        history.record(session, project, actor, DocumentAction.UPDATED, before, document)
         return LabeledDocument(kind, document)
 
 
-def delete_document(context: ServiceContext, project_name: str, location: str) -> None:
-    """Remove a document from the project.
+def delete_document(
+    context: ServiceContext, project_name: str, location: str, *, actor: Actor
+) -> None:
+    """Remove a document from the project (its history stays, naming ``actor`` last).
 
     Its file stays in the storage container: containers can be shared by several projects,
     and Azure's Language Studio leaves the blob alone too.
     """
     with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        before = document_store.get_document(session, project_name, location)
         document_store.delete_document(session, project_name, location)
+        history.record(session, project, actor, DocumentAction.DELETED, before, None)
 
 
 def list_labels(context: ServiceContext, project_name: str) -> LabelList:
