@@ -16,6 +16,7 @@ import {
   versionQuery,
 } from "../api.js";
 import { datasetChoice, labelBadge, labelButtons, replaceItem, spanList, spanTagger, stillListed } from "../tagging.js";
+import { historyPanel } from "../history.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 
@@ -263,7 +264,7 @@ export async function labelingPage(container, context) {
       return;
     }
     const [previous, next] = tagger.stepButtons("document");
-    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete document");
+    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document", "data-needs": "author" }, "Delete document");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete ${doc.location} from the project?`)) return;
@@ -322,6 +323,7 @@ export async function labelingPage(container, context) {
       );
     }
     children.push(datasetChoice(doc.dataset, (dataset) => save(doc.location, { dataset }), "documents"));
+    children.push(historyPanel(project.projectName, doc.location, { signal, text: doc.text }));
     replaceKeepingFocus(editor, h("div", { class: "card" }, ...children));
     renderHint();
     renderAssistCard();
@@ -408,6 +410,7 @@ export async function labelingPage(container, context) {
         h("button", {
           type: "button",
           class: "danger small",
+          "data-needs": "author",
           "aria-label": `Remove ${labelWord} ${label}`,
           onclick: (event) =>
             busy(event.currentTarget, async () => {
@@ -417,7 +420,7 @@ export async function labelingPage(container, context) {
       ),
     );
     const input = h("input", { type: "text", id: "new-label", autocomplete: "off" });
-    const form = h("form", { class: "row" }, field(`New ${labelWord}`, input), h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Add")));
+    const form = h("form", { class: "row", "data-needs": "author" }, field(`New ${labelWord}`, input), h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Add")));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const label = input.value.trim();

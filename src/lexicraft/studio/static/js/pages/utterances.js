@@ -8,6 +8,7 @@
 
 import { documentPath, getJson, labelingPath, listPages, request, sendJson } from "../api.js";
 import { datasetChoice, labelBadge, labelButtons, replaceItem, spanTagger, stillListed } from "../tagging.js";
+import { historyPanel } from "../history.js";
 import { renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, select, showError, showMessage } from "../ui.js";
 
@@ -194,7 +195,7 @@ export async function utterancesPage(container, context) {
       const text = window.prompt("The utterance's text (its entity spans are cleared):", utterance.text);
       if (text !== null && text !== utterance.text) save(utterance.location, { text });
     });
-    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete");
+    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document", "data-needs": "author" }, "Delete");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete the utterance “${utterance.text}”?`)) return;
@@ -244,6 +245,7 @@ export async function utterancesPage(container, context) {
         textView,
         tagger.table(labels, { summary: "Entities", empty: "No entities labelled.", note: "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do." }),
         datasetChoice(utterance.dataset, (dataset) => save(utterance.location, { dataset }), "utterances"),
+        historyPanel(projectName, utterance.location, { signal }),
       ),
     );
     renderHint();
@@ -265,7 +267,7 @@ export async function utterancesPage(container, context) {
   function nameForm(id, what, path) {
     const input = h("input", { type: "text", id, autocomplete: "off" });
     const button = h("button", { type: "submit", class: "secondary" }, "Add");
-    const form = h("form", { class: "row" }, field(`New ${what}`, input), h("div", { class: "field" }, button));
+    const form = h("form", { class: "row", "data-needs": "author" }, field(`New ${what}`, input), h("div", { class: "field" }, button));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const name = input.value.trim();
@@ -290,7 +292,7 @@ export async function utterancesPage(container, context) {
     );
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
     remove.addEventListener("click", () => busy(remove, () => changeLabels("DELETE", `${path}/${encodeURIComponent(name)}`)));
-    return h("span", { class: "actions" }, rename, remove);
+    return h("span", { class: "actions", "data-needs": "author" }, rename, remove);
   }
 
   function renderIntentsCard() {
@@ -375,7 +377,7 @@ export async function utterancesPage(container, context) {
     saveButton.addEventListener("click", () =>
       busy(saveButton, () => changeLabels("PATCH", `/entities/${encodeURIComponent(entity.category)}`, { list: { sublists: parseList(textArea.value, entity) } })),
     );
-    parts.push(h("details", {}, h("summary", { class: "small" }, "Edit list synonyms"), textArea, h("p", { class: "hint" }, "One item a line: key: synonym, synonym"), saveButton));
+    parts.push(h("details", { "data-needs": "author" }, h("summary", { class: "small" }, "Edit list synonyms"), textArea, h("p", { class: "hint" }, "One item a line: key: synonym, synonym"), saveButton));
     return parts;
   }
 
