@@ -9,9 +9,9 @@ server's next request: its remembered key checks are dropped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import ConfigDict, StrictBool, StrictStr
 
 from lexicraft.api.authoring.render import page
@@ -28,6 +28,9 @@ from lexicraft.services.users import NewKey
 from lexicraft.timeutil import format_datetime
 
 PREFIX = "/language/lexicraft"
+#: A key's id as ``users/{name}/keys`` lists it: a positive integer a database column holds
+#: (a larger one would be a driver error, not a 404).
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 router = APIRouter(prefix=PREFIX, tags=["users"], responses=ERRORS)
 
 
@@ -255,7 +258,7 @@ def create_key(
 
 @router.delete("/users/{user_name}/keys/{key_id}", status_code=204)
 def revoke_key(
-    user_name: str, key_id: int, request: Request, context: Context, _actor: UserManager
+    user_name: str, key_id: KeyId, request: Request, context: Context, _actor: UserManager
 ) -> Response:
     users.revoke_user_key(context.database, user_name, key_id)
     _forget_keys(request)
