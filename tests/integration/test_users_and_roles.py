@@ -409,6 +409,10 @@ def test_utterance_changes_and_label_renames_are_recorded(team: Team) -> None:
     assert events[0]["after"]["intent"] == "Book"
     assert events[0]["after"]["text"] == "book a flight"
     assert (events[1]["before"]["intent"], events[1]["after"]["intent"]) == ("Book", "BookFlight")
+    # The history goes with its project.
+    team.server.run_job("DELETE", f"{CONVERSATIONS}/{project}", params=V)
+    gone = team.call("annotator", "GET", f"{LABELING}/{project}/documents/{location}/history")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "ProjectNotFound"
 
 
 # -- keys made before roles existed --------------------------------------------------------------
