@@ -153,6 +153,16 @@ class Unauthorized(LexicraftError):
     code = "401"
 
 
+class Forbidden(LexicraftError):
+    """A valid key that lacks the permission a request needs (its user's role or its scope
+    does not allow it): HTTP 403. ``Forbidden`` is in Azure's enum of top-level codes; the
+    message names the missing permission, never anything else about the server."""
+
+    status_code = 403
+    code = "Forbidden"
+    inner_code = "PermissionDenied"
+
+
 class JobFailure(LexicraftError):
     """A job that ran and could not finish; its message is stored on the job."""
 

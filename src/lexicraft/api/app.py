@@ -21,6 +21,7 @@ from lexicraft.api.headers import SecurityHeadersMiddleware
 from lexicraft.api.limits import BodyLimitMiddleware
 from lexicraft.api.operations import METRICS_PATH, MODELS_HEALTH_PATH
 from lexicraft.api.operations import router as operations_router
+from lexicraft.api.permissions import undeclared_routes
 from lexicraft.api.rate_limits import RateLimitMiddleware
 from lexicraft.api.runtime.analyze_text import router as analyze_text_router
 from lexicraft.api.runtime.conversations import router as conversations_router
@@ -28,6 +29,7 @@ from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.api.studio_conversations import router as studio_conversations_router
 from lexicraft.api.studio_training import router as studio_training_router
+from lexicraft.api.users import router as users_router
 from lexicraft.bootstrap import (
     job_wakeups,
     metrics_registry,
@@ -106,8 +108,14 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(studio_api_router)
     app.include_router(studio_conversations_router)
     app.include_router(studio_training_router)
+    app.include_router(users_router)
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
+    # Every route behind the key says which permission it needs (api/permissions.py): an app
+    # with a route that forgot to is not built at all.
+    undeclared = undeclared_routes(app)
+    if undeclared:
+        raise RuntimeError(f"routes without a declared permission: {undeclared}")
     # Middleware runs outside in: security headers on every answer, then the key check
     # (before any body is read), then the key's rate limit, then the body limits (before
     # any route reads a body).
@@ -121,9 +129,13 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         # The API's shape is no secret, but a self-hosted server need not describe itself
         # to anyone who can reach it; the scripts under /docs/static stay public.
         protected += (OPENAPI_PATH, DOCS_PATH, REDOC_PATH)
+    # On the app's state too: the users routes drop its remembered checks after a change.
+    app.state.key_verifier = KeyVerifier(
+        context.database, settings.api_key, settings.key_cache_ttl_s
+    )
     app.add_middleware(
         SubscriptionKeyMiddleware,
-        verifier=KeyVerifier(context.database, settings.api_key, settings.key_cache_ttl_s),
+        verifier=app.state.key_verifier,
         retry_after_s=settings.unavailable_retry_after_s,
         protected_paths=protected,
     )

@@ -18,6 +18,9 @@ PROTECTED_PREFIXES = ("/language/", "/text/")
 #: The request state entry naming the stored key that sent the request (None: the configured
 #: key); see :func:`lexicraft.api.dependencies.caller_key_id`.
 API_KEY_ID = "api_key_id"
+#: The request state entry holding who sent the request (:class:`lexicraft.domain.users.Actor`):
+#: the key's user, role and scope. Routes check it through :mod:`lexicraft.api.permissions`.
+ACTOR = "actor"
 #: The name of the key's security scheme in ``/openapi.json``.
 SECURITY_SCHEME = "subscriptionKey"
 
@@ -83,8 +86,11 @@ class SubscriptionKeyMiddleware:
                 response = error_response(Unauthorized(_DENIED))
                 await response(scope, receive, send)
                 return
-            # Which key sent the request (request.state.api_key_id): jobs record it.
-            scope.setdefault("state", {})[API_KEY_ID] = checked.key_id
+            # Which key sent the request (request.state.api_key_id): jobs record it; and who
+            # it speaks for (request.state.actor): routes check its permissions.
+            state = scope.setdefault("state", {})
+            state[API_KEY_ID] = checked.key_id
+            state[ACTOR] = checked.actor
         await self.app(scope, receive, send)
 
 
@@ -105,7 +111,11 @@ def document_key(openapi: dict[str, Any], protected_paths: tuple[str, ...]) -> N
         "type": "apiKey",
         "in": "header",
         "name": "Ocp-Apim-Subscription-Key",
-        "description": "A key made with `lexicraft keys create` (or LEXICRAFT_API_KEY).",
+        "description": (
+            "A key made with `lexicraft keys create` or `lexicraft users create` (or "
+            "LEXICRAFT_API_KEY). A valid key whose user's role or scope lacks the permission "
+            "an operation needs is answered 403."
+        ),
     }
     for path, operations in openapi.get("paths", {}).items():
         if protects(path, protected_paths):

@@ -26,12 +26,15 @@ from lexicraft.api.authoring.render import page
 from lexicraft.api.authoring.responses import ok
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
+from lexicraft.api.permissions import Author, Labeler, needs
 from lexicraft.api.requests import WireModel
+from lexicraft.domain.history import DocumentAction, DocumentEvent, LabelState
 from lexicraft.domain.projects import Dataset, Document, ProjectKind
 from lexicraft.domain.spans import Span
 from lexicraft.domain.text import StringIndexType
+from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidRequestBody
-from lexicraft.services import documents
+from lexicraft.services import documents, history
 from lexicraft.services.documents import (
     DatasetFilter,
     DocumentChange,
@@ -42,6 +45,7 @@ from lexicraft.services.documents import (
     LabelStatus,
     NewDocument,
 )
+from lexicraft.timeutil import format_datetime
 
 PREFIX = "/language/lexicraft/projects"
 router = APIRouter(prefix=PREFIX, tags=["studio"], responses=ERRORS)
@@ -277,6 +281,37 @@ class DocumentsPage(ResponseShape):
     next_link: str | None = None
 
 
+class LabelStateRead(ResponseShape):
+    """A document's labels at one moment (an utterance's text too)."""
+
+    dataset: Dataset | None
+    language: str | None
+    text: str | None = None
+    intent: str | None = None
+    entities: list[EntityRead] | None = None
+    classes: list[ClassRead] | None = None
+
+
+class DocumentEventRead(ResponseShape):
+    """One change of a document: who (a user's name, else a key's), when, what."""
+
+    id: int
+    created_date_time: str
+    action: DocumentAction
+    actor: str
+    before: LabelStateRead | None
+    after: LabelStateRead | None
+
+
+class DocumentHistoryPage(ResponseShape):
+    """A document's changes, oldest first."""
+
+    location: str
+    string_index_type: Literal["UnicodeCodePoint"]
+    value: list[DocumentEventRead]
+    next_link: str | None = None
+
+
 class LabelUsageRead(ResponseShape):
     """A label and how many documents use it."""
 
@@ -331,6 +366,36 @@ def _render_document(kind: ProjectKind, document: Document) -> dict[str, Any]:
     return body
 
 
+def _render_labels_of(kind: ProjectKind, state: LabelState) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "dataset": state.dataset.value if state.dataset else None,
+        "language": state.language,
+    }
+    if state.text is not None:
+        body["text"] = state.text
+    if kind.is_conversation:
+        body["intent"] = state.classes[0] if state.classes else None
+    if kind.is_classification:
+        body["classes"] = [{"category": category} for category in state.classes]
+    else:
+        body["entities"] = [
+            {"category": span.category, "offset": span.start, "length": span.end - span.start}
+            for span in state.spans
+        ]
+    return body
+
+
+def _render_event(kind: ProjectKind, event: DocumentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "createdDateTime": format_datetime(event.at),
+        "action": event.action.value,
+        "actor": event.actor,
+        "before": None if event.before is None else _render_labels_of(kind, event.before),
+        "after": None if event.after is None else _render_labels_of(kind, event.after),
+    }
+
+
 def render_labeled(labeled: LabeledDocument) -> dict[str, Any]:
     """One document of a project, with the unit of its offsets."""
     body = _render_document(labeled.kind, labeled.document)
@@ -361,7 +426,9 @@ def _render_labels(found: LabelList) -> dict[str, Any]:
 # -- routes ------------------------------------------------------------------------------------
 
 
-@router.get("/{project_name}/documents", responses=ok(DocumentsPage))
+@router.get(
+    "/{project_name}/documents", dependencies=[needs(Permission.VIEW)], responses=ok(DocumentsPage)
+)
 def list_documents(project_name: str, request: Request, context: Context) -> dict[str, Any]:
     found = documents.list_documents(context, project_name, _parse_query(request))
     kind = found.project.kind
@@ -383,9 +450,11 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
 # Registered before …/documents/{location:path}, which would not match it anyway (no slash).
 @router.post("/{project_name}/documents:assign-dataset", responses=ok(DatasetAssignmentRead))
 def assign_dataset(
-    project_name: str, body: DatasetAssignmentInput, context: Context
+    project_name: str, body: DatasetAssignmentInput, context: Context, actor: Labeler
 ) -> dict[str, Any]:
-    done = documents.assign_dataset(context, project_name, body.locations, body.dataset)
+    done = documents.assign_dataset(
+        context, project_name, body.locations, body.dataset, actor=actor
+    )
     return {
         "dataset": done.dataset.value if done.dataset else None,
         "changed": done.changed,
@@ -398,35 +467,71 @@ def assign_dataset(
     status_code=201,
     responses={201: {"model": LabeledDocumentRead, "description": "Created."}},
 )
-def add_document(project_name: str, body: NewDocumentInput, context: Context) -> dict[str, Any]:
-    return render_labeled(documents.add_document(context, project_name, body.to_new()))
+def add_document(
+    project_name: str, body: NewDocumentInput, context: Context, actor: Labeler
+) -> dict[str, Any]:
+    return render_labeled(documents.add_document(context, project_name, body.to_new(), actor=actor))
 
 
-@router.get("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
+# Before the document's own GET, whose {location:path} would take ".../history" too (so a
+# document whose location ends in "/history" is read through the list, not by its URL).
+@router.get(
+    "/{project_name}/documents/{location:path}/history",
+    dependencies=[needs(Permission.VIEW)],
+    responses=ok(DocumentHistoryPage),
+)
+def get_document_history(
+    project_name: str, location: str, request: Request, context: Context
+) -> dict[str, Any]:
+    found = history.document_history(context, project_name, location)
+    body = page(
+        request,
+        found.events,
+        lambda event: _render_event(found.kind, event),
+        context.settings.default_page_size,
+    )
+    return {
+        "location": found.location,
+        "stringIndexType": StringIndexType.CODE_POINT.value,
+        **body,
+    }
+
+
+@router.get(
+    "/{project_name}/documents/{location:path}",
+    dependencies=[needs(Permission.VIEW)],
+    responses=ok(LabeledDocumentRead),
+)
 def get_document(project_name: str, location: str, context: Context) -> dict[str, Any]:
     return render_labeled(documents.get_document(context, project_name, location))
 
 
 @router.patch("/{project_name}/documents/{location:path}", responses=ok(LabeledDocumentRead))
 def update_document(
-    project_name: str, location: str, body: DocumentPatch, context: Context
+    project_name: str, location: str, body: DocumentPatch, context: Context, actor: Labeler
 ) -> dict[str, Any]:
     change = body.to_change()
-    return render_labeled(documents.update_document(context, project_name, location, change))
+    return render_labeled(
+        documents.update_document(context, project_name, location, change, actor=actor)
+    )
 
 
 @router.delete("/{project_name}/documents/{location:path}", status_code=204)
-def delete_document(project_name: str, location: str, context: Context) -> Response:
-    documents.delete_document(context, project_name, location)
+def delete_document(project_name: str, location: str, context: Context, actor: Author) -> Response:
+    documents.delete_document(context, project_name, location, actor=actor)
     return Response(status_code=204)
 
 
-@router.get("/{project_name}/labels", responses=ok(LabelsRead))
+@router.get(
+    "/{project_name}/labels", dependencies=[needs(Permission.VIEW)], responses=ok(LabelsRead)
+)
 def list_labels(project_name: str, context: Context) -> dict[str, Any]:
     return _render_labels(documents.list_labels(context, project_name))
 
 
-@router.put("/{project_name}/labels", responses=ok(LabelsRead))
+@router.put(
+    "/{project_name}/labels", dependencies=[needs(Permission.AUTHOR)], responses=ok(LabelsRead)
+)
 def set_labels(project_name: str, body: LabelsInput, context: Context) -> dict[str, Any]:
     return _render_labels(documents.set_labels(context, project_name, tuple(body.labels)))
 
@@ -434,9 +539,9 @@ def set_labels(project_name: str, body: LabelsInput, context: Context) -> dict[s
 # {name:path}: a label may contain "/" (sent as %2F, which the server decodes first).
 @router.post("/{project_name}/labels/{name:path}:rename", responses=ok(LabelRenameRead))
 def rename_label(
-    project_name: str, name: str, body: RenameInput, context: Context
+    project_name: str, name: str, body: RenameInput, context: Context, actor: Author
 ) -> dict[str, Any]:
-    done = documents.rename_label(context, project_name, name, body.new_name)
+    done = documents.rename_label(context, project_name, name, body.new_name, actor=actor)
     return {
         **_render_labels(done.labels),
         "merged": done.merged,

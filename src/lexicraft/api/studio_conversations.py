@@ -21,6 +21,7 @@ from lexicraft.api.authoring.responses import ok
 from lexicraft.api.authoring.shared import CONVERSATIONS, TEXT
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
+from lexicraft.api.permissions import Author, Labeler, needs
 from lexicraft.api.requests import WireModel
 from lexicraft.api.studio_api import (
     PREFIX,
@@ -33,6 +34,7 @@ from lexicraft.api.studio_api import (
 )
 from lexicraft.domain.conversations import ConversationEntity, ListItem, Synonyms
 from lexicraft.domain.spans import Span
+from lexicraft.domain.users import Permission
 from lexicraft.services import conversation_labeling, projects, training
 from lexicraft.services.conversation_labeling import (
     ConversationLabels,
@@ -289,13 +291,16 @@ def _render_labels(found: ConversationLabels) -> dict[str, Any]:
 
 @router.get(
     "/language/lexicraft/training-config-versions/default",
+    dependencies=[needs(Permission.VIEW)],
     responses=ok(DefaultTrainingConfigRead),
 )
 def default_training_config_version() -> dict[str, Any]:
     return {"trainingConfigVersion": training.default_training_config_version()}
 
 
-@router.get(PREFIX + "/{project_name}", responses=ok(ProjectKindRead))
+@router.get(
+    PREFIX + "/{project_name}", dependencies=[needs(Permission.VIEW)], responses=ok(ProjectKindRead)
+)
 def get_project_kind(project_name: str, context: Context) -> dict[str, Any]:
     # The Studio opens a project by name alone; each authoring API answers 404 for the other's
     # projects, so it asks here first instead of probing both.
@@ -313,69 +318,97 @@ def get_project_kind(project_name: str, context: Context) -> dict[str, Any]:
     status_code=201,
     responses={201: {"model": LabeledDocumentRead, "description": "Created."}},
 )
-def add_utterance(project_name: str, body: NewUtteranceInput, context: Context) -> dict[str, Any]:
-    return render_labeled(conversation_labeling.add_utterance(context, project_name, body.to_new()))
+def add_utterance(
+    project_name: str, body: NewUtteranceInput, context: Context, actor: Labeler
+) -> dict[str, Any]:
+    new = body.to_new()
+    return render_labeled(
+        conversation_labeling.add_utterance(context, project_name, new, actor=actor)
+    )
 
 
 @router.patch(
     PREFIX + "/{project_name}/utterances/{location:path}", responses=ok(LabeledDocumentRead)
 )
 def update_utterance(
-    project_name: str, location: str, body: UtterancePatch, context: Context
+    project_name: str, location: str, body: UtterancePatch, context: Context, actor: Labeler
 ) -> dict[str, Any]:
     change = body.to_change()
     return render_labeled(
-        conversation_labeling.update_utterance(context, project_name, location, change)
+        conversation_labeling.update_utterance(context, project_name, location, change, actor=actor)
     )
 
 
-@router.get(PREFIX + "/{project_name}/conversation", responses=ok(ConversationLabelsRead))
+@router.get(
+    PREFIX + "/{project_name}/conversation",
+    dependencies=[needs(Permission.VIEW)],
+    responses=ok(ConversationLabelsRead),
+)
 def get_conversation_labels(project_name: str, context: Context) -> dict[str, Any]:
     return _render_labels(conversation_labeling.get_labels(context, project_name))
 
 
-@router.post(PREFIX + "/{project_name}/intents", responses=ok(ConversationLabelsRead))
+@router.post(
+    PREFIX + "/{project_name}/intents",
+    dependencies=[needs(Permission.AUTHOR)],
+    responses=ok(ConversationLabelsRead),
+)
 def add_intent(project_name: str, body: NameInput, context: Context) -> dict[str, Any]:
     return _render_labels(conversation_labeling.add_intent(context, project_name, body.category))
 
 
 @router.patch(PREFIX + "/{project_name}/intents/{name}", responses=ok(ConversationLabelsRead))
 def rename_intent(
-    project_name: str, name: str, body: NameInput, context: Context
+    project_name: str, name: str, body: NameInput, context: Context, actor: Author
 ) -> dict[str, Any]:
-    found = conversation_labeling.rename_intent(context, project_name, name, body.category)
+    found = conversation_labeling.rename_intent(
+        context, project_name, name, body.category, actor=actor
+    )
     return _render_labels(found)
 
 
 @router.post(PREFIX + "/{project_name}/intents/{name}:rename", responses=ok(ConversationLabelsRead))
 def rename_or_merge_intent(
-    project_name: str, name: str, body: RenameInput, context: Context
+    project_name: str, name: str, body: RenameInput, context: Context, actor: Author
 ) -> dict[str, Any]:
     # As …/labels/{name}:rename for entity types and classes: another intent's name merges.
     found = conversation_labeling.rename_intent(
-        context, project_name, name, body.new_name, merge=True
+        context, project_name, name, body.new_name, merge=True, actor=actor
     )
     return _render_labels(found)
 
 
-@router.delete(PREFIX + "/{project_name}/intents/{name}", responses=ok(ConversationLabelsRead))
+@router.delete(
+    PREFIX + "/{project_name}/intents/{name}",
+    dependencies=[needs(Permission.AUTHOR)],
+    responses=ok(ConversationLabelsRead),
+)
 def delete_intent(project_name: str, name: str, context: Context) -> dict[str, Any]:
     return _render_labels(conversation_labeling.delete_intent(context, project_name, name))
 
 
-@router.post(PREFIX + "/{project_name}/entities", responses=ok(ConversationLabelsRead))
+@router.post(
+    PREFIX + "/{project_name}/entities",
+    dependencies=[needs(Permission.AUTHOR)],
+    responses=ok(ConversationLabelsRead),
+)
 def add_entity(project_name: str, body: NameInput, context: Context) -> dict[str, Any]:
     return _render_labels(conversation_labeling.add_entity(context, project_name, body.category))
 
 
 @router.patch(PREFIX + "/{project_name}/entities/{name}", responses=ok(ConversationLabelsRead))
 def update_entity(
-    project_name: str, name: str, body: EntityPatch, context: Context
+    project_name: str, name: str, body: EntityPatch, context: Context, actor: Author
 ) -> dict[str, Any]:
-    found = conversation_labeling.update_entity(context, project_name, name, body.to_change())
+    change = body.to_change()
+    found = conversation_labeling.update_entity(context, project_name, name, change, actor=actor)
     return _render_labels(found)
 
 
-@router.delete(PREFIX + "/{project_name}/entities/{name}", responses=ok(ConversationLabelsRead))
+@router.delete(
+    PREFIX + "/{project_name}/entities/{name}",
+    dependencies=[needs(Permission.AUTHOR)],
+    responses=ok(ConversationLabelsRead),
+)
 def delete_entity(project_name: str, name: str, context: Context) -> dict[str, Any]:
     return _render_labels(conversation_labeling.delete_entity(context, project_name, name))

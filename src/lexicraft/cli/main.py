@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lexicraft.cli import backup, data, jobs, keys, models, predict, projects, worker
+from lexicraft.cli import backup, data, jobs, keys, models, predict, projects, users, worker
 from lexicraft.cli.console import LexicraftGroup
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     cls=LexicraftGroup,
 )
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(projects.app, name="project")
 app.command("import")(data.import_file)
 app.command("export")(data.export)

@@ -27,9 +27,12 @@ from lexicraft.domain.conversations import (
     ConversationEntity,
     ListItem,
 )
+from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project
 from lexicraft.domain.spans import Span
+from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, InvalidParameterValue, LexicraftError
+from lexicraft.services import history
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.conversation_files import (
     read_conversation_file,
@@ -99,8 +102,11 @@ class EntityChange:
 # -- utterances --------------------------------------------------------------------------------
 
 
-def add_utterance(context: ServiceContext, project_name: str, new: NewUtterance) -> LabeledDocument:
-    """Append an utterance to the project, checked as an import checks it."""
+def add_utterance(
+    context: ServiceContext, project_name: str, new: NewUtterance, *, actor: Actor
+) -> LabeledDocument:
+    """Append an utterance to the project, checked as an import checks it (``actor`` is
+    recorded in its history)."""
     with context.database.session() as session:
         project, assets = _conversation(session, project_name)
         count = len(document_store.list_locations(session, project_name))
@@ -123,16 +129,23 @@ def add_utterance(context: ServiceContext, project_name: str, new: NewUtterance)
         )
         document = _checked(context, project, assets, document)
         document_store.add_document(session, project_name, document)
+        history.record(session, project, actor, DocumentAction.CREATED, None, document)
         return LabeledDocument(project.kind, document)
 
 
 def update_utterance(
-    context: ServiceContext, project_name: str, location: str, change: UtteranceChange
+    context: ServiceContext,
+    project_name: str,
+    location: str,
+    change: UtteranceChange,
+    *,
+    actor: Actor,
 ) -> LabeledDocument:
-    """Change an utterance's text, intent, spans, dataset or language."""
+    """Change an utterance's text, intent, spans, dataset or language (``actor`` is recorded
+    in its history)."""
     with context.database.session() as session:
         project, assets = _conversation(session, project_name)
-        document = document_store.get_document(session, project_name, location)
+        document = before = document_store.get_document(session, project_name, location)
         if change.text is not None and change.text != document.text:
             document = replace(document, text=change.text, spans=())
         if change.spans is not None:
@@ -145,6 +158,7 @@ def update_utterance(
             document = replace(document, language=check_language(change.language))
         document = _checked(context, project, assets, document)
         document_store.save_document(session, project_name, document)
+        history.record(session, project, actor, DocumentAction.UPDATED, before, document)
         return LabeledDocument(project.kind, document)
 
 
@@ -175,11 +189,13 @@ def rename_intent(
     category: str,
     new_name: str,
     *,
+    actor: Actor,
     merge: bool = False,
 ) -> ConversationLabels:
-    """Rename an intent in the list and in every utterance that has it, in one transaction.
-    With ``merge``, a ``new_name`` the project has already takes ``category``'s utterances and
-    ``category`` leaves the list; without, that is a conflict."""
+    """Rename an intent in the list and in every utterance that has it, in one transaction
+    (each utterance's history names ``actor``). With ``merge``, a ``new_name`` the project has
+    already takes ``category``'s utterances and ``category`` leaves the list; without, that is
+    a conflict."""
     name = check_label(new_name, "category", "category")
     if NONE_INTENT in (category, name) and category != name:
         raise InvalidParameterValue(
@@ -196,12 +212,15 @@ def rename_intent(
         else:
             _check_new_name(name, assets.intents, "intent")
             intents = tuple(name if intent == category else intent for intent in assets.intents)
-        renamed = [
-            replace(document, classes=(name,))
+        before = [
+            document
             for document in project_store.list_documents(session, project_name)
             if document.classes == (category,)
         ]
+        renamed = [replace(document, classes=(name,)) for document in before]
         document_store.save_documents(session, project_name, renamed)
+        for old, new in zip(before, renamed, strict=True):
+            history.record(session, project, actor, DocumentAction.LABEL_RENAMED, old, new)
         return _save_assets(context, session, project, replace(assets, intents=intents))
 
 
@@ -232,9 +251,15 @@ def add_entity(context: ServiceContext, project_name: str, category: str) -> Con
 
 
 def update_entity(
-    context: ServiceContext, project_name: str, category: str, change: EntityChange
+    context: ServiceContext,
+    project_name: str,
+    category: str,
+    change: EntityChange,
+    *,
+    actor: Actor,
 ) -> ConversationLabels:
-    """Rename an entity (in every utterance's spans too) and/or replace its list items."""
+    """Rename an entity (in every utterance's spans too, each utterance's history naming
+    ``actor``) and/or replace its list items."""
     with context.database.session() as session:
         project, assets = _conversation(session, project_name)
         _check_known(category, assets.entity_categories, "entity")
@@ -250,8 +275,10 @@ def update_entity(
                         Span(s.start, s.end, name) if s.category == category else s
                         for s in document.spans
                     )
-                    document_store.save_document(
-                        session, project_name, replace(document, spans=spans)
+                    renamed = replace(document, spans=spans)
+                    document_store.save_document(session, project_name, renamed)
+                    history.record(
+                        session, project, actor, DocumentAction.LABEL_RENAMED, document, renamed
                     )
         updated = replace(entity, category=name)
         if change.list_items is not None:

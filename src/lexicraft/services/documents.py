@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
 from lexicraft.domain.spans import Span, span_problem
 from lexicraft.domain.text import string_problem
+from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, DocumentNotFound, InvalidParameterValue, LabelNotFound
+from lexicraft.services import history
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
@@ -211,17 +214,23 @@ def _counts(documents: Sequence[Document]) -> DocumentCounts:
 
 
 def assign_dataset(
-    context: ServiceContext, project_name: str, locations: Sequence[str], dataset: Dataset | None
+    context: ServiceContext,
+    project_name: str,
+    locations: Sequence[str],
+    dataset: Dataset | None,
+    *,
+    actor: Actor,
 ) -> DatasetAssignment:
     """Put every document at ``locations`` into ``dataset`` (None: no dataset), all or none:
     one unknown location changes nothing. Utterances of a conversation project too (their
-    dataset is no part of the import's content rules)."""
+    dataset is no part of the import's content rules). Each moved document's history names
+    ``actor``."""
     if not locations:
         raise InvalidParameterValue(
             "locations is empty; name at least one document", target="locations"
         )
     with context.database.session() as session:
-        project_store.get_project(session, project_name)
+        project = project_store.get_project(session, project_name)
         documents = project_store.list_documents(session, project_name)
         known = {document.location for document in documents}
         unknown = [location for location in dict.fromkeys(locations) if location not in known]
@@ -232,12 +241,15 @@ def assign_dataset(
                 target="locations",
             )
         wanted = set(locations)
-        moved = [
-            replace(document, dataset=dataset)
+        before = [
+            document
             for document in documents
             if document.location in wanted and document.dataset is not dataset
         ]
+        moved = [replace(document, dataset=dataset) for document in before]
         document_store.save_documents(session, project_name, moved)
+        for old, new in zip(before, moved, strict=True):
+            history.record(session, project, actor, DocumentAction.UPDATED, old, new)
         moved_at = {document.location: document for document in moved}
         after = [moved_at.get(document.location, document) for document in documents]
         return DatasetAssignment(dataset, [d.location for d in moved], _counts(after))
@@ -250,8 +262,11 @@ def get_document(context: ServiceContext, project_name: str, location: str) -> L
         return LabeledDocument(kind, document_store.get_document(session, project_name, location))
 
 
-def add_document(context: ServiceContext, project_name: str, new: NewDocument) -> LabeledDocument:
-    """Write the text into the project's storage container and add an unlabeled document."""
+def add_document(
+    context: ServiceContext, project_name: str, new: NewDocument, *, actor: Actor
+) -> LabeledDocument:
+    """Write the text into the project's storage container and add an unlabeled document
+    (``actor`` is recorded in its history)."""
     _check_text(new.text, "text")
     language = check_language(new.language) if new.language is not None else None
     with context.database.session() as session:
@@ -285,18 +300,25 @@ def add_document(context: ServiceContext, project_name: str, new: NewDocument) -
         # The file goes first: a failed insert leaves an unused file, never a row without text.
         context.blobs.write_text(container, location, new.text)
         document_store.add_document(session, project_name, document, file_written=True)
+        history.record(session, project, actor, DocumentAction.CREATED, None, document)
         return LabeledDocument(project.kind, document)
 
 
 def update_document(
-    context: ServiceContext, project_name: str, location: str, change: DocumentChange
+    context: ServiceContext,
+    project_name: str,
+    location: str,
+    change: DocumentChange,
+    *,
+    actor: Actor,
 ) -> LabeledDocument:
-    """Replace a document's spans or classes and/or change its dataset or language."""
+    """Replace a document's spans or classes and/or change its dataset or language
+    (``actor`` is recorded in its history)."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         _not_conversation(project, "PATCH …/utterances/{location}")
         kind = project.kind
-        document = document_store.get_document(session, project_name, location)
+        document = before = document_store.get_document(session, project_name, location)
         labels = project_store.get_labels(session, project_name)
         if change.spans is not None:
             if kind.is_classification:
@@ -324,17 +346,23 @@ def update_document(
         if change.language is not None:
             document = replace(document, language=check_language(change.language))
         document_store.save_document(session, project_name, document)
+        history.record(session, project, actor, DocumentAction.UPDATED, before, document)
         return LabeledDocument(kind, document)
 
 
-def delete_document(context: ServiceContext, project_name: str, location: str) -> None:
-    """Remove a document from the project.
+def delete_document(
+    context: ServiceContext, project_name: str, location: str, *, actor: Actor
+) -> None:
+    """Remove a document from the project (its history stays, naming ``actor`` last).
 
     Its file stays in the storage container: containers can be shared by several projects,
     and Azure's Language Studio leaves the blob alone too.
     """
     with context.database.session() as session:
+        project = project_store.get_project(session, project_name)
+        before = document_store.get_document(session, project_name, location)
         document_store.delete_document(session, project_name, location)
+        history.record(session, project, actor, DocumentAction.DELETED, before, None)
 
 
 def list_labels(context: ServiceContext, project_name: str) -> LabelList:
@@ -375,13 +403,13 @@ def set_labels(context: ServiceContext, project_name: str, labels: Sequence[str]
 
 
 def rename_label(
-    context: ServiceContext, project_name: str, category: str, new_name: str
+    context: ServiceContext, project_name: str, category: str, new_name: str, *, actor: Actor
 ) -> LabelRename:
     """Rename entity type or class ``category`` to ``new_name`` in the label list and in every
     document, in one transaction. A ``new_name`` the project has already merges ``category``
     into it: ``category`` leaves the list and a span or class it duplicates collapses into
     one. Labels live in the database (a document's file holds its text only), so no file
-    changes."""
+    changes. Each changed document's history names ``actor``."""
     name = check_label(new_name, "newName", "newName")
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
@@ -400,12 +428,13 @@ def rename_label(
             wanted = tuple(label for label in labels if label != category)
         else:
             wanted = tuple(name if label == category else label for label in labels)
-        changed = [
-            renamed
-            for document in documents
-            if (renamed := _renamed(document, category, name)) != document
+        before = [
+            document for document in documents if _renamed(document, category, name) != document
         ]
+        changed = [_renamed(document, category, name) for document in before]
         document_store.save_documents(session, project_name, changed)
+        for old, new in zip(before, changed, strict=True):
+            history.record(session, project, actor, DocumentAction.LABEL_RENAMED, old, new)
         document_store.save_labels(session, project_name, wanted)
         renamed_at = {document.location: document for document in changed}
         after = [renamed_at.get(document.location, document) for document in documents]

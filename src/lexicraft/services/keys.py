@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lexicraft.domain.keys import ApiKey
+from lexicraft.domain.users import CONFIGURED_KEY, Actor, Scope
 from lexicraft.storage.sql import keys as key_store
 from lexicraft.storage.sql.engine import Database
 
@@ -19,11 +20,18 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(database: Database, name: str) -> tuple[ApiKey, str]:
-    """A new key; the plain key is returned once and never stored."""
+def new_key() -> tuple[str, str, str]:
+    """A fresh key, its hash and the prefix that is shown to recognise it."""
     key = secrets.token_hex(16)
+    return key, _hash(key), key[:6]
+
+
+def create_key(database: Database, name: str, scope: Scope = Scope.FULL) -> tuple[ApiKey, str]:
+    """A new machine key (one that belongs to no user) of ``scope``; the plain key is
+    returned once and never stored. Users' keys are made by :mod:`lexicraft.services.users`."""
+    key, key_hash, prefix = new_key()
     with database.session() as session:
-        stored = key_store.add_key(session, name, _hash(key), key[:6])
+        stored = key_store.add_key(session, name, key_hash, prefix, scope=scope)
     return stored, key
 
 
@@ -47,34 +55,45 @@ def has_active_key(database: Database) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class KeyCheck:
-    """The answer for one key: whether it is accepted, and which stored key it is.
-
-    ``key_id`` is None for the configured extra key (and for a refused one); jobs record it so
-    that workers share their time fairly between keys.
-    """
+    """The answer for one key: whether it is accepted, and who sent it (its user, scope and
+    stored key: jobs record the key so that workers share their time fairly between keys)."""
 
     accepted: bool
-    key_id: int | None = None
+    actor: Actor | None = None
+
+    @property
+    def key_id(self) -> int | None:
+        """The stored key's id; None for the configured extra key (and for a refused one)."""
+        return self.actor.key_id if self.actor is not None else None
 
 
 _REFUSED = KeyCheck(accepted=False)
 
 
 def check_key(database: Database, key: str | None, extra_key: str | None) -> KeyCheck:
-    """Whether ``key`` is the configured extra key or an active stored key, and which.
+    """Whether ``key`` is the configured extra key or an active stored key (whose user, if
+    any, is not disabled), and who it speaks for.
 
     Comparisons use ``hmac.compare_digest`` so timing does not reveal how much of a key matched.
     """
     if not key:
         return _REFUSED
     if extra_key and hmac.compare_digest(key.encode("utf-8"), extra_key.encode("utf-8")):
-        return KeyCheck(accepted=True)
+        return KeyCheck(accepted=True, actor=CONFIGURED_KEY)
     digest = _hash(key)
     with database.session() as session:
         stored = key_store.find_active(session, digest)
-    if stored is None or not hmac.compare_digest(stored[1], digest):
+    if stored is None or not hmac.compare_digest(stored.key_hash, digest):
         return _REFUSED
-    return KeyCheck(accepted=True, key_id=stored[0])
+    actor = Actor(
+        key_name=stored.name,
+        scope=stored.scope,
+        key_id=stored.id,
+        user_id=stored.user_id,
+        user_name=stored.user_name,
+        role=stored.role,
+    )
+    return KeyCheck(accepted=True, actor=actor)
 
 
 def verify_key(database: Database, key: str | None, extra_key: str | None) -> bool:
@@ -106,6 +125,12 @@ class KeyVerifier:
         self.clock = clock
         self._answers: dict[str, tuple[KeyCheck, float]] = {}
         self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop every remembered check: a key or user changed on this server takes effect on
+        its next request (other servers see it within ``ttl_s``)."""
+        with self._lock:
+            self._answers.clear()
 
     def __len__(self) -> int:
         """How many checks are remembered."""

@@ -39,6 +39,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.RequestTimeout, 408, "Timeout", None),
     (errors.TooManyRequests, 429, "TooManyRequests", None),
     (errors.Unauthorized, 401, "401", None),
+    (errors.Forbidden, 403, "Forbidden", "PermissionDenied"),
     (errors.JobFailure, 500, "InternalServerError", None),
     (errors.ModelUnavailable, 500, "InternalServerError", "ModelUnavailable"),
     (errors.ModelDamaged, 500, "InternalServerError", "ModelDamaged"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lexicraft.bootstrap import open_context
+from lexicraft.domain.users import CONFIGURED_KEY, Actor, Permission, Scope
 from lexicraft.services import keys
 from lexicraft.settings import Settings
 
@@ -54,9 +55,20 @@ def test_a_check_names_the_stored_key_so_jobs_can_record_it(tmp_path: Path) -> N
     context = open_context(Settings(data_dir=tmp_path))
     (first, key), (second, other) = (keys.create_key(context.database, n) for n in "ab")
     verifier = keys.KeyVerifier(context.database, "operator-key", ttl_s=60.0)
-    assert verifier.check(key) == keys.KeyCheck(accepted=True, key_id=first.id)
+    assert verifier.check(key).key_id == first.id
     assert verifier.cached_check(other) is None
-    assert verifier.check(other) == keys.KeyCheck(accepted=True, key_id=second.id)
-    assert verifier.cached_check(other) == keys.KeyCheck(accepted=True, key_id=second.id)
-    assert verifier.check("operator-key") == keys.KeyCheck(accepted=True, key_id=None)
+    assert verifier.check(other).key_id == second.id
+    remembered = verifier.cached_check(other)
+    assert remembered is not None and remembered.key_id == second.id
+    operator = verifier.check("operator-key")
+    assert operator.accepted and operator.key_id is None and operator.actor == CONFIGURED_KEY
     assert verifier.check("not-a-key").accepted is False
+
+
+def test_a_check_says_who_the_key_speaks_for(tmp_path: Path) -> None:
+    context = open_context(Settings(data_dir=tmp_path))
+    machine, machine_key = keys.create_key(context.database, "deploy", Scope.RUNTIME)
+    verifier = keys.KeyVerifier(context.database, None, ttl_s=60.0)
+    actor = verifier.check(machine_key).actor
+    assert actor == Actor(key_name="deploy", scope=Scope.RUNTIME, key_id=machine.id)
+    assert actor.name == "deploy" and actor.permissions == {Permission.ANALYZE}

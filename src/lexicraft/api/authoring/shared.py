@@ -22,11 +22,13 @@ from lexicraft.api.authoring.schemas import DeploymentBody, SwapBody
 from lexicraft.api.dependencies import ApiVersion, Context, service_context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.permissions import reads_and_writes
 from lexicraft.api.requests import absolute_url
 from lexicraft.api.runtime.responses import ACCEPTED
 from lexicraft.domain.jobs import Job, JobKind
 from lexicraft.domain.projects import CONVERSATION_KINDS, TEXT_KINDS, ProjectKind
 from lexicraft.domain.text import StringIndexType
+from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import authoring_jobs, deployments, projects, training
 from lexicraft.services.context import ServiceContext
@@ -92,12 +94,20 @@ def family_guard(family: RouteFamily) -> Callable[[Request], None]:
 
 
 def family_router(family: RouteFamily) -> APIRouter:
-    """The router of ``family``'s routes, guarded by :func:`family_guard`."""
+    """The router of ``family``'s routes, guarded by :func:`family_guard`.
+
+    Every read of the authoring API (GET) needs the view permission; every change (create,
+    import, export, train, deploy, swap, cancel, delete) needs author. The permission is
+    checked first, so a key that may not change a project learns nothing about it.
+    """
     return APIRouter(
         prefix=family.prefix,
         tags=[family.tag],
         responses=ERRORS,
-        dependencies=[Depends(family_guard(family))],
+        dependencies=[
+            reads_and_writes(Permission.VIEW, Permission.AUTHOR),
+            Depends(family_guard(family)),
+        ],
     )
 
 

@@ -15,9 +15,17 @@ from fastapi.responses import PlainTextResponse
 
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
+from lexicraft.api.permissions import reads_and_writes
+from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidRequestBody
 
-router = APIRouter(prefix="/language/lexicraft/storage", tags=["storage"], responses=ERRORS)
+# Reading a container's file needs view; writing one, author.
+router = APIRouter(
+    prefix="/language/lexicraft/storage",
+    tags=["storage"],
+    responses=ERRORS,
+    dependencies=[reads_and_writes(Permission.VIEW, Permission.AUTHOR)],
+)
 
 # The body is the file itself, read raw (no JSON), so OpenAPI is told about it by hand.
 _DOCUMENT_BODY = {

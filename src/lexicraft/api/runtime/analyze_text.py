@@ -16,17 +16,20 @@ from fastapi.responses import JSONResponse
 from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import AnalyzeTextInput, AnalyzeTextJobsInput, custom_kind
 from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import analysis
 from lexicraft.services.analysis import ApiFamily
 
 JOBS = "/language/analyze-text/jobs"
 SYNC = "/language/:analyze-text"
-router = APIRouter(tags=["runtime"])
+# Submitting, polling and cancelling analyze jobs all need the analyze permission.
+router = APIRouter(tags=["runtime"], dependencies=[needs(Permission.ANALYZE)])
 
 
 def _job_url(request: Request, job_id: str, version: str) -> str:

@@ -16,13 +16,15 @@ from pydantic import ConfigDict, Field
 
 from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
+from lexicraft.api.permissions import needs
 from lexicraft.api.requests import WireModel
 from lexicraft.api.runtime.schemas import AnalyzeConversationsInput
+from lexicraft.domain.users import Permission
 from lexicraft.services import conversation_runtime
 from lexicraft.services.conversation_runtime import ConversationPrediction, FoundEntity
 
 SYNC = "/language/:analyze-conversations"
-router = APIRouter(tags=["runtime"])
+router = APIRouter(tags=["runtime"], dependencies=[needs(Permission.ANALYZE)])
 
 
 # -- the documented answer (spec §1.3); render() builds it --------------------------------------

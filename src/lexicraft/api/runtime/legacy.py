@@ -14,10 +14,12 @@ from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import CallerKeyId, Context
 from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import LegacyAnalyzeInput
 from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.users import Permission
 from lexicraft.errors import NotFound
 from lexicraft.services import analysis
 from lexicraft.services.analysis import ApiFamily
@@ -29,7 +31,8 @@ LEGACY_VERSIONS = frozenset({"v3.2-preview.1", "v3.2-preview.2", "v3.1-preview.c
 LEGACY_DEFAULT_TOP = 20
 
 PREFIX = "/text/analytics"
-router = APIRouter(tags=["runtime-legacy"])
+# Every route here is the runtime: a key needs the analyze permission.
+router = APIRouter(tags=["runtime-legacy"], dependencies=[needs(Permission.ANALYZE)])
 
 
 def legacy_version(version: str) -> str:

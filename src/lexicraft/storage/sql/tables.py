@@ -30,8 +30,21 @@ class Base(DeclarativeBase):
     }
 
 
+class UserRow(Base):
+    """A person with a role (``domain.users.Role``); their keys are ``ApiKeyRow``s."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
 class ApiKeyRow(Base):
-    """A subscription key, stored only as its SHA-256 hash."""
+    """A subscription key, stored only as its SHA-256 hash; a user's, or a machine key's
+    (``user_id`` NULL), bounded by its ``scope`` (``domain.users.Scope``)."""
 
     __tablename__ = "api_keys"
 
@@ -41,6 +54,12 @@ class ApiKeyRow(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_api_keys_user_id"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+
+    user: Mapped[UserRow | None] = relationship()
 
 
 class ProjectRow(Base):
@@ -183,3 +202,24 @@ class JobRow(Base):
     # keys; None: the configured key (LEXICRAFT_API_KEY), the CLI, or a job that names no key.
     # No foreign key: keys are revoked, never deleted, and a job outlives nothing it names.
     api_key_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class DocumentEventRow(Base):
+    """One change of a document (its history): who, when, the action, the labels before and
+    after (``storage.sql.history`` writes them). By location and name, without foreign keys to
+    the document or the user: history outlives both, and goes with its project."""
+
+    __tablename__ = "document_events"
+    __table_args__ = (Index("ix_document_events_document", "project_id", "location", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    location: Mapped[str] = mapped_column(String(1024))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))
+    # The user's name, else the key's (what the history shows even after either is gone).
+    actor: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    key_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,6 +1,11 @@
 // The Studio shell: sign in, the project navigation, and hash routes to the pages.
+//
+// The key a user signs in with stays in this tab's sessionStorage and is only ever sent in the
+// Ocp-Apim-Subscription-Key header (never in a URL, so never in a log). A 401 anywhere (a
+// revoked key, a disabled user) signs the tab out: the sign-in form comes back with a message.
 
-import { AUTHORING, clearKey, getJson, getKey, isConversation, loadProject, setKey, versionQuery } from "./api.js";
+import { clearKey, getKey, isConversation, loadProject, setKey } from "./api.js";
+import { can, describe, forgetIdentity, identity, loadIdentity } from "./identity.js";
 import { field, h, showError, showMessage } from "./ui.js";
 import { projectsPage } from "./pages/projects.js";
 import { labelingPage } from "./pages/labeling.js";
@@ -19,6 +24,7 @@ const PROJECT_PAGES = [
 ];
 
 let current = null; // {controller, dispose}
+let signOutReason = null; // why the tab was signed out, shown on the sign-in form
 
 function main() {
   return document.getElementById("main");
@@ -52,9 +58,24 @@ function renderNav(projectName, pageName) {
 }
 
 function renderSignedIn() {
-  const key = getKey();
-  document.getElementById("sign-out").hidden = !key;
-  document.getElementById("signed-in-as").textContent = key ? `Key …${key.slice(-4)}` : "";
+  const who = getKey() ? identity() : null;
+  document.getElementById("sign-out").hidden = !getKey();
+  const element = document.getElementById("signed-in-as");
+  if (!who) {
+    element.replaceChildren();
+    return;
+  }
+  const { name, role } = describe(who);
+  element.replaceChildren(
+    h("span", { class: "user-name", id: "user-name" }, name),
+    h("span", { class: "badge", id: "user-role" }, role),
+  );
+}
+
+function signOut(message, kind) {
+  clearKey();
+  forgetIdentity();
+  if (message) showMessage(message, kind);
 }
 
 function signInPage(container) {
@@ -67,7 +88,7 @@ function signInPage(container) {
     required: true,
     spellcheck: "false",
   });
-  const error = h("p", { class: "error-text", role: "alert" });
+  const error = h("p", { class: "error-text", role: "alert", id: "sign-in-error" }, signOutReason || "");
   const form = h(
     "form",
     { class: "card sign-in", "aria-labelledby": "sign-in-title" },
@@ -75,7 +96,7 @@ function signInPage(container) {
     h(
       "p",
       { class: "muted" },
-      "Enter a subscription key of this server (lexicraft keys create). It is kept in this browser tab only and sent as Ocp-Apim-Subscription-Key.",
+      "Enter your key (lexicraft users create, or a key an admin gave you). It is kept in this browser tab only and sent only as the Ocp-Apim-Subscription-Key header.",
     ),
     field("API key", input),
     error,
@@ -86,14 +107,23 @@ function signInPage(container) {
     error.textContent = "";
     setKey(input.value.trim());
     try {
-      await getJson(AUTHORING, { query: versionQuery, checkingKey: true });
+      await loadIdentity({ checkingKey: true });
     } catch (failure) {
-      clearKey();
+      signOut();
       error.textContent =
         failure.status === 401 ? "That key was not accepted by the server." : failure.message;
       input.focus();
       return;
     }
+    if (!can("view")) {
+      const { name, role } = describe(identity());
+      signOut();
+      error.textContent = `The key of ${name} (${role}) may only call the analyze API; the Studio needs a key that may view projects.`;
+      input.focus();
+      return;
+    }
+    input.value = "";
+    signOutReason = null;
     renderSignedIn();
     if (!window.location.hash || window.location.hash === "#/signin") window.location.hash = "#/projects";
     else route();
@@ -120,6 +150,12 @@ async function route() {
   const context = { signal: controller.signal, alive: () => !controller.signal.aborted };
   container.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
+    // A reloaded tab still has its key: ask again who it is (a 401 signs the tab out).
+    if (!identity()) {
+      await loadIdentity({ signal: controller.signal });
+      if (!context.alive()) return;
+      renderSignedIn();
+    }
     const projectMatch = hash.match(/^#\/p\/([^/]+)\/([a-z]+)(?:\/(.*))?$/);
     if (projectMatch) {
       const projectName = decodeURIComponent(projectMatch[1]);
@@ -139,7 +175,9 @@ async function route() {
       current.dispose = await projectsPage(container, context);
     }
   } catch (error) {
-    if (error.name === "AbortError") return;
+    // A 401 already brought the sign-in form back (studio:signed-out); a page left behind
+    // must not cover it.
+    if (error.name === "AbortError" || error.status === 401 || !context.alive()) return;
     showError(error);
     container.replaceChildren(
       h("div", { class: "card" }, h("h1", {}, "Something went wrong"), h("p", {}, error.message), h("a", { href: "#/projects" }, "Back to projects")),
@@ -148,14 +186,17 @@ async function route() {
 }
 
 document.getElementById("sign-out").addEventListener("click", () => {
-  clearKey();
-  showMessage("Signed out.");
+  signOut("Signed out.");
   window.location.hash = "#/signin";
   route();
 });
 
+// api.js dispatches this on any 401 (the key was revoked, or its user disabled).
 window.addEventListener("studio:signed-out", () => {
-  showMessage("The server did not accept the key; sign in again.", "error");
+  // Requests in flight together may all answer 401: the first one signs out and says so.
+  if (signOutReason) return;
+  signOutReason = "Your key is no longer accepted (it was revoked, or your user was disabled); sign in again.";
+  signOut(signOutReason, "error");
   route();
 });
 window.addEventListener("hashchange", route);

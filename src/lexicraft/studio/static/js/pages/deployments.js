@@ -24,7 +24,7 @@ export async function deploymentsPage(container, context) {
     if (!deployments.length) body.append(emptyRow(5, "Nothing deployed yet."));
     for (const deployment of deployments) {
       const name = deployment.deploymentName;
-      const deleteButton = h("button", { type: "button", class: "danger small", "aria-label": `Delete deployment ${name}` }, "Delete");
+      const deleteButton = h("button", { type: "button", class: "danger small", "aria-label": `Delete deployment ${name}`, "data-needs": "author" }, "Delete");
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           if (!window.confirm(`Delete deployment ${name}? Calls to it will fail.`)) return;
@@ -70,7 +70,7 @@ export async function deploymentsPage(container, context) {
   const deployButton = h("button", { type: "submit", id: "deploy" }, "Deploy");
   const deployForm = h(
     "form",
-    { class: "card", "aria-labelledby": "deploy-title" },
+    { class: "card", "aria-labelledby": "deploy-title", "data-needs": "author" },
     h("h2", { id: "deploy-title" }, "Deploy a model"),
     h("p", { class: "muted small" }, "Deploying under an existing name replaces the model it serves."),
     h("div", { class: "row" }, field("Deployment name", nameInput), field("Trained model", modelSelect), h("div", { class: "field" }, deployButton)),
@@ -91,7 +91,7 @@ export async function deploymentsPage(container, context) {
   const swapButton = h("button", { type: "submit", id: "swap", class: "secondary" }, "Swap");
   const swapForm = h(
     "form",
-    { class: "card", "aria-labelledby": "swap-title" },
+    { class: "card", "aria-labelledby": "swap-title", "data-needs": "author" },
     h("h2", { id: "swap-title" }, "Swap two deployments"),
     h("p", { class: "muted small" }, "Each deployment serves the other's model afterwards, in one step."),
     h("div", { class: "row" }, field("First", firstSelect), field("Second", secondSelect), h("div", { class: "field" }, swapButton)),

@@ -29,6 +29,7 @@ import {
   spanTagger,
   stillListed,
 } from "../tagging.js";
+import { historyPanel } from "../history.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -403,7 +404,7 @@ export async function labelingPage(container, context) {
       return;
     }
     const [previous, next] = tagger.stepButtons("document");
-    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete document");
+    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document", "data-needs": "author" }, "Delete document");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete ${doc.location} from the project?`)) return;
@@ -463,6 +464,7 @@ export async function labelingPage(container, context) {
       );
     }
     children.push(datasetChoice(doc.dataset, (dataset) => change(doc.location, { dataset }), "documents"));
+    children.push(historyPanel(project.projectName, doc.location, { signal, text: doc.text }));
     replaceKeepingFocus(editor, h("div", { class: "card" }, ...children));
     renderHint();
     renderAssistCard();
@@ -549,6 +551,7 @@ export async function labelingPage(container, context) {
         h("button", {
           type: "button",
           class: "secondary small",
+          "data-needs": "author",
           "aria-label": `Rename ${labelWord} ${label}`,
           title: `Rename (another ${labelWord}'s name merges the two)`,
           onclick: (event) => busy(event.currentTarget, () => askRename(label)),
@@ -556,6 +559,7 @@ export async function labelingPage(container, context) {
         h("button", {
           type: "button",
           class: "danger small",
+          "data-needs": "author",
           "aria-label": `Remove ${labelWord} ${label}`,
           onclick: (event) =>
             busy(event.currentTarget, async () => {
@@ -565,7 +569,7 @@ export async function labelingPage(container, context) {
       ),
     );
     const input = h("input", { type: "text", id: "new-label", autocomplete: "off" });
-    const form = h("form", { class: "row" }, field(`New ${labelWord}`, input), h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Add")));
+    const form = h("form", { class: "row", "data-needs": "author" }, field(`New ${labelWord}`, input), h("div", { class: "field" }, h("button", { type: "submit", class: "secondary" }, "Add")));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const label = input.value.trim();

@@ -41,7 +41,7 @@ export async function projectsPage(container, context) {
     if (!rows.length) tableBody.append(emptyRow(6, "No projects yet. Create one or import a project file."));
     for (const project of rows) {
       const name = project.projectName;
-      const exportButton = h("button", { type: "button", class: "secondary small" }, "Export");
+      const exportButton = h("button", { type: "button", class: "secondary small", "data-needs": "author" }, "Export");
       exportButton.addEventListener("click", () =>
         busy(exportButton, async () => {
           const state = await runJob("POST", projectPath(project, "/:export"), {
@@ -53,7 +53,7 @@ export async function projectsPage(container, context) {
           showMessage(`Exported ${name}.`, "success");
         }),
       );
-      const deleteButton = h("button", { type: "button", class: "danger small" }, "Delete");
+      const deleteButton = h("button", { type: "button", class: "danger small", "data-needs": "author" }, "Delete");
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           // What services/projects.run_delete removes: files a user uploaded stay (see there).
@@ -104,7 +104,7 @@ export async function projectsPage(container, context) {
   const createButton = h("button", { type: "submit" }, "Create project");
   const createForm = h(
     "form",
-    { class: "card", "aria-labelledby": "create-title" },
+    { class: "card", "aria-labelledby": "create-title", "data-needs": "author" },
     h("h2", { id: "create-title" }, "Create a project"),
     h("div", { class: "grid-2" },
       h("div", {}, field("Name", nameInput, "letters, digits, _ - ."), field("Kind", kindSelect), field("Language", languageSelect)),
@@ -164,7 +164,7 @@ export async function projectsPage(container, context) {
   const importButton = h("button", { type: "submit" }, "Import");
   const importForm = h(
     "form",
-    { class: "card", "aria-labelledby": "import-title" },
+    { class: "card", "aria-labelledby": "import-title", "data-needs": "author" },
     h("h2", { id: "import-title" }, "Import a project file"),
     h("p", { class: "muted small" }, "An Azure Language project file (JSON, UTF-16 offsets): custom text or conversation (CLU), e.g. exported from Language Studio. Importing replaces a project of the same name."),
     h("div", { class: "row" },

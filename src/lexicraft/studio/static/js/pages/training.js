@@ -92,7 +92,7 @@ export async function trainingPage(container, context) {
   const progress = h("progress", { id: "train-progress", max: 100, value: 0 });
   const progressText = h("span", { id: "train-progress-text" }, "No training running.");
   const progressStatus = h("span", { id: "train-status", class: "badge" }, "idle");
-  const cancelButton = h("button", { type: "button", class: "danger small", id: "train-cancel", hidden: true }, "Cancel training");
+  const cancelButton = h("button", { type: "button", class: "danger small", id: "train-cancel", hidden: true, "data-needs": "author" }, "Cancel training");
   let watching = null; // Operation-Location being polled
 
   async function loadModels() {
@@ -100,7 +100,7 @@ export async function trainingPage(container, context) {
     modelsBody.replaceChildren();
     if (!models.length) modelsBody.append(emptyRow(5, "No trained models yet."));
     for (const model of models) {
-      const deleteButton = h("button", { type: "button", class: "danger small", "aria-label": `Delete model ${model.label}` }, "Delete");
+      const deleteButton = h("button", { type: "button", class: "danger small", "aria-label": `Delete model ${model.label}`, "data-needs": "author" }, "Delete");
       deleteButton.addEventListener("click", () =>
         busy(deleteButton, async () => {
           if (!window.confirm(`Delete trained model ${model.label}?`)) return;
@@ -269,7 +269,7 @@ export async function trainingPage(container, context) {
 
   const form = h(
     "form",
-    { class: "card", "aria-labelledby": "train-title" },
+    { class: "card", "aria-labelledby": "train-title", "data-needs": "author" },
     h("h2", { id: "train-title" }, "Train a model"),
     h("p", { class: "muted", id: "train-data" }, conversation
       ? `${counts.total} utterances: Train ${counts.train}, Test ${counts.test}, unassigned ${counts.unassigned}.`

@@ -8,6 +8,7 @@
 
 import { documentPath, getJson, labelingPath, listPages, request, sendJson } from "../api.js";
 import { datasetChoice, followCurrent, labelBadge, labelButtons, replaceItem, showAddress, spanTagger, stillListed } from "../tagging.js";
+import { historyPanel } from "../history.js";
 import { renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, select, showError, showMessage } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -216,7 +217,7 @@ export async function utterancesPage(container, context) {
       const text = window.prompt("The utterance's text (its entity spans are cleared):", utterance.text);
       if (text !== null && text !== utterance.text) change(utterance.location, { text });
     });
-    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document" }, "Delete");
+    const deleteButton = h("button", { type: "button", class: "danger small", id: "delete-document", "data-needs": "author" }, "Delete");
     deleteButton.addEventListener("click", () =>
       busy(deleteButton, async () => {
         if (!window.confirm(`Delete the utterance “${utterance.text}”?`)) return;
@@ -267,6 +268,7 @@ export async function utterancesPage(container, context) {
         textView,
         tagger.table(labels, { summary: "Entities", empty: "No entities labelled.", note: "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do." }),
         datasetChoice(utterance.dataset, (dataset) => change(utterance.location, { dataset }), "utterances"),
+        historyPanel(projectName, utterance.location, { signal }),
       ),
     );
     renderHint();
@@ -288,7 +290,7 @@ export async function utterancesPage(container, context) {
   function nameForm(id, what, path) {
     const input = h("input", { type: "text", id, autocomplete: "off" });
     const button = h("button", { type: "submit", class: "secondary" }, "Add");
-    const form = h("form", { class: "row" }, field(`New ${what}`, input), h("div", { class: "field" }, button));
+    const form = h("form", { class: "row", "data-needs": "author" }, field(`New ${what}`, input), h("div", { class: "field" }, button));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const name = input.value.trim();
@@ -321,7 +323,7 @@ export async function utterancesPage(container, context) {
     );
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
     remove.addEventListener("click", () => busy(remove, () => changeLabels("DELETE", `${path}/${encodeURIComponent(name)}`)));
-    return h("span", { class: "actions" }, rename, remove);
+    return h("span", { class: "actions", "data-needs": "author" }, rename, remove);
   }
 
   function renderIntentsCard() {
@@ -406,7 +408,7 @@ export async function utterancesPage(container, context) {
     saveButton.addEventListener("click", () =>
       busy(saveButton, () => changeLabels("PATCH", `/entities/${encodeURIComponent(entity.category)}`, { list: { sublists: parseList(textArea.value, entity) } })),
     );
-    parts.push(h("details", {}, h("summary", { class: "small" }, "Edit list synonyms"), textArea, h("p", { class: "hint" }, "One item a line: key: synonym, synonym"), saveButton));
+    parts.push(h("details", { "data-needs": "author" }, h("summary", { class: "small" }, "Edit list synonyms"), textArea, h("p", { class: "hint" }, "One item a line: key: synonym, synonym"), saveButton));
     return parts;
   }
 
