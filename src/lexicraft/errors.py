@@ -249,6 +249,32 @@ class InvalidFileRecord(LexicraftError):
         self.line = line
         self.field = field
 
+    def to_error(self) -> dict[str, Any]:
+        """The Azure error object, with the record's ``line`` (a Lexicraft extension) when
+        the file has lines."""
+        error = super().to_error()
+        if self.line is not None:
+            error["line"] = self.line
+        return error
+
+
+class InvalidImportFile(LexicraftError):
+    """A file to import with invalid records: nothing of it is imported. Its ``details`` are
+    the records (up to ``listed`` of them), each with its line and field."""
+
+    inner_code = "InvalidParameterValue"
+
+    def __init__(self, records: list[InvalidFileRecord], *, listed: int) -> None:
+        count = len(records)
+        first = records[0].message if records else ""
+        if count == 1:
+            message = first
+        else:
+            shown = f"; the first {listed} are listed" if count > listed else ""
+            message = f"{count} records of the file are invalid{shown}; the first: {first}"
+        super().__init__(message, target="file", details=tuple(records[:listed]))
+        self.count = count
+
 
 class UnrepresentableDocument(LexicraftError):
     """A document that the chosen export format cannot hold exactly (the text would change)."""

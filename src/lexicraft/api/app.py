@@ -27,6 +27,7 @@ from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.api.studio_conversations import router as studio_conversations_router
+from lexicraft.api.studio_imports import router as studio_imports_router
 from lexicraft.bootstrap import (
     job_wakeups,
     metrics_registry,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(legacy_router)
     app.include_router(studio_api_router)
     app.include_router(studio_conversations_router)
+    app.include_router(studio_imports_router)
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
     # Middleware runs outside in: security headers on every answer, then the key check
