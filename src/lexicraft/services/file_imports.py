@@ -380,6 +380,20 @@ def submit_file_import(
 ) -> FileImport:
     """Read a file sent whole, refuse it with every bad record listed (nothing is written), or
     queue its import through the use case of the Azure ``:import`` of its kind."""
+    try:
+        return _submit(context, project_name, content, file_name, options)
+    except InvalidFileRecord as error:
+        # A file-wide problem (not JSON, not CSV) has a line too: one report for every case.
+        raise InvalidImportFile([error], listed=1) from None
+
+
+def _submit(
+    context: ServiceContext,
+    project_name: str,
+    content: str,
+    file_name: str | None,
+    options: ImportOptions,
+) -> FileImport:
     check_name(project_name, "projectName")
     check_format_name(options.format_name, UPLOAD_FORMATS)
     file = FileSource(name=file_name, sample=content)
