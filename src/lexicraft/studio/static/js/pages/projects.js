@@ -384,7 +384,11 @@ export async function projectsPage(container, context) {
     h("div", { class: "card" },
       h("table", { id: "projects-table" },
         h("caption", { class: "muted small", hidden: true }, "Projects"),
-        h("thead", {}, h("tr", {}, ["Name", "Kind", "Language", "Last trained", "Last deployed", ""].map((title) => h("th", { scope: "col" }, title)))),
+        h("thead", {}, h("tr", {},
+          ["Name", "Kind", "Language", "Last trained", "Last deployed"].map((title) => h("th", { scope: "col" }, title)),
+          // Named for screen readers (an empty header is announced as nothing).
+          h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+        )),
         tableBody,
       ),
     ),
