@@ -260,20 +260,21 @@ class InvalidFileRecord(LexicraftError):
 
 class InvalidImportFile(LexicraftError):
     """A file to import with invalid records: nothing of it is imported. Its ``details`` are
-    the records (up to ``listed`` of them), each with its line and field."""
+    the records (:meth:`of`), each with its line and field."""
 
     inner_code = "InvalidParameterValue"
 
-    def __init__(self, records: list[InvalidFileRecord], *, listed: int) -> None:
-        count = len(records)
+    @classmethod
+    def of(cls, records: list[InvalidFileRecord], *, listed: int) -> InvalidImportFile:
+        """The error for ``records``: one is its own message; of more, the first ``listed``
+        are the details and the message counts them all."""
         first = records[0].message if records else ""
-        if count == 1:
+        if len(records) == 1:
             message = first
         else:
-            shown = f"; the first {listed} are listed" if count > listed else ""
-            message = f"{count} records of the file are invalid{shown}; the first: {first}"
-        super().__init__(message, target="file", details=tuple(records[:listed]))
-        self.count = count
+            shown = f"; the first {listed} are listed" if len(records) > listed else ""
+            message = f"{len(records)} records of the file are invalid{shown}; the first: {first}"
+        return cls(message, target="file", details=tuple(records[:listed]))
 
 
 class UnrepresentableDocument(LexicraftError):

@@ -22,7 +22,7 @@ from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
 from lexicraft.api.jobs import wake_workers
 from lexicraft.api.requests import WireModel, absolute_url
-from lexicraft.api.studio_api import PREFIX, DatasetName
+from lexicraft.api.studio_api import PREFIX, DatasetName, ResponseShape
 from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.services import file_imports
@@ -88,7 +88,7 @@ class FileImportInput(WireModel):
         )
 
 
-class InvalidRecordRead(WireModel):
+class InvalidRecordRead(ResponseShape):
     """A record left out by ``skipInvalid``."""
 
     line: int | None
@@ -96,7 +96,7 @@ class InvalidRecordRead(WireModel):
     message: str
 
 
-class FileImportRead(WireModel):
+class FileImportRead(ResponseShape):
     """What the file held; the import itself is the job at ``Operation-Location``."""
 
     project_name: str
@@ -108,10 +108,24 @@ class FileImportRead(WireModel):
     replaced: bool = Field(description="Whether a project of that name existed.")
 
 
+_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": FileImportRead,
+        "description": "Accepted: the import job is at Operation-Location.",
+        "headers": {
+            "Operation-Location": {
+                "description": "The import job's status URL.",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
+
+
 @router.post(
     IMPORT_FILE_PATH,
     status_code=202,
-    responses={202: {"model": FileImportRead, "description": "Accepted; see Operation-Location."}},
+    responses=_ACCEPTED,
 )
 def import_file(
     project_name: str, body: FileImportInput, request: Request, context: Context

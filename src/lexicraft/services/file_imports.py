@@ -234,7 +234,7 @@ def _relocate(
 
 def invalid_records(data: LabeledData, listed: int) -> InvalidImportFile:
     """The error for a file with invalid records: each (up to ``listed``) with its line."""
-    return InvalidImportFile(
+    return InvalidImportFile.of(
         [InvalidFileRecord(r.problem, line=r.line, field=r.field) for r in data.skipped],
         listed=listed,
     )
@@ -384,7 +384,7 @@ def submit_file_import(
         return _submit(context, project_name, content, file_name, options)
     except InvalidFileRecord as error:
         # A file-wide problem (not JSON, not CSV) has a line too: one report for every case.
-        raise InvalidImportFile([error], listed=1) from None
+        raise InvalidImportFile.of([error], listed=1) from None
 
 
 def _submit(
