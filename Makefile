@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -78,7 +78,14 @@ azurite: .tools/azurite/node_modules/.bin/azurite-blob ## Install Azurite (npm) 
 .tools/azurite/node_modules/.bin/azurite-blob:
 	npm install --prefix .tools/azurite azurite@3 --no-audit --no-fund
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite ## Install everything and run the whole suite
+# The Studio's accessibility test runs axe-core (Deque's engine, an npm package) inside each
+# page; it is read from a git-ignored folder of the repository, never fetched by the page.
+axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into .tools/ for the Studio accessibility test
+
+.tools/axe/node_modules/axe-core/axe.min.js:
+	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
+
+test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff check + format check

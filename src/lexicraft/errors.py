@@ -259,6 +259,33 @@ class InvalidFileRecord(LexicraftError):
         self.line = line
         self.field = field
 
+    def to_error(self) -> dict[str, Any]:
+        """The Azure error object, with the record's ``line`` (a Lexicraft extension) when
+        the file has lines."""
+        error = super().to_error()
+        if self.line is not None:
+            error["line"] = self.line
+        return error
+
+
+class InvalidImportFile(LexicraftError):
+    """A file to import with invalid records: nothing of it is imported. Its ``details`` are
+    the records (:meth:`of`), each with its line and field."""
+
+    inner_code = "InvalidParameterValue"
+
+    @classmethod
+    def of(cls, records: list[InvalidFileRecord], *, listed: int) -> InvalidImportFile:
+        """The error for ``records``: one is its own message; of more, the first ``listed``
+        are the details and the message counts them all."""
+        first = records[0].message if records else ""
+        if len(records) == 1:
+            message = first
+        else:
+            shown = f"; the first {listed} are listed" if len(records) > listed else ""
+            message = f"{len(records)} records of the file are invalid{shown}; the first: {first}"
+        return cls(message, target="file", details=tuple(records[:listed]))
+
 
 class UnrepresentableDocument(LexicraftError):
     """A document that the chosen export format cannot hold exactly (the text would change)."""

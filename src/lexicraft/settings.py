@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # One document file uploaded into a storage container: Azure trains on documents of up to
     # 128,000 characters (at most 512 KB of UTF-8).
     max_upload_bytes: int = 1_048_576
+    # A file imported through `…/:import-file` with invalid records is refused with each of
+    # them listed (line and field), up to this many: the rest are counted.
+    import_errors_listed: int = Field(default=100, ge=1)
     # Every other body (project PATCH, train, deploy, swap, the Studio's labeling API, which
     # carries one document's text).
     max_authoring_request_bytes: int = 1_048_576 * 4

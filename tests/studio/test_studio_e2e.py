@@ -412,7 +412,7 @@ def test_ner_project_end_to_end(studio: Studio, studio_key: str) -> None:
     }
     page.set_input_files("#import-file", str(exported_path))
     page.fill("#import-name", "e2e-ner-copy")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     copy_row = page.locator('#projects-table tr[data-project="e2e-ner-copy"]')
     expect(copy_row).to_be_visible()
     copied = studio.api("GET", f"{LABELING}/e2e-ner-copy/documents")

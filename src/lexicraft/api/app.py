@@ -28,6 +28,7 @@ from lexicraft.api.runtime.conversations import router as conversations_router
 from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.api.studio_conversations import router as studio_conversations_router
+from lexicraft.api.studio_imports import router as studio_imports_router
 from lexicraft.api.studio_training import router as studio_training_router
 from lexicraft.api.users import router as users_router
 from lexicraft.bootstrap import (
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(studio_conversations_router)
     app.include_router(studio_training_router)
     app.include_router(users_router)
+    app.include_router(studio_imports_router)
     app.include_router(studio_router)
     app.mount(STATIC_PATH, static_files(), name="studio-static")
     # Every route behind the key says which permission it needs (api/permissions.py): an app

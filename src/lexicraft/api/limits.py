@@ -29,14 +29,19 @@ from lexicraft.api.errors import error_response
 from lexicraft.api.runtime.analyze_text import JOBS, SYNC
 from lexicraft.api.runtime.conversations import SYNC as CONVERSATIONS_SYNC
 from lexicraft.api.runtime.legacy import PREFIX as LEGACY_PREFIX
-from lexicraft.errors import JsonLimitExceeded, LexicraftError, RequestTimeout, RequestTooLarge
+from lexicraft.api.studio_api import PREFIX as STUDIO_PREFIX
+from lexicraft.errors import LexicraftError, RequestTimeout, RequestTooLarge
 from lexicraft.settings import Settings
-from lexicraft.wire.json_limits import JsonLimits
+from lexicraft.wire.json_limits import JsonLimits, json_limit_error
 
 _IMPORT = re.compile(
     "(?:"
     + "|".join(re.escape(family.prefix) for family in (TEXT, CONVERSATIONS))
     + r")/[^/]+/:import"
+    # The Studio's import of a file in another format: a project's worth of data too.
+    + "|"
+    + re.escape(STUDIO_PREFIX)
+    + r"/[^/]+/:import-file"
 )
 _UPLOAD_PREFIX = storage_router.prefix + "/"
 #: The runtime routes (analyze requests and their jobs, both API families, and the
@@ -96,19 +101,6 @@ def _has_body(scope: Scope) -> bool:
         (name == b"content-length" and value.strip() not in (b"", b"0"))
         or name == b"transfer-encoding"
         for name, value in scope["headers"]
-    )
-
-
-def json_limit_error(excess: str, limits: JsonLimits) -> JsonLimitExceeded:
-    """The 400 for a JSON body over one of ``limits`` (``excess`` says which)."""
-    if excess == "depth":
-        return JsonLimitExceeded(
-            f"The request body nests JSON arrays and objects more than {limits.max_depth} "
-            "levels deep, the limit (setting LEXICRAFT_MAX_JSON_DEPTH)."
-        )
-    return JsonLimitExceeded(
-        f"The request body has an integer of more than {limits.max_integer_digits} digits, "
-        "the limit (setting LEXICRAFT_MAX_JSON_INTEGER_DIGITS)."
     )
 
 

@@ -18,7 +18,9 @@ from fastapi import APIRouter
 from lexicraft.api.authoring.responses import ok
 from lexicraft.api.dependencies import Context
 from lexicraft.api.errors import ERRORS
+from lexicraft.api.permissions import needs
 from lexicraft.api.studio_api import PREFIX, ResponseShape
+from lexicraft.domain.users import Permission
 from lexicraft.services import training
 
 router = APIRouter(tags=["studio"], responses=ERRORS)
@@ -52,7 +54,11 @@ class EvaluationThresholdsRead(ResponseShape):
     min_test_examples_per_label: int
 
 
-@router.get(PREFIX + "/{project_name}/training-estimates", responses=ok(TrainingEstimatesRead))
+@router.get(
+    PREFIX + "/{project_name}/training-estimates",
+    dependencies=[needs(Permission.VIEW)],
+    responses=ok(TrainingEstimatesRead),
+)
 def training_estimates(project_name: str, context: Context) -> dict[str, Any]:
     found = training.training_estimates(context, project_name)
     default = training.default_training_config_version()
@@ -75,7 +81,11 @@ def training_estimates(project_name: str, context: Context) -> dict[str, Any]:
     }
 
 
-@router.get("/language/lexicraft/evaluation-thresholds", responses=ok(EvaluationThresholdsRead))
+@router.get(
+    "/language/lexicraft/evaluation-thresholds",
+    dependencies=[needs(Permission.VIEW)],
+    responses=ok(EvaluationThresholdsRead),
+)
 def evaluation_thresholds(context: Context) -> dict[str, Any]:
     settings = context.settings
     return {

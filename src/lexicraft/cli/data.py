@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,16 +27,16 @@ from lexicraft.cli.console import (
     stderr,
     write_stdout,
 )
-from lexicraft.domain.projects import Dataset, Project, ProjectKind, check_name
-from lexicraft.errors import InvalidParameterValue, LexicraftError
+from lexicraft.domain.projects import Dataset, check_name
+from lexicraft.errors import InvalidFileRecord, InvalidParameterValue, LexicraftError
 from lexicraft.formats import azure
 from lexicraft.formats.base import LabeledData
 from lexicraft.formats.registry import FORMATS, FileFormat, detect_format, get_format
+from lexicraft.services import file_imports
+from lexicraft.services.file_imports import ConversationImport, FileSource, ImportOptions
 
 FORMAT_NAMES = ", ".join(sorted(FORMATS))
-#: Not a format of labeled documents: a LUIS app export, converted into a CLU project.
-LUIS = "luis"
-IMPORT_FORMAT_NAMES = ", ".join(sorted([*FORMATS, LUIS]))
+IMPORT_FORMAT_NAMES = ", ".join(file_imports.IMPORT_FORMATS)
 # How many skipped records an import lists before summing up the rest.
 _LISTED_SKIPS = 20
 
@@ -51,34 +50,6 @@ def _read_source(file: str) -> tuple[str, Path | None]:
         raise InvalidParameterValue(f"{file!r} is not a file; give a path, or - for stdin")
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         return handle.read(65536), path
-
-
-def _merge(existing: LabeledData, new: LabeledData) -> LabeledData:
-    """``existing`` documents with ``new`` ones added (a new document replaces one of its id)."""
-    replaced = {document.location for document in new.documents}
-    documents = [d for d in existing.documents if d.location not in replaced] + list(new.documents)
-    labels = dict.fromkeys([*existing.labels, *new.labels])
-    return replace(new, labels=tuple(labels), documents=tuple(documents))
-
-
-def _relocate(
-    data: LabeledData, reader: FileFormat, path: Path | None, dataset: Dataset | None
-) -> LabeledData:
-    """Name numbered documents after their file, and put them in ``dataset`` if given.
-
-    Formats without ids number their records; prefixing the file name keeps the documents of
-    ``train.conll`` and ``test.conll`` apart when both go into one project (``--append``).
-    """
-    prefix = path.stem if path is not None and not reader.keeps_ids else None
-    documents = tuple(
-        replace(
-            document,
-            location=f"{prefix}-{number:06d}" if prefix else document.location,
-            dataset=dataset or document.dataset,
-        )
-        for number, document in enumerate(data.documents, start=1)
-    )
-    return replace(data, documents=documents)
 
 
 def import_file(
@@ -123,73 +94,35 @@ def import_file(
     (--format luis) replaces a conversation project whole.
     """
     check_name(project, "projectName")
-    requested = parse_kind(kind)
-    chosen_dataset = None
-    if dataset is not None:
-        chosen_dataset = Dataset.parse(dataset)
+    options = ImportOptions(
+        format_name=file_format,
+        kind=parse_kind(kind),
+        language=language,
+        dataset=None if dataset is None else Dataset.parse(dataset),
+        append=append,
+        skip_invalid=skip_invalid,
+    )
     sample, path = _read_source(file)
-    source: Path | str = path if path is not None else sample
-    luis = file_format is not None and file_format.lower() == LUIS
-    reader = None
-    if file_format is not None and not luis:
-        reader = get_format(file_format)
-    elif file_format is None and not _looks_like_luis(sample):
-        reader = detect_format(path, sample)
-    if reader is None or reader.name == azure.NAME:
-        body = _load_json(file, sample, path)
-        conversation = _conversation_source(body, luis=luis, detected=file_format is None)
-        if conversation is not None:
-            _import_conversation(
-                ConversationImport(file, project, body, conversation == LUIS),
-                requested=requested,
-                language=language,
-                refused={
-                    "--dataset": dataset is not None,
-                    "--append": append,
-                    "--skip-invalid": skip_invalid,
-                },
-                connection=(data_dir, endpoint, key),
-            )
-            return
-    reader = reader or detect_format(path, sample)
+    source = FileSource(name=None if path is None else file, sample=sample, path=path)
+    found = file_imports.plan(source, file_format)
     with connect(data_dir, endpoint, key) as backend:
         existing = backend.find_project(project)
-        if existing is not None and requested is not None and requested is not existing.kind:
-            raise InvalidParameterValue(
-                f"project {project!r} is a {existing.kind.value} project; import into a new "
-                "project or delete this one first",
-                target="kind",
+        if found.reader is None:
+            item = file_imports.conversation_import(
+                project, found, source, options, existing, _OPTION_NAMES
             )
-        if requested is ProjectKind.CONVERSATION or (
-            existing is not None and existing.kind.is_conversation
-        ):
-            raise InvalidParameterValue(
-                "a conversation project is imported from a CLU project file (--format azure) "
-                f"or a LUIS app export (--format luis), not from a {reader.name} file",
-                target="format",
-            )
-        hint = existing.kind if existing is not None else requested
-        data = reader.read(source, kind=hint, skip_invalid=skip_invalid)
+            job = _checked_import(backend, item)
+            require_success(job, f"importing into project {project!r}")
+            project_file = backend.export_conversation(project)
+            _report_conversation(project, project_file, job)
+            return
+        data = file_imports.read_documents(
+            project, found.reader, source, options, existing, lambda: backend.read_data(project)
+        )
+        if data.skipped and not skip_invalid:
+            first = data.skipped[0]
+            raise InvalidFileRecord(first.problem, line=first.line, field=first.field)
         _report_skipped(data)
-        if not data.documents:
-            raise InvalidParameterValue(f"{file!r} holds no documents to import")
-        data = _relocate(data, reader, path, chosen_dataset)
-        if existing is not None:
-            metadata = existing
-        else:
-            base = data.project
-            metadata = Project(
-                name=project,
-                kind=data.kind,
-                language=language or (base.language if base else "en"),
-                storage_container=project,
-                multilingual=base.multilingual if base else False,
-                description=base.description if base else None,
-                settings=base.settings if base else {},
-            )
-        data = replace(data, project=metadata)
-        if append and existing is not None:
-            data = _merge(backend.read_data(project), data)
         require_success(
             backend.import_project_file(project, azure.render(data)),
             f"importing into project {project!r}",
@@ -201,112 +134,13 @@ def import_file(
     )
 
 
-def _load_json(file: str, sample: str, path: Path | None) -> object:
-    """The whole of a JSON file (``sample`` is all of standard input already)."""
-    content = sample
-    if path is not None:
-        try:
-            content = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise InvalidParameterValue(
-                f"{file!r} is not UTF-8 text (byte {error.start}: {error.reason})"
-            ) from None
+#: The command line's spelling of the options a conversation import refuses.
+_OPTION_NAMES = {"dataset": "--dataset", "append": "--append", "skip_invalid": "--skip-invalid"}
+
+
+def _checked_import(backend: Backend, item: ConversationImport) -> JobView:
     try:
-        return json.loads(content)
-    except json.JSONDecodeError as error:
-        raise InvalidParameterValue(
-            f"{file!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
-
-
-def _looks_like_luis(sample: str) -> bool:
-    """Whether the start of a file may be a LUIS app export (a JSON object naming its
-    ``luis_schema_version``), which no format of labeled documents reads."""
-    return sample.lstrip(" \t\r\n\ufeff").startswith("{") and '"luis_schema_version"' in sample
-
-
-def _conversation_source(body: object, *, luis: bool, detected: bool) -> str | None:
-    """``luis`` for a LUIS app, ``azure`` for a CLU project file, None for a custom text
-    project file. A LUIS export is recognised by its ``luis_schema_version`` when no
-    ``--format`` was given."""
-    if luis:
-        return LUIS
-    if not isinstance(body, Mapping):
-        return None
-    if detected and "luis_schema_version" in body:
-        return LUIS
-    metadata = body.get("metadata")
-    kind = metadata.get("projectKind") if isinstance(metadata, Mapping) else None
-    if isinstance(kind, str) and kind.lower() == ProjectKind.CONVERSATION.value.lower():
-        return azure.NAME
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationImport:
-    """A CLU project file or LUIS app (``luis``) about to become conversation project
-    ``project``; ``file`` as the command line named it."""
-
-    file: str
-    project: str
-    body: object
-    luis: bool
-
-
-def _import_conversation(
-    item: ConversationImport,
-    *,
-    requested: ProjectKind | None,
-    language: str | None,
-    refused: Mapping[str, bool],
-    connection: tuple[Path | None, str | None, str | None],
-) -> None:
-    """Hand the file to the conversation import (which checks it whole: nothing of a bad file
-    is imported) and report the project, then what a LUIS conversion kept and dropped."""
-    what = "a LUIS app" if item.luis else "a CLU project file"
-    for option, given in refused.items():
-        if given:
-            raise InvalidParameterValue(
-                f"{option} does not apply to {what}: it replaces the conversation project "
-                "whole, each utterance in the dataset the file gives it",
-                target=option.removeprefix("--"),
-            )
-    if requested is not None and requested is not ProjectKind.CONVERSATION:
-        raise InvalidParameterValue(
-            f"{item.file!r} is {what}, which makes a Conversation project, not a "
-            f"{requested.value} project",
-            target="kind",
-        )
-    if not isinstance(item.body, dict):
-        raise InvalidParameterValue(f"{item.file!r} is {what} only if it is a JSON object")
-    body: dict[str, Any] = dict(item.body)
-    if item.luis:
-        if language is not None:
-            body["culture"] = language
-    else:
-        # The project is the one named on the command line, as for every other import.
-        metadata = body.get("metadata")
-        if isinstance(metadata, dict):
-            body["metadata"] = {**metadata, "projectName": item.project}
-            if language is not None:
-                body["metadata"]["language"] = language
-    with connect(*connection) as backend:
-        existing = backend.find_project(item.project)
-        if existing is not None and not existing.kind.is_conversation:
-            raise InvalidParameterValue(
-                f"project {item.project!r} is a {existing.kind.value} project; import {what} "
-                "into a new project or delete this one first",
-                target="projectName",
-            )
-        job = _checked_import(backend, item.project, body, item.luis)
-        require_success(job, f"importing into project {item.project!r}")
-        project_file = backend.export_conversation(item.project)
-    _report_conversation(item.project, project_file, job)
-
-
-def _checked_import(backend: Backend, project: str, body: dict[str, Any], luis: bool) -> JobView:
-    try:
-        return backend.import_conversation(project, body, luis)
+        return backend.import_conversation(item.project, item.body, item.luis)
     except LexicraftError as error:
         # The one error line names the field (``assets.utterances[3].intent``), also where
         # the message itself does not.

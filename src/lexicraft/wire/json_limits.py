@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 
+from lexicraft.errors import JsonLimitExceeded
+
 #: A string, from its quote to its closing quote, or to the end of the text when it is not
 #: closed (as a parser reads it: then parsing fails there). Possessive quantifiers and the
 #: end-of-text alternative make every attempt succeed at once, so the scan stays linear
@@ -64,6 +66,22 @@ class JsonLimits:
             if _long_integer(self.max_integer_digits).search(structure) is not None:
                 return "integer"
         return None
+
+
+def json_limit_error(
+    excess: str, limits: JsonLimits, what: str = "The request body"
+) -> JsonLimitExceeded:
+    """The 400 for a JSON text over one of ``limits`` (``excess`` says which): a request
+    body, or a JSON file sent to an import."""
+    if excess == "depth":
+        return JsonLimitExceeded(
+            f"{what} nests JSON arrays and objects more than {limits.max_depth} "
+            "levels deep, the limit (setting LEXICRAFT_MAX_JSON_DEPTH)."
+        )
+    return JsonLimitExceeded(
+        f"{what} has an integer of more than {limits.max_integer_digits} digits, "
+        "the limit (setting LEXICRAFT_MAX_JSON_INTEGER_DIGITS)."
+    )
 
 
 def _as_utf8(text: bytes) -> bytes:

@@ -35,6 +35,8 @@ SETTINGS = Settings(
         ("PATCH", "/language/authoring/analyze-text/projects/p", "max_authoring_request_bytes", 4),
         ("POST", "/language/authoring/analyze-text/projects/p/:train", "max_authoring_request_bytes", 4),
         ("POST", "/language/lexicraft/projects/p/documents", "max_authoring_request_bytes", 4),
+        ("POST", "/language/lexicraft/projects/p/:import-file", "max_import_bytes", 2),
+        ("POST", "/language/lexicraft/projects/p/x/:import-file", "max_authoring_request_bytes", 4),
         ("POST", "/language/authoring/analyze-text/projects/p/x/:import", "max_authoring_request_bytes", 4),
     ],
 )  # fmt: skip

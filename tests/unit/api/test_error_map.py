@@ -26,6 +26,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.DocumentFileMissing, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.StorageContainerMissing, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.InvalidFileRecord, 400, "InvalidRequest", "InvalidParameterValue"),
+    (errors.InvalidImportFile, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.UnrepresentableDocument, 400, "InvalidRequest", "InvalidParameterValue"),
     (errors.NotFound, 404, "NotFound", None),
     (errors.ProjectNotFound, 404, "ProjectNotFound", None),
@@ -84,6 +85,11 @@ def test_each_error_maps_to_its_status_and_envelope(
             "what went wrong", field="field"
         )
         message = "field 'field': what went wrong"
+    elif error_class is errors.InvalidImportFile:
+        # Sums up the file's invalid records (their details); one is its message.
+        record = errors.InvalidFileRecord("what went wrong", line=3, field="field")
+        error_object = errors.InvalidImportFile.of([record], listed=10)
+        message = "line 3, field 'field': what went wrong"
     else:
         error_object = error_class("what went wrong", target="field")
         message = "what went wrong"
@@ -95,7 +101,10 @@ def test_each_error_maps_to_its_status_and_envelope(
         assert body == {"error": {"code": "401", "message": message}}
         return
     error = body["error"]
-    assert (error["code"], error["message"], error["target"]) == (code, message, "field")
+    target = "file" if error_class is errors.InvalidImportFile else "field"
+    assert (error["code"], error["message"], error["target"]) == (code, message, target)
+    if error_class is errors.InvalidImportFile:
+        assert [(d["line"], d["target"]) for d in error["details"]] == [(3, "field")]
     if inner is None:
         assert "innererror" not in error
     else:

@@ -65,6 +65,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || String(status);
     this.innerCode = error.innererror ? error.innererror.code : null;
+    // The errors this one sums up, e.g. each invalid record of an imported file ({line, message}).
+    this.details = error.details || [];
   }
 }
 

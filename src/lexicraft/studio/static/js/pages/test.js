@@ -103,7 +103,7 @@ export async function testPage(container, context) {
       );
     }
     children.push(
-      h("details", { open: true }, h("summary", {}, "Raw JSON (GET analyze-text job)"), h("pre", { class: "json", id: "test-json" }, JSON.stringify(job, null, 2))),
+      h("details", { open: true }, h("summary", {}, "Raw JSON (GET analyze-text job)"), h("pre", { class: "json", id: "test-json", tabindex: "0", "aria-label": "Raw JSON response" }, JSON.stringify(job, null, 2))),
     );
     results.replaceChildren(...children);
     results.hidden = false;
@@ -200,7 +200,7 @@ async function conversationTestPage(container, context) {
         ),
       ),
       h("p", { class: "hint" }, "Offsets and lengths count Unicode code points (stringIndexType UnicodeCodePoint)."),
-      h("details", { open: true }, h("summary", {}, "Raw JSON (POST :analyze-conversations)"), h("pre", { class: "json", id: "test-json" }, JSON.stringify(body, null, 2))),
+      h("details", { open: true }, h("summary", {}, "Raw JSON (POST :analyze-conversations)"), h("pre", { class: "json", id: "test-json", tabindex: "0", "aria-label": "Raw JSON response" }, JSON.stringify(body, null, 2))),
     );
     results.hidden = false;
   }
