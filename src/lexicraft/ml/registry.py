@@ -10,10 +10,12 @@ this code cannot read).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 from lexicraft.ml import artifacts, checksums
 from lexicraft.ml.base import (
@@ -25,22 +27,8 @@ from lexicraft.ml.base import (
     NerPredictor,
     PreparesServing,
 )
-from lexicraft.ml.classification.linear import (
-    HybridClassificationBackend,
-    HybridMultiLabelClassificationBackend,
-    LinearClassificationBackend,
-    LinearMultiLabelClassificationBackend,
-)
-from lexicraft.ml.classification.transformer import (
-    TransformerClassificationBackend,
-    TransformerClassificationBackendV1,
-    TransformerMultiLabelClassificationBackend,
-    TransformerMultiLabelClassificationBackendV1,
-)
-from lexicraft.ml.conversation.joint import JointConversationBackend
-from lexicraft.ml.conversation.linear_crf import LinearCrfConversationBackend
-from lexicraft.ml.ner.crf import CrfNerBackend
-from lexicraft.ml.ner.transformer import TransformerNerBackend
+
+Backend = TypeVar("Backend", NerBackend, ClassificationBackend, ConversationBackend)
 
 #: The file every model directory holds; its ``"backend"`` key names the backend to load it with.
 MODEL_CONFIG_FILE = artifacts.MODEL_CONFIG_FILE
@@ -60,32 +48,6 @@ PROJECT_KINDS = (
 
 #: The value of ``trainingConfigVersion`` that means "the newest version".
 LATEST = "latest"
-
-_NER_BACKENDS: Mapping[str, NerBackend] = MappingProxyType(
-    {backend.name: backend for backend in (CrfNerBackend(), TransformerNerBackend())}
-)
-_CLASSIFICATION_BACKENDS: Mapping[str, ClassificationBackend] = MappingProxyType(
-    {
-        backend.name: backend
-        for backend in (
-            LinearClassificationBackend(),
-            LinearMultiLabelClassificationBackend(),
-            # Earlier defaults: no config version trains them; their deployed models load.
-            HybridClassificationBackend(),
-            HybridMultiLabelClassificationBackend(),
-            TransformerClassificationBackendV1(),
-            TransformerMultiLabelClassificationBackendV1(),
-            TransformerClassificationBackend(),
-            TransformerMultiLabelClassificationBackend(),
-        )
-    }
-)
-_CONVERSATION_BACKENDS: Mapping[str, ConversationBackend] = MappingProxyType(
-    {
-        backend.name: backend
-        for backend in (JointConversationBackend(), LinearCrfConversationBackend())
-    }
-)
 
 
 class UnknownBackendError(KeyError):
@@ -137,10 +99,10 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
         model_expiration_date=_NO_EXPIRY,
         backends=MappingProxyType(
             {
-                CUSTOM_ENTITY_RECOGNITION: TransformerNerBackend.name,
-                CUSTOM_SINGLE_LABEL_CLASSIFICATION: TransformerClassificationBackend.name,
-                CUSTOM_MULTI_LABEL_CLASSIFICATION: TransformerMultiLabelClassificationBackend.name,
-                CONVERSATION: JointConversationBackend.name,
+                CUSTOM_ENTITY_RECOGNITION: "ner.minilm.v1",
+                CUSTOM_SINGLE_LABEL_CLASSIFICATION: "textcat.minilm.v2",
+                CUSTOM_MULTI_LABEL_CLASSIFICATION: "textcat.minilm-multi.v2",
+                CONVERSATION: "clu.minilm.v1",
             }
         ),
         description=(
@@ -153,10 +115,10 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
         model_expiration_date=_NO_EXPIRY,
         backends=MappingProxyType(
             {
-                CUSTOM_ENTITY_RECOGNITION: CrfNerBackend.name,
-                CUSTOM_SINGLE_LABEL_CLASSIFICATION: LinearClassificationBackend.name,
-                CUSTOM_MULTI_LABEL_CLASSIFICATION: LinearMultiLabelClassificationBackend.name,
-                CONVERSATION: LinearCrfConversationBackend.name,
+                CUSTOM_ENTITY_RECOGNITION: "ner.crf.v1",
+                CUSTOM_SINGLE_LABEL_CLASSIFICATION: "textcat.linear.v1",
+                CUSTOM_MULTI_LABEL_CLASSIFICATION: "textcat.linear-multi.v1",
+                CONVERSATION: "clu.linear-crf.v1",
             }
         ),
         description=(
@@ -168,43 +130,89 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
 )
 
 
+# The backends' modules import PyTorch, transformers and scikit-learn (seconds): the registry
+# imports them on first use, so a process that never trains or loads a model (a CLI command
+# importing a project, a server answering authoring calls) does not pay for them.
+
+
+@functools.cache
 def ner_backends() -> Mapping[str, NerBackend]:
     """Every registered NER backend by name (read-only)."""
-    return _NER_BACKENDS
+    from lexicraft.ml.ner.crf import CrfNerBackend
+    from lexicraft.ml.ner.transformer import TransformerNerBackend
+
+    return _by_name((CrfNerBackend(), TransformerNerBackend()))
 
 
+@functools.cache
 def classification_backends() -> Mapping[str, ClassificationBackend]:
     """Every registered classification backend by name (read-only)."""
-    return _CLASSIFICATION_BACKENDS
+    from lexicraft.ml.classification.linear import (
+        HybridClassificationBackend,
+        HybridMultiLabelClassificationBackend,
+        LinearClassificationBackend,
+        LinearMultiLabelClassificationBackend,
+    )
+    from lexicraft.ml.classification.transformer import (
+        TransformerClassificationBackend,
+        TransformerClassificationBackendV1,
+        TransformerMultiLabelClassificationBackend,
+        TransformerMultiLabelClassificationBackendV1,
+    )
+
+    return _by_name(
+        (
+            LinearClassificationBackend(),
+            LinearMultiLabelClassificationBackend(),
+            # Earlier defaults: no config version trains them; their deployed models load.
+            HybridClassificationBackend(),
+            HybridMultiLabelClassificationBackend(),
+            TransformerClassificationBackendV1(),
+            TransformerMultiLabelClassificationBackendV1(),
+            TransformerClassificationBackend(),
+            TransformerMultiLabelClassificationBackend(),
+        )
+    )
 
 
+@functools.cache
 def conversation_backends() -> Mapping[str, ConversationBackend]:
     """Every registered conversation (CLU) backend by name (read-only)."""
-    return _CONVERSATION_BACKENDS
+    from lexicraft.ml.conversation.joint import JointConversationBackend
+    from lexicraft.ml.conversation.linear_crf import LinearCrfConversationBackend
+
+    return _by_name((JointConversationBackend(), LinearCrfConversationBackend()))
+
+
+def _by_name(backends: tuple[Backend, ...]) -> Mapping[str, Backend]:
+    return MappingProxyType({backend.name: backend for backend in backends})
 
 
 def get_ner_backend(name: str) -> NerBackend:
     """The NER backend registered as ``name``."""
+    known = ner_backends()
     try:
-        return _NER_BACKENDS[name]
+        return known[name]
     except KeyError:
-        raise UnknownBackendError("NER", name, _NER_BACKENDS) from None
+        raise UnknownBackendError("NER", name, known) from None
 
 
 def get_classification_backend(name: str) -> ClassificationBackend:
     """The classification backend registered as ``name``."""
+    known = classification_backends()
     try:
-        return _CLASSIFICATION_BACKENDS[name]
+        return known[name]
     except KeyError:
-        raise UnknownBackendError("classification", name, _CLASSIFICATION_BACKENDS) from None
+        raise UnknownBackendError("classification", name, known) from None
 
 
 def get_conversation_backend(name: str) -> ConversationBackend:
     """The conversation (CLU) backend registered as ``name``."""
+    known = conversation_backends()
     try:
-        return _CONVERSATION_BACKENDS[name]
+        return known[name]
     except KeyError:
-        raise UnknownBackendError("conversation", name, _CONVERSATION_BACKENDS) from None
+        raise UnknownBackendError("conversation", name, known) from None
 
 
 def read_backend_name(model_dir: Path) -> str:
@@ -241,9 +249,9 @@ def prepare_for_serving(model_dir: Path) -> bool:
     """
     name = read_backend_name(model_dir)
     known: dict[str, object] = {
-        **_NER_BACKENDS,
-        **_CLASSIFICATION_BACKENDS,
-        **_CONVERSATION_BACKENDS,
+        **ner_backends(),
+        **classification_backends(),
+        **conversation_backends(),
     }
     backend = known.get(name)
     if backend is None:

@@ -34,6 +34,7 @@ EXPECTED: list[tuple[type[errors.LexicraftError], int, str, str | None]] = [
     (errors.ModelNotFound, 404, "NotFound", None),
     (errors.DeploymentNotFound, 404, "NotFound", None),
     (errors.DocumentNotFound, 404, "NotFound", None),
+    (errors.LabelNotFound, 404, "NotFound", None),
     (errors.Conflict, 409, "Conflict", None),
     (errors.RequestTooLarge, 413, "InvalidRequest", "RequestEntityTooLarge"),
     (errors.JsonLimitExceeded, 400, "InvalidRequest", "InvalidRequestBodyFormat"),
