@@ -18,10 +18,32 @@ project through the authoring API, then measures, in one run:
   also with the model in PyTorch rather than the ONNX Runtime a deployed model is served by on
   a CPU (``inprocess_p50_ms_1doc_pytorch``).
 
-Writes ``bench/results/runtime.json`` and a Markdown table ``bench/results/runtime.md``.
+- ``http_concurrency``: ``--clients`` (1, 4, 16) clients at once, each running
+  ``--client-jobs`` jobs one after the other (submit, poll every ``--poll-ms``), with
+  1-document and with 25-document jobs: docs/s and the jobs' p50/p95/p99 latency. The server
+  runs ``--worker-threads`` (16) analyze threads and as many jobs per key, so 16 clients' jobs
+  run at once and the server batches them (ml/batching.py);
+- ``serving`` (bench/serving_speed.py, measured first, with no server running): the default
+  NER model trained on conll2003 and the default classifier on banking77, each run as PyTorch
+  fp32 / int8 and ONNX Runtime fp32 / int8 on ``--eval-documents`` test documents: words (and
+  word pieces) per second and per core, docs/s, F1 / accuracy, the serving path a deploy would
+  pick, model load time and resident MiB per loaded model; and the fp32 GEMM peak of the
+  serving thread settings.
+
+Top-level ratios (issue 24): ``ner_speedup_vs_baseline`` (the NER serving path's words/s over
+PyTorch fp32's), ``ner_share_of_gemm_peak`` (its useful FLOP/s, ``FLOP_PER_PIECE`` per word piece
+read, over the GEMM peak), ``classify_speedup_vs_baseline`` (banking77 docs/s, serving path over
+PyTorch fp32), ``http_1doc_p50_over_inprocess`` (1 client's 1-document job p50 over the
+in-process time to predict one document) and ``http_16_clients_share_of_inprocess`` (16 clients'
+1-document jobs, docs/s over in-process 25-document batches).
+
+Writes ``bench/results/runtime.json`` and a Markdown table ``bench/results/runtime.md``
+(``--results-dir`` elsewhere).
 Usage: ``python bench/runtime.py [--rounds 5] [--jobs 32] [--submitters 2] [--latency-jobs 200]
-[--poll-ms 10] [--data-dir D]``
-(``--data-dir`` keeps the trained demo model between runs, for comparing server changes).
+[--poll-ms 10] [--clients 1,4,16] [--client-jobs 40] [--worker-threads 16] [--eval-documents
+1000] [--work-dir W] [--data-dir D]`` (``--data-dir`` keeps the trained demo model between runs,
+``--work-dir`` the conll2003 / banking77 models; ``--train-documents N --train-steps S`` train
+small models, for smoke runs only).
 """
 
 from __future__ import annotations
@@ -47,7 +69,7 @@ from typing import Any
 import httpx
 
 from lexicraft.ml import registry
-from lexicraft.ml.onnx_serving import SERVING_FILE
+from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = "bench-key-0123456789"
@@ -73,11 +95,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path, source: Path | None = None) -> Iterator[str]:
-    """``lexicraft serve`` in a subprocess (running the code in ``source``, if given); yields
-    its base URL."""
+def serve(
+    data_dir: Path, source: Path | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``lexicraft serve`` in a subprocess (running the code in ``source``, if given, with
+    ``extra_env`` added to its environment); yields its base URL."""
     port = free_port()
-    env = {**os.environ, **NO_RATE_LIMITS_ENV, "LEXICRAFT_API_KEY": KEY}
+    env = {**os.environ, **NO_RATE_LIMITS_ENV, "LEXICRAFT_API_KEY": KEY, **(extra_env or {})}
     if source is not None:
         env["PYTHONPATH"] = str(source)
     command = [
@@ -256,6 +280,47 @@ def http_throughput(base_url: str, chunks: list[list[str]], jobs: int, submitter
     return documents / elapsed
 
 
+def concurrent_clients(
+    base_url: str, chunks: list[list[str]], clients: int, jobs_per_client: int, poll_s: float
+) -> dict[str, float]:
+    """``clients`` clients each running ``jobs_per_client`` jobs one after the other (submit,
+    poll every ``poll_s`` until it is done): documents per second from the first submit to the
+    last result, and the jobs' latency percentiles (ms)."""
+    seen: list[float] = []
+    documents = [0]
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(offset: int) -> None:
+        try:
+            with client(base_url) as http:
+                for number in range(jobs_per_client):
+                    texts = chunks[(offset * jobs_per_client + number) % len(chunks)]
+                    elapsed, _server = run_job(http, texts, poll_s)
+                    with lock:
+                        seen.append(elapsed)
+                        documents[0] += len(texts)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    elapsed = time.perf_counter() - started
+    return {
+        "docs_per_s": round(documents[0] / elapsed, 1),
+        "p50_ms": round(statistics.median(seen) * 1000, 1),
+        "p95_ms": round(percentile(seen, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(seen, 0.99) * 1000, 1),
+        "jobs": len(seen),
+    }
+
+
 def inprocess_throughput(predict: Callable[[list[str]], object], chunks: list[list[str]]) -> float:
     """Documents per second predicting the jobs' batches once in this process."""
     started = time.perf_counter()
@@ -274,6 +339,83 @@ def inprocess_latency(predict: Callable[[list[str]], object], texts: list[str]) 
     return timings
 
 
+def serving_rows(results: dict[str, Any]) -> list[tuple[str, object]]:
+    """Markdown rows of the serving figures."""
+    speed = results["serving"]
+    rows: list[tuple[str, object]] = []
+    for task, unit, metric in (("ner", "words", "f1"), ("classify", "docs", "accuracy")):
+        entry = speed[task]
+        for variant, figures in entry["variants"].items():
+            per_core = figures["words_per_s_per_core"] if unit == "words" else None
+            rows.append(
+                (
+                    f"{task} {variant}: {unit}/s (per core) / {metric}",
+                    f"{figures[f'{unit}_per_s']}"
+                    + (f" ({per_core})" if per_core is not None else "")
+                    + f" / {figures[metric]}",
+                )
+            )
+        rows.append((f"{task} serving path", entry["serving_path"]))
+        rows.append(
+            (
+                f"{task} model load s / RSS MiB per loaded model",
+                f"{entry['load']['load_s']} / {entry['load']['rss_mb_per_model']}",
+            )
+        )
+    rows.append(
+        ("fp32 GEMM peak (GFLOP/s, 384x1536, serving threads)", speed["gemm"]["gflop_per_s"])
+    )
+    for name, figures in results["http_concurrency"].items():
+        rows.append(
+            (
+                f"HTTP {name.replace('_', ' ')}: docs/s, p50/p95/p99 ms",
+                f"{figures['docs_per_s']}, {figures['p50_ms']}/{figures['p95_ms']}/"
+                f"{figures['p99_ms']}",
+            )
+        )
+    for key, value in results.items():
+        if key.endswith(("_vs_baseline", "_of_gemm_peak", "_over_inprocess")) or (
+            key.startswith("http_") and key.endswith("_clients_share_of_inprocess")
+        ):
+            rows.append((key, value))
+    return rows
+
+
+def serving_ratios(
+    speed: dict[str, Any],
+    concurrency: dict[str, dict[str, float]],
+    inprocess_docs_per_s: float,
+    alone_s: list[float],
+    client_counts: list[int],
+) -> dict[str, Any]:
+    """The issue's top-level ratios (see the module docstring)."""
+    from serving_speed import FLOP_PER_PIECE
+
+    ner, classify = speed["ner"], speed["classify"]
+    ner_path = ner["variants"][ner["serving_path"]]
+    classify_path = classify["variants"][classify["serving_path"]]
+    useful_flop_s = ner_path["pieces_per_s"] * FLOP_PER_PIECE
+    most = max(client_counts)
+    one_client = concurrency.get("1doc_1_clients")
+    return {
+        "ner_speedup_vs_baseline": round(
+            ner_path["words_per_s"] / ner["variants"]["pytorch-fp32"]["words_per_s"], 3
+        ),
+        "ner_share_of_gemm_peak": round(useful_flop_s / (speed["gemm"]["gflop_per_s"] * 1e9), 3),
+        "classify_speedup_vs_baseline": round(
+            classify_path["docs_per_s"] / classify["variants"]["pytorch-fp32"]["docs_per_s"], 3
+        ),
+        "http_1doc_p50_over_inprocess": None
+        if one_client is None
+        else round(one_client["p50_ms"] / (statistics.median(alone_s) * 1000), 3),
+        f"http_{most}_clients_share_of_inprocess": round(
+            concurrency[f"1doc_{most}_clients"]["docs_per_s"] / inprocess_docs_per_s, 3
+        ),
+        "ner_serving_path": ner["serving_path"],
+        "classify_serving_path": classify["serving_path"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=32, help="25-document jobs per HTTP round")
@@ -284,11 +426,54 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", type=Path, help="data dir to keep (default: a temporary one, removed)"
     )
+    parser.add_argument(
+        "--clients", default="1,4,16", help="concurrent HTTP clients to measure (comma-separated)"
+    )
+    parser.add_argument(
+        "--client-jobs", type=int, default=40, help="jobs each concurrent client runs"
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=16,
+        help="the server's analyze threads and jobs per key (so 16 clients' jobs run at once)",
+    )
+    # In-process serving speed and accuracy (bench/serving_speed.py).
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "lexicraft-bench-serving",
+        help="where the conll2003 / banking77 models are trained and kept for reuse",
+    )
+    parser.add_argument("--train-documents", type=int, help="smoke runs: train on N documents")
+    parser.add_argument("--train-steps", type=int, help="smoke runs: train exactly N steps")
+    parser.add_argument(
+        "--eval-documents", type=int, default=1000, help="test documents per dataset"
+    )
+    parser.add_argument("--batch", type=int, default=32, help="in-process batch (documents)")
+    parser.add_argument("--passes", type=int, default=2, help="timed passes (best counts)")
+    parser.add_argument("--gemm-rows", type=int, default=512, help="rows of the GEMM peak")
+    parser.add_argument("--gemm-seconds", type=float, default=5.0, help="GEMM loop length")
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS, help="where runtime.json/.md go (smoke runs)"
+    )
     arguments = parser.parse_args()
+    client_counts = [int(value) for value in arguments.clients.split(",")]
+
+    # First, alone in the process: the models' speed and accuracy (no server running).
+    # Imported here: other benches import this module for its HTTP helpers, without PyTorch.
+    from serving_speed import measure_all
+
+    speed = measure_all(arguments)
 
     with tempfile.TemporaryDirectory(prefix="lexicraft-bench-") as temporary:
         data_dir = arguments.data_dir or Path(temporary)
-        with serve(data_dir) as base_url:
+        workers = str(arguments.worker_threads)
+        server_env = {
+            "LEXICRAFT_WORKER_THREADS": workers,
+            "LEXICRAFT_WORKER_JOBS_PER_KEY": workers,
+        }
+        with serve(data_dir, extra_env=server_env) as base_url:
             with client(base_url) as http:
                 texts = deploy_demo(http)
             chunks = [texts[start : start + JOB_SIZE] for start in range(0, len(texts), JOB_SIZE)]
@@ -300,7 +485,11 @@ def main() -> None:
             # The same model without its serving copy loads in PyTorch: the baseline of the
             # ONNX Runtime that serves a deployed model on a CPU.
             pytorch_dir = Path(temporary) / "pytorch-copy"
-            shutil.copytree(model_dir, pytorch_dir, ignore=shutil.ignore_patterns(SERVING_FILE))
+            shutil.copytree(
+                model_dir,
+                pytorch_dir,
+                ignore=shutil.ignore_patterns(SERVING_FILE, SERVING_INT8_FILE),
+            )
             pytorch = registry.load_ner_predictor(pytorch_dir)
             pytorch.predict(chunks[0])  # warm-up
             alone_pytorch = inprocess_latency(pytorch.predict, texts)
@@ -324,6 +513,12 @@ def main() -> None:
             one_rate = http_throughput(
                 base_url, [[text] for text in texts], arguments.latency_jobs, arguments.submitters
             )
+            concurrency: dict[str, dict[str, float]] = {}
+            for size, job_chunks in (("1doc", [[text] for text in texts]), ("25doc", chunks)):
+                for clients in client_counts:
+                    concurrency[f"{size}_{clients}_clients"] = concurrent_clients(
+                        base_url, job_chunks, clients, arguments.client_jobs, poll_s
+                    )
     inprocess = statistics.median(inprocess_rates)
     http_rate = statistics.median(http_rates)
 
@@ -341,6 +536,9 @@ def main() -> None:
         "server_p50_ms_25doc": round(statistics.median(many_server) * 1000, 1),
         "http_docs_per_s_1doc_jobs": round(one_rate, 1),
         "http_share_of_inprocess": round(http_rate / inprocess, 3),
+        **serving_ratios(speed, concurrency, inprocess, alone, client_counts),
+        "http_concurrency": concurrency,
+        "serving": speed,
         "setup": {
             "model": f"demo-ner, {backend_name} (trainingConfigVersion 2022-05-01)",
             "runtime": getattr(predictor, "runtime", "unknown"),
@@ -353,15 +551,20 @@ def main() -> None:
             "http_docs_per_s_by_round": [round(rate, 1) for rate in http_rates],
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "server_worker_threads": arguments.worker_threads,
+            "client_jobs": arguments.client_jobs,
+            "serving_threads": speed["ner"]["threads"],
+            "command": "python bench/runtime.py " + " ".join(sys.argv[1:]),
         },
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    previous = RESULTS / "runtime.json"
+    output: Path = arguments.results_dir
+    output.mkdir(parents=True, exist_ok=True)
+    previous = output / "runtime.json"
     if previous.is_file():
         # bench/memory.py's figures live here too (scripts outside read one file); keep them.
         kept = json.loads(previous.read_text(encoding="utf-8"))
         results.update({key: kept[key] for key in MEMORY_KEYS if key in kept})
-    (RESULTS / "runtime.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (output / "runtime.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     rows = [
         (
             "in-process docs/s (same model, 25-doc batches, median of rounds)",
@@ -397,8 +600,9 @@ def main() -> None:
             f"{results['server_p50_ms_1doc']} / {results['server_p50_ms_25doc']}",
         ),
     ]
+    rows += serving_rows(results)
     table = "\n".join(["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
-    (RESULTS / "runtime.md").write_text(table + "\n", encoding="utf-8")
+    (output / "runtime.md").write_text(table + "\n", encoding="utf-8")
     print(table)
 
 

@@ -15,8 +15,9 @@ from collections.abc import Callable, Collection
 from prometheus_client import CollectorRegistry
 
 from lexicraft.domain.jobs import AUTHORING_KINDS, JobKind, JobOutcome
-from lexicraft.jobs.executors.local import LocalCompute
+from lexicraft.jobs.executors.local import LocalCompute, batching_options, serving_options
 from lexicraft.jobs.worker import LeasedJob, Outage, WorkerPool, local_owners, stop_pools
+from lexicraft.ml import serving
 from lexicraft.ml.cache import MIB
 from lexicraft.ml.checksums import ModelVerifier
 from lexicraft.services.artifacts import sweep_leftovers
@@ -61,6 +62,7 @@ def open_context(settings: Settings, *, migrate_schema: bool | None = None) -> S
     once for every replica (replicas upgrading at the same time would race).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    serving.configure(serving_options(settings))
     database = Database(settings.resolved_database_url)
     if migrate_schema is None:
         migrate_schema = database.is_embedded
@@ -98,6 +100,7 @@ def _build_compute(settings: Settings, models: ModelStore, verifier: ModelVerifi
         settings.loaded_models_per_process,
         verifier,
         model_budget_bytes=round(settings.model_memory_budget_mb * MIB),
+        batching=batching_options(settings),
     )
 
 
@@ -150,7 +153,7 @@ def worker_pools(
         "analyze": ((JobKind.ANALYZE,), settings.worker_threads, settings.worker_jobs_per_key),
         "authoring": (AUTHORING_KINDS, settings.authoring_threads, None),
     }
-    return [
+    pools = [
         WorkerPool(
             context.queue,
             handlers,
@@ -165,6 +168,12 @@ def worker_pools(
         for name in POOL_NAMES
         if name in names
     ]
+    if isinstance(context.compute, LocalCompute):
+        for pool in pools:
+            if pool.name == "analyze":
+                # Batches of concurrent jobs wait for each other only while jobs run.
+                context.compute.running_jobs = pool.running
+    return pools
 
 
 def job_wakeups(context: ServiceContext, pools: Collection[WorkerPool]) -> JobWakeups | None:

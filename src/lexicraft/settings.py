@@ -153,6 +153,35 @@ class Settings(BaseSettings):
     # next request. 16, as model_cache_size: a host keeps a copy of every model it keeps loaded.
     loaded_models_per_process: int = 16
 
+    # Serving the fine-tuned encoders (NER, classification and CLU MiniLM models) on a CPU
+    # through ONNX Runtime (ml/serving.py). A deploy writes the network as fp32 ONNX and as
+    # int8 (its MatMuls dynamically quantized), then predicts the model's test split with both
+    # (at most serving_int8_check_documents documents) and times them: int8 serves the model
+    # when its F1 (NER, CLU entities) or accuracy (classification, CLU intents) is at most
+    # serving_int8_tolerance_points below fp32's and it is faster on this host; otherwise the
+    # model keeps fp32 and the deploy job says why in a warning. "fp32" / "int8" skip the
+    # check and serve that graph.
+    serving_precision: Literal["auto", "fp32", "int8"] = "auto"
+    serving_int8_tolerance_points: float = 0.3
+    serving_int8_check_documents: int = Field(default=200, ge=1)
+    # False: int8 is chosen on accuracy alone (where the host that deploys is not the kind
+    # of host that serves, its timing says nothing about theirs).
+    serving_int8_speed_check: bool = True
+    # Threads of one forward pass (ONNX Runtime's intra-op threads); 0: the process's CPU
+    # share (affinity and cgroup quota) divided by predict_concurrency, so concurrent passes
+    # never ask for more cores than there are. One inter-op thread, one session per model.
+    serving_intra_op_threads: int = Field(default=0, ge=0)
+    # Idle ONNX Runtime threads spin for work: lower latency for back-to-back batches, but
+    # they burn cores that the API's threads and other processes want.
+    serving_spin_wait: bool = False
+    # Batching across jobs (ml/batching.py): concurrent analyze jobs of one model predict as
+    # one batch of at most these many documents and characters. A lone job never waits; under
+    # concurrent load a batch's leader waits up to serving_batch_window_ms for more jobs
+    # (0: never) before it takes its turn at a prediction slot.
+    serving_batch_window_ms: float = Field(default=5.0, ge=0)
+    serving_batch_max_documents: int = Field(default=64, ge=1)
+    serving_batch_max_characters: int = Field(default=16_000, ge=1)
+
     # Where trainings and predictions run: "local" (the process that runs the job) or "ray"
     # (a Ray cluster; see docs/architecture.md, "Executors"). The database stays the system of
     # record either way: Ray runs work, it keeps no state Lexicraft needs.

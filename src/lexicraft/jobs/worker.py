@@ -223,6 +223,11 @@ class WorkerPool:
                 released.append(job_id)
         return released
 
+    def running(self) -> int:
+        """How many jobs this pool runs now."""
+        with self._running_lock:
+            return len(self._running)
+
     def running_keys(self) -> dict[int | None, int]:
         """How many jobs of each key this pool runs now."""
         with self._running_lock:

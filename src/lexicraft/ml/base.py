@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.spans import Span
+from lexicraft.ml.serving import Precision
 
 __all__ = [
     "ClassExample",
@@ -246,4 +247,9 @@ class PreparesServing(Protocol):
 
     def prepare_serving(self, model_dir: Path) -> bool:
         """Write them unless they are there; True when something was written."""
+        ...
+
+    def load(self, model_dir: Path, precision: Precision | None = None) -> Any:
+        """Load the model; ``precision``: serve it from that ONNX graph (it must have been
+        written), None: from the graph this process's serving options pick."""
         ...

@@ -4,8 +4,10 @@ PyTorch runs a small batch op by op from Python: each op takes the GIL and its O
 stalls whenever another thread of the server (an HTTP poll, a heartbeat) or another process
 wants one of the cores. ONNX Runtime runs the whole graph in one call, without the GIL, which
 is what a 1-document analyze job needs. A deployed model's network is therefore written once as
-``serving.onnx`` beside its weights (:func:`prepare`, run by the deploy job) and loaded from
-there when the machine has no CUDA (:func:`serving_network`); on a GPU, PyTorch serves it.
+``serving.onnx`` beside its weights (:func:`prepare`, run by the deploy job), with an int8 copy
+``serving.int8.onnx`` (:func:`quantize`), and loaded from there when the machine has no CUDA
+(:func:`serving_network`; which of the two, and with how many threads: :mod:`lexicraft.ml.serving`);
+on a GPU, PyTorch serves it.
 
 The networks take ``ids``, ``cases`` and ``mask`` (batch by word pieces, int64) and give
 ``logits``.
@@ -24,11 +26,20 @@ from pathlib import Path
 
 import torch
 
+from lexicraft.ml import serving
 from lexicraft.ml.finetune import pick_device
+from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE, Precision, publish_once
 from lexicraft.ml.wordpieces import Network, OnnxNetwork, TorchNetwork
 
-#: The network as ONNX, written into a model folder when the model is deployed.
-SERVING_FILE = "serving.onnx"
+__all__ = [
+    "SERVING_FILE",
+    "SERVING_INT8_FILE",
+    "prepare",
+    "quantize",
+    "serving_network",
+    "write_onnx",
+]
+
 INPUT_NAMES = ("ids", "cases", "mask")
 OUTPUT_NAME = "logits"
 
@@ -68,37 +79,82 @@ def write_onnx(model: torch.nn.Module, path: Path, *, replace: bool = True) -> N
         if replace:
             Path(temporary).replace(path)
         else:
-            _publish_once(Path(temporary), path)
+            publish_once(Path(temporary), path)
     finally:
         exporter_log.setLevel(level)
         Path(temporary).unlink(missing_ok=True)
 
 
-def _publish_once(temporary: Path, path: Path) -> None:
-    """Give ``temporary`` the name ``path`` unless a file has it already (then keep that one)."""
+def quantize(source: Path, path: Path) -> None:
+    """Write the fp32 graph ``source`` with its MatMuls dynamically quantized to int8 to
+    ``path`` (kept if a file is there already, as :func:`write_onnx` with ``replace`` False).
+
+    Dynamic quantization: weights are int8 (per output channel: an encoder's columns differ
+    in range by orders of magnitude, and one scale per tensor loses the small ones),
+    activations are quantized per batch at run time, so no calibration data is needed. Only
+    MatMul: Gather (embeddings), LayerNorm and Softmax stay fp32, where int8 costs accuracy
+    and saves little time.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".onnx", dir=path.parent)
+    os.close(handle)
+    # The quantizer logs advice (pre-processing, which was measured no faster here) on the
+    # root logger; it does not concern the user.
+    advice = _FromQuantizer()
+    logging.getLogger().addFilter(advice)
     try:
-        # A hard link fails on an existing name, where a rename would replace it.
-        os.link(temporary, path)
-    except FileExistsError:
-        return
-    except OSError:
-        # A file system without hard links: a rename, which a concurrent writer may undo.
-        if not path.exists():
-            temporary.replace(path)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            quantize_dynamic(
+                source,
+                temporary,
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+            )
+        publish_once(Path(temporary), path)
+    finally:
+        logging.getLogger().removeFilter(advice)
+        Path(temporary).unlink(missing_ok=True)
+
+
+class _FromQuantizer(logging.Filter):
+    """Drops the records ONNX Runtime's quantizer logs on the root logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
 
 
 def prepare(model_dir: Path, build: Callable[[], torch.nn.Module]) -> bool:
-    """Write ``model_dir``'s serving network unless it is there; True when it was written."""
+    """Write ``model_dir``'s serving networks (fp32, then int8) unless they are there; True
+    when one was written."""
     path = model_dir / SERVING_FILE
-    if path.exists():
-        return False
-    write_onnx(build(), path, replace=False)
-    return True
+    wrote = False
+    if not path.exists():
+        write_onnx(build(), path, replace=False)
+        wrote = True
+    quantized = model_dir / SERVING_INT8_FILE
+    if not quantized.exists():
+        quantize(path, quantized)
+        wrote = True
+    return wrote
 
 
-def serving_network(model_dir: Path, build: Callable[[], torch.nn.Module]) -> Network:
-    """The network to serve ``model_dir`` with: ONNX Runtime on a CPU when it was prepared."""
-    path = model_dir / SERVING_FILE
-    if path.exists() and pick_device().type == "cpu":
-        return OnnxNetwork(path)
+def serving_network(
+    model_dir: Path, build: Callable[[], torch.nn.Module], precision: Precision | None = None
+) -> Network:
+    """The network to serve ``model_dir`` with: ONNX Runtime on a CPU when it was prepared
+    (the graph :func:`lexicraft.ml.serving.graph_to_serve` picks, or the ``precision`` one),
+    else PyTorch."""
+    if pick_device().type == "cpu":
+        path: Path | None
+        if precision is not None:
+            path = model_dir / serving.GRAPH_FILES[precision]
+            if not path.exists():
+                raise FileNotFoundError(f"{model_dir} has no {precision} serving graph")
+        else:
+            path = serving.graph_to_serve(model_dir)
+        if path is not None:
+            return OnnxNetwork(path)
     return TorchNetwork(build())

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
-from lexicraft.ml import artifacts, checksums
+from lexicraft.ml import artifacts, checksums, serving
 from lexicraft.ml.base import (
     ClassificationBackend,
     ClassificationPredictor,
@@ -247,6 +247,14 @@ def prepare_for_serving(model_dir: Path) -> bool:
     The checksums are recorded even when the files were there already: a deploy killed
     between writing them and recording them is completed by the next one.
     """
+    backend = _serving_backend(model_dir)
+    wrote = backend is not None and backend.prepare_serving(model_dir)
+    recorded = checksums.record_additions(model_dir)
+    return wrote or recorded
+
+
+def _serving_backend(model_dir: Path) -> PreparesServing | None:
+    """The backend of ``model_dir`` if it writes serving files (ONNX graphs), else None."""
     name = read_backend_name(model_dir)
     known: dict[str, object] = {
         **ner_backends(),
@@ -256,9 +264,35 @@ def prepare_for_serving(model_dir: Path) -> bool:
     backend = known.get(name)
     if backend is None:
         raise UnknownBackendError("model", name, known)
-    wrote = isinstance(backend, PreparesServing) and backend.prepare_serving(model_dir)
-    recorded = checksums.record_additions(model_dir)
-    return wrote or recorded
+    return backend if isinstance(backend, PreparesServing) else None
+
+
+def has_int8_graph(model_dir: Path) -> bool:
+    """Whether ``model_dir`` serves through ONNX and its int8 graph is written."""
+    return (
+        _serving_backend(model_dir) is not None and (model_dir / serving.SERVING_INT8_FILE).exists()
+    )
+
+
+def load_with_precision(
+    model_dir: Path, precision: serving.Precision
+) -> NerPredictor | ClassificationPredictor | ConversationPredictor:
+    """The model in ``model_dir`` served from its ``precision`` ONNX graph (the deploy's
+    int8 check compares the two)."""
+    backend = _serving_backend(model_dir)
+    if backend is None:
+        raise ValueError(f"{model_dir} holds a model that is not served through ONNX")
+    predictor: NerPredictor | ClassificationPredictor | ConversationPredictor = backend.load(
+        model_dir, precision
+    )
+    return predictor
+
+
+def record_serving_choice(model_dir: Path, choice: serving.PrecisionChoice) -> bool:
+    """Write the int8 check's verdict into ``model_dir`` (once) and add it to the folder's
+    checksums; True when something was written or recorded."""
+    wrote = serving.write_choice(model_dir, choice)
+    return checksums.record_additions(model_dir) or wrote
 
 
 def training_config_versions() -> tuple[TrainingConfigVersion, ...]:

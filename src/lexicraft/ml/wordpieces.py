@@ -22,6 +22,7 @@ import torch
 from tokenizers import Tokenizer
 
 from lexicraft.ml.finetune import CASE_PAD, pick_device, word_case
+from lexicraft.ml.serving import ServingOptions, session_options
 from lexicraft.ml.tokenize import Token, tokenize
 
 FloatArray = npt.NDArray[np.float32]
@@ -149,6 +150,8 @@ class Network(Protocol):
 
     #: Which runtime runs it: ``"pytorch"`` or ``"onnxruntime"``.
     runtime: str
+    #: The ONNX graph it runs (None: PyTorch).
+    path: Path | None
 
     def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
         """The network's output for a padded batch of windows (see :func:`padded`)."""
@@ -159,6 +162,7 @@ class TorchNetwork:
     """A PyTorch module that maps (ids, cases, mask) to logits, on CUDA when there is one."""
 
     runtime = "pytorch"
+    path: Path | None = None
 
     def __init__(self, model: torch.nn.Module) -> None:
         self._device = pick_device()
@@ -172,14 +176,18 @@ class TorchNetwork:
 
 
 class OnnxNetwork:
-    """The same network exported as ONNX (inputs ids, cases, mask; output logits)."""
+    """The same network exported as ONNX (inputs ids, cases, mask; output logits), in one
+    session with this process's serving thread settings (:mod:`lexicraft.ml.serving`)."""
 
     runtime = "onnxruntime"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, options: ServingOptions | None = None) -> None:
         import onnxruntime
 
-        self._session = onnxruntime.InferenceSession(str(path), providers=onnx_providers())
+        self.path: Path | None = path
+        self._session = onnxruntime.InferenceSession(
+            str(path), sess_options=session_options(options), providers=onnx_providers()
+        )
 
     def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
         (result,) = self._session.run(["logits"], {"ids": ids, "cases": cases, "mask": mask})

@@ -10,13 +10,14 @@ import logging
 from typing import Any
 
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
-from lexicraft.domain.models import Deployment
+from lexicraft.domain.models import Deployment, TrainedModel
 from lexicraft.domain.projects import check_name
 from lexicraft.errors import Conflict, InvalidParameterValue
 from lexicraft.ml import registry
 from lexicraft.services.artifacts import release_artifacts
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
+from lexicraft.services.serving_check import KEPT_FP32, choose_precision
 from lexicraft.services.training import damaged_model
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
@@ -66,7 +67,7 @@ def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
         with context.database.session() as session:
             model = model_store.get_model(session, project_name, label)
         # Outside any transaction: writing the network as ONNX takes seconds.
-        warnings = _prepare_serving(context, model.artifact_dir)
+        warnings = _prepare_serving(context, model)
         with context.database.session() as session:
             current = model_store.get_model(session, project_name, label)
             if current.model_id != model.model_id:
@@ -85,12 +86,14 @@ def run_deploy(context: ServiceContext, job: JobContext) -> JobOutcome:
     )
 
 
-def _prepare_serving(context: ServiceContext, artifact_dir: str) -> tuple[dict[str, Any], ...]:
-    """Write the model's serving files (ONNX) and share them with every host.
+def _prepare_serving(context: ServiceContext, model: TrainedModel) -> tuple[dict[str, Any], ...]:
+    """Write the model's serving files (ONNX graphs, the int8 check's verdict) and share them
+    with every host.
 
     Failing to write them costs speed only, so it is a warning; failing to share them is a
     storage fault, which fails the deploy.
     """
+    artifact_dir = model.artifact_dir
     model_dir = context.models.local_dir(artifact_dir)
     verdict = context.model_checks.check(model_dir)
     if verdict.damaged:
@@ -110,11 +113,29 @@ def _prepare_serving(context: ServiceContext, artifact_dir: str) -> tuple[dict[s
                 ),
             },
         )
-    if wrote:
-        # Training's evaluation left the model loaded in PyTorch wherever it predicts.
+    warnings: tuple[dict[str, Any], ...] = ()
+    try:
+        chose, warnings = choose_precision(context, model, model_dir)
+    except Exception:
+        logger.exception("could not check the int8 network of %s", artifact_dir)
+        chose, warnings = False, (_KEPT_FP32_AFTER_FAILURE,)
+    if wrote or chose:
+        # Training's evaluation left the model loaded in PyTorch wherever it predicts (and
+        # a verdict for int8 changes the graph that serves it).
         context.compute.forget(artifact_dir)
         context.models.share_additions(artifact_dir)
-    return ()
+    return warnings
+
+
+#: The deploy's warning when the int8 check itself failed (the model keeps fp32; no verdict is
+#: recorded, so the next deploy checks again).
+_KEPT_FP32_AFTER_FAILURE = {
+    "code": KEPT_FP32,
+    "message": (
+        "The model is served by its fp32 network: checking the int8 network written beside "
+        "it failed (the server log has the details)."
+    ),
+}
 
 
 def submit_delete(context: ServiceContext, project_name: str, deployment_name: str) -> Job:

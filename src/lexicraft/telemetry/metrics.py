@@ -74,6 +74,17 @@ DOCUMENTS_ANALYZED = Counter(
     ["project", "deployment"],
     registry=None,
 )
+PREDICTION_BATCHES = Counter(
+    "lexicraft_prediction_batches",
+    "Forward-pass batches this process ran for analyze jobs (ml/batching.py).",
+    registry=None,
+)
+PREDICTION_BATCH_CALLS = Counter(
+    "lexicraft_prediction_batch_calls",
+    "Job batches those forward passes answered: above lexicraft_prediction_batches when "
+    "concurrent jobs of one model shared a pass.",
+    registry=None,
+)
 
 _PROCESS_METRICS = (
     JOB_DURATION,
@@ -83,6 +94,8 @@ _PROCESS_METRICS = (
     MODEL_LOAD_SECONDS,
     MODEL_LOADED_BYTES,
     DOCUMENTS_ANALYZED,
+    PREDICTION_BATCHES,
+    PREDICTION_BATCH_CALLS,
 )
 
 

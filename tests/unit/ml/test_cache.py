@@ -89,17 +89,18 @@ def test_the_footprint_is_the_bytes_of_the_files_with_a_network_counted_once(
     assert model_footprint(folder) == round(3100 * RESIDENT_BYTES_PER_FILE_BYTE)
 
     # A deployed encoder: its weights and the same network as ONNX; one of them is loaded.
-    weights, onnx = ALTERNATIVE_NETWORK_FILES
+    weights, onnx, quantized = ALTERNATIVE_NETWORK_FILES
     (folder / weights).write_bytes(b"x" * 50_000)
     (folder / onnx).write_bytes(b"x" * 51_000)
+    (folder / quantized).write_bytes(b"x" * 20_000)
     assert model_footprint(folder) == round((3100 + 51_000) * RESIDENT_BYTES_PER_FILE_BYTE)
 
 
 def test_the_alternative_network_files_are_the_backends_names() -> None:
     from lexicraft.ml.finetune import WEIGHTS_FILE
-    from lexicraft.ml.onnx_serving import SERVING_FILE
+    from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE
 
-    assert ALTERNATIVE_NETWORK_FILES == (WEIGHTS_FILE, SERVING_FILE)
+    assert ALTERNATIVE_NETWORK_FILES == (WEIGHTS_FILE, SERVING_FILE, SERVING_INT8_FILE)
 
 
 def test_least_recently_used_models_are_dropped_until_the_loaded_ones_fit(

@@ -8,6 +8,8 @@ train and load with the same code.
 from __future__ import annotations
 
 import shutil
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -25,8 +27,11 @@ from lexicraft.ml.base import (
     NerPredictor,
     Progress,
 )
+from lexicraft.ml.batching import Batcher, BatchingOptions
 from lexicraft.ml.cache import PredictorCache
 from lexicraft.ml.checksums import ModelVerifier, write_checksums
+from lexicraft.ml.serving import ServingOptions
+from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.base import ModelStore
 
 T = TypeVar("T")
@@ -89,6 +94,25 @@ def train_and_publish(models: ModelStore, training: ModelTraining, progress: Pro
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def serving_options(settings: Settings) -> ServingOptions:
+    """How this process's ONNX Runtime sessions run and which graph they load."""
+    return ServingOptions(
+        intra_op_threads=settings.serving_intra_op_threads,
+        prediction_slots=settings.predict_concurrency,
+        precision=settings.serving_precision,
+        spin_wait=settings.serving_spin_wait,
+    )
+
+
+def batching_options(settings: Settings) -> BatchingOptions:
+    """How the local executor batches concurrent analyze jobs of one model."""
+    return BatchingOptions(
+        window_s=settings.serving_batch_window_ms / 1000,
+        max_texts=settings.serving_batch_max_documents,
+        max_characters=settings.serving_batch_max_characters,
+    )
+
+
 class LocalCompute:
     """Trains in the calling thread; predicts with the models this process has loaded."""
 
@@ -100,6 +124,7 @@ class LocalCompute:
         verifier: ModelVerifier | None = None,
         *,
         model_budget_bytes: int = 0,
+        batching: BatchingOptions | None = None,
     ) -> None:
         self.models = models
         #: Checks every use of a model against its checksums (``verifier``: the process's);
@@ -113,6 +138,15 @@ class LocalCompute:
         #: outside this gate, so a slow load still holds nobody up. Turns go fairly across
         #: clients (analyze jobs' keys), weighted by characters: jobs/scheduler.py.
         self.prediction_slots = FairScheduler(predict_concurrency)
+        #: Concurrent predictions of one model run as one batch (ml/batching.py): a batcher
+        #: per model folder, alive while calls use it. It holds no model: each call brings
+        #: the predictor the cache gave it, so dropping a model from the cache frees it.
+        self.batching = batching or BatchingOptions()
+        self._batchers: weakref.WeakValueDictionary[str, Batcher] = weakref.WeakValueDictionary()
+        self._batchers_lock = threading.Lock()
+        #: How many analyze jobs this process runs now (set by whoever starts the analyze
+        #: worker pool); a batch's leader waits for others' calls only while others run.
+        self.running_jobs: Callable[[], int] = lambda: 0
 
     def train(self, training: ModelTraining, progress: Progress) -> None:
         """Train in this thread; ``progress`` raising stops the trainer where it calls it."""
@@ -128,11 +162,23 @@ class LocalCompute:
         client: Hashable = None,
     ) -> T:
         """Load the model (cached per process) outside the slot, then predict and ``then``
-        in ``client``'s turn at a slot."""
+        in a turn at a slot, batched with the concurrent calls of other jobs for the same
+        model (the batch's leader takes the turn as its ``client``)."""
         model_dir = self.models.local_dir(artifact)
         predictor = self.predictors.get(model_dir, lambda folder: load_model(kind, folder))
-        with self.prediction_slots.turn(client, sum(len(text) for text in texts)):
-            return then(predictor.predict(texts))
+        batcher = self.batcher(model_dir)
+        return batcher.run(
+            predictor, texts, then, lambda cost: self.prediction_slots.turn(client, cost)
+        )
+
+    def batcher(self, model_dir: Path) -> Batcher:
+        """The batcher of the model in ``model_dir`` (shared by every call using it now)."""
+        key = str(model_dir)
+        with self._batchers_lock:
+            batcher = self._batchers.get(key)
+            if batcher is None:
+                batcher = self._batchers[key] = Batcher(self.batching, lambda: self.running_jobs())
+            return batcher
 
     def forget(self, artifact: str) -> None:
         """Drop the loaded model ``artifact`` from this process's cache."""

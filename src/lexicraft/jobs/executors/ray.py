@@ -45,7 +45,8 @@ from ray.exceptions import (
 
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.errors import JobFailure
-from lexicraft.jobs.executors.local import load_model, train_and_publish
+from lexicraft.jobs.executors.local import load_model, serving_options, train_and_publish
+from lexicraft.ml import serving
 from lexicraft.ml.base import ModelTraining, Progress
 from lexicraft.ml.cache import PredictorCache
 from lexicraft.settings import Settings
@@ -119,6 +120,8 @@ class _ModelServer:
         max_wait_s: float,
     ):
         self._settings = settings
+        # The actor's process loads the model: its ONNX Runtime session takes these settings.
+        serving.configure(serving_options(settings))
         self._kind = kind
         self._artifact = artifact
         self._max_batch = max(1, max_batch)

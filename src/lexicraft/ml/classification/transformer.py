@@ -82,6 +82,7 @@ from lexicraft.ml.finetune import (
     save_weights,
     seed_everything,
 )
+from lexicraft.ml.serving import Precision
 from lexicraft.ml.wordpieces import (
     FloatArray,
     Network,
@@ -410,12 +411,14 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         )
         return model.eval(), tokenizer, config_dict, length
 
-    def load(self, model_dir: Path) -> TransformerClassificationPredictor:
-        """Load a model that :meth:`train` wrote."""
+    def load(
+        self, model_dir: Path, precision: Precision | None = None
+    ) -> TransformerClassificationPredictor:
+        """Load a model that :meth:`train` wrote (``precision``: from that ONNX graph)."""
         config = read_config(model_dir, TransformerClassifierConfig, self.name)
         labels = config.labels
         network = onnx_serving.serving_network(
-            model_dir, lambda: _load_classifier(model_dir, len(labels))
+            model_dir, lambda: _load_classifier(model_dir, len(labels)), precision
         )
         # A folder records the weight it was trained with: v1 folders from before the blend
         # have none (0.0), so they score with the encoder alone.
@@ -514,6 +517,11 @@ class TransformerClassificationPredictor:
     def runtime(self) -> str:
         """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
         return self._network.runtime
+
+    @property
+    def network(self) -> Network:
+        """The network it predicts with (for ONNX Runtime, ``network.path`` is its graph)."""
+        return self._network
 
     def scores(self, texts: Sequence[str]) -> FloatArray:
         """Class scores per text (texts by labels): the encoder's softmax (or, v1 multi-label,

@@ -85,9 +85,10 @@ from lexicraft.ml.finetune import (
 from lexicraft.ml.ner.transformer import (
     allowed_transitions,
     bio_tag_names,
-    decode_entities,
+    decode_all,
     keep_best,
 )
+from lexicraft.ml.serving import Precision
 from lexicraft.ml.tokenize import align_spans_to_tokens
 from lexicraft.ml.wordpieces import (
     Document,
@@ -357,22 +358,26 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
         )
         progress(1.0)
 
-    def load(self, model_dir: Path) -> JointConversationPredictor:
-        """Load a model that :meth:`train` wrote."""
+    def load(
+        self, model_dir: Path, precision: Precision | None = None
+    ) -> JointConversationPredictor:
+        """Load a model that :meth:`train` wrote (``precision``: from that ONNX graph)."""
         config = read_config(model_dir, JointConfig, BACKEND_NAME)
-        centroids = precision = None
+        centroids = covariance_inverse = None
         if config.distance_midpoint is not None:
             arrays = load_arrays(str(model_dir / CALIBRATION_FILE))
             centroids = arrays["centroids"].astype(np.float64)
-            precision = arrays["precision"].astype(np.float64)
+            covariance_inverse = arrays["precision"].astype(np.float64)
         calibration = _Calibration(
             config.temperature,
             config.distance_midpoint,
             config.distance_scale,
             centroids,
-            precision,
+            covariance_inverse,
         )
-        network = onnx_serving.serving_network(model_dir, lambda: _load_joint(model_dir, config))
+        network = onnx_serving.serving_network(
+            model_dir, lambda: _load_joint(model_dir, config), precision
+        )
         return JointConversationPredictor(
             network,
             load_tokenizer(model_dir),
@@ -481,14 +486,20 @@ class JointConversationPredictor:
         """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
         return self._network.runtime
 
+    @property
+    def network(self) -> Network:
+        """The network it predicts with (for ONNX Runtime, ``network.path`` is its graph)."""
+        return self._network
+
     def predict(self, texts: Sequence[str]) -> list[ConversationOutput]:
         """Every trained intent with its score, best first, and the entities, per text."""
         if not texts:
             return []
         documents, emissions, has_piece, logits, pooled = self._run(texts)
         scores = self._calibration.scores(logits, pooled)
+        entities = decode_all(documents, emissions, has_piece, self.labels, self._allowed)
         outputs: list[ConversationOutput] = []
-        for number, document in enumerate(documents):
+        for number in range(len(documents)):
             ranked = sorted(
                 (
                     ClassScore(intent, min(1.0, max(0.0, float(score))))
@@ -496,10 +507,7 @@ class JointConversationPredictor:
                 ),
                 key=lambda score: (-score.confidence, score.category),
             )
-            entities = decode_entities(
-                document, emissions[number], has_piece[number], self.labels, self._allowed
-            )
-            outputs.append(ConversationOutput(tuple(ranked), tuple(entities)))
+            outputs.append(ConversationOutput(tuple(ranked), tuple(entities[number])))
         return outputs
 
     def intent_features(self, texts: Sequence[str]) -> tuple[Float64Array, Float64Array]:

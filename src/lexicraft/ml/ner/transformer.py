@@ -50,6 +50,7 @@ from lexicraft.ml.finetune import (
     seed_everything,
 )
 from lexicraft.ml.ner.validation import check_examples
+from lexicraft.ml.serving import Precision
 from lexicraft.ml.tokenize import align_spans_to_tokens
 from lexicraft.ml.wordpieces import (
     Document,
@@ -240,8 +241,8 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         )
         progress(1.0)
 
-    def load(self, model_dir: Path) -> TransformerNerPredictor:
-        """Load a model that :meth:`train` wrote."""
+    def load(self, model_dir: Path, precision: Precision | None = None) -> TransformerNerPredictor:
+        """Load a model that :meth:`train` wrote (``precision``: from that serving graph)."""
         config = read_config(model_dir, TransformerNerConfig, BACKEND_NAME)
         settings = config.hyperparameters
         labels = config.labels
@@ -250,7 +251,7 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
             network = OnnxNetwork(model_dir / ONNX_FILE)
         else:
             network = onnx_serving.serving_network(
-                model_dir, lambda: _load_tagger(model_dir, len(labels))
+                model_dir, lambda: _load_tagger(model_dir, len(labels)), precision
             )
         return TransformerNerPredictor(network, load_tokenizer(model_dir), labels, settings)
 
@@ -303,6 +304,11 @@ class TransformerNerPredictor:
         """What runs the network: ``"pytorch"`` or ``"onnxruntime"``."""
         return self._network.runtime
 
+    @property
+    def network(self) -> Network:
+        """The network it predicts with (for ONNX Runtime, ``network.path`` is its graph)."""
+        return self._network
+
     def predict(self, texts: Sequence[str]) -> list[list[PredictedSpan]]:
         """Entities for each text, sorted by start, non-overlapping, inside the text."""
         if not texts:
@@ -328,15 +334,8 @@ class TransformerNerPredictor:
                 rows = log_softmax(self._network.logits(*padded(chosen)))
                 for window, row in zip(chosen, rows, strict=True):
                     keep_best(window, row, emissions[window.document], best_margin[window.document])
-        return [
-            self._decode(document, emission, margin >= 0)
-            for document, emission, margin in zip(documents, emissions, best_margin, strict=True)
-        ]
-
-    def _decode(
-        self, document: Document, emission: FloatArray, has_piece: npt.NDArray[np.bool_]
-    ) -> list[PredictedSpan]:
-        return decode_entities(document, emission, has_piece, self.labels, self._allowed)
+        has_piece = [margin >= 0 for margin in best_margin]
+        return decode_all(documents, emissions, has_piece, self.labels, self._allowed)
 
 
 def decode_entities(
@@ -348,37 +347,60 @@ def decode_entities(
 ) -> list[PredictedSpan]:
     """The entities of the best valid BIO path through ``emission`` (words by tag
     log-probabilities; ``allowed`` from :func:`allowed_transitions`)."""
-    if not document.tokens:
-        return []
-    scores = emission.copy()
-    # A word without word pieces (a character the vocabulary drops) gets no vote: it may
-    # stay outside or continue an entity, but not start one.
-    no_vote = ~has_piece
-    scores[no_vote] = 0.0
-    scores[np.ix_(no_vote, np.arange(1, scores.shape[1], 2))] = -np.inf
-    path = viterbi(scores, allowed)
+    return decode_all([document], [emission], [has_piece], labels, allowed)[0]
+
+
+def decode_all(
+    documents: Sequence[Document],
+    emissions: Sequence[FloatArray],
+    has_pieces: Sequence[npt.NDArray[np.bool_]],
+    labels: Sequence[str],
+    allowed: npt.NDArray[np.bool_],
+) -> list[list[PredictedSpan]]:
+    """:func:`decode_entities` of every document, their Viterbi searches run as one batch."""
+    scored = []
+    for emission, has_piece in zip(emissions, has_pieces, strict=True):
+        scores = emission.copy()
+        # A word without word pieces (a character the vocabulary drops) gets no vote: it may
+        # stay outside or continue an entity, but not start one.
+        no_vote = ~has_piece
+        scores[no_vote] = 0.0
+        scores[np.ix_(no_vote, np.arange(1, scores.shape[1], 2))] = -np.inf
+        scored.append(scores)
+    paths = viterbi_batch(scored, allowed)
+    return [
+        _entities(document, emission, has_piece, path, labels)
+        for document, emission, has_piece, path in zip(
+            documents, emissions, has_pieces, paths, strict=True
+        )
+    ]
+
+
+def _entities(
+    document: Document,
+    emission: FloatArray,
+    has_piece: npt.NDArray[np.bool_],
+    path: npt.NDArray[np.int64],
+    labels: Sequence[str],
+) -> list[PredictedSpan]:
+    """The entities along ``path`` (a tag per word): one per B tag and the I tags after it."""
     spans: list[PredictedSpan] = []
-    word = 0
-    while word < len(path):
-        tag = path[word]
-        if tag == 0:
-            word += 1
-            continue
-        label = (tag - 1) // 2
+    # Entities start at B tags (odd); only those words are visited in Python.
+    for word in np.flatnonzero(path % 2 == 1).tolist():
+        tag = int(path[word])
         end = word + 1
-        while end < len(path) and path[end] == 2 + 2 * label:
+        while end < len(path) and path[end] == tag + 1:
             end += 1
-        voted = [index for index in range(word, end) if has_piece[index]]
-        confidence = float(np.exp(min(emission[index, path[index]] for index in voted)))
+        voted = np.flatnonzero(has_piece[word:end]) + word
+        confidence = float(np.exp(emission[voted, path[voted]].min()))
         spans.append(
             PredictedSpan(
                 start=document.tokens[word][0],
                 end=document.tokens[end - 1][1],
-                category=labels[label],
+                category=labels[(tag - 1) // 2],
                 confidence=min(1.0, max(0.0, confidence)),
             )
         )
-        word = end
     return spans
 
 
@@ -386,15 +408,14 @@ def keep_best(
     window: Window, row: FloatArray, emission: FloatArray, best_margin: npt.NDArray[np.int_]
 ) -> None:
     """Copy ``window``'s word scores into ``emission`` where it gives a word more context."""
-    count = len(window.positions)
-    for offset, position in enumerate(window.positions):
-        if position < 0:
-            continue
-        word = window.first_word + offset
-        margin = min(offset, count - 1 - offset)
-        if margin > best_margin[word]:
-            best_margin[word] = margin
-            emission[word] = row[position]
+    positions = np.asarray(window.positions, dtype=np.int64)
+    count = len(positions)
+    offsets = np.arange(count)
+    margins = np.minimum(offsets, count - 1 - offsets)
+    words = window.first_word + offsets
+    better = (positions >= 0) & (margins > best_margin[words])
+    best_margin[words[better]] = margins[better]
+    emission[words[better]] = row[positions[better]]
 
 
 def allowed_transitions(label_count: int) -> npt.NDArray[np.bool_]:
@@ -411,14 +432,42 @@ def allowed_transitions(label_count: int) -> npt.NDArray[np.bool_]:
 
 def viterbi(scores: FloatArray, allowed: npt.NDArray[np.bool_]) -> list[int]:
     """The best tag path under ``scores`` (words by tags) that only takes allowed transitions."""
+    return [int(tag) for tag in viterbi_batch([scores], allowed)[0]]
+
+
+def viterbi_batch(
+    scores: Sequence[FloatArray], allowed: npt.NDArray[np.bool_]
+) -> list[npt.NDArray[np.int64]]:
+    """:func:`viterbi` of each of ``scores``, stepping through all of them at once.
+
+    Each step does for every document what the search of one document alone does (the same
+    sums, the same first-best choice among ties), and a document whose words are all read
+    keeps its scores, so each path is the one a search of that document alone finds.
+    """
+    if not scores:
+        return []
+    tags = allowed.shape[1]
+    lengths = np.array([len(document) for document in scores])
+    longest = int(lengths.max(initial=0))
+    padded_scores = np.zeros((len(scores), max(longest, 1), tags), dtype=np.float64)
+    for row, document in enumerate(scores):
+        padded_scores[row, : len(document)] = document
     penalty = np.where(allowed, 0.0, -np.inf)
-    best = scores[0] + penalty[-1]
-    back = np.zeros(scores.shape, dtype=np.int64)
-    for word in range(1, len(scores)):
-        candidates = best[:, None] + penalty[:-1]
-        back[word] = np.argmax(candidates, axis=0)
-        best = candidates[back[word], np.arange(scores.shape[1])] + scores[word]
-    path = [int(np.argmax(best))]
-    for word in range(len(scores) - 1, 0, -1):
-        path.append(int(back[word, path[-1]]))
-    return path[::-1]
+    rows = np.arange(len(scores))
+    best = padded_scores[:, 0] + penalty[-1]
+    back = np.zeros((len(scores), max(longest, 1), tags), dtype=np.int64)
+    for word in range(1, longest):
+        candidates = best[:, :, None] + penalty[:-1][None]
+        choice = np.argmax(candidates, axis=1)
+        reached = np.take_along_axis(candidates, choice[:, None, :], axis=1)[:, 0]
+        active = word < lengths
+        back[active, word] = choice[active]
+        best = np.where(active[:, None], reached + padded_scores[:, word], best)
+    paths = np.zeros((len(scores), max(longest, 1)), dtype=np.int64)
+    last = np.maximum(lengths - 1, 0)
+    paths[rows, last] = np.argmax(best, axis=1)
+    for word in range(longest - 1, 0, -1):
+        active = word <= last
+        following = paths[rows, word]
+        paths[active, word - 1] = back[rows, word, following][active]
+    return [paths[row, : lengths[row]] for row in rows]
