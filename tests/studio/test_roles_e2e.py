@@ -75,7 +75,8 @@ def test_an_annotator_labels_and_is_signed_out_when_their_key_is_revoked(studio:
     expect(row.get_by_role("button", name="Delete")).to_be_hidden()
     expect(row.get_by_role("button", name="Export")).to_be_hidden()
     expect(page.get_by_role("button", name="Create project")).to_be_hidden()
-    expect(page.get_by_role("button", name="Import")).to_be_hidden()
+    expect(page.get_by_role("button", name="Import", exact=True)).to_be_hidden()
+    expect(page.get_by_role("button", name="Import file", exact=True)).to_be_hidden()
     screenshots(studio, "01-projects-annotator")
 
     # Labeling: tag a span (the server accepts it: annotators label), no delete, no label edits.

@@ -319,7 +319,7 @@ export async function projectsPage(container, context) {
 
   const dataForm = h(
     "form",
-    { class: "card", id: "import-data-form", "aria-labelledby": "import-data-title" },
+    { class: "card", id: "import-data-form", "aria-labelledby": "import-data-title", "data-needs": "author" },
     h("h2", { id: "import-data-title" }, "Import labeled data from another tool"),
     h("p", { class: "muted small" }, "CoNLL, JSON Lines, Label Studio, doccano, CSV, Amazon Comprehend, an Azure or CLU project file, or a LUIS app export — the formats lexicraft import reads. A file with an invalid record imports nothing; each one is listed with its line."),
     h("div", { class: "row" },
