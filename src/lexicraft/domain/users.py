@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from lexicraft.errors import InvalidParameterValue
 
@@ -46,13 +47,7 @@ class Role(StrEnum):
     @classmethod
     def parse(cls, value: str, target: str = "role") -> Role:
         """The role named ``value`` (case-insensitive), else the error naming the choices."""
-        for member in cls:
-            if member.value == value.lower():
-                return member
-        raise InvalidParameterValue(
-            f"role {value!r} is not valid; use one of {[member.value for member in cls]}",
-            target=target,
-        )
+        return _parse_choice(cls, value, "role", target)
 
 
 class Scope(StrEnum):
@@ -68,13 +63,20 @@ class Scope(StrEnum):
     @classmethod
     def parse(cls, value: str, target: str = "scope") -> Scope:
         """The scope named ``value`` (case-insensitive), else the error naming the choices."""
-        for member in cls:
-            if member.value == value.lower():
-                return member
-        raise InvalidParameterValue(
-            f"scope {value!r} is not valid; use one of {[member.value for member in cls]}",
-            target=target,
-        )
+        return _parse_choice(cls, value, "scope", target)
+
+
+Choice = TypeVar("Choice", Role, Scope)
+
+
+def _parse_choice(choices: type[Choice], value: str, what: str, target: str) -> Choice:
+    for member in choices:
+        if member.value == value.lower():
+            return member
+    raise InvalidParameterValue(
+        f"{what} {value!r} is not valid; use one of {[member.value for member in choices]}",
+        target=target,
+    )
 
 
 _EVERYTHING = frozenset(Permission)
