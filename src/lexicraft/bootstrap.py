@@ -176,6 +176,18 @@ def worker_pools(
     return pools
 
 
+def import_backends_in_background() -> threading.Thread:
+    """Import the model backends (PyTorch, transformers, scikit-learn: seconds) in a daemon
+    thread. A serving process calls it once its workers start: it answers at once, and its
+    first job does not wait for the imports (a CLI command never pays for them unless it
+    trains or predicts)."""
+    from lexicraft.ml import registry
+
+    thread = threading.Thread(target=registry.import_backends, name="import-backends", daemon=True)
+    thread.start()
+    return thread
+
+
 def job_wakeups(context: ServiceContext, pools: Collection[WorkerPool]) -> JobWakeups | None:
     """On PostgreSQL, a listener (not started) that wakes ``pools`` as soon as any process
     submits a job of their kinds; None where there is nothing to listen to or for.

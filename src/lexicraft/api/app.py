@@ -32,6 +32,7 @@ from lexicraft.api.studio_imports import router as studio_imports_router
 from lexicraft.api.studio_training import router as studio_training_router
 from lexicraft.api.users import router as users_router
 from lexicraft.bootstrap import (
+    import_backends_in_background,
     job_wakeups,
     metrics_registry,
     open_context,
@@ -68,6 +69,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         await run_in_threadpool(sweep_data_dir, context)
         for pool in pools:
             pool.start()
+        if pools:
+            import_backends_in_background()
         # Jobs submitted to other processes (API replicas) wake these pools at once.
         wakeups = job_wakeups(context, pools)
         if wakeups is not None:

@@ -29,6 +29,7 @@ import typer
 from lexicraft.bootstrap import (
     POOL_NAMES,
     database_location,
+    import_backends_in_background,
     job_wakeups,
     metrics_registry,
     open_context,
@@ -106,6 +107,7 @@ def worker(
     # Logging starts once the context stands, so that a failed start stays one line.
     configure_logging(settings.log_format)
     pools = worker_pools(context, names=names, threads=concurrency)
+    import_backends_in_background()
     port = settings.worker_metrics_port if metrics_port is None else metrics_port
     if port is not None:
         verifier = (

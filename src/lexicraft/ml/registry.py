@@ -184,6 +184,14 @@ def conversation_backends() -> Mapping[str, ConversationBackend]:
     return _by_name((JointConversationBackend(), LinearCrfConversationBackend()))
 
 
+def import_backends() -> None:
+    """Import every backend now (PyTorch and all): a long-running server or worker calls it
+    in the background at start, so that its first job does not wait seconds for the imports."""
+    ner_backends()
+    classification_backends()
+    conversation_backends()
+
+
 def _by_name(backends: tuple[Backend, ...]) -> Mapping[str, Backend]:
     return MappingProxyType({backend.name: backend for backend in backends})
 
