@@ -354,14 +354,23 @@ def _render_document(kind: ProjectKind, document: Document) -> dict[str, Any]:
         "labeled": documents.is_labeled(document),
         "text": document.text,
     }
+    return {**body, **_render_annotations(kind, document.classes, document.spans)}
+
+
+def _render_annotations(
+    kind: ProjectKind, classes: tuple[str, ...], spans: tuple[Span, ...]
+) -> dict[str, Any]:
+    """A document's labels as the labeling routes write them: an utterance's intent, the
+    classes of a classification document, else entity spans (code points)."""
+    body: dict[str, Any] = {}
     if kind.is_conversation:
-        body["intent"] = document.classes[0]
+        body["intent"] = classes[0] if classes else None
     if kind.is_classification:
-        body["classes"] = [{"category": category} for category in document.classes]
+        body["classes"] = [{"category": category} for category in classes]
     else:
         body["entities"] = [
             {"category": span.category, "offset": span.start, "length": span.end - span.start}
-            for span in document.spans
+            for span in spans
         ]
     return body
 
@@ -373,16 +382,7 @@ def _render_labels_of(kind: ProjectKind, state: LabelState) -> dict[str, Any]:
     }
     if state.text is not None:
         body["text"] = state.text
-    if kind.is_conversation:
-        body["intent"] = state.classes[0] if state.classes else None
-    if kind.is_classification:
-        body["classes"] = [{"category": category} for category in state.classes]
-    else:
-        body["entities"] = [
-            {"category": span.category, "offset": span.start, "length": span.end - span.start}
-            for span in state.spans
-        ]
-    return body
+    return {**body, **_render_annotations(kind, state.classes, state.spans)}
 
 
 def _render_event(kind: ProjectKind, event: DocumentEvent) -> dict[str, Any]:
