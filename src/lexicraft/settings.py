@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     # class) than the second. With 5 examples one error moves a label's recall by 20 points.
     evaluation_min_test_documents: int = Field(default=10, ge=0)
     evaluation_min_test_examples_per_label: int = Field(default=5, ge=0)
+    # The longest comment a reviewer may leave when accepting or sending back a document.
+    max_review_comment_chars: int = Field(default=2_000, ge=1)
     # A batch also holds at most this many characters (a longer document is a batch of its
     # own: texts are never cut). Batches are the turns of the fair scheduler, so this bounds
     # how long a newly arrived key waits for a prediction slot: about 0.3 s of the accurate

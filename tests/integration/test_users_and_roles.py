@@ -123,6 +123,12 @@ def team(server: LiveServer) -> Team:
 PROBES: dict[str, tuple[str, str, dict[str, Any], int]] = {
     "view": ("GET", f"{LABELING}/{PROJECT}/documents", {}, 200),
     "label": ("PATCH", f"{LABELING}/{PROJECT}/documents/{DOCUMENT}", {"json": {}}, 200),
+    "review": (
+        "POST",
+        f"{LABELING}/{PROJECT}/documents/missing.txt:review",
+        {"json": {"decision": "accept"}},
+        404,
+    ),
     "author": ("DELETE", f"{LABELING}/{PROJECT}/documents/missing.txt", {}, 404),
     "train": ("POST", f"{AUTHORING}/{PROJECT}/:train", {"params": V, "json": {}}, 400),
     "analyze": ("POST", "/language/analyze-text/jobs", {"params": V, "json": {}}, 400),
@@ -137,7 +143,7 @@ ALLOWED: dict[str, set[str]] = {
     "admin": EVERYTHING,
     "machine-full": EVERYTHING,
     "annotator": LABELERS,
-    "reviewer": LABELERS,
+    "reviewer": LABELERS | {"review"},
     "machine-authoring": EVERYTHING - {"manage users"},
     "admin-authoring": EVERYTHING - {"manage users"},
     "machine-runtime": {"analyze", "who am I"},
@@ -231,6 +237,14 @@ def test_every_protected_route_declares_its_permission(tmp_path: Path) -> None:
     assert needed["DELETE", f"{labeling}/documents/{{location:path}}"] is Permission.AUTHOR
     assert needed["PUT", f"{labeling}/labels"] is Permission.AUTHOR
     assert needed["GET", f"{labeling}/documents/{{location:path}}/history"] is Permission.VIEW
+    assert needed["POST", f"{labeling}/documents/{{location:path}}:review"] is Permission.REVIEW
+    assert needed["POST", f"{labeling}/documents/{{location:path}}:resolve"] is Permission.REVIEW
+    assert (
+        needed["PUT", f"{labeling}/documents/{{location:path}}/annotations/mine"]
+        is Permission.LABEL
+    )
+    assert needed["GET", f"{labeling}/agreement"] is Permission.VIEW
+    assert needed["PATCH", f"{labeling}/review-settings"] is Permission.AUTHOR
     assert needed["GET", f"{LEXICRAFT}/me"] is None
 
 

@@ -151,6 +151,10 @@ def test_main_pages_have_no_serious_or_critical_violations(
     expect(page.locator("#doc-text")).not_to_be_empty()
     scan(page, axe_source, "labeling (classification)", found)
 
+    open_page(page, NER, "agreement", "Agreement")
+    expect(page.locator("#review-settings")).to_be_visible()
+    scan(page, axe_source, "agreement", found)
+
     open_page(page, NER, "train", "Training")
     expect(page.locator('#models-table tr[data-model="m1"]')).to_be_visible()
     scan(page, axe_source, "training", found)

@@ -147,16 +147,17 @@ def open_document(page: Page, location: str) -> str:
     return text
 
 
-def wait_saved(page: Page) -> None:
-    expect(page.locator("#save-status")).to_have_text("Saved")
+def wait_saved(page: Page, saved: str = "Saved") -> None:
+    expect(page.locator("#save-status")).to_have_text(saved)
 
 
-def tag(page: Page, text: str, surface: str, key: str, category: str) -> None:
-    """Select ``surface`` in the open document and press ``key`` to tag it."""
+def tag(page: Page, text: str, surface: str, key: str, category: str, saved: str = "Saved") -> None:
+    """Select ``surface`` in the open document and press ``key`` to tag it (``saved``: what
+    the save status says then; "Saved (your version)" for an own version)."""
     page.evaluate(_SELECT, ["#doc-text", *utf16_span(text, surface)])
     expect(page.locator("#selection-hint")).to_contain_text(surface)
     page.keyboard.press(key)
-    wait_saved(page)
+    wait_saved(page, saved)
     expect(
         page.locator(f'#doc-text mark[data-category="{category}"]', has_text=surface)
     ).to_be_visible()

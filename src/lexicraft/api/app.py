@@ -29,6 +29,7 @@ from lexicraft.api.runtime.legacy import router as legacy_router
 from lexicraft.api.studio_api import router as studio_api_router
 from lexicraft.api.studio_conversations import router as studio_conversations_router
 from lexicraft.api.studio_imports import router as studio_imports_router
+from lexicraft.api.studio_review import router as studio_review_router
 from lexicraft.api.studio_training import router as studio_training_router
 from lexicraft.api.users import router as users_router
 from lexicraft.bootstrap import (
@@ -109,6 +110,9 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(analyze_text_router)
     app.include_router(conversations_router)
     app.include_router(legacy_router)
+    # Before the labeling routes: their document GET ({location:path}) would take
+    # ".../annotations" too.
+    app.include_router(studio_review_router)
     app.include_router(studio_api_router)
     app.include_router(studio_conversations_router)
     app.include_router(studio_training_router)

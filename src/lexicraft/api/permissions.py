@@ -77,6 +77,8 @@ def reads_and_writes(read: Permission, write: Permission) -> Any:
 
 #: The actor of a route that labels (and records who labeled).
 Labeler = Annotated[Actor, needs(Permission.LABEL)]
+#: The actor of a route that reviews labels (and records who reviewed).
+Reviewer = Annotated[Actor, needs(Permission.REVIEW)]
 #: The actor of a route that changes a project's content beyond labels.
 Author = Annotated[Actor, needs(Permission.AUTHOR)]
 #: The actor of a route that manages users.

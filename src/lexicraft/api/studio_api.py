@@ -30,6 +30,7 @@ from lexicraft.api.permissions import Author, Labeler, needs
 from lexicraft.api.requests import WireModel
 from lexicraft.domain.history import DocumentAction, DocumentEvent, LabelState
 from lexicraft.domain.projects import Dataset, Document, ProjectKind
+from lexicraft.domain.review import DocumentState, state_of
 from lexicraft.domain.spans import Span
 from lexicraft.domain.text import StringIndexType
 from lexicraft.domain.users import Permission
@@ -209,9 +210,13 @@ class DatasetAssignmentInput(WireModel):
 def _parse_query(request: Request) -> DocumentQuery:
     status = request.query_params.get("status")
     dataset = request.query_params.get("dataset")
+    state = request.query_params.get("state")
+    annotator = request.query_params.get("annotator")
     return DocumentQuery(
         status=LabelStatus.parse(status) if status else None,
         dataset=DatasetFilter.parse(dataset) if dataset else None,
+        state=DocumentState.parse(state) if state else None,
+        annotator=annotator or None,
     )
 
 
@@ -251,6 +256,20 @@ class DocumentRead(ResponseShape):
     intent: str | None = None
     entities: list[EntityRead] | None = None
     classes: list[ClassRead] | None = None
+    state: DocumentState = Field(
+        description="unlabeled, labeled, accepted or sentBack (a label change clears a review)."
+    )
+    labeled_by: str | None = Field(description="Who last changed its labels (None: imported).")
+    reviewed_by: str | None = None
+    reviewed_date_time: str | None = None
+    review_comment: str | None = None
+    double_annotation: bool | None = Field(
+        default=None,
+        description="In the project's double-annotation sample (custom text projects only).",
+    )
+    annotators: list[str] | None = Field(
+        default=None, description="Who has an own version of it (double annotation)."
+    )
 
 
 class LabeledDocumentRead(DocumentRead):
@@ -301,6 +320,7 @@ class DocumentEventRead(ResponseShape):
     actor: str
     before: LabelStateRead | None
     after: LabelStateRead | None
+    comment: str | None = None
 
 
 class DocumentHistoryPage(ResponseShape):
@@ -346,18 +366,32 @@ class DatasetAssignmentRead(ResponseShape):
 # -- values → wire -----------------------------------------------------------------------------
 
 
-def _render_document(kind: ProjectKind, document: Document) -> dict[str, Any]:
+def _render_document(
+    kind: ProjectKind,
+    document: Document,
+    double_annotation: bool | None = None,
+    annotators: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    review = document.review
     body: dict[str, Any] = {
         "location": document.location,
         "language": document.language,
         "dataset": document.dataset.value if document.dataset else None,
         "labeled": documents.is_labeled(document),
         "text": document.text,
+        "state": state_of(document).value,
+        "labeledBy": document.labeled_by,
+        "reviewedBy": None if review is None else review.by,
+        "reviewedDateTime": None if review is None else format_datetime(review.at),
+        "reviewComment": None if review is None else review.comment,
     }
-    return {**body, **_render_annotations(kind, document.classes, document.spans)}
+    if double_annotation is not None:
+        body["doubleAnnotation"] = double_annotation
+        body["annotators"] = list(annotators)
+    return {**body, **render_annotations(kind, document.classes, document.spans)}
 
 
-def _render_annotations(
+def render_annotations(
     kind: ProjectKind, classes: tuple[str, ...], spans: tuple[Span, ...]
 ) -> dict[str, Any]:
     """A document's labels as the labeling routes write them: an utterance's intent, the
@@ -382,7 +416,7 @@ def _render_labels_of(kind: ProjectKind, state: LabelState) -> dict[str, Any]:
     }
     if state.text is not None:
         body["text"] = state.text
-    return {**body, **_render_annotations(kind, state.classes, state.spans)}
+    return {**body, **render_annotations(kind, state.classes, state.spans)}
 
 
 def _render_event(kind: ProjectKind, event: DocumentEvent) -> dict[str, Any]:
@@ -393,12 +427,15 @@ def _render_event(kind: ProjectKind, event: DocumentEvent) -> dict[str, Any]:
         "actor": event.actor,
         "before": None if event.before is None else _render_labels_of(kind, event.before),
         "after": None if event.after is None else _render_labels_of(kind, event.after),
+        "comment": event.comment,
     }
 
 
 def render_labeled(labeled: LabeledDocument) -> dict[str, Any]:
     """One document of a project, with the unit of its offsets."""
-    body = _render_document(labeled.kind, labeled.document)
+    body = _render_document(
+        labeled.kind, labeled.document, labeled.double_annotation, labeled.annotators
+    )
     body["stringIndexType"] = StringIndexType.CODE_POINT.value
     return body
 
@@ -435,7 +472,12 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
     body = page(
         request,
         found.documents,
-        lambda document: _render_document(kind, document),
+        lambda document: _render_document(
+            kind,
+            document,
+            None if kind.is_conversation else found.double_annotation(document),
+            found.annotators.get(document.location, ()),
+        ),
         context.settings.default_page_size,
     )
     return {

@@ -18,6 +18,17 @@ class DocumentAction(StrEnum):
     DELETED = "deleted"
     #: A label (an intent or entity) was renamed, and with it this document's use of it.
     LABEL_RENAMED = "labelRenamed"
+    #: A reviewer accepted the document's labels.
+    REVIEWED = "reviewed"
+    #: A reviewer sent the document's labels back (with a comment saying why).
+    SENT_BACK = "sentBack"
+    #: A reviewer chose (or merged) the document's labels from the annotators' versions.
+    RESOLVED = "resolved"
+
+    @property
+    def is_review(self) -> bool:
+        """Whether the action is a review, recorded even when the labels stay as they were."""
+        return self in (DocumentAction.REVIEWED, DocumentAction.SENT_BACK, DocumentAction.RESOLVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +57,8 @@ class LabelState:
 
 @dataclass(frozen=True, slots=True)
 class DocumentEvent:
-    """One change of a document: ``actor`` is the user's name, else the key's."""
+    """One change of a document: ``actor`` is the user's name, else the key's; ``comment``:
+    a review's."""
 
     id: int
     location: str
@@ -57,3 +69,4 @@ class DocumentEvent:
     key_id: int | None
     before: LabelState | None
     after: LabelState | None
+    comment: str | None = None

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
+from lexicraft.domain.review import Review
 from lexicraft.domain.spans import Span
 from lexicraft.errors import InvalidParameterValue, InvalidRequestBody
 
@@ -246,7 +247,8 @@ class ProjectPatch:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A labeled document. ``spans`` for NER, ``classes`` for classification."""
+    """A labeled document. ``spans`` for NER, ``classes`` for classification; who last
+    changed them (``labeled_by``, None: nobody since import) and their ``review``, if any."""
 
     location: str
     text: str
@@ -254,6 +256,8 @@ class Document:
     dataset: Dataset | None = None
     spans: tuple[Span, ...] = ()
     classes: tuple[str, ...] = ()
+    labeled_by: str | None = None
+    review: Review | None = None
 
 
 @dataclass(frozen=True, slots=True)

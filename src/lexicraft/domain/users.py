@@ -28,7 +28,7 @@ class Permission(StrEnum):
     VIEW = "view"
     #: Add documents or utterances and change their labels, dataset and language.
     LABEL = "label"
-    #: Accept or send back other people's labels (the review step builds on it).
+    #: Accept or send back a document's labels and resolve annotators' versions (review).
     REVIEW = "review"
     #: Create, import, export and delete projects and documents; change label lists; train,
     #: delete models, deploy, swap; write to storage containers.

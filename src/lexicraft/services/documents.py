@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from sqlalchemy.orm import Session
 
 from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
+from lexicraft.domain.review import DocumentState, in_sample, relabeled, state_of
 from lexicraft.domain.spans import Span, span_problem
 from lexicraft.domain.text import string_problem
 from lexicraft.domain.users import Actor
@@ -24,6 +27,7 @@ from lexicraft.services import history
 from lexicraft.services.context import ServiceContext
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
+from lexicraft.storage.sql import review as review_store
 
 # BCP-47-like: "en", "en-us", "zh-hans", "sr-Latn-RS".
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
@@ -75,14 +79,23 @@ def is_labeled(document: Document) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DocumentQuery:
-    """Filters of a document list; None shows everything."""
+    """Filters of a document list; None shows everything. ``annotator``: documents that
+    person labeled last or has an own version of (double annotation)."""
 
     status: LabelStatus | None = None
     dataset: DatasetFilter | None = None
+    state: DocumentState | None = None
+    annotator: str | None = None
 
-    def matches(self, document: Document) -> bool:
-        """Whether ``document`` passes every filter."""
+    def matches(self, document: Document, annotators: Sequence[str] = ()) -> bool:
+        """Whether ``document`` (with own versions by ``annotators``) passes every filter."""
         if self.status is not None and is_labeled(document) != (self.status is LabelStatus.LABELED):
+            return False
+        if self.state is not None and state_of(document) is not self.state:
+            return False
+        if self.annotator is not None and not (
+            document.labeled_by == self.annotator or self.annotator in annotators
+        ):
             return False
         if self.dataset is None:
             return True
@@ -113,20 +126,31 @@ class DocumentCounts:
 
 @dataclass(frozen=True, slots=True)
 class DocumentList:
-    """The documents matching a query, with their project, labels and whole-project counts."""
+    """The documents matching a query, with their project, labels and whole-project counts;
+    the project's double-annotation fraction and who has an own version of which document."""
 
     project: Project
     labels: tuple[str, ...]
     documents: list[Document]
     counts: DocumentCounts
+    sample_fraction: float = 0.0
+    annotators: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def double_annotation(self, document: Document) -> bool:
+        """Whether ``document`` is in the project's double-annotation sample."""
+        return in_sample(document.location, self.sample_fraction)
 
 
 @dataclass(frozen=True, slots=True)
 class LabeledDocument:
-    """One document with its project's kind (renderers need it to pick entities or classes)."""
+    """One document with its project's kind (renderers need it to pick entities or classes);
+    whether it is in the double-annotation sample and who has an own version of it (None:
+    not asked, as for a conversation utterance)."""
 
     kind: ProjectKind
     document: Document
+    double_annotation: bool | None = None
+    annotators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +220,43 @@ def list_documents(
         project = project_store.get_project(session, project_name)
         labels = project_store.get_labels(session, project_name)
         documents = project_store.list_documents(session, project_name)
+        settings = review_store.get_settings(session, project_name)
+        annotators = annotators_by_location(session, project_name)
         return DocumentList(
             project=project,
             labels=labels,
-            documents=[document for document in documents if query.matches(document)],
+            documents=[
+                document
+                for document in documents
+                if query.matches(document, annotators.get(document.location, ()))
+            ],
             counts=_counts(documents),
+            sample_fraction=settings.double_annotation_fraction,
+            annotators=annotators,
         )
+
+
+def annotators_by_location(session: Session, project_name: str) -> dict[str, tuple[str, ...]]:
+    """Who has an own version of which document of the project."""
+    found: dict[str, list[str]] = {}
+    for version in review_store.list_versions(session, project_name):
+        found.setdefault(version.location, []).append(version.annotator)
+    return {location: tuple(names) for location, names in found.items()}
+
+
+def labeled_document(session: Session, project: Project, document: Document) -> LabeledDocument:
+    """``document`` of ``project`` with its double-annotation sample membership and who has
+    an own version of it."""
+    if project.kind.is_conversation:
+        return LabeledDocument(project.kind, document)
+    fraction = review_store.get_settings(session, project.name).double_annotation_fraction
+    versions = review_store.list_versions(session, project.name, document.location)
+    return LabeledDocument(
+        project.kind,
+        document,
+        double_annotation=in_sample(document.location, fraction),
+        annotators=tuple(version.annotator for version in versions),
+    )
 
 
 def _counts(documents: Sequence[Document]) -> DocumentCounts:
@@ -258,8 +313,9 @@ def assign_dataset(
 def get_document(context: ServiceContext, project_name: str, location: str) -> LabeledDocument:
     """One document of the project."""
     with context.database.session() as session:
-        kind = project_store.get_project(session, project_name).kind
-        return LabeledDocument(kind, document_store.get_document(session, project_name, location))
+        project = project_store.get_project(session, project_name)
+        document = document_store.get_document(session, project_name, location)
+        return labeled_document(session, project, document)
 
 
 def add_document(
@@ -301,7 +357,7 @@ def add_document(
         context.blobs.write_text(container, location, new.text)
         document_store.add_document(session, project_name, document, file_written=True)
         history.record(session, project, actor, DocumentAction.CREATED, None, document)
-        return LabeledDocument(project.kind, document)
+        return labeled_document(session, project, document)
 
 
 def update_document(
@@ -313,41 +369,51 @@ def update_document(
     actor: Actor,
 ) -> LabeledDocument:
     """Replace a document's spans or classes and/or change its dataset or language
-    (``actor`` is recorded in its history)."""
+    (``actor`` is recorded in its history). A change of its labels clears its review."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         _not_conversation(project, "PATCH …/utterances/{location}")
-        kind = project.kind
         document = before = document_store.get_document(session, project_name, location)
         labels = project_store.get_labels(session, project_name)
-        if change.spans is not None:
-            if kind.is_classification:
-                raise InvalidParameterValue(
-                    f"project {project_name!r} is a {kind.value} project: send classes, not "
-                    "entities",
-                    target="entities",
-                )
-            problem = span_problem(document.text, change.spans, labels)
-            if problem is not None:
-                raise InvalidParameterValue(f"{location!r}: {problem}", target="entities")
-            document = replace(
-                document, spans=tuple(sorted(change.spans, key=lambda span: span.start))
-            )
-        if change.classes is not None:
-            if not kind.is_classification:
-                raise InvalidParameterValue(
-                    f"project {project_name!r} is a {kind.value} project: send entities, not "
-                    "classes",
-                    target="classes",
-                )
-            document = replace(document, classes=_check_classes(kind, change.classes, labels))
+        document = with_labels(project, labels, document, change.spans, change.classes)
         if change.change_dataset:
             document = replace(document, dataset=change.dataset)
         if change.language is not None:
             document = replace(document, language=check_language(change.language))
+        document = relabeled(before, document, actor.name)
         document_store.save_document(session, project_name, document)
         history.record(session, project, actor, DocumentAction.UPDATED, before, document)
-        return LabeledDocument(kind, document)
+        return labeled_document(session, project, document)
+
+
+def with_labels(
+    project: Project,
+    labels: tuple[str, ...],
+    document: Document,
+    spans: Sequence[Span] | None,
+    classes: Sequence[str] | None,
+) -> Document:
+    """``document`` with ``spans`` or ``classes`` (None: as they are), checked against the
+    project's kind and ``labels`` (the rules an import enforces)."""
+    kind = project.kind
+    if spans is not None:
+        if kind.is_classification:
+            raise InvalidParameterValue(
+                f"project {project.name!r} is a {kind.value} project: send classes, not entities",
+                target="entities",
+            )
+        problem = span_problem(document.text, spans, labels)
+        if problem is not None:
+            raise InvalidParameterValue(f"{document.location!r}: {problem}", target="entities")
+        document = replace(document, spans=tuple(sorted(spans, key=lambda span: span.start)))
+    if classes is not None:
+        if not kind.is_classification:
+            raise InvalidParameterValue(
+                f"project {project.name!r} is a {kind.value} project: send entities, not classes",
+                target="classes",
+            )
+        document = replace(document, classes=_check_classes(kind, classes, labels))
+    return document
 
 
 def delete_document(

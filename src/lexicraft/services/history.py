@@ -23,18 +23,23 @@ def record(
     action: DocumentAction,
     before: Document | None,
     after: Document | None,
+    *,
+    comment: str | None = None,
 ) -> None:
     """Record that ``actor`` changed a document of ``project`` from ``before`` to ``after``
     (None: it did not exist, or no longer does). An update that changed nothing is not
-    recorded: the Studio saves on every keystroke that may change a label."""
+    recorded: the Studio saves on every keystroke that may change a label. A review is
+    recorded whatever it changed, with its ``comment``."""
     with_text = project.kind.is_conversation
     old = LabelState.of(before, with_text=with_text) if before is not None else None
     new = LabelState.of(after, with_text=with_text) if after is not None else None
-    if old == new:
+    if old == new and not action.is_review:
         return
     document = after if after is not None else before
     assert document is not None  # one of the two exists, or nothing changed
-    history_store.add_event(session, project.name, document.location, action, actor, old, new)
+    history_store.add_event(
+        session, project.name, document.location, action, actor, old, new, comment
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
 from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
+from lexicraft.domain.review import is_accepted
 from lexicraft.domain.text import StringIndexType
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
 from lexicraft.errors import (
@@ -50,6 +51,7 @@ from lexicraft.services.conversations import current_project_file
 from lexicraft.services.job_context import JobContext
 from lexicraft.storage.sql import models as model_store
 from lexicraft.storage.sql import projects as project_store
+from lexicraft.storage.sql import review as review_store
 from lexicraft.timeutil import format_datetime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -139,8 +141,13 @@ def split_documents(
     ]
 
 
-def training_documents(kind: ProjectKind, documents: Sequence[Document]) -> list[Document]:
-    """The documents a training of a ``kind`` project trains and evaluates on."""
+def training_documents(
+    kind: ProjectKind, documents: Sequence[Document], *, reviewed_only: bool = False
+) -> list[Document]:
+    """The documents a training of a ``kind`` project trains and evaluates on; with
+    ``reviewed_only`` (the project's ``trainReviewedOnly``) those a reviewer accepted alone."""
+    if reviewed_only:
+        documents = [d for d in documents if is_accepted(d)]
     if kind.is_classification:
         # A document nobody has classified yet is neither a training example nor a test case.
         return [d for d in documents if d.classes]
@@ -225,7 +232,15 @@ def submit_training(context: ServiceContext, project_name: str, request: Trainin
         ) as error:
             raise InvalidParameterValue(str(error), target="trainingConfigVersion") from error
         kind = project.kind
-        documents = training_documents(kind, project_store.list_documents(session, project_name))
+        reviewed_only = review_store.get_settings(session, project_name).train_reviewed_only
+        every = project_store.list_documents(session, project_name)
+        if reviewed_only and not any(is_accepted(d) for d in every):
+            raise NotEnoughData(
+                f"project {project_name!r} trains on reviewed documents only "
+                "(trainReviewedOnly) and no document is accepted yet; have a reviewer accept "
+                "labeled documents, or turn the setting off"
+            )
+        documents = training_documents(kind, every, reviewed_only=reviewed_only)
         _check_trainable(project_name, kind, documents, options)
         payload = {
             "modelLabel": label,
@@ -264,6 +279,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         kind = project_store.get_project(session, project_name).kind
         labels = project_store.get_labels(session, project_name)
         documents = project_store.list_documents(session, project_name)
+        reviewed_only = review_store.get_settings(session, project_name).train_reviewed_only
         intents = (
             project_store.get_conversation_assets(session, project_name).intents
             if kind.is_conversation
@@ -271,7 +287,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
         )
         # What the model trains on, for :load-snapshot (conversation projects, spec CLU §2.6).
         snapshot = current_project_file(session, project_name) if kind.is_conversation else None
-    documents = training_documents(kind, documents)
+    documents = training_documents(kind, documents, reviewed_only=reviewed_only)
     train, test = split_documents(documents, options)
     if not train:
         raise NotEnoughData("the training split is empty; assign documents to the Train set")
@@ -668,8 +684,13 @@ def training_estimates(context: ServiceContext, project_name: str) -> TrainingEs
     """
     with context.database.session() as session:
         kind = project_store.get_project(session, project_name).kind
+        reviewed_only = review_store.get_settings(session, project_name).train_reviewed_only
         documents = len(
-            training_documents(kind, project_store.list_documents(session, project_name))
+            training_documents(
+                kind,
+                project_store.list_documents(session, project_name),
+                reviewed_only=reviewed_only,
+            )
         )
     speeds: dict[str, list[float]] = {}
     for job in context.queue.list_jobs([JobKind.TRAIN]):

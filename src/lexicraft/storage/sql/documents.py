@@ -78,8 +78,9 @@ def add_document(
 
 
 def save_document(session: Session, project_name: str, document: Document) -> None:
-    """Store ``document``'s annotations, dataset, language and text (only a conversation
-    utterance's text changes: a custom text document's is its file's)."""
+    """Store ``document``'s annotations, dataset, language, text (only a conversation
+    utterance's text changes: a custom text document's is its file's), who labeled it last and
+    its review."""
     project = get_row(session, project_name)
     _fill(_get_row(session, project, document.location), ProjectKind(project.kind), document)
     project.modified_at = utcnow()
@@ -116,6 +117,12 @@ def _fill(row: DocumentRow, kind: ProjectKind, document: Document) -> None:
     row.language = document.language
     row.dataset = document.dataset.value if document.dataset else None
     row.annotations = annotations_of(kind, document)
+    row.labeled_by = document.labeled_by
+    review = document.review
+    row.review_state = None if review is None else review.decision.value
+    row.reviewed_by = None if review is None else review.by
+    row.reviewed_at = None if review is None else review.at
+    row.review_comment = None if review is None else review.comment
 
 
 def delete_document(session: Session, project_name: str, location: str) -> None:

@@ -52,6 +52,7 @@ def add_event(
     actor: Actor,
     before: LabelState | None,
     after: LabelState | None,
+    comment: str | None = None,
 ) -> None:
     """Record one change of the document at ``location`` (in the caller's transaction)."""
     project = get_row(session, project_name)
@@ -66,6 +67,7 @@ def add_event(
             key_id=actor.key_id,
             before=_dump(before),
             after=_dump(after),
+            comment=comment,
         )
     )
     session.flush()
@@ -90,6 +92,7 @@ def list_events(session: Session, project_name: str, location: str) -> list[Docu
             key_id=row.key_id,
             before=_load(row.before),
             after=_load(row.after),
+            comment=row.comment,
         )
         for row in rows
     ]

@@ -19,6 +19,7 @@ from lexicraft.domain.conversations import (
     Synonyms,
 )
 from lexicraft.domain.projects import Dataset, Document, Project, ProjectAssets, ProjectKind
+from lexicraft.domain.review import Review, ReviewDecision
 from lexicraft.domain.spans import Span
 from lexicraft.errors import ProjectNotFound
 from lexicraft.storage.sql.tables import DocumentRow, ProjectRow
@@ -60,6 +61,20 @@ def to_document(row: DocumentRow, kind: ProjectKind) -> Document:
         dataset=Dataset(row.dataset) if row.dataset else None,
         spans=spans,
         classes=classes,
+        labeled_by=row.labeled_by,
+        review=review_of(row),
+    )
+
+
+def review_of(row: DocumentRow) -> Review | None:
+    """The review stored on a document row, if any."""
+    if row.review_state is None or row.reviewed_by is None or row.reviewed_at is None:
+        return None
+    return Review(
+        decision=ReviewDecision(row.review_state),
+        by=row.reviewed_by,
+        at=as_utc(row.reviewed_at),
+        comment=row.review_comment,
     )
 
 

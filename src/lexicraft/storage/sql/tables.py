@@ -83,6 +83,14 @@ class ProjectRow(Base):
     modified_at: Mapped[datetime]
     last_trained_at: Mapped[datetime | None]
     last_deployed_at: Mapped[datetime | None]
+    # Review settings (Lexicraft's own, not Azure's ``settings``): train on accepted
+    # documents only; the share of documents annotated by several people.
+    train_reviewed_only: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    double_annotation_fraction: Mapped[float] = mapped_column(
+        Float, default=0.0, server_default="0"
+    )
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="DocumentRow.position"
@@ -108,6 +116,13 @@ class DocumentRow(Base):
     # Lexicraft wrote the file in the container for this project (the Studio, an inline
     # import), so deleting the project deletes it; a user's own file is never deleted.
     file_written: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who last changed its labels (a user's name, else a key's); None: nobody since import.
+    labeled_by: Mapped[str | None] = mapped_column(String(100))
+    # ``domain.review.ReviewDecision`` (None: not reviewed since its labels last changed).
+    review_state: Mapped[str | None] = mapped_column(String(16))
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[ProjectRow] = relationship(back_populates="documents")
 
@@ -223,3 +238,21 @@ class DocumentEventRow(Base):
     key_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A review's comment (why a document was sent back).
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class DocumentAnnotationRow(Base):
+    """One annotator's own labels of a double-annotated document (``storage.sql.review``),
+    in the stored form of ``DocumentRow.annotations``. By location and name, as
+    ``DocumentEventRow``: the versions go with their project."""
+
+    __tablename__ = "document_annotations"
+    __table_args__ = (UniqueConstraint("project_id", "location", "annotator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    location: Mapped[str] = mapped_column(String(1024))
+    annotator: Mapped[str] = mapped_column(String(100))
+    annotations: Mapped[list[Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -14,9 +14,11 @@ import { trainingPage } from "./pages/training.js";
 import { evaluationPage } from "./pages/evaluation.js";
 import { deploymentsPage } from "./pages/deployments.js";
 import { testPage } from "./pages/test.js";
+import { agreementPage } from "./pages/agreement.js";
 
 const PROJECT_PAGES = [
   ["label", "Labeling", labelingPage],
+  ["agreement", "Agreement", agreementPage],
   ["train", "Training", trainingPage],
   ["evaluate", "Evaluation", evaluationPage],
   ["deploy", "Deployments", deploymentsPage],

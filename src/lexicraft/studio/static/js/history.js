@@ -12,6 +12,9 @@ const ACTIONS = {
   updated: "changed",
   deleted: "deleted it",
   labelRenamed: "renamed a label",
+  reviewed: "accepted it",
+  sentBack: "sent it back",
+  resolved: "resolved it",
 };
 
 // Panels left open, by project and location.
@@ -63,6 +66,7 @@ function renderEvent(event, text) {
     h("strong", { class: "history-actor" }, event.actor),
     ` ${ACTIONS[event.action] || event.action}`,
     phrases.length ? h("span", { class: "history-changes" }, `: ${phrases.join(", ")}`) : null,
+    event.comment ? h("span", { class: "history-comment" }, ` “${event.comment}”`) : null,
   );
 }
 

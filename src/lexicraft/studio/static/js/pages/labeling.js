@@ -4,6 +4,9 @@
 // class assignment, Train/Test assignment, adding documents, the label list (rename and
 // merge), suggestions from a deployed model (accept those above a confidence), and undo/redo of
 // every change (js/undo.js). Each document has its own address, #/p/{project}/label/{location}.
+// Review (js/review.js): each document's state, filters by state and annotator, Accept / Send
+// back; a document in the double-annotation sample is labeled as the user's own version (PUT
+// …/annotations/mine) unless they switch to the resolved labels.
 
 import {
   analyze,
@@ -30,6 +33,7 @@ import {
   stillListed,
 } from "../tagging.js";
 import { historyPanel } from "../history.js";
+import { loadMyVersion, myName, reviewPanel, saveMyVersion, stateBadge } from "../review.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -61,12 +65,22 @@ export async function labelingPage(container, context) {
     saving: Promise.resolve(),
     checked: new Set(), // locations ticked for a bulk dataset assignment
     threshold: DEFAULT_THRESHOLD,
+    own: new Map(), // location → my own version {entities, classes} (double annotation)
+    ownLoading: new Set(),
+    ownMode: true, // label my own version of a double-annotated document
+    annotatorNames: new Set(), // who labeled or has an own version, for the annotator filter
   };
 
   // -- elements -------------------------------------------------------------------------------
-  const statusFilter = select([["", "All"], ["unlabeled", "Unlabeled"], ["labeled", "Labeled"]], { id: "filter-status" });
+  // Status: labeled or not (?status=), or a review state (?state=; "needsReview": labeled and
+  // not reviewed since its labels last changed).
+  const statusFilter = select(
+    [["", "All"], ["unlabeled", "Unlabeled"], ["labeled", "Labeled"], ["needsReview", "Needs review"], ["accepted", "Accepted"], ["sentBack", "Sent back"]],
+    { id: "filter-status" },
+  );
   const datasetFilter = select([["", "Any"], ["Train", "Train"], ["Test", "Test"], ["none", "Unassigned"]], { id: "filter-dataset" });
-  const orderSelect = select([["document", "Document order"], ["uncertainty", "Least confident first"]], { id: "order" });
+  const annotatorFilter = select([["", "Anyone"]], { id: "filter-annotator" });
+  const orderSelect = select([["document", "Document order"], ["uncertainty", "Least confident first"]], { id: "order", title: "By the deployment under Model assistance" });
   const searchInput = h("input", { type: "search", id: "filter-search", autocomplete: "off", placeholder: "Text or name" });
   const labelFilter = select([], { id: "filter-label" });
   const disagreeFilter = h("input", { type: "checkbox", id: "filter-disagree" });
@@ -93,10 +107,17 @@ export async function labelingPage(container, context) {
 
   async function loadDocuments() {
     const query = {};
-    if (statusFilter.value) query.status = statusFilter.value;
+    const status = statusFilter.value;
+    if (status === "labeled" || status === "unlabeled") query.status = status;
+    else if (status) query.state = status === "needsReview" ? "labeled" : status;
     if (datasetFilter.value) query.dataset = datasetFilter.value;
+    if (annotatorFilter.value) query.annotator = annotatorFilter.value;
     const pages = await listPages(labelingPath(project.projectName, "/documents"), { query, signal });
     state.documents = pages.flatMap((page) => page.value);
+    for (const doc of state.documents) {
+      for (const name of [doc.labeledBy, ...(doc.annotators || [])]) if (name) state.annotatorNames.add(name);
+    }
+    renderAnnotatorFilter();
     state.counts = pages[0].counts;
     if (state.order === "uncertainty") await scoreDocuments();
     sortDocuments();
@@ -109,7 +130,61 @@ export async function labelingPage(container, context) {
   }
 
   function currentDocument() {
-    return state.documents.find((doc) => doc.location === state.current) || null;
+    return viewOf(state.documents.find((doc) => doc.location === state.current) || null);
+  }
+
+  // -- double annotation: a sampled document shows and saves my own version -------------------
+  function ownActive(doc) {
+    return Boolean(doc && doc.doubleAnnotation && state.ownMode);
+  }
+
+  // The document as the editor shows it: with my own version's labels while I label it.
+  function viewOf(doc) {
+    if (!ownActive(doc)) return doc;
+    const mine = state.own.get(doc.location) || { entities: [], classes: [] };
+    return { ...doc, entities: mine.entities, classes: mine.classes, labeled: Boolean(mine.entities.length || mine.classes.length) };
+  }
+
+  function loadOwn(doc) {
+    if (!ownActive(doc) || state.own.has(doc.location) || state.ownLoading.has(doc.location)) return;
+    state.ownLoading.add(doc.location);
+    loadMyVersion(project.projectName, doc.location, { signal })
+      .then((mine) => {
+        if (!state.own.has(doc.location)) state.own.set(doc.location, mine);
+        if (state.current === doc.location) renderEditor({ keepSuggestions: true });
+      })
+      .catch(showError)
+      .finally(() => state.ownLoading.delete(doc.location));
+  }
+
+  function saveOwn(location, body) {
+    state.saving = state.saving
+      .then(async () => {
+        const labels = ner ? { entities: body.entities } : { classes: body.classes };
+        const saved = await saveMyVersion(project.projectName, location, labels, { signal });
+        state.own.set(location, { entities: saved.entities || [], classes: saved.classes || [], saved: true });
+        const doc = state.documents.find((item) => item.location === location);
+        if (doc && !(doc.annotators || []).includes(saved.annotator)) doc.annotators = [...(doc.annotators || []), saved.annotator];
+        if (state.current === location) renderEditor({ keepSuggestions: true });
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Saved (your version)";
+        return true;
+      })
+      .catch((error) => {
+        showError(error);
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Not saved";
+        return false;
+      });
+    return state.saving;
+  }
+
+  function renderAnnotatorFilter() {
+    const chosen = annotatorFilter.value;
+    const names = [...state.annotatorNames].sort();
+    if (myName() && !names.includes(myName())) names.unshift(myName());
+    fill(annotatorFilter, h("option", { value: "" }, "Anyone"), names.map((name) => h("option", { value: name }, name)));
+    annotatorFilter.value = names.includes(chosen) ? chosen : "";
   }
 
   // The documents the list shows: the server's (status and dataset filters) narrowed here by
@@ -195,6 +270,8 @@ export async function labelingPage(container, context) {
   // -- saving -----------------------------------------------------------------------------------
   // Changes are sent one after another so a slow answer never overwrites a newer change.
   function save(location, body) {
+    const raw = state.documents.find((item) => item.location === location);
+    if (ownActive(raw) && ("entities" in body || "classes" in body)) return saveOwn(location, body);
     const saveStatus = editor.querySelector("#save-status");
     if (saveStatus) saveStatus.textContent = "Saving…";
     state.saving = state.saving
@@ -226,7 +303,7 @@ export async function labelingPage(container, context) {
 
   // A labeling change of one document: saved, then undoable (undo saves its state before).
   function change(location, body) {
-    const doc = state.documents.find((item) => item.location === location);
+    const doc = viewOf(state.documents.find((item) => item.location === location));
     const before = doc ? stateOf(doc, body) : null;
     const what = `${"dataset" in body ? "the dataset" : ner ? "the spans" : "the classes"} of ${location}`;
     return save(location, body).then((ok) => {
@@ -372,7 +449,7 @@ export async function labelingPage(container, context) {
           "span",
           { class: "doc-name" },
           h("span", { class: "location", title: doc.location }, doc.location),
-          h("span", { class: `badge ${doc.labeled ? "ok" : "todo"}` }, doc.labeled ? "labeled" : "unlabeled"),
+          stateBadge(doc),
           doc.dataset ? h("span", { class: `badge ${doc.dataset.toLowerCase()}` }, doc.dataset) : null,
           confidence !== undefined && state.order === "uncertainty"
             ? h("span", { class: "badge", title: "Lowest model confidence" }, `conf ${score(confidence)}`)
@@ -449,7 +526,8 @@ export async function labelingPage(container, context) {
         "div",
         { class: "page-head" },
         h("h2", { id: "doc-title" }, doc.location),
-        h("span", { class: `badge ${doc.labeled ? "ok" : "todo"}` }, doc.labeled ? "labeled" : "unlabeled"),
+        stateBadge(doc),
+        ownActive(doc) ? h("span", { class: "badge own", id: "own-badge", title: "You are labeling your own version" }, "my version") : null,
         h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
         h("span", { class: "head-actions" }, ...undoable.controls(), previous, next, deleteButton),
       ),
@@ -464,6 +542,27 @@ export async function labelingPage(container, context) {
       );
     }
     children.push(datasetChoice(doc.dataset, (dataset) => change(doc.location, { dataset }), "documents"));
+    if (doc.state) {
+      loadOwn(doc);
+      children.push(
+        reviewPanel(project.projectName, doc, {
+          signal,
+          onReviewed: (updated) => {
+            replaceDocument(updated);
+            renderList();
+            renderEditor({ keepSuggestions: true });
+          },
+          own: {
+            active: state.ownMode,
+            toggle: (checked) => {
+              state.ownMode = checked;
+              state.selectedSpan = null;
+              renderEditor({ keepSuggestions: true });
+            },
+          },
+        }),
+      );
+    }
     children.push(historyPanel(project.projectName, doc.location, { signal, text: doc.text }));
     replaceKeepingFocus(editor, h("div", { class: "card" }, ...children));
     renderHint();
@@ -817,7 +916,7 @@ export async function labelingPage(container, context) {
 
   addButton.addEventListener("click", () => addDialog.showModal());
   labelNextButton.addEventListener("click", labelNext);
-  for (const filter of [statusFilter, datasetFilter]) {
+  for (const filter of [statusFilter, datasetFilter, annotatorFilter]) {
     filter.addEventListener("change", () => refresh().catch(showError));
   }
   searchInput.addEventListener("input", showList);
@@ -866,10 +965,11 @@ export async function labelingPage(container, context) {
         { class: "doc-list card", "aria-label": "Document list" },
         h("div", { class: "filters" },
           h("div", { class: "wide" }, field("Search", searchInput, "in texts and names")),
-          field("Status", statusFilter), field("Dataset", datasetFilter),
+          field("Status", statusFilter),
           field(ner ? "Entity" : "Class", labelFilter),
+          h("div", { class: "filter-pair" }, field("Dataset", datasetFilter), field("Annotator", annotatorFilter)),
           h("div", { class: "field inline disagree" }, disagreeFilter, h("label", { for: "filter-disagree", title: "Labeled documents whose prediction by the deployment under Model assistance differs from their labels" }, "Model disagrees")),
-          h("div", { class: "wide" }, field("Order", orderSelect, "by the deployment under Model assistance"))),
+          field("Order", orderSelect)),
         countsLine,
         h("div", { class: "list-actions" }, addButton, labelNextButton),
         h("div", { class: "bulk-bar", id: "bulk-bar", role: "group", "aria-label": "Move the ticked documents" }, h("label", { class: "choice" }, selectAll, "All"), bulkCount, ...bulkButtons),

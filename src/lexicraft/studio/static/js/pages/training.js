@@ -70,7 +70,7 @@ export async function trainingPage(container, context) {
   const projectName = project.projectName;
   const conversation = isConversation(project);
   const items = conversation ? "utterances" : "documents";
-  const [versions, listing, defaultVersion, estimates, deployments, documents, labelNames] = await Promise.all([
+  const [versions, listing, defaultVersion, estimates, deployments, documents, labelNames, reviewSettings] = await Promise.all([
     listAll(`${familyOf(project)}/global/training-config-versions`, { query: { ...versionQuery, projectKind: project.projectKind }, signal }),
     // top=0: only the counts, not the documents.
     getJson(labelingPath(projectName, "/documents"), { query: { top: 0 }, signal }),
@@ -82,6 +82,8 @@ export async function trainingPage(container, context) {
     conversation
       ? getJson(labelingPath(projectName, "/conversation"), { signal }).then((body) => body.intents.map((intent) => intent.category).filter((name) => name !== "None"))
       : getJson(labelingPath(projectName, "/labels"), { signal }).then((body) => body.labels.map((label) => label.category)),
+    // Whether the project trains on accepted documents only (pages/agreement.js sets it).
+    conversation ? Promise.resolve(null) : getJson(labelingPath(projectName, "/review-settings"), { signal }),
   ]);
   if (!context.alive()) return null;
   const counts = listing.counts;
@@ -238,7 +240,10 @@ export async function trainingPage(container, context) {
   const manualRadio = h("input", { type: "radio", name: splitName, value: "manual", id: "split-manual", checked: counts.test > 0 });
   const trainPercent = h("input", { type: "number", id: "train-percent", min: 1, max: 99, value: "80" });
   // Nothing to learn from: the server refuses it (400), so the button does not offer it.
-  const nothingLabeled = conversation ? counts.total === 0 : counts.labeled === 0;
+  const reviewedOnly = Boolean(reviewSettings && reviewSettings.trainReviewedOnly);
+  const accepted = documents.filter((doc) => doc.state === "accepted").length;
+  const noLabels = conversation ? counts.total === 0 : counts.labeled === 0;
+  const nothingLabeled = noLabels || (reviewedOnly && accepted === 0);
   const startButton = h("button", { type: "submit", id: "start-training", disabled: nothingLabeled }, "Start training");
   const labelWarnings = h("ul", { class: "warning-list", id: "label-warnings" });
   function warnLabels() {
@@ -262,10 +267,13 @@ export async function trainingPage(container, context) {
         : `${counts.unlabeled} documents have no labels; they train as documents without ${project.projectKind === "CustomEntityRecognition" ? "entities" : "classes"}.`,
     );
   }
-  if (nothingLabeled) {
+  if (noLabels) {
     warnings.unshift(conversation ? "Add utterances before training." : `No document is labeled yet: label some first (${project.projectKind === "CustomEntityRecognition" ? "tag entity spans" : "give documents their classes"}) on the Labeling page.`);
   }
   if (!counts.test) warnings.push(`No ${conversation ? "utterance" : "document"} is assigned to Test, so a manual split has nothing to evaluate on.`);
+  if (reviewedOnly) {
+    warnings.unshift(`Trains on accepted documents only: ${accepted} of ${counts.total} ${accepted ? "" : "(accept some on the Labeling page, or turn this off on the Agreement page)"}`.trim());
+  }
 
   const form = h(
     "form",
