@@ -5,8 +5,8 @@ loaded from another host (the Studio's CSP would refuse an inline script tag, an
 keeps that CSP on).
 
 Pages: sign-in, projects, labeling (NER and classification), training, evaluation (of a model
-trained with the fast config on a tiny project), deployments, test, and a conversation
-project's utterances.
+trained with the fast config on a tiny project), deployments, test, a conversation
+project's utterances, and the Team page (a new user's key showing, their keys open).
 """
 
 from __future__ import annotations
@@ -179,6 +179,14 @@ def test_main_pages_have_no_serious_or_critical_violations(
     expect(page.locator("#intent-list li")).to_have_count(3)
     page.locator("#doc-list .doc-item").first.click()
     scan(page, axe_source, "utterances (CLU)", found)
+
+    page.goto(f"{page.url.split('#')[0]}#/team")
+    expect(page.locator("main h1")).to_have_text("Team")
+    page.fill("#new-user-name", "a11y-ana")
+    page.click("#add-user")
+    expect(page.locator("#new-key")).to_be_visible()
+    expect(page.locator("#keys-panel tbody tr")).to_have_count(1)
+    scan(page, axe_source, "team", found)
 
     assert not found, "axe found serious or critical violations:\n" + readable(found)
     studio.assert_offline()

@@ -15,6 +15,7 @@ import { evaluationPage } from "./pages/evaluation.js";
 import { deploymentsPage } from "./pages/deployments.js";
 import { testPage } from "./pages/test.js";
 import { agreementPage } from "./pages/agreement.js";
+import { teamPage } from "./pages/team.js";
 
 const PROJECT_PAGES = [
   ["label", "Labeling", labelingPage],
@@ -59,6 +60,13 @@ function renderNav(projectName, pageName) {
   );
 }
 
+// The top bar's Team link (index.html; css/team.css shows it only to keys with manageUsers).
+function markTeamLink(current) {
+  const link = document.getElementById("team-link");
+  if (current) link.setAttribute("aria-current", "page");
+  else link.removeAttribute("aria-current");
+}
+
 function renderSignedIn() {
   const who = getKey() ? identity() : null;
   document.getElementById("sign-out").hidden = !getKey();
@@ -83,6 +91,7 @@ function signOut(message, kind) {
 function signInPage(container) {
   setTitle("Sign in");
   renderNav(null);
+  markTeamLink(false);
   const input = h("input", {
     type: "password",
     id: "api-key",
@@ -159,7 +168,12 @@ async function route() {
       renderSignedIn();
     }
     const projectMatch = hash.match(/^#\/p\/([^/]+)\/([a-z]+)(?:\/(.*))?$/);
-    if (projectMatch) {
+    markTeamLink(hash === "#/team");
+    if (hash === "#/team") {
+      renderNav(null);
+      setTitle("Team");
+      current.dispose = await teamPage(container, context);
+    } else if (projectMatch) {
       const projectName = decodeURIComponent(projectMatch[1]);
       const page = PROJECT_PAGES.find(([slug]) => slug === projectMatch[2]);
       if (!page) throw new Error(`There is no page ${projectMatch[2]}.`);
