@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import random
 import statistics
 import sys
@@ -92,7 +91,6 @@ METRICS = (
 PREDICT_BATCH = 256
 WARM_UP_DOCS = 32
 SINGLE_DOCS = 200
-ECE_BINS = 15
 #: Prediction is not what the cap is about, but a hung predictor must not hang the bench.
 PREDICT_CAP_S = 3600.0
 #: spaCy's script counts the cap from its own start, then may take this long to save and check.
@@ -183,29 +181,10 @@ def gold_spans(task: Task) -> list[list[tuple[int, int, str]]]:
     ]
 
 
-def expected_calibration_error(
-    confidences: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS
-) -> float:
-    """ECE over equal-width bins ``(i/bins, (i+1)/bins]`` (a confidence of 0 goes in the first).
-
-    The sum over bins of (share of predictions in the bin) x |accuracy - mean confidence|.
-    """
-    count = [0] * bins
-    confidence_sum = [0.0] * bins
-    correct_sum = [0] * bins
-    for confidence, right in zip(confidences, correct, strict=True):
-        index = min(bins - 1, max(0, math.ceil(confidence * bins) - 1))
-        count[index] += 1
-        confidence_sum[index] += confidence
-        correct_sum[index] += int(right)
-    total = sum(count)
-    return sum(abs(correct_sum[b] - confidence_sum[b]) for b in range(bins)) / total
-
-
 def score(task: Task, predicted: Sequence[Sequence[Sequence[Any]]]) -> dict[str, Any]:
     """Micro P/R/F1 and per-type F1 (points) from ``evaluate_ner``, and the ECE."""
     from lexicraft.ml.base import Span
-    from lexicraft.ml.evaluation import evaluate_ner
+    from lexicraft.ml.evaluation import evaluate_ner, expected_calibration_error
 
     gold = gold_spans(task)
     if len(predicted) != len(gold):
@@ -538,6 +517,8 @@ def overview(results: dict[str, Any], datasets: list[str]) -> list[str]:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
+    from lexicraft.ml.evaluation import ECE_BINS
+
     meta = results.get("meta", {})
     machine = meta.get("machine", {})
     lines = [

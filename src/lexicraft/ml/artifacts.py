@@ -29,6 +29,7 @@ __all__ = [
     "TrainedLength",
     "read_backend_name",
     "read_config",
+    "read_held_out_choice",
     "read_trained_length",
     "write_config",
 ]
@@ -122,6 +123,14 @@ def read_trained_length(model_dir: Path) -> TrainedLength | None:
     return TrainedLength(
         planned, trained, float(budget) if isinstance(budget, int | float) else None
     )
+
+
+def read_held_out_choice(model_dir: Path) -> dict[str, Any] | None:
+    """What training chose on documents it held out (candidates' scores there, weights,
+    calibration), as a backend that holds documents out records it in ``config.json``'s
+    ``held_out``; None for any other folder, or when too few documents were held out."""
+    choice = _read_checked(model_dir).get("held_out")
+    return choice if isinstance(choice, dict) else None
 
 
 def _read_checked(model_dir: Path) -> dict[str, Any]:

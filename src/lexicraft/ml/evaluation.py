@@ -12,6 +12,7 @@ matrix stays small for projects with many labels.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,32 @@ def evaluate_ner(
     }
     summary.update(_averages(counts))
     return summary
+
+
+#: Equal-width confidence bins of :func:`expected_calibration_error`.
+ECE_BINS = 15
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS
+) -> float:
+    """ECE over equal-width bins ``(i/bins, (i+1)/bins]`` (a confidence of 0 goes in the first).
+
+    The sum over bins of (share of predictions in the bin) x |accuracy - mean confidence|;
+    0 for no predictions.
+    """
+    count = [0] * bins
+    confidence_sum = [0.0] * bins
+    correct_sum = [0] * bins
+    for confidence, right in zip(confidences, correct, strict=True):
+        index = min(bins - 1, max(0, math.ceil(confidence * bins) - 1))
+        count[index] += 1
+        confidence_sum[index] += confidence
+        correct_sum[index] += int(right)
+    total = sum(count)
+    if total == 0:
+        return 0.0
+    return sum(abs(correct_sum[b] - confidence_sum[b]) for b in range(bins)) / total
 
 
 def evaluate_classification(

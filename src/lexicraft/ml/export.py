@@ -45,7 +45,10 @@ SUPPORTED_FORMATS = (ExportFormat.DIR, ExportFormat.ONNX)
 
 #: Backend name → the function that writes its model folder with the network as ONNX.
 _ONNX_EXPORTERS: Mapping[str, Callable[[Path, Path], None]] = MappingProxyType(
-    {transformer.BACKEND_NAME: transformer.export_onnx}
+    {
+        transformer.BACKEND_NAME: transformer.export_onnx,
+        transformer.V2_BACKEND_NAME: transformer.export_onnx,
+    }
 )
 
 

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, TypeVar, cast
 
+from pydantic.alias_generators import to_camel
+
 from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
@@ -30,7 +32,12 @@ from lexicraft.errors import (
     ProjectNotFound,
 )
 from lexicraft.ml import registry
-from lexicraft.ml.artifacts import ModelFormatError, TrainedLength, read_trained_length
+from lexicraft.ml.artifacts import (
+    ModelFormatError,
+    TrainedLength,
+    read_held_out_choice,
+    read_trained_length,
+)
 from lexicraft.ml.base import (
     ClassExample,
     ClassScore,
@@ -336,6 +343,7 @@ def run_training(context: ServiceContext, job: JobContext) -> JobOutcome:
             summary, per_document = _evaluate_conversation(intents, labels, key, test, context)
         else:
             summary, per_document = _evaluate(kind, labels, key, test, context)
+            summary.update(_held_out_details(context, key))
         # Last look before the model becomes visible: a cancelled job, or one another worker
         # took over (this one was cut off past its lease), must not replace the label's model.
         job.check_cancelled()
@@ -391,6 +399,21 @@ def _schedule_warnings(context: ServiceContext, key: str) -> tuple[dict[str, Any
         logger.warning("cannot read how long the model %s trained: %s", key, error)
         return ()
     return length_warnings(length)
+
+
+def _held_out_details(context: ServiceContext, key: str) -> dict[str, Any]:
+    """``{"modelSelection": …}``: what training chose on the documents it held out of the
+    training split (e.g. the CRF's share beside the encoder and each candidate's F1 there), for
+    the evaluation details; empty when the backend holds nothing out. A Lexicraft addition to
+    Azure's summary (clients ignore keys they do not know)."""
+    try:
+        choice = read_held_out_choice(context.models.local_dir(key))
+    except (ModelFormatError, ModelUnavailable, OSError) as error:
+        logger.warning("cannot read what the model %s chose on held-out data: %s", key, error)
+        return {}
+    if choice is None:
+        return {}
+    return {"modelSelection": {to_camel(name): value for name, value in choice.items()}}
 
 
 def length_warnings(length: TrainedLength | None) -> tuple[dict[str, Any], ...]:

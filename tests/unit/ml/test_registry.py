@@ -102,7 +102,7 @@ def test_training_config_version_2022_05_01() -> None:
     # Self-hosted models never expire: no client may see an expiration date in the past.
     assert version.model_expiration_date > datetime.date.today() + datetime.timedelta(days=3650)
     assert dict(version.backends) == {
-        "CustomEntityRecognition": "ner.minilm.v1",
+        "CustomEntityRecognition": "ner.minilm.v2",
         "CustomSingleLabelClassification": "textcat.minilm.v2",
         "CustomMultiLabelClassification": "textcat.minilm-multi.v2",
         "Conversation": "clu.minilm.v1",

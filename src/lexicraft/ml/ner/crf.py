@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pycrfsuite
 
 from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
@@ -24,6 +26,7 @@ from lexicraft.ml.tokenize import Token, align_spans_to_tokens, is_per_character
 BACKEND_NAME = "ner.crf.v1"
 MODEL_FILE = "model.crfsuite"
 _OUTSIDE = "O"
+FloatArray = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,27 @@ class CrfNerPredictor:
         """Entities for each text, sorted by start, non-overlapping, inside the text."""
         with self._lock:
             return [self._predict_one(text) for text in texts]
+
+    def marginals(self, texts: Sequence[str], tags: Sequence[str]) -> list[FloatArray]:
+        """Each text's words (:func:`~lexicraft.ml.tokenize.tokenize`) by ``tags``: the
+        probability the model gives each tag at each word (0 for a tag it never learnt).
+
+        What a blend with another tagger of the same words needs (``ner.minilm.v2``).
+        """
+        with self._lock:
+            known = set(self._tagger.labels())
+            result = []
+            for text in texts:
+                tokens = tokenize(text)
+                probabilities = np.zeros((len(tokens), len(tags)), dtype=np.float32)
+                if tokens:
+                    self._tagger.set(_features(text, tokens))
+                    for column, tag in enumerate(tags):
+                        if tag in known:
+                            for word in range(len(tokens)):
+                                probabilities[word, column] = self._tagger.marginal(tag, word)
+                result.append(probabilities)
+            return result
 
     def _predict_one(self, text: str) -> list[PredictedSpan]:
         tokens = tokenize(text)

@@ -1,4 +1,10 @@
-"""``ner.minilm.v1``: the packaged all-MiniLM-L6-v2 encoder fine-tuned as a BIO tagger.
+"""``ner.minilm.v1`` / ``v2``: the packaged all-MiniLM-L6-v2 encoder fine-tuned as a BIO tagger.
+
+``v2`` (the default) holds a tenth of a large enough training set out, trains a CRF
+(``ner.crf.v1``) beside the encoder on the rest, mixes the two taggers' word probabilities with
+the CRF's share chosen on the held-out documents (0: the encoder alone, 1: the CRF alone), and
+calibrates entity confidences there (:mod:`lexicraft.ml.ner.blend`). The folder then also holds
+the CRF in ``crf/`` (when its share is above 0), and ``config.json`` records the choice.
 
 Text is split into words by :func:`lexicraft.ml.tokenize.tokenize` (no whitespace assumption),
 each word into word pieces; a word's tag is predicted from its first piece. The encoder also sees
@@ -21,10 +27,11 @@ from __future__ import annotations
 import random
 import shutil
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +44,7 @@ from lexicraft.ml.base import NerExample, PredictedSpan, Progress, TrainsWith, n
 from lexicraft.ml.finetune import (
     TOKENIZER_FILE,
     CasedEncoder,
+    TrainedLength,
     check_schedule,
     encoder_config,
     fine_tune,
@@ -49,6 +57,8 @@ from lexicraft.ml.finetune import (
     save_weights,
     seed_everything,
 )
+from lexicraft.ml.ner.blend import Calibration, HeldOut, HeldOutChoice, choose, mix
+from lexicraft.ml.ner.crf import CrfNerBackend, CrfNerPredictor
 from lexicraft.ml.ner.validation import check_examples
 from lexicraft.ml.serving import Precision
 from lexicraft.ml.tokenize import align_spans_to_tokens
@@ -57,6 +67,7 @@ from lexicraft.ml.wordpieces import (
     FloatArray,
     Network,
     OnnxNetwork,
+    TorchNetwork,
     Window,
     WordPieces,
     log_softmax,
@@ -64,6 +75,11 @@ from lexicraft.ml.wordpieces import (
 )
 
 BACKEND_NAME = "ner.minilm.v1"
+V2_BACKEND_NAME = "ner.minilm.v2"
+#: The blended CRF's folder inside a ``v2`` model folder.
+CRF_DIR = "crf"
+#: The share of a ``v2`` training's progress the CRF takes (it trains in a tenth of the time).
+_CRF_PROGRESS = 0.1
 ONNX_FILE = "model.onnx"
 #: ``config.json``'s ``"runtime"`` when the folder holds the network as ONNX (see export_onnx).
 RUNTIME_ONNX = "onnx"
@@ -106,11 +122,23 @@ class TransformerNerHyperparameters:
     #: job says so in a warning. None (the default): the data alone decides the length, so the
     #: same project, config and seed give the same model.
     time_budget_s: float | None = None
-    #: Seeds weight initialisation, dropout and batch order.
+    #: Seeds weight initialisation, dropout, batch order and the held-out split.
     seed: int = 0
+    #: ``v2``: train a CRF beside the encoder and mix their word probabilities, the CRF's share
+    #: chosen on held-out documents (see :mod:`lexicraft.ml.ner.blend`).
+    blend_crf: bool = False
+    #: ``v2``: calibrate entity confidences on the held-out documents (Platt scaling).
+    calibrate: bool = False
+    #: Share of the training documents held out (when there are at least
+    #: ``min_examples_for_validation``) to choose the blend and calibrate; fewer documents train
+    #: the encoder alone, uncalibrated.
+    validation_fraction: float = 0.1
+    min_examples_for_validation: int = 200
 
     def __post_init__(self) -> None:
         check_schedule(self)
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError("validation_fraction must be in (0, 1)")
         if not 8 <= self.train_window <= 512 or not 8 <= self.predict_window <= 512:
             raise ValueError("windows must hold 8 … 512 word pieces")
         if not 0 <= self.predict_overlap < self.predict_window // 2:
@@ -144,15 +172,22 @@ class TransformerNerConfig(ModelConfig):
     planned_steps: int | None = None
     #: ``"onnx"`` in a folder :func:`export_onnx` wrote (``model.onnx``, no safetensors).
     runtime: Literal["onnx"] | None = None
+    #: ``v2``: what the held-out documents chose (None: too few documents to hold any out).
+    held_out: HeldOutChoice | None = None
 
 
 class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
-    """Trains and loads ``ner.minilm.v1`` models."""
+    """Trains and loads ``ner.minilm.v1`` models: the encoder alone."""
 
     name = BACKEND_NAME
+    #: Whether training may hold documents out to blend a CRF and calibrate (``v2``).
+    holds_out: ClassVar[bool] = False
+    default_hyperparameters: ClassVar[TransformerNerHyperparameters] = (
+        TransformerNerHyperparameters()
+    )
 
     def __init__(self, hyperparameters: TransformerNerHyperparameters | None = None) -> None:
-        super().__init__(hyperparameters or TransformerNerHyperparameters())
+        super().__init__(hyperparameters or self.default_hyperparameters)
 
     def train(
         self,
@@ -169,83 +204,85 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         are stored in ``config.json``.
         """
         settings = self.settings(hyperparameters)
-        label_list = list(dict.fromkeys(labels))
+        if (settings.blend_crf or settings.calibrate) and not self.holds_out:
+            raise ValueError(
+                f"{self.name} trains the encoder alone; set blend_crf=False and "
+                f"calibrate=False or train {V2_BACKEND_NAME}"
+            )
+        label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list)
         progress(0.0)
         seed_everything(settings.seed)
-        rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
-        device = pick_device()
-        encoder, tokenizer, config_dict = pretrained_encoder()
-        encoder.freeze_word_embeddings()
-        tag_names = bio_tag_names(label_list)
-        tag_index = {tag: index for index, tag in enumerate(tag_names)}
-        vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
-
-        windows: list[Window] = []
-        targets: list[list[int]] = []
-        documents = vocabulary.documents([example.text for example in examples])
-        for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
-            tags = align_spans_to_tokens(document.tokens, example.spans)
-            for window in vocabulary.windows(number, document, settings.train_window, 0):
-                target = [_IGNORE] * len(window.ids)
-                for offset, position in enumerate(window.positions):
-                    if position >= 0:
-                        target[position] = tag_index[tags[window.first_word + offset]]
-                windows.append(window)
-                targets.append(target)
-        if not windows:
-            raise ValueError("no training example has any token; add documents with text")
-
-        model = _Tagger(encoder, len(tag_names)).to(device).train()
-        lengths = [len(window.ids) for window in windows]
-
-        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
-            ids, cases, mask = (
-                torch.from_numpy(array).to(device)
-                for array in padded([windows[index] for index in batch])
+        started = time.monotonic()
+        training, held_out = self._split(examples, settings)
+        crf: CrfNerPredictor | None = None
+        first = 0.0
+        if held_out and settings.blend_crf:
+            CrfNerBackend().train(
+                training,
+                label_list,
+                output_dir / CRF_DIR,
+                lambda fraction: progress(_CRF_PROGRESS * fraction),
             )
-            gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
-            for row, index in enumerate(batch):
-                gold[row, : len(targets[index])] = torch.tensor(targets[index])
-            logits = model(ids, cases, mask)
-            return torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]),
-                gold.to(device).reshape(-1),
-                ignore_index=_IGNORE,
-            )
-
-        length = fine_tune(
-            model,
-            model.encoder,
-            model.classifier,
-            lengths,
-            batch_loss,
-            settings,
-            settings.train_window,
-            rng,
-            lambda fraction: progress(min(0.99, fraction)),
+            crf = CrfNerBackend().load(output_dir / CRF_DIR)
+            first = _CRF_PROGRESS
+        # Under an explicit budget the CRF's seconds come out of the encoder's, so the whole
+        # training keeps to ``time_budget_s``.
+        budget = settings.time_budget_s
+        if budget is not None:
+            budget = max(budget / 2, budget - (time.monotonic() - started))
+        model, tokenizer, config_dict, length = _fine_tune(
+            training,
+            label_list,
+            replace(settings, time_budget_s=budget),
+            lambda fraction: progress(min(0.99, first + (0.97 - first) * fraction)),
         )
-
+        choice: HeldOutChoice | None = None
+        if held_out:
+            candidate = TransformerNerPredictor(
+                TorchNetwork(model.eval()), tokenizer, label_list, settings
+            )
+            choice = candidate.choose(held_out, crf, settings.calibrate)
+        if choice is None or choice.crf_weight == 0.0:
+            shutil.rmtree(output_dir / CRF_DIR, ignore_errors=True)
         save_encoder_files(output_dir, config_dict)
         save_weights(model, output_dir)
         write_config(
             output_dir,
             TransformerNerConfig(
-                backend=BACKEND_NAME,
-                labels=tuple(label_list),
-                tags=tuple(tag_names),
+                backend=self.name,
+                labels=label_list,
+                tags=tuple(bio_tag_names(label_list)),
                 hyperparameters=settings,
                 trained_steps=length.trained_steps,
                 planned_steps=length.planned_steps,
+                held_out=choice,
             ),
         )
         progress(1.0)
 
+    def _split(
+        self, examples: Sequence[NerExample], settings: TransformerNerHyperparameters
+    ) -> tuple[list[NerExample], list[NerExample]]:
+        """``(training, held out)``; nothing held out when nothing is chosen or the set is small."""
+        tunes = settings.blend_crf or settings.calibrate
+        if not tunes or len(examples) < settings.min_examples_for_validation:
+            return list(examples), []
+        order = random.Random(settings.seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
+        cut = max(1, round(len(examples) * settings.validation_fraction))
+        return [examples[index] for index in order[cut:]], [
+            examples[index] for index in order[:cut]
+        ]
+
     def load(self, model_dir: Path, precision: Precision | None = None) -> TransformerNerPredictor:
         """Load a model that :meth:`train` wrote (``precision``: from that serving graph)."""
-        config = read_config(model_dir, TransformerNerConfig, BACKEND_NAME)
+        config = read_config(model_dir, TransformerNerConfig, self.name)
         settings = config.hyperparameters
         labels = config.labels
+        choice = config.held_out
+        crf = None
+        if choice is not None and choice.crf_weight > 0.0:
+            crf = CrfNerBackend().load(model_dir / CRF_DIR)
         network: Network
         if config.runtime == RUNTIME_ONNX:
             network = OnnxNetwork(model_dir / ONNX_FILE)
@@ -253,14 +290,79 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
             network = onnx_serving.serving_network(
                 model_dir, lambda: _load_tagger(model_dir, len(labels)), precision
             )
-        return TransformerNerPredictor(network, load_tokenizer(model_dir), labels, settings)
+        return TransformerNerPredictor(
+            network, load_tokenizer(model_dir), labels, settings, crf, choice
+        )
 
     def prepare_serving(self, model_dir: Path) -> bool:
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
         if (model_dir / ONNX_FILE).exists():
             return False  # an exported folder already runs in ONNX Runtime
-        labels = read_config(model_dir, TransformerNerConfig, BACKEND_NAME).labels
+        labels = read_config(model_dir, TransformerNerConfig, self.name).labels
         return onnx_serving.prepare(model_dir, lambda: _load_tagger(model_dir, len(labels)))
+
+
+def _fine_tune(
+    examples: Sequence[NerExample],
+    labels: Sequence[str],
+    settings: TransformerNerHyperparameters,
+    progress: Progress,
+) -> tuple[_Tagger, Tokenizer, dict[str, Any], TrainedLength]:
+    """The encoder fine-tuned as a tagger of ``labels`` on ``examples``, its tokenizer and
+    config, and how long it trained."""
+    rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
+    device = pick_device()
+    encoder, tokenizer, config_dict = pretrained_encoder()
+    encoder.freeze_word_embeddings()
+    tag_names = bio_tag_names(labels)
+    tag_index = {tag: index for index, tag in enumerate(tag_names)}
+    vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
+
+    windows: list[Window] = []
+    targets: list[list[int]] = []
+    documents = vocabulary.documents([example.text for example in examples])
+    for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
+        tags = align_spans_to_tokens(document.tokens, example.spans)
+        for window in vocabulary.windows(number, document, settings.train_window, 0):
+            target = [_IGNORE] * len(window.ids)
+            for offset, position in enumerate(window.positions):
+                if position >= 0:
+                    target[position] = tag_index[tags[window.first_word + offset]]
+            windows.append(window)
+            targets.append(target)
+    if not windows:
+        raise ValueError("no training example has any token; add documents with text")
+
+    model = _Tagger(encoder, len(tag_names)).to(device).train()
+    lengths = [len(window.ids) for window in windows]
+
+    def batch_loss(batch: Sequence[int]) -> torch.Tensor:
+        ids, cases, mask = (
+            torch.from_numpy(array).to(device)
+            for array in padded([windows[index] for index in batch])
+        )
+        gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
+        for row, index in enumerate(batch):
+            gold[row, : len(targets[index])] = torch.tensor(targets[index])
+        logits = model(ids, cases, mask)
+        return torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            gold.to(device).reshape(-1),
+            ignore_index=_IGNORE,
+        )
+
+    length = fine_tune(
+        model,
+        model.encoder,
+        model.classifier,
+        lengths,
+        batch_loss,
+        settings,
+        settings.train_window,
+        rng,
+        progress,
+    )
+    return model, tokenizer, config_dict, length
 
 
 def _load_tagger(model_dir: Path, label_count: int) -> _Tagger:
@@ -275,14 +377,19 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
     The folder loads with :meth:`TransformerNerBackend.load` like the original and predicts
     the same entities, run by ONNX Runtime instead of PyTorch.
     """
-    config = read_config(model_dir, TransformerNerConfig, BACKEND_NAME)
+    config = read_config(model_dir, TransformerNerConfig)
+    if config.backend not in (BACKEND_NAME, V2_BACKEND_NAME):
+        raise ValueError(f"{model_dir} holds a {config.backend!r} model, not a MiniLM tagger")
     onnx_serving.write_onnx(_load_tagger(model_dir, len(config.labels)), output_dir / ONNX_FILE)
     shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
+    if (model_dir / CRF_DIR).is_dir():
+        shutil.copytree(model_dir / CRF_DIR, output_dir / CRF_DIR)
     write_config(output_dir, config.model_copy(update={"runtime": RUNTIME_ONNX}))
 
 
 class TransformerNerPredictor:
-    """A loaded ``ner.minilm.v1`` model."""
+    """A loaded ``ner.minilm.v1`` or ``v2`` model (``v2``: with its CRF, when its share is
+    above 0, and its confidence calibration)."""
 
     def __init__(
         self,
@@ -290,8 +397,14 @@ class TransformerNerPredictor:
         tokenizer: Tokenizer,
         labels: tuple[str, ...],
         settings: TransformerNerHyperparameters,
+        crf: CrfNerPredictor | None = None,
+        choice: HeldOutChoice | None = None,
     ) -> None:
         self.labels = labels
+        self._crf = crf
+        self._crf_weight = 0.0 if choice is None or crf is None else choice.crf_weight
+        self._calibration: Calibration | None = None if choice is None else choice.calibration
+        self._tags = bio_tag_names(labels)
         self._network = network
         self._vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
         self._settings = settings
@@ -313,6 +426,41 @@ class TransformerNerPredictor:
         """Entities for each text, sorted by start, non-overlapping, inside the text."""
         if not texts:
             return []
+        documents, emissions, has_piece = self._emissions(texts)
+        if self._crf is not None:
+            crf = self._crf.marginals(texts, self._tags)
+            emissions = [
+                mix(emission, marginals, self._crf_weight)
+                for emission, marginals in zip(emissions, crf, strict=True)
+            ]
+        predicted = decode_all(documents, emissions, has_piece, self.labels, self._allowed)
+        if self._calibration is None:
+            return predicted
+        return [self._calibration.apply(spans) for spans in predicted]
+
+    def choose(
+        self, examples: Sequence[NerExample], crf: CrfNerPredictor | None, calibrate: bool
+    ) -> HeldOutChoice:
+        """What the held-out ``examples`` choose: ``crf``'s share in a blend with this model
+        (none without a CRF) and, with ``calibrate``, the calibration of confidences."""
+        texts = [example.text for example in examples]
+        documents, emissions, has_piece = self._emissions(texts)
+        held_out = HeldOut(
+            gold=[example.spans for example in examples],
+            labels=self.labels,
+            emissions=emissions,
+            crf=None if crf is None else crf.marginals(texts, self._tags),
+        )
+        return choose(
+            held_out,
+            lambda mixed: decode_all(documents, mixed, has_piece, self.labels, self._allowed),
+            calibrate,
+        )
+
+    def _emissions(
+        self, texts: Sequence[str]
+    ) -> tuple[list[Document], list[FloatArray], list[npt.NDArray[np.bool_]]]:
+        """Each text's words, their tag log-probabilities, and which words have word pieces."""
         settings = self._settings
         documents = self._vocabulary.documents(texts)
         windows = [
@@ -335,7 +483,7 @@ class TransformerNerPredictor:
                 for window, row in zip(chosen, rows, strict=True):
                     keep_best(window, row, emissions[window.document], best_margin[window.document])
         has_piece = [margin >= 0 for margin in best_margin]
-        return decode_all(documents, emissions, has_piece, self.labels, self._allowed)
+        return documents, emissions, has_piece
 
 
 def decode_entities(
@@ -471,3 +619,12 @@ def viterbi_batch(
         following = paths[rows, word]
         paths[active, word - 1] = back[rows, word, following][active]
     return [paths[row, : lengths[row]] for row in rows]
+
+
+class TransformerNerBackendV2(TransformerNerBackend):
+    """``ner.minilm.v2``: the encoder with a CRF blended in and calibrated confidences, both
+    chosen on held-out documents (see :mod:`lexicraft.ml.ner.blend`)."""
+
+    name = V2_BACKEND_NAME
+    holds_out = True
+    default_hyperparameters = TransformerNerHyperparameters(blend_crf=True, calibrate=True)

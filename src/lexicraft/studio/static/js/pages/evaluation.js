@@ -118,6 +118,7 @@ export async function evaluationPage(container, context) {
         })
       : null,
     h("section", { class: "card", "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title" }, "Summary"), renderMetrics(evaluation, "eval-metrics"), renderLabelTable(perLabel, "label-metrics", ner ? "Entity" : "Class", labelOrder)),
+    renderSelection(evaluation.modelSelection),
     renderConfusionMatrix(evaluation.confusionMatrix, labels),
     renderDocumentBrowser(results, texts, ner, projectName, labelOrder),
   );
@@ -261,6 +262,31 @@ function splitText(evaluationOptions, noun = "item") {
   return options.kind === "manual"
     ? `manual split (each ${noun}'s Train/Test)`
     : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
+}
+
+// What training chose on the documents it held out of the training split (ner.minilm.v2: the
+// CRF's share beside the encoder, and the confidence calibration); nothing for other models.
+const CANDIDATES = { encoder: "Transformer alone", crf: "CRF alone", blend: "Chosen blend" };
+
+function renderSelection(selection) {
+  if (!selection) return null;
+  const scores = Object.entries(selection.scores || {});
+  const calibration = selection.calibration
+    ? `Confidences calibrated there: calibration error ${selection.calibrationErrorBefore.toFixed(3)} → ${selection.calibrationErrorAfter.toFixed(3)} (on the same documents).`
+    : "Confidences are not calibrated (too few held-out entities, or calibrating did not help there).";
+  return h(
+    "section",
+    { class: "card", id: "model-selection", "aria-labelledby": "selection-title" },
+    h("h2", { id: "selection-title" }, "How this model was chosen"),
+    h("p", { class: "small" }, `${selection.documents} training documents were held out (never the test set). On them: ${selection.chosen === "encoder" ? "the transformer alone did best" : `the CRF's share in the mix is ${Math.round(100 * selection.crfWeight)} %`}.`),
+    h(
+      "table",
+      { class: "table" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Candidate"), h("th", { scope: "col" }, "Held-out micro F1"))),
+      h("tbody", {}, scores.map(([name, value]) => h("tr", {}, h("td", {}, CANDIDATES[name] || name), h("td", {}, percent(value))))),
+    ),
+    h("p", { class: "muted small" }, calibration),
+  );
 }
 
 function renderMetrics(evaluation, id) {
