@@ -65,9 +65,9 @@ class Labels:
 def _with(
     context: ServiceContext, session: Session, project: Project, document: Document, labels: Labels
 ) -> Document:
-    """``document`` with ``labels`` (None: as they are), checked by the rules its project's
-    kind labels by: the labeling routes' own (:func:`with_labels`, the utterance routes'
-    import rules)."""
+    """``document`` with ``labels`` (None: as they are), checked by the rules its own labels
+    are checked by: :func:`with_labels` for custom text, the utterance routes' import rules
+    for an utterance."""
     if project.kind.is_conversation:
         if labels.classes is not None:
             raise InvalidParameterValue(
