@@ -4,7 +4,9 @@ A reviewer accepts documents or sends them back (an annotator may not); a label 
 the review; a project set to train on reviewed documents trains on the accepted ones alone (and
 refuses to train with none); annotators' own versions of the double-annotation sample are
 compared (the numbers are those of ``domain.agreement`` on the same labels) and a reviewer
-resolves them into the document's labels.
+resolves them into the document's labels. Conversation (CLU) projects the same way, through the
+same routes: an utterance's review, its annotators' versions (intent and entities), agreement on
+both parts (intent kappa, entity span F1), resolution, and training on accepted utterances.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ import pytest
 from alembic import command
 from sqlalchemy import text as sql
 
-from lexicraft.domain.agreement import pairwise_class_agreement, pairwise_span_agreement
+from lexicraft.domain.agreement import (
+    pairwise_class_agreement,
+    pairwise_span_agreement,
+    pairwise_utterance_agreement,
+)
 from lexicraft.domain.spans import Span
 from lexicraft.settings import Settings
 from lexicraft.storage.sql.engine import alembic_config, make_engine, migrate
+from tests.integration.clu_projects import CLU, clu_import, clu_project_file
 from tests.integration.databases import Databases
-from tests.integration.server import API_VERSION, AUTHORING, LiveServer, run_server
+from tests.integration.server import API_VERSION, AUTHORING, FAST, LiveServer, run_server
 from tests.integration.test_users_and_roles import _database_url, add_user
 from tests.studio.test_documents_api import LABELING, assert_error, create_project, span
 
@@ -364,6 +371,307 @@ def test_classification_agreement_is_cohens_kappa(team: Team) -> None:
         pytest.approx(label.score) for label in expected.labels
     ]
     assert pair["conflicts"] == ["2.txt"]
+
+
+# -- conversation (CLU) projects ---------------------------------------------------------------
+
+UTTERANCES = {
+    "flight": ("book a flight to Paris", "BookFlight"),
+    "weather": ("what is the weather in Oslo", "GetWeather"),
+    "rome": ("fly me to Rome", "BookFlight"),
+    "joke": ("tell me a joke", "None"),
+}
+
+
+def clu_project(team: Team, name: str) -> dict[str, str]:
+    """A conversation project (intents BookFlight and GetWeather, entity City) whose
+    utterances ana added through the Studio's routes: key of :data:`UTTERANCES` → location."""
+    created = team.call(
+        "configured",
+        "PATCH",
+        f"{CLU}/{name}",
+        params=V,
+        json={"projectKind": "Conversation", "projectName": name, "language": "en-us"},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert created.status_code == 201, created.text
+    for intent in ("BookFlight", "GetWeather"):
+        team.ok("configured", "POST", f"{LABELING}/{name}/intents", json={"category": intent})
+    team.ok("configured", "POST", f"{LABELING}/{name}/entities", json={"category": "City"})
+    locations = {}
+    for key, (text, intent) in UTTERANCES.items():
+        city = [word for word in ("Paris", "Oslo", "Rome") if word in text]
+        added = team.ok(
+            "ana",
+            "POST",
+            f"{LABELING}/{name}/utterances",
+            json={
+                "text": text,
+                "intent": intent,
+                "entities": [span(text, city[0], "City")] if city else [],
+            },
+        )
+        assert (added["state"], added["labeledBy"]) == ("labeled", "ana")
+        locations[key] = added["location"]
+    return locations
+
+
+def change_utterance(
+    team: Team, who: str, project: str, location: str, **body: Any
+) -> dict[str, Any]:
+    return team.ok(who, "PATCH", f"{LABELING}/{project}/utterances/{location}", json=body)
+
+
+def test_utterances_are_reviewed_and_a_change_of_intent_or_text_clears_the_review(
+    team: Team,
+) -> None:
+    project = "review-clu-states"
+    at = clu_project(team, project)
+    error = assert_error(
+        review(team, "ana", project, at["flight"], decision="accept"), 403, "Forbidden"
+    )
+    assert "'review'" in error["message"]
+    for key in ("flight", "rome"):
+        accepted = review(team, "rita", project, at[key], decision="accept")
+        assert accepted.status_code == 200, accepted.text
+        assert (accepted.json()["state"], accepted.json()["reviewedBy"]) == ("accepted", "rita")
+        assert accepted.json()["intent"] == "BookFlight"  # an utterance renders as one
+    sent = review(team, "rita", project, at["weather"], decision="sendBack", comment="Oslo?")
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["state"], sent.json()["reviewComment"]) == ("sentBack", "Oslo?")
+
+    assert listed(team, project, state="accepted") == [at["flight"], at["rome"]]
+    assert listed(team, project, state="sentBack") == [at["weather"]]
+    assert listed(team, project, state="labeled") == [at["joke"]]
+    events = team.ok("rita", "GET", f"{LABELING}/{project}/documents/{at['weather']}/history")
+    last = events["value"][-1]
+    assert (last["action"], last["actor"], last["comment"]) == ("sentBack", "rita", "Oslo?")
+
+    # A dataset change keeps the review; another intent, or another text, clears it.
+    moved = change_utterance(team, "bo", project, at["flight"], dataset="Test")
+    assert (moved["state"], moved["labeledBy"]) == ("accepted", "ana")
+    changed = change_utterance(team, "bo", project, at["flight"], intent="GetWeather")
+    assert (changed["state"], changed["labeledBy"], changed["reviewedBy"]) == (
+        "labeled",
+        "bo",
+        None,
+    )
+    retyped = change_utterance(team, "bo", project, at["rome"], text="fly me to Rome tonight")
+    assert (retyped["state"], retyped["labeledBy"]) == ("labeled", "bo")
+    assert listed(team, project, state="accepted") == []
+    assert listed(team, project, annotator="bo") == [at["flight"], at["rome"]]
+
+
+def _utterance_labels(
+    versions: dict[str, dict[str, dict[str, Any]]],
+) -> dict[str, dict[str, tuple[str | None, tuple[Span, ...]]]]:
+    return {
+        who: {loc: (body["intent"], _spans(body["entities"])) for loc, body in mine.items()}
+        for who, mine in versions.items()
+    }
+
+
+def test_utterance_double_annotation_agreement_on_intents_and_entities_and_resolving(
+    team: Team,
+) -> None:
+    project = "review-clu-double"
+    at = clu_project(team, project)
+    texts = {key: text for key, (text, _) in UTTERANCES.items()}
+    mine = f"{LABELING}/{project}/documents/{at['rome']}/annotations/mine"
+    rome = {"intent": "GetWeather", "entities": [span(texts["rome"], "Rome", "City")]}
+    assert_error(team.call("ana", "PUT", mine, json=rome), 409, "Conflict")
+    settings = team.ok(
+        "configured",
+        "PATCH",
+        f"{LABELING}/{project}/review-settings",
+        json={"doubleAnnotationFraction": 1},
+    )
+    assert settings["doubleAnnotationFraction"] == 1.0
+
+    def city(key: str, surface: str) -> list[dict[str, Any]]:
+        return [span(texts[key], surface, "City")]
+
+    by_key: dict[str, dict[str, dict[str, Any]]] = {
+        "ana": {
+            "flight": {"intent": "BookFlight", "entities": city("flight", "Paris")},
+            "weather": {"intent": "GetWeather", "entities": city("weather", "Oslo")},
+            "rome": {"intent": "BookFlight", "entities": city("rome", "Rome")},
+            "joke": {"intent": "None", "entities": []},
+        },
+        "bo": {
+            "flight": {"intent": "BookFlight", "entities": city("flight", "Paris")},
+            "weather": {"intent": "GetWeather", "entities": []},
+            "rome": rome,
+            "joke": {"intent": "None"},  # entities absent: none
+        },
+    }
+    for who, labels in by_key.items():
+        for key, body in labels.items():
+            saved = team.ok(
+                who,
+                "PUT",
+                f"{LABELING}/{project}/documents/{at[key]}/annotations/mine",
+                json=body,
+            )
+            assert (saved["annotator"], saved["intent"]) == (who, body["intent"])
+            assert saved["entities"] == body.get("entities", [])
+    # A version is checked as an utterance's labels are, naming the request's field.
+    for body, target in (
+        ({"entities": []}, "intent"),
+        ({"intent": "Dance"}, "intent"),
+        ({"intent": "None", "classes": ["BookFlight"]}, "classes"),
+        (
+            {"intent": "None", "entities": [{"category": "City", "offset": 9, "length": 40}]},
+            "entities[0].offset",
+        ),
+    ):
+        error = assert_error(team.call("bo", "PUT", mine, json=body), 400, "InvalidRequest")
+        assert error["target"] == target, error
+
+    # The utterance's own labels did not change; it lists who has a version.
+    document = team.ok("configured", "GET", f"{LABELING}/{project}/documents/{at['rome']}")
+    assert (document["intent"], document["state"], document["labeledBy"]) == (
+        "BookFlight",
+        "labeled",
+        "ana",
+    )
+    assert (document["doubleAnnotation"], document["annotators"]) == (True, ["ana", "bo"])
+    assert listed(team, project, annotator="bo") == list(at.values())
+
+    agreement = team.ok("rita", "GET", f"{LABELING}/{project}/agreement")
+    assert (agreement["projectKind"], agreement["measure"], agreement["documentCount"]) == (
+        "Conversation",
+        "cohenKappa",
+        4,
+    )
+    assert agreement["parts"] == [
+        {"part": "intents", "measure": "cohenKappa"},
+        {"part": "entities", "measure": "spanF1"},
+    ]
+    (pair,) = agreement["pairs"]
+    intents, entities = pair["parts"]
+    assert (intents["part"], entities["part"]) == ("intents", "entities")
+    # By hand. Intents: ana and bo agree on 3 of 4; ana BookFlight 2, GetWeather 1, None 1,
+    # bo 1, 2, 1 → pₑ = (2·1 + 1·2 + 1·1) / 16 = 5/16, κ = (3/4 - 5/16) / (11/16) = 7/11.
+    assert intents["overall"] == pytest.approx(7 / 11)
+    # Entities: ana Paris, Oslo, Rome; bo Paris, Rome → F1 = 2·2 / (3 + 2) = 4/5.
+    assert entities["overall"] == pytest.approx(4 / 5)
+    assert [
+        (row["category"], row["firstCount"], row["secondCount"], row["bothCount"])
+        for row in entities["labels"]
+    ] == [("City", 3, 2, 2)]
+    assert intents["conflicts"] == [at["rome"]]
+    assert entities["conflicts"] == [at["weather"]]
+    # The pair's own fields: the first part's scores, and every utterance that differs.
+    assert (pair["measure"], pair["overall"], pair["labels"]) == (
+        "cohenKappa",
+        intents["overall"],
+        intents["labels"],
+    )
+    assert sorted(pair["conflicts"]) == sorted([at["rome"], at["weather"]])
+    (expected,) = pairwise_utterance_agreement(
+        _utterance_labels(
+            {
+                who: {at[key]: {"entities": [], **body} for key, body in labels.items()}
+                for who, labels in by_key.items()
+            }
+        ),
+        ["None", "BookFlight", "GetWeather"],
+        ["City"],
+    )
+    assert pair["conflicts"] == list(expected.conflicts)
+    assert [row["category"] for row in intents["labels"]] == ["None", "BookFlight", "GetWeather"]
+    assert [row["score"] for row in intents["labels"]] == [
+        pytest.approx(label.score) for label in expected.parts[0].labels
+    ]
+
+    listing = team.ok("rita", "GET", f"{LABELING}/{project}/documents/{at['rome']}/annotations")
+    assert [(v["annotator"], v["intent"], v["entities"]) for v in listing["value"]] == [
+        ("ana", "BookFlight", city("rome", "Rome")),
+        ("bo", "GetWeather", city("rome", "Rome")),
+    ]
+
+    resolve = f"{LABELING}/{project}/documents/{at['rome']}:resolve"
+    assert_error(team.call("ana", "POST", resolve, json={"from": "bo"}), 403, "Forbidden")
+    error = assert_error(
+        team.call("rita", "POST", resolve, json={"classes": ["GetWeather"]}), 400, "InvalidRequest"
+    )
+    assert error["target"] == "classes"
+    resolved = team.ok("rita", "POST", resolve, json={"from": "bo"})
+    assert (resolved["intent"], resolved["entities"]) == ("GetWeather", rome["entities"])
+    assert (resolved["state"], resolved["labeledBy"], resolved["reviewedBy"]) == (
+        "accepted",
+        "bo",
+        "rita",
+    )
+    # A merge: the intent sent, the entities as they are.
+    resolve = f"{LABELING}/{project}/documents/{at['weather']}:resolve"
+    merged = team.ok(
+        "rita", "POST", resolve, json={"intent": "GetWeather", "comment": "ana's entities"}
+    )
+    assert (merged["intent"], merged["entities"]) == ("GetWeather", city("weather", "Oslo"))
+    assert (merged["state"], merged["reviewComment"]) == ("accepted", "ana's entities")
+    events = team.ok("rita", "GET", f"{LABELING}/{project}/documents/{at['rome']}/history")
+    last = events["value"][-1]
+    assert (last["action"], last["actor"]) == ("resolved", "rita")
+    assert (last["before"]["intent"], last["after"]["intent"]) == ("BookFlight", "GetWeather")
+    assert listed(team, project, state="accepted") == [at["weather"], at["rome"]]
+
+
+def test_a_conversation_trained_on_reviewed_utterances_uses_the_accepted_ones(
+    team: Team,
+) -> None:
+    project = "review-clu-train"
+    clu_import(team.server, project, clu_project_file(project))
+    utterances = team.ok("configured", "GET", f"{LABELING}/{project}/documents")["value"]
+    settings = f"{LABELING}/{project}/review-settings"
+    assert_error(
+        team.call("ana", "PATCH", settings, json={"trainReviewedOnly": True}), 403, "Forbidden"
+    )
+    team.ok("configured", "PATCH", settings, json={"trainReviewedOnly": True})
+
+    def train() -> httpx.Response:
+        return team.server.client.post(
+            f"{CLU}/{project}/:train",
+            params=V,
+            json={
+                "modelLabel": "m1",
+                "trainingMode": "standard",
+                "trainingConfigVersion": FAST,
+                "evaluationOptions": {"kind": "manual"},
+            },
+        )
+
+    # Nothing accepted: refused before a job is queued, saying why.
+    error = assert_error(train(), 400, "InvalidRequest")
+    assert "trainReviewedOnly" in error["message"]
+
+    # Two Train utterances of each intent and one Test utterance accepted; another Test
+    # utterance sent back (not accepted, so not evaluated on either).
+    accepted: list[dict[str, Any]] = []
+    for intent in ("SendEmail", "BookFlight", "CheckWeather"):
+        of_intent = [u for u in utterances if u["intent"] == intent and u["dataset"] == "Train"]
+        accepted += of_intent[:2]
+    tests = [u for u in utterances if u["dataset"] == "Test"]
+    assert len(tests) == 6
+    accepted.append(tests[0])
+    for utterance in accepted:
+        reviewed = review(team, "rita", project, utterance["location"], decision="accept")
+        assert reviewed.status_code == 200, reviewed.text
+    sent = review(team, "rita", project, tests[1]["location"], decision="sendBack")
+    assert sent.status_code == 200, sent.text
+    response = train()
+    assert response.status_code == 202, response.text
+    job = team.server.wait_job(response.headers["Operation-Location"])
+    assert job["status"] == "succeeded", job
+    results = team.ok(
+        "configured",
+        "GET",
+        f"{CLU}/{project}/models/m1/evaluation/result",
+        params={**V, "stringIndexType": "Utf16CodeUnit"},
+    )["value"]
+    # The only accepted Test utterance is the only one evaluated (6 utterances are Test).
+    assert [result["text"] for result in results] == [tests[0]["text"]]
 
 
 # -- documents labeled before review existed ----------------------------------------------------

@@ -178,7 +178,12 @@ def test_main_pages_have_no_serious_or_critical_violations(
     open_page(page, CLU, "label", "Labeling")
     expect(page.locator("#intent-list li")).to_have_count(3)
     page.locator("#doc-list .doc-item").first.click()
+    expect(page.locator("#review-panel")).to_be_visible()
     scan(page, axe_source, "utterances (CLU)", found)
+
+    open_page(page, CLU, "agreement", "Agreement")
+    expect(page.locator("#review-settings")).to_contain_text("accepted utterances")
+    scan(page, axe_source, "agreement (CLU)", found)
 
     page.goto(f"{page.url.split('#')[0]}#/team")
     expect(page.locator("main h1")).to_have_text("Team")

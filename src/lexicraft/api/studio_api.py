@@ -265,7 +265,7 @@ class DocumentRead(ResponseShape):
     review_comment: str | None = None
     double_annotation: bool | None = Field(
         default=None,
-        description="In the project's double-annotation sample (custom text projects only).",
+        description="In the project's double-annotation sample.",
     )
     annotators: list[str] | None = Field(
         default=None, description="Who has an own version of it (double annotation)."
@@ -475,7 +475,7 @@ def list_documents(project_name: str, request: Request, context: Context) -> dic
         lambda document: _render_document(
             kind,
             document,
-            None if kind.is_conversation else found.double_annotation(document),
+            found.double_annotation(document),
             found.annotators.get(document.location, ()),
         ),
         context.settings.default_page_size,

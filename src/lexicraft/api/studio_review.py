@@ -5,6 +5,8 @@ review settings (``…/review-settings``) restrict training to accepted document
 of the documents through double annotation, where each annotator stores an own version
 (``…/documents/{location}/annotations/mine``), the versions are compared (``…/agreement``) and
 a reviewer resolves them into the document's labels (``…/documents/{location}:resolve``).
+Conversation (CLU) utterances use the same routes (they are the ``…/documents`` of their
+project): a version is an ``intent`` and ``entities``, and agreement compares both parts.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from lexicraft.api.studio_api import (
     render_annotations,
     render_labeled,
 )
-from lexicraft.domain.agreement import Measure, PairAgreement
+from lexicraft.domain.agreement import Measure, PairAgreement, PairReport, Part
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.review import AnnotatorVersion, ReviewDecision, ReviewSettings
 from lexicraft.domain.spans import Span
@@ -71,7 +73,9 @@ class ReviewInput(WireModel):
 
 
 class VersionInput(WireModel):
-    """``PUT …/documents/{location}/annotations/mine``: your own labels of the document."""
+    """``PUT …/documents/{location}/annotations/mine``: your own labels of the document:
+    ``entities`` (entity recognition), ``classes`` (classification), or an utterance's
+    ``intent`` (required) and ``entities`` (absent: none)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -81,17 +85,24 @@ class VersionInput(WireModel):
 
     entities: list[EntityLabel] | None = None
     classes: list[CategoryName] | None = None
+    intent: StrictStr | None = Field(default=None, description="An utterance's intent (CLU).")
 
-    def spans(self) -> tuple[Span, ...] | None:
-        """The entities as spans (None: not sent)."""
-        if self.entities is None:
-            return None
-        return tuple(Span(e.offset, e.offset + e.length, e.category) for e in self.entities)
+    def labels(self) -> review.Labels:
+        """The labels sent (None: a field not sent)."""
+        spans = None
+        if self.entities is not None:
+            spans = tuple(Span(e.offset, e.offset + e.length, e.category) for e in self.entities)
+        return review.Labels(
+            spans=spans,
+            classes=None if self.classes is None else tuple(self.classes),
+            intent=self.intent,
+        )
 
 
 class ResolveInput(VersionInput):
     """``POST …/documents/{location}:resolve``: the annotator whose version becomes the
-    document's labels (``from``), or the labels themselves; the document is then accepted."""
+    document's labels (``from``), or the labels themselves (an utterance's ``intent`` or
+    ``entities`` not sent stay as they are); the document is then accepted."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"from": "ana"}]})
 
@@ -136,8 +147,20 @@ class LabelAgreementRead(ResponseShape):
     both_count: int
 
 
+class PartAgreementRead(ResponseShape):
+    """Two annotators' agreement on one part of their labels."""
+
+    part: Part = Field(description="entities, classes, or intents.")
+    measure: Measure
+    overall: float | None
+    labels: list[LabelAgreementRead]
+    conflicts: list[str] = Field(description="The documents where this part differs.")
+
+
 class PairAgreementRead(ResponseShape):
-    """Two annotators' agreement over the documents both annotated."""
+    """Two annotators' agreement over the documents both annotated: ``measure``, ``overall``
+    and ``labels`` are the first part's (the only one for custom text; an utterance's intents),
+    ``conflicts`` the documents where any part differs, and ``parts`` every part."""
 
     annotators: list[str]
     measure: Measure
@@ -145,13 +168,25 @@ class PairAgreementRead(ResponseShape):
     overall: float | None
     labels: list[LabelAgreementRead]
     conflicts: list[str]
+    parts: list[PartAgreementRead]
+
+
+class MeasuredPartRead(ResponseShape):
+    """A part of the labels agreement compares, and how."""
+
+    part: Part
+    measure: Measure
 
 
 class AgreementRead(ResponseShape):
-    """Every pair of the project's annotators."""
+    """Every pair of the project's annotators. ``parts``: what is compared, in order:
+    ``entities`` (span F1) for entity recognition, ``classes`` (Cohen's kappa) for
+    classification, ``intents`` (Cohen's kappa) then ``entities`` (span F1) for a conversation
+    project; ``measure`` is the first part's."""
 
     project_kind: ProjectKind
     measure: Literal["spanF1", "cohenKappa"]
+    parts: list[MeasuredPartRead]
     annotators: list[str]
     document_count: int = Field(description="Documents with versions by two or more people.")
     pairs: list[PairAgreementRead]
@@ -175,12 +210,11 @@ def _render_version(kind: ProjectKind, version: AnnotatorVersion) -> dict[str, A
     return {**body, **render_annotations(kind, version.classes, version.spans)}
 
 
-def _render_pair(pair: PairAgreement) -> dict[str, Any]:
+def _render_part(part: PairAgreement) -> dict[str, Any]:
     return {
-        "annotators": [pair.first, pair.second],
-        "measure": pair.measure.value,
-        "documentCount": len(pair.documents),
-        "overall": pair.overall,
+        "part": part.part.value,
+        "measure": part.measure.value,
+        "overall": part.overall,
         "labels": [
             {
                 "category": label.category,
@@ -189,9 +223,23 @@ def _render_pair(pair: PairAgreement) -> dict[str, Any]:
                 "secondCount": label.second,
                 "bothCount": label.both,
             }
-            for label in pair.labels
+            for label in part.labels
         ],
+        "conflicts": list(part.conflicts),
+    }
+
+
+def _render_pair(pair: PairReport) -> dict[str, Any]:
+    parts = [_render_part(part) for part in pair.parts]
+    head = parts[0]
+    return {
+        "annotators": [pair.first, pair.second],
+        "measure": head["measure"],
+        "documentCount": len(pair.documents),
+        "overall": head["overall"],
+        "labels": head["labels"],
         "conflicts": list(pair.conflicts),
+        "parts": parts,
     }
 
 
@@ -231,12 +279,10 @@ def change_review_settings(
 )
 def get_agreement(project_name: str, context: Context) -> dict[str, Any]:
     found = review.project_agreement(context, project_name)
-    measure = (
-        Measure.SPAN_F1 if found.kind is ProjectKind.ENTITY_RECOGNITION else Measure.COHEN_KAPPA
-    )
     return {
         "projectKind": found.kind.value,
-        "measure": measure.value,
+        "measure": found.parts[0][1].value,
+        "parts": [{"part": part.value, "measure": measure.value} for part, measure in found.parts],
         "annotators": found.annotators,
         "documentCount": found.documents,
         "pairs": [_render_pair(pair) for pair in found.pairs],
@@ -263,8 +309,7 @@ def resolve_document(
             project_name,
             location,
             body.from_,
-            body.spans(),
-            None if body.classes is None else tuple(body.classes),
+            body.labels(),
             body.comment,
             actor=actor,
         )
@@ -291,12 +336,5 @@ def list_versions(project_name: str, location: str, context: Context) -> dict[st
 def save_my_version(
     project_name: str, location: str, body: VersionInput, context: Context, actor: Labeler
 ) -> dict[str, Any]:
-    saved = review.save_my_version(
-        context,
-        project_name,
-        location,
-        body.spans(),
-        None if body.classes is None else tuple(body.classes),
-        actor=actor,
-    )
+    saved = review.save_my_version(context, project_name, location, body.labels(), actor=actor)
     return _render_version(saved.kind, saved.version)

@@ -11,6 +11,12 @@ For every pair of annotators, over the documents both annotated:
   the class one-vs-rest). Overall: for a single-label project the kappa over the documents'
   classes (no class is a category of its own); for a multi-label one the kappa of every
   (document, class) decision pooled.
+* conversation (CLU) utterances: both, one part each (:func:`utterance_agreement`): Cohen's
+  kappa over the intents (an utterance has exactly one: the single-label rule) and span F1 over
+  the entities. An utterance conflicts when either part differs.
+
+Each score measures one :class:`Part` of the labels; a :class:`PairReport` holds every part
+measured for a pair (one for custom text, two for utterances: :func:`measured_parts`).
 
 A score is None where it is undefined: no span of a category by either annotator (F1), or no
 variation at all (pₑ = 1: both annotators gave every document the same single answer).
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
 
+from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.spans import Span
 
 
@@ -32,6 +39,24 @@ class Measure(StrEnum):
 
     SPAN_F1 = "spanF1"
     COHEN_KAPPA = "cohenKappa"
+
+
+class Part(StrEnum):
+    """Which part of a document's labels a score compares."""
+
+    ENTITIES = "entities"
+    CLASSES = "classes"
+    INTENTS = "intents"
+
+
+def measured_parts(kind: ProjectKind) -> tuple[tuple[Part, Measure], ...]:
+    """The parts of a ``kind`` project's labels that agreement compares, and how, in the
+    order reports list them (the first is a pair's headline score)."""
+    if kind.is_conversation:
+        return ((Part.INTENTS, Measure.COHEN_KAPPA), (Part.ENTITIES, Measure.SPAN_F1))
+    if kind.is_classification:
+        return ((Part.CLASSES, Measure.COHEN_KAPPA),)
+    return ((Part.ENTITIES, Measure.SPAN_F1),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +73,13 @@ class LabelAgreement:
 
 @dataclass(frozen=True, slots=True)
 class PairAgreement:
-    """Two annotators' agreement over the documents both annotated; ``conflicts``: the
-    documents where their labels differ."""
+    """Two annotators' agreement on one ``part`` of their labels over the documents both
+    annotated; ``conflicts``: the documents where that part differs."""
 
     first: str
     second: str
     measure: Measure
+    part: Part
     documents: tuple[str, ...]
     overall: float | None
     labels: tuple[LabelAgreement, ...]
@@ -109,7 +135,9 @@ def span_agreement(
     conflicts = tuple(
         location for location in common if set(mine[location]) != set(theirs[location])
     )
-    return PairAgreement(first, second, Measure.SPAN_F1, common, overall, tuple(labels), conflicts)
+    return PairAgreement(
+        first, second, Measure.SPAN_F1, Part.ENTITIES, common, overall, tuple(labels), conflicts
+    )
 
 
 def class_agreement(
@@ -119,9 +147,11 @@ def class_agreement(
     categories: Sequence[str],
     *,
     single_label: bool,
+    part: Part = Part.CLASSES,
 ) -> PairAgreement:
     """Cohen's kappa of annotators ``first`` and ``second`` over the documents in both of their
-    ``versions`` (location → classes): per class (given or not), and overall."""
+    ``versions`` (location → classes): per class (given or not), and overall. ``part``: what
+    the classes are (an utterance's intent is its one class)."""
     mine, theirs = versions
     common = tuple(location for location in mine if location in theirs)
     seen = list(categories) + sorted(
@@ -152,12 +182,21 @@ def class_agreement(
         location for location in common if set(mine[location]) != set(theirs[location])
     )
     return PairAgreement(
-        first, second, Measure.COHEN_KAPPA, common, overall, tuple(labels), conflicts
+        first, second, Measure.COHEN_KAPPA, part, common, overall, tuple(labels), conflicts
     )
 
 
 def _only(classes: Sequence[str]) -> str | None:
     return classes[0] if classes else None
+
+
+def _sharing(versions: Mapping[str, Mapping[str, object]]) -> list[tuple[str, str]]:
+    """Every pair of annotators (by name) whose versions share a document."""
+    return [
+        (first, second)
+        for first, second in combinations(sorted(versions), 2)
+        if set(versions[first]) & set(versions[second])
+    ]
 
 
 def pairwise_span_agreement(
@@ -166,8 +205,7 @@ def pairwise_span_agreement(
     """:func:`span_agreement` of every pair of annotators (by name) that share a document."""
     return [
         span_agreement(first, second, (versions[first], versions[second]), categories)
-        for first, second in combinations(sorted(versions), 2)
-        if set(versions[first]) & set(versions[second])
+        for first, second in _sharing(versions)
     ]
 
 
@@ -186,6 +224,79 @@ def pairwise_class_agreement(
             categories,
             single_label=single_label,
         )
-        for first, second in combinations(sorted(versions), 2)
-        if set(versions[first]) & set(versions[second])
+        for first, second in _sharing(versions)
+    ]
+
+
+# -- every part of a pair's labels ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PairReport:
+    """Two annotators' agreement on every part of their labels (:func:`measured_parts`), over
+    the documents both annotated; ``conflicts``: those where any part differs, in order."""
+
+    first: str
+    second: str
+    documents: tuple[str, ...]
+    parts: tuple[PairAgreement, ...]
+    conflicts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, *parts: PairAgreement) -> PairReport:
+        """The report of one pair's ``parts`` (each over the same documents)."""
+        head = parts[0]
+        differ = {location for part in parts for location in part.conflicts}
+        conflicts = tuple(location for location in head.documents if location in differ)
+        return cls(head.first, head.second, head.documents, parts, conflicts)
+
+
+#: An utterance's labels: its intent (None: not given) and its entity spans.
+UtteranceLabels = tuple[str | None, Sequence[Span]]
+
+
+def utterance_agreement(
+    first: str,
+    second: str,
+    versions: tuple[Mapping[str, UtteranceLabels], Mapping[str, UtteranceLabels]],
+    intents: Sequence[str],
+    entities: Sequence[str],
+) -> PairReport:
+    """Annotators ``first`` and ``second`` on the utterances in both of their ``versions``
+    (location → (intent, spans)): Cohen's kappa over the intents (single-label: an utterance
+    has one), then span F1 over the entities."""
+    mine, theirs = versions
+
+    def intents_of(labels: Mapping[str, UtteranceLabels]) -> dict[str, tuple[str, ...]]:
+        return {
+            location: () if intent is None else (intent,)
+            for location, (intent, _) in labels.items()
+        }
+
+    def spans_of(labels: Mapping[str, UtteranceLabels]) -> dict[str, Sequence[Span]]:
+        return {location: spans for location, (_, spans) in labels.items()}
+
+    return PairReport.of(
+        class_agreement(
+            first,
+            second,
+            (intents_of(mine), intents_of(theirs)),
+            intents,
+            single_label=True,
+            part=Part.INTENTS,
+        ),
+        span_agreement(first, second, (spans_of(mine), spans_of(theirs)), entities),
+    )
+
+
+def pairwise_utterance_agreement(
+    versions: Mapping[str, Mapping[str, UtteranceLabels]],
+    intents: Sequence[str],
+    entities: Sequence[str],
+) -> list[PairReport]:
+    """:func:`utterance_agreement` of every pair of annotators (by name) that share an
+    utterance."""
+    return [
+        utterance_agreement(first, second, (versions[first], versions[second]), intents, entities)
+        for first, second in _sharing(versions)
     ]

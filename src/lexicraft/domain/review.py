@@ -1,10 +1,11 @@
 """Review of labeled documents and the double-annotation sample.
 
-A document is ``unlabeled`` until it carries a span or class, then ``labeled``; a reviewer
-``accepted`` it or ``sentBack`` its labels (with a comment). Whoever changes its labels after a
-review clears that review (:func:`relabeled`): the labels the reviewer saw are gone, so the
-document needs review again. A project may have a share of its documents annotated by several
-people (:func:`in_sample`), to measure how well they agree (``domain.agreement``).
+A document is ``unlabeled`` until it carries a span or class (a conversation utterance always
+has its intent), then ``labeled``; a reviewer ``accepted`` it or ``sentBack`` its labels (with
+a comment). Whoever changes its labels after a review clears that review (:func:`relabeled`):
+the labels the reviewer saw are gone, so the document needs review again. A project may have
+a share of its documents annotated by several people (:func:`in_sample`), to measure how well
+they agree (``domain.agreement``).
 """
 
 from __future__ import annotations
@@ -87,10 +88,12 @@ def is_accepted(document: Document) -> bool:
 
 
 def relabeled(before: Document, after: Document, by: str) -> Document:
-    """``after`` as ``by`` leaves it: when its spans or classes differ from ``before``'s, the
-    review is cleared (the labels reviewed are gone) and ``by`` labeled it last. The one rule
-    for what a label change does to a review."""
-    if (before.spans, before.classes) == (after.spans, after.classes):
+    """``after`` as ``by`` leaves it: when its spans, classes (an utterance's intent) or text
+    differ from ``before``'s, the review is cleared (what was reviewed is gone) and ``by``
+    labeled it last. The one rule for what a label change does to a review. Only an
+    utterance's text can change (a custom text document's is its file's); its labels are read
+    against it."""
+    if (before.text, before.spans, before.classes) == (after.text, after.spans, after.classes):
         return after
     return replace(after, review=None, labeled_by=by)
 
@@ -129,7 +132,8 @@ def in_sample(location: str, fraction: float) -> bool:
 @dataclass(frozen=True, slots=True)
 class AnnotatorVersion:
     """One annotator's own labels of a double-annotated document (spans for NER, classes for
-    classification); the document's labels are the resolved version."""
+    classification, an utterance's intent as its one class and its entity spans); the
+    document's labels are the resolved version."""
 
     location: str
     annotator: str

@@ -29,6 +29,7 @@ from lexicraft.domain.conversations import (
 )
 from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project
+from lexicraft.domain.review import relabeled
 from lexicraft.domain.spans import Span
 from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, InvalidParameterValue, LexicraftError
@@ -39,7 +40,12 @@ from lexicraft.services.conversation_files import (
     utterance_entries,
     utterance_location,
 )
-from lexicraft.services.documents import LabeledDocument, check_label, check_language
+from lexicraft.services.documents import (
+    LabeledDocument,
+    check_label,
+    check_language,
+    labeled_document,
+)
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
 
@@ -108,7 +114,7 @@ def add_utterance(
     """Append an utterance to the project, checked as an import checks it (``actor`` is
     recorded in its history)."""
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         count = len(document_store.list_locations(session, project_name))
         limit = context.settings.clu_max_utterances_per_project
         if count >= limit:
@@ -126,11 +132,12 @@ def add_utterance(
             dataset=new.dataset,
             spans=new.spans,
             classes=(new.intent,),
+            labeled_by=actor.name,
         )
         document = _checked(context, project, assets, document)
         document_store.add_document(session, project_name, document)
         history.record(session, project, actor, DocumentAction.CREATED, None, document)
-        return LabeledDocument(project.kind, document)
+        return labeled_document(session, project, document)
 
 
 def update_utterance(
@@ -142,9 +149,9 @@ def update_utterance(
     actor: Actor,
 ) -> LabeledDocument:
     """Change an utterance's text, intent, spans, dataset or language (``actor`` is recorded
-    in its history)."""
+    in its history). A change of its text or labels clears its review."""
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         document = before = document_store.get_document(session, project_name, location)
         if change.text is not None and change.text != document.text:
             document = replace(document, text=change.text, spans=())
@@ -156,10 +163,29 @@ def update_utterance(
             document = replace(document, dataset=change.dataset)
         if change.language is not None:
             document = replace(document, language=check_language(change.language))
-        document = _checked(context, project, assets, document)
+        document = relabeled(before, _checked(context, project, assets, document), actor.name)
         document_store.save_document(session, project_name, document)
         history.record(session, project, actor, DocumentAction.UPDATED, before, document)
-        return LabeledDocument(project.kind, document)
+        return labeled_document(session, project, document)
+
+
+def with_utterance_labels(
+    context: ServiceContext,
+    session: Session,
+    project_name: str,
+    document: Document,
+    intent: str | None,
+    spans: Sequence[Span] | None,
+) -> Document:
+    """The utterance ``document`` with ``intent`` and ``spans`` (None: as they are), checked
+    by the import's rules as :func:`update_utterance` checks a change (for a reviewer's
+    resolution, or an annotator's own version)."""
+    project, assets = conversation_project(session, project_name)
+    if intent is not None:
+        document = replace(document, classes=(intent,))
+    if spans is not None:
+        document = replace(document, spans=tuple(spans))
+    return _checked(context, project, assets, document)
 
 
 # -- intents and entities ----------------------------------------------------------------------
@@ -168,7 +194,7 @@ def update_utterance(
 def get_labels(context: ServiceContext, project_name: str) -> ConversationLabels:
     """The project's intents and entities, in order, with their usage."""
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         documents = project_store.list_documents(session, project_name)
     return _labels(project, assets, documents)
 
@@ -177,7 +203,7 @@ def add_intent(context: ServiceContext, project_name: str, category: str) -> Con
     """Declare a new intent (after the others)."""
     name = check_label(category, "category", "category")
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_new_name(name, assets.intents, "intent")
         changed = replace(assets, intents=(*assets.intents, name))
         return _save_assets(context, session, project, changed)
@@ -203,7 +229,7 @@ def rename_intent(
             target="category",
         )
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_known(category, assets.intents, "intent")
         if name == category:
             return _labels(project, assets, project_store.list_documents(session, project_name))
@@ -232,7 +258,7 @@ def delete_intent(context: ServiceContext, project_name: str, category: str) -> 
             target="category",
         )
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_known(category, assets.intents, "intent")
         documents = project_store.list_documents(session, project_name)
         _check_unused(documents, category, "intent", lambda d: category in d.classes)
@@ -244,7 +270,7 @@ def add_entity(context: ServiceContext, project_name: str, category: str) -> Con
     """Declare a new entity (learned only, until components are given)."""
     name = check_label(category, "category", "category")
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_new_name(name, assets.entity_categories, "entity")
         entities = (*assets.entities, ConversationEntity(category=name))
         return _save_assets(context, session, project, replace(assets, entities=entities))
@@ -261,7 +287,7 @@ def update_entity(
     """Rename an entity (in every utterance's spans too, each utterance's history naming
     ``actor``) and/or replace its list items."""
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_known(category, assets.entity_categories, "entity")
         entity = next(e for e in assets.entities if e.category == category)
         name = category
@@ -292,7 +318,7 @@ def update_entity(
 def delete_entity(context: ServiceContext, project_name: str, category: str) -> ConversationLabels:
     """Remove an entity no utterance labels."""
     with context.database.session() as session:
-        project, assets = _conversation(session, project_name)
+        project, assets = conversation_project(session, project_name)
         _check_known(category, assets.entity_categories, "entity")
         documents = project_store.list_documents(session, project_name)
         _check_unused(
@@ -305,7 +331,9 @@ def delete_entity(context: ServiceContext, project_name: str, category: str) -> 
 # -- rules ---------------------------------------------------------------------------------------
 
 
-def _conversation(session: Session, project_name: str) -> tuple[Project, ConversationAssets]:
+def conversation_project(session: Session, project_name: str) -> tuple[Project, ConversationAssets]:
+    """A conversation project and its intents (``None`` always among them) and entities; a
+    custom text project is a 400."""
     project = project_store.get_project(session, project_name)
     if not project.kind.is_conversation:
         raise InvalidParameterValue(
@@ -346,7 +374,8 @@ def _checked(
             context.settings, ConversationFile(project, assets, (entry,))
         )
     checked = content.utterances[0]
-    return replace(checked, location=document.location, language=document.language)
+    # The labels as the import reads them; the rest (who labeled it, its review) stays.
+    return replace(document, spans=checked.spans, classes=checked.classes)
 
 
 def _bounded(document: Document) -> Document:

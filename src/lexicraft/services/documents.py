@@ -145,7 +145,7 @@ class DocumentList:
 class LabeledDocument:
     """One document with its project's kind (renderers need it to pick entities or classes);
     whether it is in the double-annotation sample and who has an own version of it (None:
-    not asked, as for a conversation utterance)."""
+    not asked)."""
 
     kind: ProjectKind
     document: Document
@@ -245,10 +245,8 @@ def annotators_by_location(session: Session, project_name: str) -> dict[str, tup
 
 
 def labeled_document(session: Session, project: Project, document: Document) -> LabeledDocument:
-    """``document`` of ``project`` with its double-annotation sample membership and who has
-    an own version of it."""
-    if project.kind.is_conversation:
-        return LabeledDocument(project.kind, document)
+    """``document`` (or utterance) of ``project`` with its double-annotation sample
+    membership and who has an own version of it."""
     fraction = review_store.get_settings(session, project.name).double_annotation_fraction
     versions = review_store.list_versions(session, project.name, document.location)
     return LabeledDocument(

@@ -1,10 +1,11 @@
-"""Use cases of review and agreement (custom text projects).
+"""Use cases of review and agreement (custom text and conversation projects).
 
-A reviewer accepts a document's labels or sends them back with a comment; a project's review
-settings restrict training to accepted documents and put a share of the documents through
-double annotation, where each annotator's labels are kept apart (their own version), compared
-for agreement (``domain.agreement``) and resolved by a reviewer into the document's labels.
-Every review is recorded in the document's history, in the same transaction.
+A reviewer accepts a document's (or utterance's) labels or sends them back with a comment; a
+project's review settings restrict training to accepted documents and put a share of the
+documents through double annotation, where each annotator's labels are kept apart (their own
+version: spans, classes, or an utterance's intent and spans), compared for agreement
+(``domain.agreement``) and resolved by a reviewer into the document's labels. Every review is
+recorded in the document's history, in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sqlalchemy.orm import Session
+
 from lexicraft.domain.agreement import (
-    PairAgreement,
+    Measure,
+    PairReport,
+    Part,
+    measured_parts,
     pairwise_class_agreement,
     pairwise_span_agreement,
+    pairwise_utterance_agreement,
 )
 from lexicraft.domain.history import DocumentAction
-from lexicraft.domain.projects import Project, ProjectKind
+from lexicraft.domain.projects import Document, Project, ProjectKind
 from lexicraft.domain.review import (
     AnnotatorVersion,
     Review,
@@ -31,7 +38,7 @@ from lexicraft.domain.spans import Span
 from lexicraft.domain.text import string_problem
 from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, InvalidParameterValue
-from lexicraft.services import history
+from lexicraft.services import conversation_labeling, history
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.documents import LabeledDocument, labeled_document, with_labels
 from lexicraft.storage.sql import documents as document_store
@@ -40,14 +47,45 @@ from lexicraft.storage.sql import review as review_store
 from lexicraft.timeutil import utcnow
 
 
-def _text_project(project: Project) -> None:
-    # Utterances have their own labeling routes and no review step (yet).
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Labels sent for a document: ``spans`` (NER, an utterance's entities), ``classes``
+    (classification), ``intent`` (an utterance); None: not sent."""
+
+    spans: Sequence[Span] | None = None
+    classes: Sequence[str] | None = None
+    intent: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether no label was sent at all."""
+        return self.spans is None and self.classes is None and self.intent is None
+
+
+def _with(
+    context: ServiceContext, session: Session, project: Project, document: Document, labels: Labels
+) -> Document:
+    """``document`` with ``labels`` (None: as they are), checked by the rules its own labels
+    are checked by: :func:`with_labels` for custom text, the utterance routes' import rules
+    for an utterance."""
     if project.kind.is_conversation:
-        raise InvalidParameterValue(
-            f"project {project.name!r} is a conversation project; review and double "
-            "annotation are for custom text projects",
-            target="projectName",
+        if labels.classes is not None:
+            raise InvalidParameterValue(
+                f"project {project.name!r} is a conversation project: send intent and "
+                "entities, not classes",
+                target="classes",
+            )
+        return conversation_labeling.with_utterance_labels(
+            context, session, project.name, document, labels.intent, labels.spans
         )
+    if labels.intent is not None:
+        raise InvalidParameterValue(
+            f"project {project.name!r} is a {project.kind.value} project: intents are for "
+            "conversation projects",
+            target="intent",
+        )
+    catalog = project_store.get_labels(session, project.name)
+    return with_labels(project, catalog, document, labels.spans, labels.classes)
 
 
 def _check_comment(context: ServiceContext, comment: str | None) -> str | None:
@@ -83,7 +121,6 @@ def change_settings(
 ) -> ReviewSettings:
     """Change the project's review settings (None: as it is)."""
     with context.database.session() as session:
-        _text_project(project_store.get_project(session, project_name))
         current = review_store.get_settings(session, project_name)
         wanted = ReviewSettings(
             train_reviewed_only=current.train_reviewed_only
@@ -109,11 +146,11 @@ def review_document(
     *,
     actor: Actor,
 ) -> LabeledDocument:
-    """Accept the document's labels as they are, or send them back (``comment``: why)."""
+    """Accept the document's (or utterance's) labels as they are, or send them back
+    (``comment``: why)."""
     note = _check_comment(context, comment)
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _text_project(project)
         before = document_store.get_document(session, project_name, location)
         after = replace(before, review=Review(decision, actor.name, utcnow(), note))
         document_store.save_document(session, project_name, after)
@@ -150,31 +187,40 @@ def save_my_version(
     context: ServiceContext,
     project_name: str,
     location: str,
-    spans: Sequence[Span] | None,
-    classes: Sequence[str] | None,
+    labels: Labels,
     *,
     actor: Actor,
 ) -> OwnVersion:
     """Store ``actor``'s own labels of a document in the double-annotation sample, checked as
-    the document's own labels are; the document's labels do not change."""
+    the document's own labels are; the document's labels do not change. An utterance's
+    version needs its intent (its entities default to none)."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _text_project(project)
         document = document_store.get_document(session, project_name, location)
         fraction = review_store.get_settings(session, project_name).double_annotation_fraction
         if not in_sample(location, fraction):
+            where = "utterances" if project.kind.is_conversation else "documents"
             raise Conflict(
                 f"document {location!r} is not in the double-annotation sample of project "
                 f"{project_name!r} (doubleAnnotationFraction {fraction}); label it with PATCH "
-                "…/documents/{location}",
+                f"…/{where}/{{location}}",
                 target="location",
             )
-        if (spans if project.kind is ProjectKind.ENTITY_RECOGNITION else classes) is None:
-            field = "entities" if project.kind is ProjectKind.ENTITY_RECOGNITION else "classes"
-            raise InvalidParameterValue(f"{field} is required", target=field)
-        labels = project_store.get_labels(session, project_name)
+        kind = project.kind
+        needed = (
+            ("intent", labels.intent)
+            if kind.is_conversation
+            else ("classes", labels.classes)
+            if kind.is_classification
+            else ("entities", labels.spans)
+        )
+        if needed[1] is None:
+            raise InvalidParameterValue(f"{needed[0]} is required", target=needed[0])
+        if kind.is_conversation and labels.spans is None:
+            labels = replace(labels, spans=())
+        # Checked from nothing: none of the document's own labels slip into the version.
         empty = replace(document, spans=(), classes=())
-        mine = with_labels(project, labels, empty, spans, classes)
+        mine = _with(context, session, project, empty, labels)
         saved = review_store.save_version(
             session, project_name, location, actor.name, mine.spans, mine.classes
         )
@@ -187,7 +233,6 @@ def document_versions(
     """A document with every annotator's own version of it."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _text_project(project)
         document = document_store.get_document(session, project_name, location)
         return DocumentVersions(
             labeled_document(session, project, document),
@@ -200,26 +245,24 @@ def resolve(
     project_name: str,
     location: str,
     source: str | None,
-    spans: Sequence[Span] | None,
-    classes: Sequence[str] | None,
+    labels: Labels,
     comment: str | None,
     *,
     actor: Actor,
 ) -> LabeledDocument:
-    """Give a document the labels of annotator ``source``'s version, or the ``spans`` /
-    ``classes`` sent (a merge), and accept it: one transaction, one history entry."""
+    """Give a document the labels of annotator ``source``'s version, or the ``labels`` sent
+    (a merge; an utterance's intent or entities not sent stay as they are), and accept it:
+    one transaction, one history entry."""
     note = _check_comment(context, comment)
-    if (source is None) == (spans is None and classes is None):
+    if (source is None) == labels.empty:
         raise InvalidParameterValue(
             "send either 'from' (the annotator whose version to use) or the labels "
-            "('entities' or 'classes'): one of the two",
+            "('entities', 'classes', or an utterance's 'intent' and 'entities'): one of the two",
             target="from",
         )
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _text_project(project)
         before = document_store.get_document(session, project_name, location)
-        ner = project.kind is ProjectKind.ENTITY_RECOGNITION
         if source is not None:
             found = [
                 v
@@ -230,14 +273,11 @@ def resolve(
                 raise InvalidParameterValue(
                     f"{source!r} has no version of document {location!r}", target="from"
                 )
-            spans = found[0].spans if ner else None
-            classes = None if ner else found[0].classes
+            labels = _labels_of(project.kind, found[0])
             by = source
         else:
             by = actor.name
-        labels = project_store.get_labels(session, project_name)
-        after = with_labels(project, labels, before, spans, classes)
-        after = relabeled(before, after, by)
+        after = relabeled(before, _with(context, session, project, before, labels), by)
         after = replace(after, review=Review(ReviewDecision.ACCEPTED, actor.name, utcnow(), note))
         document_store.save_document(session, project_name, after)
         history.record(
@@ -246,26 +286,43 @@ def resolve(
         return labeled_document(session, project, after)
 
 
+def _labels_of(kind: ProjectKind, version: AnnotatorVersion) -> Labels:
+    """An annotator's version as the labels a resolution sends."""
+    if kind.is_conversation:
+        return Labels(spans=version.spans, intent=version.classes[0])
+    if kind.is_classification:
+        return Labels(classes=version.classes)
+    return Labels(spans=version.spans)
+
+
 # -- agreement ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectAgreement:
-    """Agreement between every pair of the project's annotators (those with own versions)."""
+    """Agreement between every pair of the project's annotators (those with own versions):
+    the parts of the labels compared and how (``domain.agreement.measured_parts``), and each
+    pair's report."""
 
     kind: ProjectKind
+    parts: tuple[tuple[Part, Measure], ...]
     annotators: list[str]
     documents: int
-    pairs: list[PairAgreement]
+    pairs: list[PairReport]
 
 
 def project_agreement(context: ServiceContext, project_name: str) -> ProjectAgreement:
-    """Span F1 (NER) or Cohen's kappa (classification) of every pair of annotators over the
-    documents both annotated, per label, with the documents where they differ."""
+    """Span F1 (entities) and Cohen's kappa (classes, an utterance's intent) of every pair of
+    annotators over the documents both annotated, per label, with the documents where they
+    differ."""
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _text_project(project)
         labels = project_store.get_labels(session, project_name)
+        intents: tuple[str, ...] = ()
+        entities: tuple[str, ...] = ()
+        if project.kind.is_conversation:
+            _, assets = conversation_labeling.conversation_project(session, project_name)
+            intents, entities = assets.intents, assets.entity_categories
         present = document_store.list_locations(session, project_name)
         # Versions stay by location when a document goes (as its history does); only the
         # project's documents count.
@@ -281,21 +338,42 @@ def project_agreement(context: ServiceContext, project_name: str) -> ProjectAgre
     for version in versions:
         counts[version.location] = counts.get(version.location, 0) + 1
     shared = sum(1 for count in counts.values() if count > 1)
-    if project.kind is ProjectKind.ENTITY_RECOGNITION:
-        pairs = pairwise_span_agreement(
+    pairs: list[PairReport]
+    if project.kind.is_conversation:
+        pairs = pairwise_utterance_agreement(
             {
-                name: {location: v.spans for location, v in mine.items()}
+                name: {
+                    location: (v.classes[0] if v.classes else None, v.spans)
+                    for location, v in mine.items()
+                }
                 for name, mine in by_annotator.items()
             },
-            labels,
+            intents,
+            entities,
         )
+    elif project.kind is ProjectKind.ENTITY_RECOGNITION:
+        pairs = [
+            PairReport.of(pair)
+            for pair in pairwise_span_agreement(
+                {
+                    name: {location: v.spans for location, v in mine.items()}
+                    for name, mine in by_annotator.items()
+                },
+                labels,
+            )
+        ]
     else:
-        pairs = pairwise_class_agreement(
-            {
-                name: {location: v.classes for location, v in mine.items()}
-                for name, mine in by_annotator.items()
-            },
-            labels,
-            single_label=project.kind is ProjectKind.SINGLE_LABEL_CLASSIFICATION,
-        )
-    return ProjectAgreement(project.kind, sorted(by_annotator), shared, pairs)
+        pairs = [
+            PairReport.of(pair)
+            for pair in pairwise_class_agreement(
+                {
+                    name: {location: v.classes for location, v in mine.items()}
+                    for name, mine in by_annotator.items()
+                },
+                labels,
+                single_label=project.kind is ProjectKind.SINGLE_LABEL_CLASSIFICATION,
+            )
+        ]
+    return ProjectAgreement(
+        project.kind, measured_parts(project.kind), sorted(by_annotator), shared, pairs
+    )

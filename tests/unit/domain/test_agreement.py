@@ -1,5 +1,6 @@
 """Inter-annotator agreement against hand-computed values: Cohen's kappa of known tables,
-span F1 per category and over all spans, and which pairs and documents are compared."""
+span F1 per category and over all spans, both parts of an utterance's labels (intent kappa,
+entity F1), and which pairs and documents are compared."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ import pytest
 
 from lexicraft.domain.agreement import (
     Measure,
+    PairReport,
+    Part,
     class_agreement,
     cohen_kappa,
+    measured_parts,
     pairwise_class_agreement,
     pairwise_span_agreement,
+    pairwise_utterance_agreement,
     span_agreement,
     span_f1,
+    utterance_agreement,
 )
+from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.spans import Span
 
 
@@ -120,3 +127,78 @@ def test_every_pair_that_shares_a_document_is_compared() -> None:
         {"a": {"d1": ("x",)}, "b": {"d1": ("x",)}}, ["x"], single_label=True
     )
     assert len(classes) == 1 and classes[0].labels[0].both == 1
+
+
+def test_each_kind_measures_its_parts() -> None:
+    assert measured_parts(ProjectKind.ENTITY_RECOGNITION) == ((Part.ENTITIES, Measure.SPAN_F1),)
+    assert measured_parts(ProjectKind.MULTI_LABEL_CLASSIFICATION) == (
+        (Part.CLASSES, Measure.COHEN_KAPPA),
+    )
+    assert measured_parts(ProjectKind.CONVERSATION) == (
+        (Part.INTENTS, Measure.COHEN_KAPPA),
+        (Part.ENTITIES, Measure.SPAN_F1),
+    )
+
+
+def test_utterances_agree_on_intents_by_kappa_and_on_entities_by_span_f1() -> None:
+    city, contact = Span(17, 22, "City"), Span(6, 11, "Contact")
+    first = {
+        "u1": ("BookFlight", (city,)),
+        "u2": ("BookFlight", ()),
+        "u3": ("SendEmail", (contact,)),
+        "u4": ("None", ()),
+        "only-first": ("None", ()),
+    }
+    second = {
+        "u1": ("BookFlight", (city,)),
+        "u2": ("SendEmail", ()),  # another intent, the same (no) entities
+        "u3": ("SendEmail", (Span(6, 12, "Contact"),)),  # the same intent, a longer span
+        "u4": ("None", ()),
+    }
+    report = utterance_agreement(
+        "ana", "bo", (first, second), ["None", "BookFlight", "SendEmail"], ["City", "Contact"]
+    )
+    assert (report.first, report.second) == ("ana", "bo")
+    assert report.documents == ("u1", "u2", "u3", "u4")
+    intents, entities = report.parts
+    assert (intents.part, intents.measure) == (Part.INTENTS, Measure.COHEN_KAPPA)
+    assert (entities.part, entities.measure) == (Part.ENTITIES, Measure.SPAN_F1)
+    # Intents: pₒ = 3/4; ana BookFlight 2, SendEmail 1, None 1; bo 1, 2, 1
+    # → pₑ = (2·1 + 1·2 + 1·1) / 16 = 5/16, κ = (3/4 - 5/16) / (11/16) = 7/11.
+    assert intents.overall == pytest.approx(7 / 11)
+    none, book, send = intents.labels
+    assert [label.category for label in intents.labels] == ["None", "BookFlight", "SendEmail"]
+    # "None" one-vs-rest: (F,F) (F,F) (F,F) (T,T) → pₒ 1, pₑ = (1·1 + 3·3) / 16 → κ 1.
+    assert none.score == pytest.approx(1.0)
+    assert (book.first, book.second, book.both) == (2, 1, 1)
+    # "SendEmail": (F,F) (F,T) (T,T) (F,F) → pₒ 3/4, pₑ = (1·2 + 3·2) / 16 = 1/2 → κ 1/2.
+    assert send.score == pytest.approx(0.5)
+    assert intents.conflicts == ("u2",)
+    # Entities: City matches, Contact differs by a character: 2·1 / (2 + 2) = 1/2 overall.
+    assert entities.overall == pytest.approx(0.5)
+    assert [(label.category, label.score) for label in entities.labels] == [
+        ("City", 1.0),
+        ("Contact", 0.0),
+    ]
+    assert entities.conflicts == ("u3",)
+    # An utterance conflicts when either part differs; in document order.
+    assert report.conflicts == ("u2", "u3")
+
+
+def test_every_pair_of_utterance_annotators_is_reported() -> None:
+    versions = {
+        "cy": {"u9": ("None", ())},
+        "bo": {"u1": ("A", ())},
+        "ana": {"u1": ("A", ()), "u2": (None, ())},
+    }
+    (report,) = pairwise_utterance_agreement(versions, ["A"], [])
+    assert (report.first, report.second, report.documents) == ("ana", "bo", ("u1",))
+    assert report.conflicts == ()
+    # No entity anywhere: span F1 is undefined, not 0.
+    assert report.parts[1].overall is None
+
+
+def test_a_report_of_one_part_is_that_part() -> None:
+    pair = span_agreement("a", "b", ({"d": (Span(0, 1, "X"),)}, {"d": ()}), ["X"])
+    report = PairReport.of(pair)
+    assert (report.parts, report.conflicts, report.documents) == ((pair,), ("d",), ("d",))

@@ -52,6 +52,19 @@ def test_a_label_change_clears_the_review_and_names_who_labeled() -> None:
     assert relabeled(classes, replace(classes, classes=("News",)), "bo").review is None
 
 
+def test_an_utterance_loses_its_review_when_its_intent_or_text_changes() -> None:
+    utterance = Document(
+        "u1", "fly to Oslo", spans=(Span(7, 11, "City"),), classes=("Book",), review=ACCEPTED
+    )
+    assert state_of(replace(utterance, review=None)) is DocumentState.LABELED
+    other_intent = relabeled(utterance, replace(utterance, classes=("None",)), "bo")
+    assert (other_intent.review, other_intent.labeled_by) == (None, "bo")
+    # The same labels read against another text are not what the reviewer accepted.
+    retyped = relabeled(utterance, replace(utterance, text="fly to Oslo!"), "ana")
+    assert (retyped.review, retyped.labeled_by) == (None, "ana")
+    assert relabeled(utterance, replace(utterance, dataset=Dataset.TRAIN), "ana").review == ACCEPTED
+
+
 def test_the_sample_is_stable_and_grows_with_its_fraction() -> None:
     locations = [f"doc-{i}.txt" for i in range(400)]
     small = {loc for loc in locations if in_sample(loc, 0.1)}

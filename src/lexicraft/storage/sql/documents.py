@@ -56,23 +56,20 @@ def add_document(
     session: Session, project_name: str, document: Document, *, file_written: bool = False
 ) -> None:
     """Append ``document`` after the project's last one (``file_written``: Lexicraft wrote its
-    file in the container, so deleting the project deletes it)."""
+    file in the container, so deleting the project deletes it), with everything
+    :func:`save_document` stores (who labeled it: an utterance is added labeled)."""
     project = get_row(session, project_name)
     last = session.scalar(
         select(func.max(DocumentRow.position)).where(DocumentRow.project_id == project.id)
     )
-    session.add(
-        DocumentRow(
-            project_id=project.id,
-            position=0 if last is None else last + 1,
-            location=document.location,
-            language=document.language,
-            dataset=document.dataset.value if document.dataset else None,
-            text=document.text,
-            annotations=annotations_of(ProjectKind(project.kind), document),
-            file_written=file_written,
-        )
+    row = DocumentRow(
+        project_id=project.id,
+        position=0 if last is None else last + 1,
+        location=document.location,
+        file_written=file_written,
     )
+    _fill(row, ProjectKind(project.kind), document)
+    session.add(row)
     project.modified_at = utcnow()
     session.flush()
 

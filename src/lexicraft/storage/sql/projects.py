@@ -45,15 +45,7 @@ def to_project(row: ProjectRow) -> Project:
 
 def to_document(row: DocumentRow, kind: ProjectKind) -> Document:
     """The domain view of a document row of a ``kind`` project."""
-    annotations = row.annotations
-    spans: tuple[Span, ...]
-    classes: tuple[str, ...]
-    if isinstance(annotations, dict):  # a conversation utterance
-        spans, classes = _spans(annotations["entities"]), (str(annotations["intent"]),)
-    elif kind is ProjectKind.ENTITY_RECOGNITION:
-        spans, classes = _spans(annotations), ()
-    else:
-        spans, classes = (), tuple(str(c) for c in annotations)
+    spans, classes = labels_of(kind, row.annotations)
     return Document(
         location=row.location,
         text=row.text,
@@ -82,15 +74,34 @@ def _spans(stored: list[Any]) -> tuple[Span, ...]:
     return tuple(Span(int(s), int(e), str(c)) for s, e, c in stored)
 
 
-def annotations_of(kind: ProjectKind, document: Document) -> list[Any] | dict[str, Any]:
-    """The stored form: ``[[start, end, category], …]`` for NER, ``[class, …]`` for
-    classification, ``{"intent", "entities": [[start, end, category], …]}`` for an utterance."""
-    spans = [[span.start, span.end, span.category] for span in document.spans]
-    if kind.is_conversation:
-        return {"intent": document.classes[0], "entities": spans}
+def labels_of(
+    kind: ProjectKind, stored: list[Any] | dict[str, Any]
+) -> tuple[tuple[Span, ...], tuple[str, ...]]:
+    """The spans and classes (an utterance's intent) of labels in their stored form
+    (:func:`stored_labels`): a document's, or an annotator's own version of one."""
+    if isinstance(stored, dict):  # a conversation utterance
+        return _spans(stored["entities"]), (str(stored["intent"]),)
     if kind is ProjectKind.ENTITY_RECOGNITION:
-        return spans
-    return list(document.classes)
+        return _spans(stored), ()
+    return (), tuple(str(c) for c in stored)
+
+
+def stored_labels(
+    kind: ProjectKind, spans: Sequence[Span], classes: Sequence[str]
+) -> list[Any] | dict[str, Any]:
+    """The stored form of labels: ``[[start, end, category], …]`` for NER, ``[class, …]`` for
+    classification, ``{"intent", "entities": [[start, end, category], …]}`` for an utterance."""
+    stored = [[span.start, span.end, span.category] for span in spans]
+    if kind.is_conversation:
+        return {"intent": classes[0], "entities": stored}
+    if kind is ProjectKind.ENTITY_RECOGNITION:
+        return stored
+    return list(classes)
+
+
+def annotations_of(kind: ProjectKind, document: Document) -> list[Any] | dict[str, Any]:
+    """The stored form of ``document``'s labels (:func:`stored_labels`)."""
+    return stored_labels(kind, document.spans, document.classes)
 
 
 def find_row(session: Session, name: str) -> ProjectRow | None:

@@ -1,4 +1,4 @@
-"""Review settings of projects and annotators' own versions of documents in SQL."""
+"""Review settings of projects and annotators' own versions of documents (utterances too) in SQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lexicraft.domain.projects import ProjectKind
 from lexicraft.domain.review import AnnotatorVersion, ReviewSettings
 from lexicraft.domain.spans import Span
-from lexicraft.storage.sql.projects import get_row
+from lexicraft.storage.sql.projects import get_row, labels_of, stored_labels
 from lexicraft.storage.sql.tables import DocumentAnnotationRow, ProjectRow
 from lexicraft.timeutil import as_utc, utcnow
 
@@ -56,7 +56,7 @@ def save_version(
     if row is None:
         row = DocumentAnnotationRow(project_id=project.id, location=location, annotator=annotator)
         session.add(row)
-    row.annotations = _stored(ProjectKind(project.kind), spans, classes)
+    row.annotations = stored_labels(ProjectKind(project.kind), spans, classes)
     row.updated_at = utcnow()
     session.flush()
     return _version(row, ProjectKind(project.kind))
@@ -76,18 +76,12 @@ def list_versions(
     return [_version(row, kind) for row in session.scalars(query)]
 
 
-def _stored(kind: ProjectKind, spans: Sequence[Span], classes: Sequence[str]) -> list[object]:
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        return [[span.start, span.end, span.category] for span in spans]
-    return list(classes)
-
-
 def _version(row: DocumentAnnotationRow, kind: ProjectKind) -> AnnotatorVersion:
-    ner = kind is ProjectKind.ENTITY_RECOGNITION
+    spans, classes = labels_of(kind, row.annotations)
     return AnnotatorVersion(
         location=row.location,
         annotator=row.annotator,
-        spans=tuple(Span(int(s), int(e), str(c)) for s, e, c in row.annotations) if ner else (),
-        classes=() if ner else tuple(str(c) for c in row.annotations),
+        spans=spans,
+        classes=classes,
         updated_at=as_utc(row.updated_at),
     )

@@ -254,5 +254,5 @@ class DocumentAnnotationRow(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     location: Mapped[str] = mapped_column(String(1024))
     annotator: Mapped[str] = mapped_column(String(100))
-    annotations: Mapped[list[Any]] = mapped_column(JSON)
+    annotations: Mapped[list[Any] | dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]

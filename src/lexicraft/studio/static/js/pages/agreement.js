@@ -1,10 +1,12 @@
 // Agreement: the project's review settings (train on accepted documents only; the share of
 // documents annotated by several people), inter-annotator agreement for every pair of
-// annotators (span F1 for entities, Cohen's kappa for classes; per label, with the documents
-// where they differ), and the side-by-side view of one document's versions at
-// #/p/{project}/agreement/{location}, where a reviewer uses one version as the document's labels.
+// annotators (span F1 for entities, Cohen's kappa for classes and for a conversation's intents;
+// per label, with the documents where they differ), and the side-by-side view of one document's
+// versions at #/p/{project}/agreement/{location}, where a reviewer uses one version as the
+// document's labels. A conversation (CLU) project's pairs have two parts, intents and entities
+// (GET …/agreement lists them in `parts`); its versions show an intent and entity spans.
 
-import { documentPath, getJson, isConversation, isNer, labelingPath, sendJson } from "../api.js";
+import { documentPath, getJson, isConversation, isNer, labelingPath, listAll, sendJson } from "../api.js";
 import { can } from "../identity.js";
 import { compareHref, reviewSettingsPath, stateBadge } from "../review.js";
 import { labelingHref } from "../tagging.js";
@@ -12,6 +14,13 @@ import { TextIndex, colourClass, renderMarked } from "../text.js";
 import { busy, emptyRow, field, h, score, showMessage } from "../ui.js";
 
 const MEASURES = { spanF1: "span F1", cohenKappa: "Cohen's kappa" };
+// Words for each part of the labels agreement compares: its heading, its table's first column,
+// and what its counts count.
+const PARTS = {
+  entities: { title: "Entities", column: "Entity", counts: "spans" },
+  classes: { title: "Classes", column: "Class", counts: "documents" },
+  intents: { title: "Intents", column: "Intent", counts: "utterances" },
+};
 
 function figure(value) {
   return value === null || value === undefined ? "—" : score(value);
@@ -20,18 +29,23 @@ function figure(value) {
 export async function agreementPage(container, context) {
   const { project, signal } = context;
   const projectName = project.projectName;
-  if (isConversation(project)) {
-    container.replaceChildren(h("div", { class: "card" }, h("h1", {}, "Agreement"), h("p", { class: "muted" }, "Review and double annotation are for custom text projects.")));
-    return null;
-  }
-  const ner = isNer(project);
-  const [settings, agreement, labelBody] = await Promise.all([
+  const conversation = isConversation(project);
+  // Entity spans on the text (NER, utterances); classes (classification); an intent (utterances).
+  const spans = isNer(project) || conversation;
+  const item = conversation ? "utterance" : "document";
+  const items = `${item}s`;
+  const [settings, agreement, labels, texts] = await Promise.all([
     getJson(reviewSettingsPath(projectName), { signal }),
     getJson(labelingPath(projectName, "/agreement"), { signal }),
-    getJson(labelingPath(projectName, "/labels"), { signal }),
+    // The colours of entities (classes) follow the labeling page's order of them.
+    conversation
+      ? getJson(labelingPath(projectName, "/conversation"), { signal }).then((body) => body.entities.map((entity) => entity.category))
+      : getJson(labelingPath(projectName, "/labels"), { signal }).then((body) => body.labels.map((label) => label.category)),
+    // An utterance's location is a hash of its text: conflicts are named by their text.
+    conversation ? listAll(labelingPath(projectName, "/documents"), { signal }).then((listed) => new Map(listed.map((utterance) => [utterance.location, utterance.text]))) : new Map(),
   ]);
+  const nameOf = (location) => (texts.has(location) ? `“${texts.get(location)}”` : location);
   if (!context.alive()) return null;
-  const labels = labelBody.labels.map((label) => label.category);
 
   // -- settings ---------------------------------------------------------------------------------
   const reviewedOnly = h("input", { type: "checkbox", id: "train-reviewed-only", checked: settings.trainReviewedOnly });
@@ -49,51 +63,65 @@ export async function agreementPage(container, context) {
     "div",
     { class: "card", id: "review-settings" },
     h("h2", {}, "Review settings"),
-    h("div", { class: "field inline" }, reviewedOnly, h("label", { for: "train-reviewed-only" }, "Train on accepted documents only")),
-    field("Double annotation (% of documents)", fraction, "each annotator labels these on their own; their versions are compared below"),
+    h("div", { class: "field inline" }, reviewedOnly, h("label", { for: "train-reviewed-only" }, `Train on accepted ${items} only`)),
+    field(`Double annotation (% of ${items})`, fraction, "each annotator labels these on their own; their versions are compared below"),
     h("div", { class: "dialog-actions", "data-needs": "author" }, saveSettings),
   );
   for (const control of [reviewedOnly, fraction]) control.disabled = !can("author");
 
   // -- agreement --------------------------------------------------------------------------------
-  const measure = MEASURES[agreement.measure] || agreement.measure;
-  const pairs = agreement.pairs.map((pair) => {
-    const [first, second] = pair.annotators;
-    const rows = pair.labels.map((row) =>
+  const parts = agreement.parts;
+  const measureOf = (part) => MEASURES[part.measure] || part.measure;
+  // One part's scores: per label, and each annotator's counts.
+  function partTable(part, first, second) {
+    const words = PARTS[part.part] || PARTS.entities;
+    const badge = (category) => (part.part === "intents" ? "intent" : colourClass(labels, category));
+    const rows = part.labels.map((row) =>
       h(
         "tr",
         { dataset: { category: row.category } },
-        h("th", { scope: "row" }, h("span", { class: `badge ${colourClass(labels, row.category)}` }, row.category)),
+        h("th", { scope: "row" }, h("span", { class: `badge ${badge(row.category)}` }, row.category)),
         h("td", { class: "num score" }, figure(row.score)),
         h("td", { class: "num" }, String(row.firstCount)),
         h("td", { class: "num" }, String(row.secondCount)),
         h("td", { class: "num" }, String(row.bothCount)),
       ),
     );
-    const countWord = ner ? "spans" : "documents";
+    return h(
+      "table",
+      { class: "agreement-table", dataset: { part: part.part } },
+      h("caption", { class: "muted small" }, `${parts.length > 1 ? `${words.title}: ` : ""}per ${words.column.toLowerCase()}, ${measureOf(part)}, and the ${words.counts} each gave and shared`),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, words.column), h("th", { scope: "col" }, measureOf(part)), h("th", { scope: "col" }, `${first} ${words.counts}`), h("th", { scope: "col" }, `${second} ${words.counts}`), h("th", { scope: "col" }, "Both"))),
+      h("tbody", {}, rows.length ? rows : emptyRow(5, "No labels.")),
+    );
+  }
+  const pairs = agreement.pairs.map((pair) => {
+    const [first, second] = pair.annotators;
+    const pairParts = pair.parts;
+    // Each part's overall score ("intents Cohen's kappa 0.64 · entities span F1 0.80").
+    const overall = pairParts.flatMap((part, index) => [
+      index ? " · " : "",
+      `${parts.length > 1 ? `${(PARTS[part.part] || {}).title.toLowerCase()} ` : "overall "}${measureOf(part)} `,
+      h("strong", { class: "overall", dataset: { part: part.part } }, figure(part.overall)),
+    ]);
+    const noun = pair.documentCount === 1 ? item : items;
     return h(
       "section",
       { class: "card agreement-pair", dataset: { pair: `${first}|${second}` } },
       h("h2", {}, `${first} ↔ ${second}`),
-      h("p", { class: "pair-summary" }, `${pair.documentCount} document${pair.documentCount === 1 ? "" : "s"} in common · overall ${measure} `, h("strong", { class: "overall" }, figure(pair.overall))),
-      h(
-        "table",
-        { class: "agreement-table" },
-        h("caption", { class: "muted small" }, `Per ${ner ? "entity type" : "class"}: ${measure}, and the ${countWord} each gave and shared`),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ner ? "Entity" : "Class"), h("th", { scope: "col" }, measure), h("th", { scope: "col" }, `${first} ${countWord}`), h("th", { scope: "col" }, `${second} ${countWord}`), h("th", { scope: "col" }, "Both"))),
-        h("tbody", {}, rows.length ? rows : emptyRow(5, "No labels.")),
-      ),
-      h("h3", {}, `Conflicting documents (${pair.conflicts.length})`),
+      h("p", { class: "pair-summary" }, `${pair.documentCount} ${noun} in common · `, ...overall),
+      pairParts.map((part) => partTable(part, first, second)),
+      h("h3", {}, `Conflicting ${items} (${pair.conflicts.length})`),
       pair.conflicts.length
-        ? h("ul", { class: "conflicts" }, pair.conflicts.map((location) => h("li", {}, h("a", { href: compareHref(projectName, location), dataset: { location } }, location))))
-        : h("p", { class: "muted" }, "They agree on every document."),
+        ? h("ul", { class: "conflicts" }, pair.conflicts.map((location) => h("li", {}, h("a", { href: compareHref(projectName, location), dataset: { location }, title: location }, nameOf(location)))))
+        : h("p", { class: "muted" }, `They agree on every ${item}.`),
     );
   });
   const agreementCard = h(
     "div",
     { id: "agreement" },
-    h("p", { class: "muted", id: "agreement-summary" }, `${agreement.annotators.length} annotator${agreement.annotators.length === 1 ? "" : "s"} with own versions · ${agreement.documentCount} document${agreement.documentCount === 1 ? "" : "s"} annotated by two or more · ${measure}`),
-    pairs.length ? pairs : h("div", { class: "card" }, h("p", { class: "muted" }, "No two annotators have labeled the same document yet. Set a double-annotation share: documents in the sample are labeled by each annotator as their own version on the Labeling page.")),
+    h("p", { class: "muted", id: "agreement-summary" }, `${agreement.annotators.length} annotator${agreement.annotators.length === 1 ? "" : "s"} with own versions · ${agreement.documentCount} ${agreement.documentCount === 1 ? item : items} annotated by two or more · ${parts.map((part) => (parts.length > 1 ? `${PARTS[part.part].title.toLowerCase()}: ${measureOf(part)}` : measureOf(part))).join(", ")}`),
+    pairs.length ? pairs : h("div", { class: "card" }, h("p", { class: "muted" }, `No two annotators have labeled the same ${item} yet. Set a double-annotation share: ${items} in the sample are labeled by each annotator as their own version on the Labeling page.`)),
   );
 
   // -- side by side -----------------------------------------------------------------------------
@@ -102,22 +130,33 @@ export async function agreementPage(container, context) {
     const body = await getJson(`${documentPath(projectName, location)}/annotations`, { signal });
     const doc = body.document;
     const versions = body.value;
-    // A span or class every version has is agreed; the others are marked as conflicts.
-    const key = (item) => (ner ? `${item.category}\u0000${item.offset}\u0000${item.length}` : item.category);
-    const itemsOf = (version) => (ner ? version.entities : version.classes) || [];
-    const agreed = new Set(itemsOf(versions[0] || { entities: [], classes: [] }).map(key).filter((k) => versions.every((v) => itemsOf(v).some((item) => key(item) === k))));
+    // A span, class or intent every version has is agreed; the others are marked as conflicts.
+    const spanKey = (entity) => `${entity.category}\u0000${entity.offset}\u0000${entity.length}`;
+    const agreedOn = (keysOf) => {
+      const [head, ...rest] = versions.map((version) => new Set(keysOf(version)));
+      return new Set([...(head || [])].filter((key) => rest.every((keys) => keys.has(key))));
+    };
+    const agreedSpans = agreedOn((version) => (version.entities || []).map(spanKey));
+    const agreedClasses = agreedOn((version) => (version.classes || []).map((given) => given.category));
+    const agreedIntents = agreedOn((version) => (version.intent ? [version.intent] : []));
     const index = new TextIndex(doc.text);
     const column = (title, version, annotator) => {
-      let view;
-      if (ner) {
-        view = h("div", { class: "doc-text", role: "document", lang: doc.language || project.language, tabindex: "0", "aria-label": `${title}: ${doc.location}` });
-        const marks = version.entities.map((entity, number) => {
+      const view = [];
+      if (conversation) {
+        const agreed = agreedIntents.has(version.intent);
+        view.push(h("p", { class: "version-intent" }, "Intent ", h("span", { class: `badge intent ${agreed ? "" : "differs"}`, title: agreed ? null : "not in every version" }, version.intent || "—")));
+      }
+      if (spans) {
+        const text = h("div", { class: "doc-text", role: "document", lang: doc.language || project.language, tabindex: "0", "aria-label": `${title}: ${doc.location}` });
+        const marks = (version.entities || []).map((entity, number) => {
           const [start, end] = index.spanToUtf16(entity.offset, entity.length);
-          return { start, end, id: `v${number}`, category: entity.category, classes: ["entity", colourClass(labels, entity.category), ...(agreed.has(key(entity)) ? [] : ["differs"])], tag: entity.category, title: agreed.has(key(entity)) ? entity.category : `${entity.category} (not in every version)` };
+          const agreed = agreedSpans.has(spanKey(entity));
+          return { start, end, id: `v${number}`, category: entity.category, classes: ["entity", colourClass(labels, entity.category), ...(agreed ? [] : ["differs"])], tag: entity.category, title: agreed ? entity.category : `${entity.category} (not in every version)` };
         });
-        renderMarked(view, doc.text, marks);
+        renderMarked(text, doc.text, marks);
+        view.push(text);
       } else {
-        view = h("p", { class: "version-classes" }, version.classes.length ? version.classes.map((item) => h("span", { class: `badge ${colourClass(labels, item.category)} ${agreed.has(key(item)) ? "" : "differs"}` }, item.category)) : h("span", { class: "muted" }, "No class"));
+        view.push(h("p", { class: "version-classes" }, version.classes.length ? version.classes.map((given) => h("span", { class: `badge ${colourClass(labels, given.category)} ${agreedClasses.has(given.category) ? "" : "differs"}` }, given.category)) : h("span", { class: "muted" }, "No class")));
       }
       const use = annotator
         ? h("button", { type: "button", class: "small", id: `use-${annotator}`, "data-needs": "review", dataset: { annotator } }, "Use this version")
@@ -126,20 +165,20 @@ export async function agreementPage(container, context) {
         use.addEventListener("click", () =>
           busy(use, async () => {
             await sendJson("POST", `${documentPath(projectName, location)}:resolve`, { from: annotator }, { signal });
-            showMessage(`${location}: ${annotator}'s version is now the document's labels (accepted).`, "success");
+            showMessage(`${location}: ${annotator}'s version is now the ${item}'s labels (accepted).`, "success");
             await renderCompare(location);
           }),
         );
       }
-      return h("section", { class: "version card", dataset: { annotator: annotator || "" } }, h("h3", {}, title), view, use);
+      return h("section", { class: "version card", dataset: { annotator: annotator || "" } }, h("h3", {}, title), ...view, use);
     };
-    const columns = [...versions.map((version) => column(version.annotator, version, version.annotator)), column("Document (resolved)", doc, null)];
+    const columns = [...versions.map((version) => column(version.annotator, version, version.annotator)), column(`${item[0].toUpperCase()}${item.slice(1)} (resolved)`, doc, null)];
     compare.replaceChildren(
       h(
         "div",
         { class: "card" },
-        h("div", { class: "page-head" }, h("h2", { id: "compare-title" }, `Versions of ${location}`), stateBadge(doc), h("a", { href: labelingHref(projectName, location) }, "Open in Labeling")),
-        versions.length ? null : h("p", { class: "muted" }, "Nobody has an own version of this document yet."),
+        h("div", { class: "page-head" }, h("h2", { id: "compare-title" }, `Versions of ${conversation ? `“${doc.text}”` : location}`), stateBadge(doc), h("a", { href: labelingHref(projectName, location) }, "Open in Labeling")),
+        versions.length ? null : h("p", { class: "muted" }, `Nobody has an own version of this ${item} yet.`),
         h("div", { class: "versions" }, columns),
       ),
     );

@@ -33,7 +33,7 @@ import {
   stillListed,
 } from "../tagging.js";
 import { historyPanel } from "../history.js";
-import { loadMyVersion, myName, reviewPanel, saveMyVersion, stateBadge } from "../review.js";
+import { ownBadge, ownVersions, reviewFilters, reviewPanel, stateBadge } from "../review.js";
 import { colourClass, renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, score, select, showError, showMessage, uid } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -65,21 +65,22 @@ export async function labelingPage(container, context) {
     saving: Promise.resolve(),
     checked: new Set(), // locations ticked for a bulk dataset assignment
     threshold: DEFAULT_THRESHOLD,
-    own: new Map(), // location → my own version {entities, classes} (double annotation)
-    ownLoading: new Set(),
-    ownMode: true, // label my own version of a double-annotated document
-    annotatorNames: new Set(), // who labeled or has an own version, for the annotator filter
   };
+  // Double annotation: a sampled document shows and saves my own version (js/review.js).
+  const own = ownVersions({
+    projectName: project.projectName,
+    signal,
+    empty: ner ? { entities: [] } : { classes: [] },
+    items: () => state.documents,
+    changed: (location) => {
+      if (state.current === location) renderEditor({ keepSuggestions: true });
+    },
+  });
 
   // -- elements -------------------------------------------------------------------------------
-  // Status: labeled or not (?status=), or a review state (?state=; "needsReview": labeled and
-  // not reviewed since its labels last changed).
-  const statusFilter = select(
-    [["", "All"], ["unlabeled", "Unlabeled"], ["labeled", "Labeled"], ["needsReview", "Needs review"], ["accepted", "Accepted"], ["sentBack", "Sent back"]],
-    { id: "filter-status" },
-  );
+  // Status (labeled or not, or a review state) and annotator.
+  const review = reviewFilters();
   const datasetFilter = select([["", "Any"], ["Train", "Train"], ["Test", "Test"], ["none", "Unassigned"]], { id: "filter-dataset" });
-  const annotatorFilter = select([["", "Anyone"]], { id: "filter-annotator" });
   const orderSelect = select([["document", "Document order"], ["uncertainty", "Least confident first"]], { id: "order", title: "By the deployment under Model assistance" });
   const searchInput = h("input", { type: "search", id: "filter-search", autocomplete: "off", placeholder: "Text or name" });
   const labelFilter = select([], { id: "filter-label" });
@@ -106,18 +107,11 @@ export async function labelingPage(container, context) {
   }
 
   async function loadDocuments() {
-    const query = {};
-    const status = statusFilter.value;
-    if (status === "labeled" || status === "unlabeled") query.status = status;
-    else if (status) query.state = status === "needsReview" ? "labeled" : status;
+    const query = review.query();
     if (datasetFilter.value) query.dataset = datasetFilter.value;
-    if (annotatorFilter.value) query.annotator = annotatorFilter.value;
     const pages = await listPages(labelingPath(project.projectName, "/documents"), { query, signal });
     state.documents = pages.flatMap((page) => page.value);
-    for (const doc of state.documents) {
-      for (const name of [doc.labeledBy, ...(doc.annotators || [])]) if (name) state.annotatorNames.add(name);
-    }
-    renderAnnotatorFilter();
+    review.note(state.documents);
     state.counts = pages[0].counts;
     if (state.order === "uncertainty") await scoreDocuments();
     sortDocuments();
@@ -130,42 +124,14 @@ export async function labelingPage(container, context) {
   }
 
   function currentDocument() {
-    return viewOf(state.documents.find((doc) => doc.location === state.current) || null);
+    return own.viewOf(state.documents.find((doc) => doc.location === state.current) || null);
   }
 
-  // -- double annotation: a sampled document shows and saves my own version -------------------
-  function ownActive(doc) {
-    return Boolean(doc && doc.doubleAnnotation && state.ownMode);
-  }
-
-  // The document as the editor shows it: with my own version's labels while I label it.
-  function viewOf(doc) {
-    if (!ownActive(doc)) return doc;
-    const mine = state.own.get(doc.location) || { entities: [], classes: [] };
-    return { ...doc, entities: mine.entities, classes: mine.classes, labeled: Boolean(mine.entities.length || mine.classes.length) };
-  }
-
-  function loadOwn(doc) {
-    if (!ownActive(doc) || state.own.has(doc.location) || state.ownLoading.has(doc.location)) return;
-    state.ownLoading.add(doc.location);
-    loadMyVersion(project.projectName, doc.location, { signal })
-      .then((mine) => {
-        if (!state.own.has(doc.location)) state.own.set(doc.location, mine);
-        if (state.current === doc.location) renderEditor({ keepSuggestions: true });
-      })
-      .catch(showError)
-      .finally(() => state.ownLoading.delete(doc.location));
-  }
-
+  // A label change of a sampled document goes to my own version, one save after another.
   function saveOwn(location, body) {
     state.saving = state.saving
       .then(async () => {
-        const labels = ner ? { entities: body.entities } : { classes: body.classes };
-        const saved = await saveMyVersion(project.projectName, location, labels, { signal });
-        state.own.set(location, { entities: saved.entities || [], classes: saved.classes || [], saved: true });
-        const doc = state.documents.find((item) => item.location === location);
-        if (doc && !(doc.annotators || []).includes(saved.annotator)) doc.annotators = [...(doc.annotators || []), saved.annotator];
-        if (state.current === location) renderEditor({ keepSuggestions: true });
+        await own.save(location, body);
         const status = editor.querySelector("#save-status");
         if (status) status.textContent = "Saved (your version)";
         return true;
@@ -177,14 +143,6 @@ export async function labelingPage(container, context) {
         return false;
       });
     return state.saving;
-  }
-
-  function renderAnnotatorFilter() {
-    const chosen = annotatorFilter.value;
-    const names = [...state.annotatorNames].sort();
-    if (myName() && !names.includes(myName())) names.unshift(myName());
-    fill(annotatorFilter, h("option", { value: "" }, "Anyone"), names.map((name) => h("option", { value: name }, name)));
-    annotatorFilter.value = names.includes(chosen) ? chosen : "";
   }
 
   // The documents the list shows: the server's (status and dataset filters) narrowed here by
@@ -271,7 +229,7 @@ export async function labelingPage(container, context) {
   // Changes are sent one after another so a slow answer never overwrites a newer change.
   function save(location, body) {
     const raw = state.documents.find((item) => item.location === location);
-    if (ownActive(raw) && ("entities" in body || "classes" in body)) return saveOwn(location, body);
+    if (own.takes(raw, body)) return saveOwn(location, body);
     const saveStatus = editor.querySelector("#save-status");
     if (saveStatus) saveStatus.textContent = "Saving…";
     state.saving = state.saving
@@ -303,7 +261,7 @@ export async function labelingPage(container, context) {
 
   // A labeling change of one document: saved, then undoable (undo saves its state before).
   function change(location, body) {
-    const doc = viewOf(state.documents.find((item) => item.location === location));
+    const doc = own.viewOf(state.documents.find((item) => item.location === location));
     const before = doc ? stateOf(doc, body) : null;
     const what = `${"dataset" in body ? "the dataset" : ner ? "the spans" : "the classes"} of ${location}`;
     return save(location, body).then((ok) => {
@@ -527,7 +485,7 @@ export async function labelingPage(container, context) {
         { class: "page-head" },
         h("h2", { id: "doc-title" }, doc.location),
         stateBadge(doc),
-        ownActive(doc) ? h("span", { class: "badge own", id: "own-badge", title: "You are labeling your own version" }, "my version") : null,
+        ownBadge(own, doc),
         h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
         h("span", { class: "head-actions" }, ...undoable.controls(), previous, next, deleteButton),
       ),
@@ -543,7 +501,6 @@ export async function labelingPage(container, context) {
     }
     children.push(datasetChoice(doc.dataset, (dataset) => change(doc.location, { dataset }), "documents"));
     if (doc.state) {
-      loadOwn(doc);
       children.push(
         reviewPanel(project.projectName, doc, {
           signal,
@@ -552,13 +509,10 @@ export async function labelingPage(container, context) {
             renderList();
             renderEditor({ keepSuggestions: true });
           },
-          own: {
-            active: state.ownMode,
-            toggle: (checked) => {
-              state.ownMode = checked;
-              state.selectedSpan = null;
-              renderEditor({ keepSuggestions: true });
-            },
+          own,
+          onOwnToggled: () => {
+            state.selectedSpan = null;
+            renderEditor({ keepSuggestions: true });
           },
         }),
       );
@@ -916,7 +870,7 @@ export async function labelingPage(container, context) {
 
   addButton.addEventListener("click", () => addDialog.showModal());
   labelNextButton.addEventListener("click", labelNext);
-  for (const filter of [statusFilter, datasetFilter, annotatorFilter]) {
+  for (const filter of [review.status, datasetFilter, review.annotator]) {
     filter.addEventListener("change", () => refresh().catch(showError));
   }
   searchInput.addEventListener("input", showList);
@@ -965,9 +919,9 @@ export async function labelingPage(container, context) {
         { class: "doc-list card", "aria-label": "Document list" },
         h("div", { class: "filters" },
           h("div", { class: "wide" }, field("Search", searchInput, "in texts and names")),
-          field("Status", statusFilter),
+          field("Status", review.status),
           field(ner ? "Entity" : "Class", labelFilter),
-          h("div", { class: "filter-pair" }, field("Dataset", datasetFilter), field("Annotator", annotatorFilter)),
+          h("div", { class: "filter-pair" }, field("Dataset", datasetFilter), field("Annotator", review.annotator)),
           h("div", { class: "field inline disagree" }, disagreeFilter, h("label", { for: "filter-disagree", title: "Labeled documents whose prediction by the deployment under Model assistance differs from their labels" }, "Model disagrees")),
           field("Order", orderSelect)),
         countsLine,

@@ -82,8 +82,8 @@ export async function trainingPage(container, context) {
     conversation
       ? getJson(labelingPath(projectName, "/conversation"), { signal }).then((body) => body.intents.map((intent) => intent.category).filter((name) => name !== "None"))
       : getJson(labelingPath(projectName, "/labels"), { signal }).then((body) => body.labels.map((label) => label.category)),
-    // Whether the project trains on accepted documents only (pages/agreement.js sets it).
-    conversation ? Promise.resolve(null) : getJson(labelingPath(projectName, "/review-settings"), { signal }),
+    // Whether the project trains on accepted documents (utterances) only (pages/agreement.js sets it).
+    getJson(labelingPath(projectName, "/review-settings"), { signal }),
   ]);
   if (!context.alive()) return null;
   const counts = listing.counts;
@@ -272,7 +272,7 @@ export async function trainingPage(container, context) {
   }
   if (!counts.test) warnings.push(`No ${conversation ? "utterance" : "document"} is assigned to Test, so a manual split has nothing to evaluate on.`);
   if (reviewedOnly) {
-    warnings.unshift(`Trains on accepted documents only: ${accepted} of ${counts.total} ${accepted ? "" : "(accept some on the Labeling page, or turn this off on the Agreement page)"}`.trim());
+    warnings.unshift(`Trains on accepted ${items} only: ${accepted} of ${counts.total} ${accepted ? "" : "(accept some on the Labeling page, or turn this off on the Agreement page)"}`.trim());
   }
 
   const form = h(

@@ -5,10 +5,15 @@
 //
 // Utterances change through the Studio's conversation routes (…/utterances, …/intents,
 // …/entities), which apply the import's rules; offsets count code points.
+// Review (js/review.js), as on the custom text labeling page: each utterance's state, filters
+// by state and annotator, Accept / Send back; an utterance in the double-annotation sample is
+// labeled (intent and entities) as the user's own version unless they switch to the resolved
+// labels.
 
 import { documentPath, getJson, labelingPath, listPages, request, sendJson } from "../api.js";
 import { datasetChoice, followCurrent, labelBadge, labelButtons, replaceItem, showAddress, spanTagger, stillListed } from "../tagging.js";
 import { historyPanel } from "../history.js";
+import { ownBadge, ownVersions, reviewFilters, reviewPanel, stateBadge } from "../review.js";
 import { renderMarked } from "../text.js";
 import { busy, field, fill, h, replaceKeepingFocus, select, showError, showMessage } from "../ui.js";
 import { stateOf, undoHistory } from "../undo.js";
@@ -32,11 +37,24 @@ export async function utterancesPage(container, context) {
     saving: Promise.resolve(),
     openComponents: new Set(), // entities whose components are shown (kept across renders)
   };
+  // Double annotation: a sampled utterance shows and saves my own intent and entities; a
+  // version not saved yet starts at the None intent, as a new utterance does.
+  const own = ownVersions({
+    projectName,
+    signal,
+    empty: { intent: "None", entities: [] },
+    items: () => state.utterances,
+    changed: (location) => {
+      if (state.current === location) renderEditor();
+    },
+  });
   const entityNames = () => state.entities.map((entity) => entity.category);
   const intentNames = () => state.intents.map((intent) => intent.category);
 
   // -- elements -------------------------------------------------------------------------------
   const intentFilter = select([["", "All intents"]], { id: "filter-intent" });
+  // Every utterance has an intent: the status is its review state alone.
+  const review = reviewFilters({ labelStatus: false });
   const datasetFilter = select([["", "Any"], ["Train", "Train"], ["Test", "Test"], ["none", "Unassigned"]], { id: "filter-dataset" });
   const countsLine = h("p", { class: "counts", id: "doc-counts" });
   const list = h("ul", { id: "doc-list", "aria-label": "Utterances" });
@@ -59,23 +77,45 @@ export async function utterancesPage(container, context) {
   }
 
   async function loadUtterances() {
-    const query = datasetFilter.value ? { dataset: datasetFilter.value } : {};
+    const query = review.query();
+    if (datasetFilter.value) query.dataset = datasetFilter.value;
     const pages = await listPages(labelingPath(projectName, "/documents"), { query, signal });
     const wanted = intentFilter.value;
     state.utterances = pages.flatMap((page) => page.value).filter((item) => !wanted || item.intent === wanted);
+    review.note(state.utterances);
     state.counts = pages[0].counts;
   }
 
   function currentUtterance() {
-    return state.utterances.find((item) => item.location === state.current) || null;
+    return own.viewOf(state.utterances.find((item) => item.location === state.current) || null);
   }
 
   function replaceUtterance(updated) {
     replaceItem(state.utterances, state.counts, updated);
   }
 
+  // A label change of a sampled utterance goes to my own version, one save after another.
+  function saveOwn(location, body) {
+    state.saving = state.saving
+      .then(async () => {
+        await own.save(location, body);
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Saved (your version)";
+        return true;
+      })
+      .catch((error) => {
+        showError(error);
+        const status = editor.querySelector("#save-status");
+        if (status) status.textContent = "Not saved";
+        return false;
+      });
+    return state.saving;
+  }
+
   // Changes go one after another so a slow answer never overwrites a newer change.
   function save(location, body) {
+    const raw = state.utterances.find((item) => item.location === location);
+    if (own.takes(raw, body)) return saveOwn(location, body);
     const status = editor.querySelector("#save-status");
     if (status) status.textContent = "Saving…";
     state.saving = state.saving
@@ -105,7 +145,7 @@ export async function utterancesPage(container, context) {
 
   // A labeling change of one utterance: saved, then undoable (undo saves its state before).
   function change(location, body) {
-    const utterance = state.utterances.find((item) => item.location === location);
+    const utterance = own.viewOf(state.utterances.find((item) => item.location === location));
     const before = utterance ? stateOf(utterance, body) : null;
     return save(location, body).then((ok) => {
       if (ok && before) undoable.record({ location, what: `the change to “${utterance.text}”`, undo: () => save(location, before), redo: () => save(location, body) });
@@ -190,6 +230,7 @@ export async function utterancesPage(container, context) {
               "span",
               { class: "doc-name" },
               h("span", { class: "badge intent" }, utterance.intent),
+              stateBadge(utterance),
               utterance.entities.length ? h("span", { class: "badge" }, `${utterance.entities.length} ${utterance.entities.length === 1 ? "entity" : "entities"}`) : null,
               utterance.dataset ? h("span", { class: `badge ${utterance.dataset.toLowerCase()}` }, utterance.dataset) : null,
             ),
@@ -259,6 +300,8 @@ export async function utterancesPage(container, context) {
           "div",
           { class: "page-head" },
           h("h2", { id: "doc-title" }, `Utterance ${position + 1} of ${state.utterances.length}`),
+          stateBadge(utterance),
+          ownBadge(own, utterance),
           h("span", { class: "muted small", id: "save-status", "aria-live": "polite" }),
           h("span", { class: "head-actions" }, ...undoable.controls(), previous, next, editButton, deleteButton),
         ),
@@ -268,6 +311,19 @@ export async function utterancesPage(container, context) {
         textView,
         tagger.table(labels, { summary: "Entities", empty: "No entities labelled.", note: "Offsets and lengths count Unicode code points; exports count UTF-16 code units, as Azure's files do." }),
         datasetChoice(utterance.dataset, (dataset) => change(utterance.location, { dataset }), "utterances"),
+        reviewPanel(projectName, utterance, {
+          signal,
+          onReviewed: (updated) => {
+            replaceUtterance(updated);
+            renderList();
+            renderEditor();
+          },
+          own,
+          onOwnToggled: () => {
+            state.selectedSpan = null;
+            renderEditor();
+          },
+        }),
         historyPanel(projectName, utterance.location, { signal }),
       ),
     );
@@ -470,7 +526,7 @@ export async function utterancesPage(container, context) {
       renderAll();
     });
   });
-  for (const filter of [intentFilter, datasetFilter]) filter.addEventListener("change", () => refresh().catch(showError));
+  for (const filter of [intentFilter, datasetFilter, review.status, review.annotator]) filter.addEventListener("change", () => refresh().catch(showError));
 
   // -- first render -------------------------------------------------------------------------------
   await Promise.all([loadLabels(), loadUtterances()]);
@@ -483,7 +539,7 @@ export async function utterancesPage(container, context) {
       "div",
       { class: "labeling" },
       h("aside", { class: "doc-list card", "aria-label": "Utterance list" },
-        h("div", { class: "filters" }, field("Intent", intentFilter), field("Dataset", datasetFilter)),
+        h("div", { class: "filters" }, field("Status", review.status), field("Intent", intentFilter), h("div", { class: "filter-pair" }, field("Dataset", datasetFilter), field("Annotator", review.annotator))),
         countsLine,
         addForm,
         list,
