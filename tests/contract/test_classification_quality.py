@@ -86,6 +86,15 @@ def check_blend_persisted(
     assert config["validation_documents"] > 0
     assert config["linear_weight"] in blend.WEIGHTS
     assert (model_dir / "linear").is_dir() == (config["linear_weight"] > 0.0)
+    # What the held-out documents chose is recorded for the evaluation details.
+    choice = config["held_out"]
+    assert choice["documents"] == config["validation_documents"]
+    assert choice["linear_weight"] == config["linear_weight"]
+    assert (choice["measure"], set(choice["scores"])) == (
+        "accuracy",
+        {"encoder", "linear", "blend"},
+    )
+    assert choice["scores"]["blend"] >= choice["scores"]["encoder"]
     # A second load predicts the same texts identically (the same texts: batches of other
     # lengths pad differently, which moves confidences in the last digits).
     assert backend.load(model_dir).predict(texts) == predictor.predict(texts)

@@ -77,3 +77,31 @@ def test_multi_label_blend_keeps_a_perfect_first_model_alone() -> None:
     weight, thresholds = blend.best_multi_label_blend(first, inverted, targets, 0.5, 1)
     assert weight == 0.0
     assert ((first >= thresholds) == targets).all()
+
+
+def test_the_single_label_choice_reports_each_candidates_held_out_accuracy() -> None:
+    first = np.array([[0.9, 0.1], [0.2, 0.8], [0.55, 0.45]])
+    second = np.array([[0.5, 0.5], [0.5, 0.5], [0.0, 1.0]])
+
+    choice = blend.single_label_choice(first, second, np.array([0, 1, 1]))
+
+    assert choice.linear_weight == 0.1
+    assert choice.chosen == "blend"
+    assert choice.measure == "accuracy"
+    assert choice.documents == 3
+    # A tie goes to the first class: the second model alone is right on documents 0 and 2.
+    assert choice.scores == {"encoder": 2 / 3, "linear": 2 / 3, "blend": 1.0}
+
+
+def test_the_multi_label_choice_reports_each_candidates_held_out_macro_f1() -> None:
+    targets = np.array([[True, False], [False, True], [True, True], [False, False]])
+    first = np.where(targets, 0.9, 0.1)
+    inverted = np.where(targets, 0.0, 1.0)
+
+    choice, thresholds = blend.multi_label_choice(first, inverted, targets, 0.5, 1)
+
+    assert (choice.linear_weight, choice.chosen, choice.measure) == (0.0, "encoder", "macroF1")
+    assert choice.scores["encoder"] == 1.0
+    assert choice.scores["blend"] == 1.0
+    assert choice.scores["linear"] < 1.0  # inverted scores: no threshold separates them
+    assert ((first >= thresholds) == targets).all()

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
 
 from lexicraft.ml.base import ClassExample
 from lexicraft.ml.classification.thresholds import LOG_CANDIDATES, best_thresholds
@@ -67,6 +68,44 @@ def blend(first: FloatArray, second: FloatArray, weight: float) -> npt.NDArray[n
     return result
 
 
+class HeldOutChoice(BaseModel):
+    """What the held-out documents chose, as the model folder records it (``held_out``) and
+    the model's evaluation details show: each candidate's score there (``measure``: accuracy
+    for single-label, macro-F1 at tuned thresholds for multi-label; 0-1) and the TF-IDF
+    model's share. ``linear`` alone is reported for comparison; the blend's weights stop at
+    :data:`WEIGHTS`' largest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    documents: int
+    measure: str
+    scores: dict[str, float]
+    chosen: str
+    linear_weight: float
+
+
+def single_label_choice(
+    first: FloatArray, second: FloatArray, gold: npt.NDArray[np.int_]
+) -> HeldOutChoice:
+    """:func:`best_weight`, with each candidate's held-out accuracy."""
+    weight = best_weight(first, second, gold)
+
+    def accuracy(scores: FloatArray) -> float:
+        return float((scores.argmax(axis=1) == gold).mean())
+
+    return HeldOutChoice(
+        documents=len(gold),
+        measure="accuracy",
+        scores={
+            "encoder": accuracy(first),
+            "linear": accuracy(second),
+            "blend": accuracy(blend(first, second, weight)),
+        },
+        chosen="encoder" if weight == 0.0 else "blend",
+        linear_weight=weight,
+    )
+
+
 def best_weight(first: FloatArray, second: FloatArray, gold: npt.NDArray[np.int_]) -> float:
     """The weight in :data:`WEIGHTS` whose blend is right most often on held-out documents."""
     best, best_correct = 0.0, -1
@@ -91,17 +130,46 @@ def best_multi_label_blend(
     that suits softmax scores), so every weight is judged at its own best operating point;
     ties go to the smaller weight.
     """
-    best: tuple[float, float, npt.NDArray[np.float64]] | None = None
-    for weight in WEIGHTS:
+    choice, thresholds = multi_label_choice(
+        first, second, targets, default_threshold, min_positives
+    )
+    return choice.linear_weight, thresholds
+
+
+def multi_label_choice(
+    first: FloatArray,
+    second: FloatArray,
+    targets: npt.NDArray[np.bool_],
+    default_threshold: float,
+    min_positives: int,
+) -> tuple[HeldOutChoice, npt.NDArray[np.float64]]:
+    """:func:`best_multi_label_blend`, with each candidate's held-out macro-F1."""
+
+    def tuned(weight: float) -> tuple[float, npt.NDArray[np.float64]]:
         scores = blend(first, second, weight)
         thresholds = best_thresholds(
             scores, targets, default_threshold, min_positives, LOG_CANDIDATES
         )
-        score = macro_f1(scores >= thresholds, targets)
+        return macro_f1(scores >= thresholds, targets), thresholds
+
+    best: tuple[float, float, npt.NDArray[np.float64]] | None = None
+    encoder_alone = 0.0
+    for weight in WEIGHTS:
+        score, thresholds = tuned(weight)
+        if weight == 0.0:
+            encoder_alone = score
         if best is None or score > best[0]:
             best = (score, weight, thresholds)
     assert best is not None  # WEIGHTS is not empty
-    return best[1], best[2]
+    score, weight, thresholds = best
+    choice = HeldOutChoice(
+        documents=int(targets.shape[0]),
+        measure="macroF1",
+        scores={"encoder": encoder_alone, "linear": tuned(1.0)[0], "blend": score},
+        chosen="encoder" if weight == 0.0 else "blend",
+        linear_weight=weight,
+    )
+    return choice, thresholds
 
 
 def macro_f1(chosen: npt.NDArray[np.bool_], targets: npt.NDArray[np.bool_]) -> float:

@@ -187,6 +187,9 @@ class TransformerClassifierConfig(ModelConfig):
     planned_steps: int | None = None
     #: The TF-IDF model's share of the blended scores; folders from before the blend have none.
     linear_weight: float = 0.0
+    #: What the held-out documents chose (None: no blend, or folders from before it was
+    #: recorded); shown in the model's evaluation details.
+    held_out: blend.HeldOutChoice | None = None
 
 
 class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperparameters]):
@@ -260,7 +263,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             settings,
             sigmoid=self.sigmoid,
         )
-        linear_weight, thresholds = self._tune(
+        linear_weight, thresholds, choice = self._tune(
             predictor, training, validation, linear, label_list, settings
         )
         save_encoder_files(output_dir, config_dict)
@@ -281,6 +284,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
                 planned_steps=length.planned_steps,
                 validation_documents=len(validation),
                 linear_weight=linear_weight,
+                held_out=choice,
             ),
         )
         progress(1.0)
@@ -293,8 +297,9 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         linear: LinearModel | None,
         labels: tuple[str, ...],
         settings: TransformerClassifierHyperparameters,
-    ) -> tuple[float, FloatArray]:
-        """``(blend weight, per-class thresholds)`` chosen on the held-out documents."""
+    ) -> tuple[float, FloatArray, blend.HeldOutChoice | None]:
+        """``(blend weight, per-class thresholds, the held-out choice)`` chosen on the held-out
+        documents (no choice without a TF-IDF model beside the encoder)."""
         thresholds = np.full(len(labels), settings.default_threshold, dtype=np.float32)
         # Held-out documents tune the blend and the thresholds. Without any, softmax
         # multi-label thresholds are tuned on the training documents themselves, which at
@@ -302,7 +307,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         # for each); sigmoid scores are on the default threshold's scale already.
         tuning = validation or (training if self.multi_label and not self.sigmoid else [])
         if not tuning or (linear is None and not self.multi_label):
-            return 0.0, thresholds
+            return 0.0, thresholds, None
         scores = predictor.scores([example.text for example in tuning]).astype(np.float64)
         targets = _targets(tuning, labels)
         if linear is None:  # multi-label without a blend
@@ -315,21 +320,22 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
                 settings.min_validation_positives,
                 candidates,
             )
-            return 0.0, tuned.astype(np.float32)
+            return 0.0, tuned.astype(np.float32), None
         # A linear model is only fitted beside a validation split.
         linear_scores = blend.aligned(
             linear.scores([example.text for example in tuning]), linear.classes, labels
         )
         if not self.multi_label:
-            return blend.best_weight(scores, linear_scores, targets.argmax(axis=1)), thresholds
-        weight, tuned = blend.best_multi_label_blend(
+            choice = blend.single_label_choice(scores, linear_scores, targets.argmax(axis=1))
+            return choice.linear_weight, thresholds, choice
+        choice, tuned = blend.multi_label_choice(
             scores,
             linear_scores,
             targets,
             settings.default_threshold,
             settings.min_validation_positives,
         )
-        return weight, tuned.astype(np.float32)
+        return choice.linear_weight, tuned.astype(np.float32), choice
 
     @property
     def _linear_backend_name(self) -> str:

@@ -96,6 +96,8 @@ class HeldOutChoice(BaseModel):
     scores: dict[str, float]
     chosen: str
     crf_weight: float
+    #: What ``scores`` measure (the classifiers' choices say accuracy or macroF1).
+    measure: str = "microF1"
     calibration: Calibration | None = None
     calibration_error_before: float | None = None
     calibration_error_after: float | None = None

@@ -264,28 +264,38 @@ function splitText(evaluationOptions, noun = "item") {
     : `random split ${options.trainingSplitPercentage}/${options.testingSplitPercentage}`;
 }
 
-// What training chose on the documents it held out of the training split (ner.minilm.v2: the
-// CRF's share beside the encoder, and the confidence calibration); nothing for other models.
-const CANDIDATES = { encoder: "Transformer alone", crf: "CRF alone", blend: "Chosen blend" };
+// What training chose on the documents it held out of the training split: the share of the
+// second model mixed in (ner.minilm.v2: a CRF; the MiniLM classifiers: a TF-IDF model), each
+// candidate's score there, and (NER) the confidence calibration; nothing for other models.
+const CANDIDATES = { encoder: "Transformer alone", crf: "CRF alone", linear: "TF-IDF model alone", blend: "Chosen mix" };
+const MEASURES = { microF1: "micro F1", accuracy: "accuracy", macroF1: "macro-F1" };
 
 function renderSelection(selection) {
   if (!selection) return null;
   const scores = Object.entries(selection.scores || {});
-  const calibration = selection.calibration
-    ? `Confidences calibrated there: calibration error ${selection.calibrationErrorBefore.toFixed(3)} → ${selection.calibrationErrorAfter.toFixed(3)} (on the same documents).`
-    : "Confidences are not calibrated (too few held-out entities, or calibrating did not help there).";
+  const measure = MEASURES[selection.measure] || selection.measure;
+  const [second, share] = "crfWeight" in selection ? ["CRF", selection.crfWeight] : ["TF-IDF model", selection.linearWeight];
+  const verdict = selection.chosen === "encoder" ? "the transformer alone did best" : `the ${second}'s share in the mix is ${Math.round(100 * share)} %`;
+  const notes = [];
+  if ("calibrationErrorBefore" in selection) {
+    notes.push(
+      selection.calibration
+        ? `Confidences calibrated there: calibration error ${selection.calibrationErrorBefore.toFixed(3)} → ${selection.calibrationErrorAfter.toFixed(3)} (on the same documents).`
+        : "Confidences are not calibrated (too few held-out entities, or calibrating did not help there).",
+    );
+  }
   return h(
     "section",
     { class: "card", id: "model-selection", "aria-labelledby": "selection-title" },
     h("h2", { id: "selection-title" }, "How this model was chosen"),
-    h("p", { class: "small" }, `${selection.documents} training documents were held out (never the test set). On them: ${selection.chosen === "encoder" ? "the transformer alone did best" : `the CRF's share in the mix is ${Math.round(100 * selection.crfWeight)} %`}.`),
+    h("p", { class: "small" }, `${selection.documents} training documents were held out (never the test set). On them ${verdict}.`),
     h(
       "table",
       { class: "table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Candidate"), h("th", { scope: "col" }, "Held-out micro F1"))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Candidate"), h("th", { scope: "col" }, `Held-out ${measure}`))),
       h("tbody", {}, scores.map(([name, value]) => h("tr", {}, h("td", {}, CANDIDATES[name] || name), h("td", {}, percent(value))))),
     ),
-    h("p", { class: "muted small" }, calibration),
+    notes.map((note) => h("p", { class: "muted small" }, note)),
   );
 }
 
