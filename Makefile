@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
+.PHONY: help serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-gpu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification be
 bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → bench/results/clu.json
 	$(VENV)/bin/python bench/clu.py
 	$(VENV)/bin/python bench/clu_http.py
+
+bench-gpu: $(VENV)/.installed ## NER + classification benches on a CUDA GPU → bench/results/*-gpu.json (ARGS=… passed on)
+	bench/gpu.sh $(ARGS)
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json
 	$(VENV)/bin/python bench/runtime.py
