@@ -153,6 +153,11 @@ def test_every_page_fits_1400_1280_and_820_px_and_review_pages_390(
     run_test_pane(page, NER_TEXTS[1][0])
     assert_no_overflow(page, "test at 390 px")
     studio.screenshot("390-test")
+    # A reviewer reading the annotators' agreement.
+    visit(studio, f"/p/{NER}/agreement", "Agreement")
+    expect(page.locator("#review-settings")).to_be_visible()
+    assert_no_overflow(page, "agreement at 390 px")
+    studio.screenshot("390-agreement")
     studio.assert_offline()
 
 
