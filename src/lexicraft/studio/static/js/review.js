@@ -141,6 +141,26 @@ export function ownVersions({ projectName, signal, empty, items, changed }) {
       changed(location);
       return saved;
     },
+    // save(), after the page's saves before it (chain: its promise of the last one), the
+    // editor's save status (status(): its element, when shown) saying how it went; resolves
+    // to whether it was saved.
+    saveAfter(chain, location, body, status) {
+      const say = (text) => {
+        const element = status();
+        if (element) element.textContent = text;
+      };
+      return chain
+        .then(async () => {
+          await own.save(location, body);
+          say("Saved (your version)");
+          return true;
+        })
+        .catch((error) => {
+          showError(error);
+          say("Not saved");
+          return false;
+        });
+    },
   };
   function pick(body) {
     return Object.fromEntries(fields.filter((name) => name in body).map((name) => [name, body[name] ?? empty[name]]));

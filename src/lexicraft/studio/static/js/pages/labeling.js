@@ -129,19 +129,7 @@ export async function labelingPage(container, context) {
 
   // A label change of a sampled document goes to my own version, one save after another.
   function saveOwn(location, body) {
-    state.saving = state.saving
-      .then(async () => {
-        await own.save(location, body);
-        const status = editor.querySelector("#save-status");
-        if (status) status.textContent = "Saved (your version)";
-        return true;
-      })
-      .catch((error) => {
-        showError(error);
-        const status = editor.querySelector("#save-status");
-        if (status) status.textContent = "Not saved";
-        return false;
-      });
+    state.saving = own.saveAfter(state.saving, location, body, () => editor.querySelector("#save-status"));
     return state.saving;
   }
 
