@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lexicraft.storage.sql.engine import make_engine, migrate
+from alembic import command
+from sqlalchemy import Connection
+
+from lexicraft.settings import Settings
+from lexicraft.storage.sql.engine import alembic_config, make_engine, migrate
 from tests.integration.server import LiveServer, run_server
 from tests.postgres import fresh_database
 
@@ -86,3 +90,32 @@ class Databases:
         _traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def database_at(
+    revision: str, data_dir: Path, databases: Databases, seed: Callable[[Connection], None]
+) -> Iterator[str | None]:
+    """A database for ``data_dir`` migrated only to ``revision``, with the rows ``seed`` writes
+    there (what an older version left), then migrated on as ``lexicraft migrate`` does before
+    PostgreSQL servers start (a server migrates its SQLite file itself). Its URL: None for the
+    data dir's own SQLite file, else a fresh PostgreSQL database, dropped afterwards."""
+    with _fresh_url(databases) as url:
+        engine = make_engine(url or Settings(data_dir=data_dir).resolved_database_url)
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        with engine.begin() as connection:
+            seed(connection)
+        if url is not None:
+            migrate(engine)
+        engine.dispose()
+        yield url
+
+
+def _fresh_url(databases: Databases) -> AbstractContextManager[str | None]:
+    """None on SQLite (the data dir's own file), else a fresh PostgreSQL database."""
+    if databases.server_url is None:
+        return nullcontext(None)
+    return fresh_database(databases.server_url)

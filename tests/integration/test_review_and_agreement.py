@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
+from sqlalchemy import Connection
 from sqlalchemy import text as sql
 
 from lexicraft.domain.agreement import (
@@ -27,12 +27,10 @@ from lexicraft.domain.agreement import (
     pairwise_utterance_agreement,
 )
 from lexicraft.domain.spans import Span
-from lexicraft.settings import Settings
-from lexicraft.storage.sql.engine import alembic_config, make_engine, migrate
 from tests.integration.clu_projects import CLU, clu_import, clu_project_file
-from tests.integration.databases import Databases
+from tests.integration.databases import Databases, database_at
 from tests.integration.server import API_VERSION, AUTHORING, FAST, LiveServer, run_server
-from tests.integration.test_users_and_roles import _database_url, add_user
+from tests.integration.test_users_and_roles import add_user
 from tests.studio.test_documents_api import LABELING, assert_error, create_project, span
 
 V = {"api-version": API_VERSION}
@@ -683,31 +681,25 @@ def database_at_0009(tmp_path: Path, databases: Databases) -> Iterator[tuple[Pat
     its URL (None: the data dir's own SQLite file)."""
     data_dir = tmp_path / "old"
     data_dir.mkdir()
-    with _database_url(databases) as url:
-        engine = make_engine(url or Settings(data_dir=data_dir).resolved_database_url)
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0009")
-        with engine.begin() as connection:
-            connection.execute(
-                sql(
-                    "INSERT INTO projects (name, kind, language, storage_container, multilingual,"
-                    " settings, labels, created_at, modified_at) VALUES ('old-ner',"
-                    " 'CustomEntityRecognition', 'en', 'old-ner', false, '{}', '[\"Person\"]',"
-                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
+
+    def seed(connection: Connection) -> None:
+        connection.execute(
+            sql(
+                "INSERT INTO projects (name, kind, language, storage_container, multilingual,"
+                " settings, labels, created_at, modified_at) VALUES ('old-ner',"
+                " 'CustomEntityRecognition', 'en', 'old-ner', false, '{}', '[\"Person\"]',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             )
-            connection.execute(
-                sql(
-                    "INSERT INTO documents (project_id, position, location, language, text,"
-                    " annotations, file_written) SELECT id, 0, 'a.txt', 'en', 'Ana met Rita.',"
-                    " '[[0, 3, \"Person\"]]', false FROM projects WHERE name = 'old-ner'"
-                )
+        )
+        connection.execute(
+            sql(
+                "INSERT INTO documents (project_id, position, location, language, text,"
+                " annotations, file_written) SELECT id, 0, 'a.txt', 'en', 'Ana met Rita.',"
+                " '[[0, 3, \"Person\"]]', false FROM projects WHERE name = 'old-ner'"
             )
-        if url is not None:
-            migrate(engine)  # what `lexicraft migrate` does before PostgreSQL servers start
-        engine.dispose()
+        )
+
+    with database_at("0009", data_dir, databases, seed) as url:
         yield data_dir, url
 
 

@@ -11,25 +11,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from alembic import command
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from lexicraft.api.app import create_app
 from lexicraft.api.permissions import protected_routes
 from lexicraft.domain.users import Permission, Scope
 from lexicraft.services import keys as key_service
 from lexicraft.settings import Settings
-from lexicraft.storage.sql.engine import Database, alembic_config, make_engine, migrate
-from tests.integration.databases import Databases
+from lexicraft.storage.sql.engine import Database
+from tests.integration.databases import Databases, database_at
 from tests.integration.server import API_VERSION, AUTHORING, TEST_KEY, LiveServer, run_server
-from tests.postgres import fresh_database
 
 LEXICRAFT = "/language/lexicraft"
 LABELING = f"{LEXICRAFT}/projects"
@@ -440,31 +437,18 @@ def old_database(tmp_path: Path, databases: Databases) -> Iterator[tuple[Path, s
     its URL (None: the data dir's own SQLite file)."""
     data_dir = tmp_path / "old"
     data_dir.mkdir()
-    with _database_url(databases) as url:
-        engine = make_engine(url or Settings(data_dir=data_dir).resolved_database_url)
-        config = alembic_config()
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0008")
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO api_keys (name, key_hash, prefix, created_at)"
-                    " VALUES ('legacy', :hash, 'an-old', CURRENT_TIMESTAMP)"
-                ),
-                {"hash": hashlib.sha256(OLD_KEY.encode()).hexdigest()},
-            )
-        if url is not None:
-            migrate(engine)  # what `lexicraft migrate` does before PostgreSQL servers start
-        engine.dispose()
+
+    def seed(connection: Connection) -> None:
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (name, key_hash, prefix, created_at)"
+                " VALUES ('legacy', :hash, 'an-old', CURRENT_TIMESTAMP)"
+            ),
+            {"hash": hashlib.sha256(OLD_KEY.encode()).hexdigest()},
+        )
+
+    with database_at("0008", data_dir, databases, seed) as url:
         yield data_dir, url
-
-
-def _database_url(databases: Databases) -> AbstractContextManager[str | None]:
-    """None on SQLite (the data dir's own file), else a fresh PostgreSQL database."""
-    if databases.server_url is None:
-        return nullcontext(None)
-    return fresh_database(databases.server_url)
 
 
 def test_keys_made_before_roles_keep_every_right(old_database: tuple[Path, str | None]) -> None:
