@@ -5,17 +5,21 @@ is added, its intent picked and an entity span tagged, the entities' list and re
 are shown, a model is trained with the fast configuration, evaluated, deployed, and an
 utterance is tested through ``POST /language/:analyze-conversations``: every intent with a
 score, the top intent, and the entity highlighted in the colour the labeling page gives it.
+An entity is renamed, the rename undone and redone, and another entity merged into it.
 Screenshots go to ``test-artifacts/studio/clu-*.png``; the page must make no request to
 another host and raise no script error.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import ConsoleMessage, Response, expect
 
 from tests.integration.server import API_VERSION
 from tests.studio.clu_project import CONVERSATIONS, clu_project_file
 from tests.studio.conftest import Studio
+from tests.studio.test_labeling_e2e import open_address, screenshots
 from tests.studio.test_studio_e2e import _SELECT, go, utf16_span, wait_saved
 
 LABELING = "/language/lexicraft/projects"
@@ -206,5 +210,101 @@ def test_create_a_conversation_project_in_the_browser(studio: Studio, studio_key
     metadata = studio.api("GET", f"{CONVERSATIONS}/clu-made", params={"api-version": API_VERSION})
     assert metadata["projectKind"] == "Conversation"
     studio.screenshot("01-created")
+    studio.assert_offline()
+    assert problems == []
+
+
+def test_rename_undo_and_merge_an_entity(studio: Studio, studio_key: str) -> None:
+    """The Rename button of an entity: a plain rename (one prompt) is undone and redone from
+    the page's history; a rename onto another entity's name merges the two once confirmed, and
+    cannot be undone. Every check of what the page did reads the server."""
+    page = studio.page
+    problems = watch_console(studio)
+    studio.name = "clu-rename"
+    name = "clu-rename"
+    studio.server.run_job(
+        "POST",
+        f"{CONVERSATIONS}/{name}/:import",
+        params={"api-version": API_VERSION},
+        json=clu_project_file(name),
+    )
+    # A learned entity Town labels Paris in one utterance, beside its City span.
+    studio.api("POST", f"{LABELING}/{name}/entities", json={"category": "Town"})
+    paris = "book a flight to Paris"
+    location = next(
+        item["location"]
+        for item in studio.api("GET", f"{LABELING}/{name}/documents")["value"]
+        if item["text"] == paris
+    )
+    at = {"offset": paris.index("Paris"), "length": len("Paris")}
+    studio.api(
+        "PATCH",
+        f"{LABELING}/{name}/utterances/{location}",
+        json={"entities": [{"category": "City", **at}, {"category": "Town", **at}]},
+    )
+
+    def categories() -> list[str]:
+        stored = studio.api("GET", f"{LABELING}/{name}/documents/{location}")
+        return [entity["category"] for entity in stored["entities"]]
+
+    dialogs: list[str] = []
+    reply = {"prompt": ""}
+
+    def answer(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept(reply["prompt"]) if dialog.type == "prompt" else dialog.accept()
+
+    page.on("dialog", answer)
+    page.goto(studio.url)
+    page.fill("#api-key", studio_key)
+    page.click("form.sign-in button[type=submit]")
+    expect(page.locator("#projects-table")).to_be_visible()
+    open_address(studio, name, location)
+    expect(page.locator("#doc-text")).to_have_text(paris)
+    entities = page.locator("#entity-list > li")
+    expect(entities).to_have_count(3)
+
+    # -- a plain rename: one prompt, the page and the server show the new name -------------------
+    reply["prompt"] = "Destination"
+    page.click("#entity-list button[aria-label='Rename entity City']")
+    expect(page.locator('#entity-list li[data-entity="Destination"]')).to_contain_text("24")
+    # The open utterance's span table shows its spans by their new name.
+    spans = page.locator("tr[data-category]")
+    expect(spans).to_have_count(2)
+    expect(page.locator('tr[data-category="Destination"]')).to_have_count(1)
+    expect(page.locator("#status")).to_contain_text("in 24 utterance(s)")
+    assert dialogs == ["prompt"]
+    assert categories() == ["Destination", "Town"]
+    screenshots(studio, "01-renamed")
+
+    # -- undone and redone from the page's history -------------------------------------------------
+    page.click("#undo")
+    expect(page.locator('#entity-list li[data-entity="City"]')).to_be_visible()
+    expect(page.locator('#entity-list li[data-entity="Destination"]')).to_have_count(0)
+    expect(page.locator('tr[data-category="City"]')).to_have_count(1)
+    assert categories() == ["City", "Town"]
+    page.click("#redo")
+    expect(page.locator('#entity-list li[data-entity="Destination"]')).to_be_visible()
+    assert categories() == ["Destination", "Town"]
+    page.click("#undo")
+    expect(page.locator('#entity-list li[data-entity="City"]')).to_be_visible()
+    assert categories() == ["City", "Town"]
+
+    # -- a merge: confirmed first, the shared span collapses, the list comes along ---------------
+    reply["prompt"] = "City"
+    page.click("#entity-list button[aria-label='Rename entity Town']")
+    expect(entities).to_have_count(2)
+    assert dialogs == ["prompt", "prompt", "confirm"]
+    assert categories() == ["City"]
+    expect(spans).to_have_count(1)
+    expect(page.locator('tr[data-category="City"]')).to_have_count(1)
+    # One span left: the text marks it as City alone.
+    expect(page.locator('#doc-text mark[data-category="City"]')).to_have_count(1)
+    expect(page.locator("#status")).to_contain_text("Merged entity")
+    city = studio.api("GET", f"{LABELING}/{name}/conversation")["entities"][0]
+    assert (city["category"], city["utteranceCount"]) == ("City", 24)
+    assert city["list"]["sublists"][0]["listKey"] == "paris"
+    expect(page.locator("#undo")).to_be_disabled()  # a merge cannot be undone
+    screenshots(studio, "02-merged")
     studio.assert_offline()
     assert problems == []

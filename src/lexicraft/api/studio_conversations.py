@@ -2,12 +2,13 @@
 
 ``/language/lexicraft/projects/{p}/utterances…`` adds and changes one utterance (its text,
 intent, entity spans, dataset); ``…/intents…`` and ``…/entities…`` add, rename and remove one
-intent or entity; ``…/conversation`` lists them with their usage and the entities'
-components. Listing, reading and deleting utterances are the document routes of
-:mod:`lexicraft.api.studio_api`, which render an utterance's ``intent``. Offsets and lengths
-count code points. ``/language/lexicraft/training-config-versions/default`` names the version
-a training request naming none trains with (the Studio preselects it). Each route validates
-its typed body, calls one service, renders.
+intent or entity (``…/{name}:rename`` also merges it into another of the name it is given);
+``…/conversation`` lists them with their usage and the entities' components. Listing,
+reading and deleting utterances are the document routes of :mod:`lexicraft.api.studio_api`,
+which render an utterance's ``intent``. Offsets and lengths count code points.
+``/language/lexicraft/training-config-versions/default`` names the version a training
+request naming none trains with (the Studio preselects it). Each route validates its typed
+body, calls one service, renders.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from lexicraft.domain.users import Permission
 from lexicraft.services import conversation_labeling, projects, training
 from lexicraft.services.conversation_labeling import (
     ConversationLabels,
+    ConversationRename,
     EntityChange,
     NewUtterance,
     UtteranceChange,
@@ -257,6 +259,14 @@ class ConversationLabelsRead(ResponseShape):
     entities: list[EntityRead]
 
 
+class ConversationRenameRead(ConversationLabelsRead):
+    """The intents and entities after a rename, whether it merged two, and how many
+    utterances changed."""
+
+    merged: bool
+    changed_utterances: int
+
+
 class ProjectKindRead(ResponseShape):
     """Which authoring API a project lives under, by its kind."""
 
@@ -283,6 +293,14 @@ def _render_labels(found: ConversationLabels) -> dict[str, Any]:
             {**render_entity(definitions[usage.category]), "utteranceCount": usage.utterances}
             for usage in found.entities
         ],
+    }
+
+
+def _render_rename(found: ConversationRename) -> dict[str, Any]:
+    return {
+        **_render_labels(found.labels),
+        "merged": found.merged,
+        "changedUtterances": found.utterances,
     }
 
 
@@ -364,10 +382,10 @@ def rename_intent(
     found = conversation_labeling.rename_intent(
         context, project_name, name, body.category, actor=actor
     )
-    return _render_labels(found)
+    return _render_labels(found.labels)
 
 
-@router.post(PREFIX + "/{project_name}/intents/{name}:rename", responses=ok(ConversationLabelsRead))
+@router.post(PREFIX + "/{project_name}/intents/{name}:rename", responses=ok(ConversationRenameRead))
 def rename_or_merge_intent(
     project_name: str, name: str, body: RenameInput, context: Context, actor: Author
 ) -> dict[str, Any]:
@@ -375,7 +393,7 @@ def rename_or_merge_intent(
     found = conversation_labeling.rename_intent(
         context, project_name, name, body.new_name, merge=True, actor=actor
     )
-    return _render_labels(found)
+    return _render_rename(found)
 
 
 @router.delete(
@@ -403,6 +421,19 @@ def update_entity(
     change = body.to_change()
     found = conversation_labeling.update_entity(context, project_name, name, change, actor=actor)
     return _render_labels(found)
+
+
+@router.post(
+    PREFIX + "/{project_name}/entities/{name}:rename", responses=ok(ConversationRenameRead)
+)
+def rename_or_merge_entity(
+    project_name: str, name: str, body: RenameInput, context: Context, actor: Author
+) -> dict[str, Any]:
+    # As the intents' :rename: another entity's name merges the two, definitions included.
+    found = conversation_labeling.rename_entity(
+        context, project_name, name, body.new_name, actor=actor
+    )
+    return _render_rename(found)
 
 
 @router.delete(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -258,6 +258,12 @@ class Document:
     classes: tuple[str, ...] = ()
     labeled_by: str | None = None
     review: Review | None = None
+
+
+def renamed_classes(classes: Sequence[str], category: str, name: str) -> tuple[str, ...]:
+    """``classes`` with ``category`` called ``name``, in order; a class that then duplicates
+    another (a merge of two classes) is kept once."""
+    return tuple(dict.fromkeys(name if found == category else found for found in classes))
 
 
 @dataclass(frozen=True, slots=True)

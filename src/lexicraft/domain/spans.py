@@ -36,15 +36,35 @@ def first_span_problem(
                 f"span of '{span.category}' at [{span.start}, {span.end}) is empty or outside "
                 f"the text (length {len(text)} code points)"
             )
+    found = first_overlap(spans)
+    if found is not None:
+        previous, span = spans[found[0]], spans[found[1]]
+        return found[1], (
+            f"spans '{previous.category}' [{previous.start}, {previous.end}) and "
+            f"'{span.category}' [{span.start}, {span.end}) overlap"
+        )
+    return None
+
+
+def first_overlap(spans: Sequence[Span]) -> tuple[int, int] | None:
+    """The indices in ``spans`` of the first two that share a code point, in text order (the
+    earlier one first); None if none do."""
     order = sorted(range(len(spans)), key=lambda index: (spans[index].start, spans[index].end))
     for before, after in itertools.pairwise(order):
-        previous, span = spans[before], spans[after]
-        if span.start < previous.end:
-            return after, (
-                f"spans '{previous.category}' [{previous.start}, {previous.end}) and "
-                f"'{span.category}' [{span.start}, {span.end}) overlap"
-            )
+        if spans[after].start < spans[before].end:
+            return before, after
     return None
+
+
+def renamed_spans(spans: Sequence[Span], category: str, name: str) -> tuple[Span, ...]:
+    """``spans`` with label ``category`` called ``name``, in order; a span that then
+    duplicates another (the same range and name: a merge of two labels) is kept once."""
+    return tuple(
+        dict.fromkeys(
+            Span(span.start, span.end, name) if span.category == category else span
+            for span in spans
+        )
+    )
 
 
 def span_problem(text: str, spans: Iterable[Span], labels: Iterable[str]) -> str | None:

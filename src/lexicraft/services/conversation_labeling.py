@@ -26,13 +26,14 @@ from lexicraft.domain.conversations import (
     ConversationAssets,
     ConversationEntity,
     ListItem,
+    merged_entity,
 )
 from lexicraft.domain.history import DocumentAction
 from lexicraft.domain.projects import Dataset, Document, Project
 from lexicraft.domain.review import relabeled
-from lexicraft.domain.spans import Span
+from lexicraft.domain.spans import Span, first_overlap
 from lexicraft.domain.users import Actor
-from lexicraft.errors import Conflict, InvalidParameterValue, LexicraftError
+from lexicraft.errors import Conflict, InvalidParameterValue, LabelNotFound, LexicraftError
 from lexicraft.services import history
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.conversation_files import (
@@ -42,9 +43,12 @@ from lexicraft.services.conversation_files import (
 )
 from lexicraft.services.documents import (
     LabeledDocument,
+    Renaming,
     check_label,
     check_language,
+    label_renaming,
     labeled_document,
+    store_renaming,
 )
 from lexicraft.storage.sql import documents as document_store
 from lexicraft.storage.sql import projects as project_store
@@ -95,6 +99,16 @@ class ConversationLabels:
     assets: ConversationAssets
     intents: tuple[Usage, ...]
     entities: tuple[Usage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRename:
+    """The intents and entities after a rename, whether it merged two, and how many
+    utterances changed."""
+
+    labels: ConversationLabels
+    merged: bool
+    utterances: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +231,11 @@ def rename_intent(
     *,
     actor: Actor,
     merge: bool = False,
-) -> ConversationLabels:
-    """Rename an intent in the list and in every utterance that has it, in one transaction
-    (each utterance's history names ``actor``). With ``merge``, a ``new_name`` the project has
-    already takes ``category``'s utterances and ``category`` leaves the list; without, that is
-    a conflict."""
+) -> ConversationRename:
+    """Rename an intent in the list, in every utterance that has it and in every annotator's
+    own version, in one transaction (each utterance's history names ``actor``). With
+    ``merge``, a ``new_name`` the project has already takes ``category``'s utterances and
+    ``category`` leaves the list; without, that is a conflict."""
     name = check_label(new_name, "category", "category")
     if NONE_INTENT in (category, name) and category != name:
         raise InvalidParameterValue(
@@ -231,23 +245,19 @@ def rename_intent(
     with context.database.session() as session:
         project, assets = conversation_project(session, project_name)
         _check_known(category, assets.intents, "intent")
+        documents = project_store.list_documents(session, project_name)
         if name == category:
-            return _labels(project, assets, project_store.list_documents(session, project_name))
-        if merge and name in assets.intents:
+            return ConversationRename(_labels(project, assets, documents), False, 0)
+        merged = merge and name in assets.intents
+        if merged:
             intents = tuple(intent for intent in assets.intents if intent != category)
         else:
             _check_new_name(name, assets.intents, "intent")
             intents = tuple(name if intent == category else intent for intent in assets.intents)
-        before = [
-            document
-            for document in project_store.list_documents(session, project_name)
-            if document.classes == (category,)
-        ]
-        renamed = [replace(document, classes=(name,)) for document in before]
-        document_store.save_documents(session, project_name, renamed)
-        for old, new in zip(before, renamed, strict=True):
-            history.record(session, project, actor, DocumentAction.LABEL_RENAMED, old, new)
-        return _save_assets(context, session, project, replace(assets, intents=intents))
+        renaming = label_renaming(session, project_name, documents, category, name, in_spans=False)
+        store_renaming(session, project, renaming, actor)
+        labels = _save_assets(context, session, project, replace(assets, intents=intents))
+        return ConversationRename(labels, merged, len(renaming.documents))
 
 
 def delete_intent(context: ServiceContext, project_name: str, category: str) -> ConversationLabels:
@@ -284,34 +294,105 @@ def update_entity(
     *,
     actor: Actor,
 ) -> ConversationLabels:
-    """Rename an entity (in every utterance's spans too, each utterance's history naming
-    ``actor``) and/or replace its list items."""
+    """Rename an entity (as :func:`rename_entity` does, but another entity's name is a
+    conflict, not a merge) and/or replace its list items."""
     with context.database.session() as session:
         project, assets = conversation_project(session, project_name)
         _check_known(category, assets.entity_categories, "entity")
-        entity = next(e for e in assets.entities if e.category == category)
         name = category
         if change.category is not None:
             name = check_label(change.category, "category", "category")
         if name != category:
             _check_new_name(name, assets.entity_categories, "entity")
-            for document in project_store.list_documents(session, project_name):
-                if any(span.category == category for span in document.spans):
-                    spans = tuple(
-                        Span(s.start, s.end, name) if s.category == category else s
-                        for s in document.spans
-                    )
-                    renamed = replace(document, spans=spans)
-                    document_store.save_document(session, project_name, renamed)
-                    history.record(
-                        session, project, actor, DocumentAction.LABEL_RENAMED, document, renamed
-                    )
-        updated = replace(entity, category=name)
+            assets, _ = _rename_entity(session, project, assets, category, name, actor=actor)
         if change.list_items is not None:
-            updated = replace(updated, list_items=change.list_items)
-        entities = tuple(updated if e.category == category else e for e in assets.entities)
-        return _save_assets(
-            context, session, project, replace(assets, entities=entities), entity_fields=True
+            entities = tuple(
+                replace(e, list_items=change.list_items) if e.category == name else e
+                for e in assets.entities
+            )
+            assets = replace(assets, entities=entities)
+        return _save_assets(context, session, project, assets, entity_fields=True)
+
+
+def rename_entity(
+    context: ServiceContext, project_name: str, category: str, new_name: str, *, actor: Actor
+) -> ConversationRename:
+    """Rename entity ``category`` to ``new_name`` in one transaction: in every utterance's
+    spans, every annotator's own version and the project's entity definitions (each changed
+    utterance's history names ``actor``). A ``new_name`` the project has already merges
+    ``category`` into that entity: spans that then duplicate one another collapse into one,
+    and the two definitions become one (:func:`~lexicraft.domain.conversations.merged_entity`
+    says how, and when they cannot: a 409). Spans of the two entities that overlap without
+    being the same are a 409 too: one entity's spans may not overlap."""
+    name = check_label(new_name, "newName", "newName")
+    with context.database.session() as session:
+        project, assets = conversation_project(session, project_name)
+        if category not in assets.entity_categories:
+            raise LabelNotFound(
+                f"project {project_name!r} has no entity {category!r}; its entities are "
+                f"{list(assets.entity_categories)}",
+                target="category",
+            )
+        if name == category:
+            documents = project_store.list_documents(session, project_name)
+            return ConversationRename(_labels(project, assets, documents), False, 0)
+        merged = name in assets.entity_categories
+        assets, changed = _rename_entity(session, project, assets, category, name, actor=actor)
+        labels = _save_assets(context, session, project, assets, name_field="newName")
+        return ConversationRename(labels, merged, changed)
+
+
+def _rename_entity(
+    session: Session,
+    project: Project,
+    assets: ConversationAssets,
+    category: str,
+    name: str,
+    *,
+    actor: Actor,
+) -> tuple[ConversationAssets, int]:
+    """Store entity ``category`` as ``name`` in every utterance and annotator's version of
+    ``project``; the definitions with it renamed (or merged into entity ``name``: its place in
+    the list stays), for the caller to check and store, and how many utterances changed."""
+    documents = project_store.list_documents(session, project.name)
+    renaming = label_renaming(session, project.name, documents, category, name, in_classes=False)
+    kept = next((e for e in assets.entities if e.category == name), None)
+    old = next(e for e in assets.entities if e.category == category)
+    if kept is None:
+        renamed = replace(old, category=name)
+        entities = tuple(renamed if e.category == category else e for e in assets.entities)
+    else:
+        _check_apart(renaming, category, name)
+        combined = merged_entity(kept, old, target="newName")
+        entities = tuple(
+            combined if e.category == name else e for e in assets.entities if e.category != category
+        )
+    store_renaming(session, project, renaming, actor)
+    return replace(assets, entities=entities), len(renaming.documents)
+
+
+def _check_apart(renaming: Renaming, category: str, name: str) -> None:
+    """A merge of ``category`` into ``name`` must leave no two spans of ``name`` overlapping
+    (one entity's labels may not) in an utterance or an annotator's version of one; the same
+    span twice is fine (it collapses into one)."""
+
+    def clash(spans: Sequence[Span]) -> bool:
+        return first_overlap([span for span in spans if span.category == name]) is not None
+
+    places = [after.location for _, after in renaming.documents if clash(after.spans)]
+    places += [
+        f"{version.location} ({version.annotator}'s version)"
+        for version in renaming.versions
+        if clash(version.spans)
+    ]
+    if places:
+        named = ", ".join(repr(place) for place in places[:_NAMED_IN_MESSAGES])
+        more = ", …" if len(places) > _NAMED_IN_MESSAGES else ""
+        raise Conflict(
+            f"spans of entities {category!r} and {name!r} overlap without being the same in "
+            f"{len(places)} utterance(s) ({named}{more}), and one entity's spans may not "
+            f"overlap: change those spans before merging {category!r} into {name!r}",
+            target="newName",
         )
 
 
@@ -398,17 +479,19 @@ def _save_assets(
     assets: ConversationAssets,
     *,
     entity_fields: bool = False,
+    name_field: str = "category",
 ) -> ConversationLabels:
     """Store new intents and entities once the import's rules accept them with every
-    utterance (a renamed label, list items and limits are all checked)."""
+    utterance (a renamed label, list items and limits are all checked); errors about them
+    name ``name_field``, the request's field with the new name."""
     documents = project_store.list_documents(session, project.name)
     parsed = ConversationFile(project, assets, tuple(utterance_entries(documents)))
     # An entity's own fields (its list items) are the request's; any other asset error is
     # about the name the request gave.
     entity = r"assets\.entities(\[\d+\])?" if entity_fields else r"assets\.entities.*"
     with (
-        _targets(r"assets\.intents.*", "category"),
-        _targets(entity, "list" if entity_fields else "category"),
+        _targets(r"assets\.intents.*", name_field),
+        _targets(entity, "list" if entity_fields else name_field),
     ):
         read_conversation_file(context.settings, parsed)
     project_store.save_conversation_assets(session, project.name, assets)

@@ -17,9 +17,9 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from lexicraft.domain.history import DocumentAction
-from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind
-from lexicraft.domain.review import DocumentState, in_sample, relabeled, state_of
-from lexicraft.domain.spans import Span, span_problem
+from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind, renamed_classes
+from lexicraft.domain.review import AnnotatorVersion, DocumentState, in_sample, relabeled, state_of
+from lexicraft.domain.spans import Span, renamed_spans, span_problem
 from lexicraft.domain.text import string_problem
 from lexicraft.domain.users import Actor
 from lexicraft.errors import Conflict, DocumentNotFound, InvalidParameterValue, LabelNotFound
@@ -472,12 +472,13 @@ def rename_label(
     """Rename entity type or class ``category`` to ``new_name`` in the label list and in every
     document, in one transaction. A ``new_name`` the project has already merges ``category``
     into it: ``category`` leaves the list and a span or class it duplicates collapses into
-    one. Labels live in the database (a document's file holds its text only), so no file
-    changes. Each changed document's history names ``actor``."""
+    one. Annotators' own versions (double annotation) are renamed too. Labels live in the
+    database (a document's file holds its text only), so no file changes. Each changed
+    document's history names ``actor``."""
     name = check_label(new_name, "newName", "newName")
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
-        _not_conversation(project, "PATCH …/intents/{name} or …/entities/{name}")
+        _not_conversation(project, "…/intents/{name}:rename or …/entities/{name}:rename")
         labels = project_store.get_labels(session, project_name)
         what = "class" if project.kind.is_classification else "entity"
         if category not in labels:
@@ -492,29 +493,68 @@ def rename_label(
             wanted = tuple(label for label in labels if label != category)
         else:
             wanted = tuple(name if label == category else label for label in labels)
-        before = [
-            document for document in documents if _renamed(document, category, name) != document
-        ]
-        changed = [_renamed(document, category, name) for document in before]
-        document_store.save_documents(session, project_name, changed)
-        for old, new in zip(before, changed, strict=True):
-            history.record(session, project, actor, DocumentAction.LABEL_RENAMED, old, new)
+        renaming = label_renaming(session, project_name, documents, category, name)
+        store_renaming(session, project, renaming, actor)
         document_store.save_labels(session, project_name, wanted)
-        renamed_at = {document.location: document for document in changed}
+        renamed_at = {after.location: after for _, after in renaming.documents}
         after = [renamed_at.get(document.location, document) for document in documents]
-        return LabelRename(LabelList(project.kind, _usage(after, wanted)), merged, len(changed))
+        changed = len(renaming.documents)
+        return LabelRename(LabelList(project.kind, _usage(after, wanted)), merged, changed)
 
 
-def _renamed(document: Document, category: str, name: str) -> Document:
-    """``document`` with label ``category`` called ``name``; what that duplicates goes."""
-    spans = tuple(
-        dict.fromkeys(
-            Span(span.start, span.end, name) if span.category == category else span
-            for span in document.spans
+@dataclass(frozen=True, slots=True)
+class Renaming:
+    """A label renamed in a project's documents and in its annotators' own versions (double
+    annotation): each document it changes (before, after) and each version it changes (after),
+    not stored yet (:func:`store_renaming`)."""
+
+    documents: list[tuple[Document, Document]]
+    versions: list[AnnotatorVersion]
+
+
+def label_renaming(
+    session: Session,
+    project_name: str,
+    documents: Sequence[Document],
+    category: str,
+    name: str,
+    *,
+    in_spans: bool = True,
+    in_classes: bool = True,
+) -> Renaming:
+    """Label ``category`` called ``name`` in ``documents`` (the project's) and in every
+    annotator's version of them: in their spans (``in_spans``: an entity type, a conversation's
+    entity) and/or classes (``in_classes``: a class, an utterance's intent). What that
+    duplicates goes: renaming onto another label's name merges the two."""
+
+    def renamed(
+        spans: Sequence[Span], classes: Sequence[str]
+    ) -> tuple[Sequence[Span], Sequence[str]]:
+        return (
+            renamed_spans(spans, category, name) if in_spans else spans,
+            renamed_classes(classes, category, name) if in_classes else classes,
         )
-    )
-    classes = tuple(dict.fromkeys(name if c == category else c for c in document.classes))
-    return replace(document, spans=spans, classes=classes)
+
+    changed_documents = []
+    for document in documents:
+        spans, classes = renamed(document.spans, document.classes)
+        if (spans, classes) != (document.spans, document.classes):
+            after = replace(document, spans=tuple(spans), classes=tuple(classes))
+            changed_documents.append((document, after))
+    changed_versions = []
+    for version in review_store.list_versions(session, project_name):
+        spans, classes = renamed(version.spans, version.classes)
+        if (spans, classes) != (version.spans, version.classes):
+            changed_versions.append(replace(version, spans=tuple(spans), classes=tuple(classes)))
+    return Renaming(changed_documents, changed_versions)
+
+
+def store_renaming(session: Session, project: Project, renaming: Renaming, actor: Actor) -> None:
+    """Store what :func:`label_renaming` changed; each document's history names ``actor``."""
+    document_store.save_documents(session, project.name, [after for _, after in renaming.documents])
+    for before, after in renaming.documents:
+        history.record(session, project, actor, DocumentAction.LABEL_RENAMED, before, after)
+    review_store.relabel_versions(session, project.name, renaming.versions)
 
 
 # -- rules -------------------------------------------------------------------------------------

@@ -62,6 +62,25 @@ def save_version(
     return _version(row, ProjectKind(project.kind))
 
 
+def relabel_versions(
+    session: Session, project_name: str, versions: Sequence[AnnotatorVersion]
+) -> None:
+    """Store new labels of annotators' versions (a label renamed project-wide): each keeps
+    when its annotator last saved it."""
+    project = get_row(session, project_name)
+    kind = ProjectKind(project.kind)
+    for version in versions:
+        row = session.scalars(
+            select(DocumentAnnotationRow).where(
+                DocumentAnnotationRow.project_id == project.id,
+                DocumentAnnotationRow.location == version.location,
+                DocumentAnnotationRow.annotator == version.annotator,
+            )
+        ).one()
+        row.annotations = stored_labels(kind, version.spans, version.classes)
+    session.flush()
+
+
 def list_versions(
     session: Session, project_name: str, location: str | None = None
 ) -> list[AnnotatorVersion]:

@@ -131,6 +131,11 @@ export function ownVersions({ projectName, signal, empty, items, changed }) {
         .catch(showError)
         .finally(() => loading.delete(item.location));
     },
+    // Forget every version fetched: a label renamed project-wide changed them on the server.
+    // Each is fetched again when shown.
+    forget() {
+      versions.clear();
+    },
     // Save a change (a PATCH body's label fields) into the user's version; resolves to it.
     async save(location, body) {
       const labels = { ...own.labelsOf(location), ...pick(body) };

@@ -648,6 +648,7 @@ export async function labelingPage(container, context) {
   async function renameLabel(from, to) {
     const path = labelingPath(project.projectName, `/labels/${encodeURIComponent(from)}:rename`);
     const body = await sendJson("POST", path, { newName: to }, { signal });
+    own.forget(); // the annotators' versions were renamed too
     state.labels = body.labels.map((label) => label.category);
     state.usage = new Map(body.labels.map((label) => [label.category, label.documentCount]));
     state.suggestions = [];

@@ -4,7 +4,8 @@
 // intents and entities with their list, regex and prebuilt components.
 //
 // Utterances change through the Studio's conversation routes (…/utterances, …/intents,
-// …/entities), which apply the import's rules; offsets count code points.
+// …/entities), which apply the import's rules; offsets count code points. An intent or entity
+// is renamed (or merged into another) in one request, undoable unless it merged.
 // Review (js/review.js), as on the custom text labeling page: each utterance's state, filters
 // by state and annotator, Accept / Send back; an utterance in the double-annotation sample is
 // labeled (intent and entities) as the user's own version unless they switch to the resolved
@@ -347,22 +348,38 @@ export async function utterancesPage(container, context) {
     return form;
   }
 
+  // Rename an intent or entity everywhere in one request (the server's, atomic: utterances,
+  // annotators' versions, an entity's definition); another's name merges the two.
+  async function renameLabel(path, from, to) {
+    const body = await sendJson("POST", labelingPath(projectName, `${path}/${encodeURIComponent(from)}:rename`), { newName: to }, { signal });
+    own.forget();
+    if (state.openComponents.delete(from)) state.openComponents.add(to);
+    takeLabels(body);
+    await loadUtterances();
+    renderAll();
+    return body;
+  }
+
   function labelActions(what, name, path) {
-    const rename = h("button", { type: "button", class: "secondary small", "aria-label": `Rename ${what} ${name}` }, "Rename");
+    const rename = h("button", { type: "button", class: "secondary small", "aria-label": `Rename ${what} ${name}`, title: `Rename (another ${what}'s name merges the two)` }, "Rename");
     rename.addEventListener("click", () =>
       busy(rename, async () => {
-        const wanted = window.prompt(`Rename ${what} ${name} to${what === "intent" ? " (another intent's name merges the two)" : ""}:`, name);
-        const to = wanted ? wanted.trim() : "";
+        const wanted = window.prompt(`Rename ${what} “${name}” to (the name of another ${what} merges the two):`, name);
+        const to = wanted === null ? "" : wanted.trim();
         if (!to || to === name) return;
-        if (what === "intent" && intentNames().includes(to)) {
-          // A merge: every utterance of name moves to to, in one request; it cannot be undone.
-          if (!window.confirm(`Merge intent “${name}” into “${to}”? A merge cannot be undone.`)) return;
-          await changeLabels("POST", `${path}/${encodeURIComponent(name)}:rename`, { newName: to });
-          undoable.forget();
-          return;
+        const labels = what === "intent" ? state.intents : state.entities;
+        const merging = labels.some((label) => label.category === to);
+        if (merging) {
+          const count = labels.find((label) => label.category === name)?.utteranceCount || 0;
+          const components = what === "entity" ? ` Its list, prebuilt and regex components join ${to}'s.` : "";
+          if (!window.confirm(`Merge ${what} “${name}” into “${to}”? Every ${name} becomes ${to} in ${count} utterance(s).${components} A merge cannot be undone.`)) return;
         }
-        await changeLabels("PATCH", `${path}/${encodeURIComponent(name)}`, { category: to });
-        undoable.forget(); // earlier steps name the old label
+        const body = await renameLabel(path, name, to);
+        showMessage(`${merging ? "Merged" : "Renamed"} ${what} “${name}” → “${to}” in ${body.changedUtterances} utterance(s).`, "success");
+        // Earlier steps name a label a merge removed; a plain rename is undone by renaming back
+        // (undoing the steps before it needs the old name, which undoing it restores).
+        if (merging) undoable.forget();
+        else undoable.record({ location: null, what: `renaming ${what} ${name} to ${to}`, undo: () => renameLabel(path, to, name).then(Boolean), redo: () => renameLabel(path, name, to).then(Boolean) });
       }),
     );
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
