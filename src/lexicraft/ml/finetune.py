@@ -14,6 +14,8 @@
 - :func:`seed_everything`: every random number training draws comes from the seed.
 - weights saved as safetensors (no pickle), the encoder's config and tokenizer copied beside
   them so that a model folder is self-contained.
+- :func:`pretrained_e5_encoder`: the cased, multilingual encoder ``make e5`` builds
+  (``ml/e5_build.py``) as a :class:`CasedEncoder`, for backends that want one.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 from transformers import BertConfig, BertModel
 
+from lexicraft.ml.e5_build import verified_e5_dir
 from lexicraft.ml.encoders import minilm_dir
 
 #: Casing classes of a word; index 0 is for padding and special tokens.
@@ -101,6 +104,28 @@ def pretrained_encoder() -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
     missing, unexpected = encoder.bert.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"unexpected MiniLM checkpoint: missing={missing} unexpected={unexpected}")
+    return encoder, load_tokenizer(source), config_dict
+
+
+def pretrained_e5_encoder(
+    folder: Path | None = None,
+) -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
+    """multilingual-e5-small (cased, XLM-R's sentencepiece vocabulary) as a
+    :class:`CasedEncoder`, its tokenizer and config: the folder ``make e5`` built
+    (``ml/e5_build.py``; ``folder`` overrides it), checked against its checksums first.
+
+    Its tokenizer adds ``<s>`` and ``</s>`` (not ``[CLS]``/``[SEP]``), marks word starts with
+    ``▁`` (not continuations with ``##``) and keeps case; the casing embedding starts at zero,
+    so the encoder sees exactly its usual input until training moves it.
+    """
+    source = verified_e5_dir(folder)
+    config_dict = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    encoder = CasedEncoder(BertConfig.from_dict(config_dict))
+    missing, unexpected = encoder.bert.load_state_dict(
+        load_file(str(source / WEIGHTS_FILE)), strict=False
+    )
+    if missing or unexpected:
+        raise ValueError(f"unexpected e5 checkpoint: missing={missing} unexpected={unexpected}")
     return encoder, load_tokenizer(source), config_dict
 
 
