@@ -250,8 +250,9 @@ class StepSchedule:
     """Learning-rate factor: linear warm-up, then linear decay to zero at the last step.
 
     The last step is ``planned_steps``. Only with ``budget_s`` (an explicit wall-clock cap)
-    does it move: after each step the end is re-estimated from the measured time per step, so
-    the decay completes within the budget, and :attr:`stopped_early` tells that it did.
+    does it move, and only earlier: after each step the end is re-estimated from the measured
+    time per step, so the decay completes within the budget, and :attr:`stopped_early` tells
+    that it did.
     ``clock`` tells the time (tests pass their own).
     """
 
@@ -290,7 +291,11 @@ class StepSchedule:
         if self.budget_s is not None and self.step >= 10:
             per_step = self.seconds_per_step or 0.0
             affordable = int(self.budget_s / per_step) if per_step > 0 else self.planned_steps
-            self.total_steps = max(self.step, min(self.planned_steps, affordable))
+            # The end only ever moves in: a budget that never binds leaves the planned
+            # schedule untouched (the same model as without it), and one that bound for a
+            # while (a busy spell) does not hand back steps whose learning rates were already
+            # spent on the shorter plan.
+            self.total_steps = max(self.step, min(self.total_steps, affordable))
 
     @property
     def done(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,33 @@ def test_budget_cuts_training_short_and_says_so() -> None:
     assert schedule.step == 40
     assert schedule.stopped_early
     assert factors[-1] == pytest.approx(1 / (40 - schedule.warmup_steps))
+
+
+def run(schedule: StepSchedule, clock: FakeClock, seconds: Callable[[int], float]) -> list[float]:
+    """The learning-rate factors of a training whose step ``n`` takes ``seconds(n)``."""
+    factors = []
+    while not schedule.done:
+        factors.append(schedule.factor())
+        clock.now += seconds(schedule.step)
+        schedule.advance()
+    return factors
+
+
+def test_a_budget_that_never_binds_leaves_the_schedule_as_planned() -> None:
+    # The same factors as without a budget: the same model however busy the machine was.
+    planned = run(StepSchedule(100, None, clock=FakeClock()), FakeClock(), lambda _: 0.1)
+    clock = FakeClock()
+    assert run(StepSchedule(100, budget_s=60.0, clock=clock), clock, lambda _: 0.5) == planned
+
+
+def test_the_end_of_a_budgeted_schedule_never_moves_back_out() -> None:
+    clock = FakeClock()
+    schedule = StepSchedule(100, budget_s=30.0, clock=clock)
+    # A busy spell (1 s a step for the first 20 steps) projects fewer than 100 steps; then the
+    # steps get fast enough that the average would afford them all again.
+    run(schedule, clock, lambda step: 1.0 if step < 20 else 0.01)
+    assert schedule.stopped_early
+    assert schedule.step < 100
 
 
 def test_trained_length_is_read_from_the_folder(tmp_path: Path) -> None:
