@@ -10,8 +10,6 @@ of what the page did reads the server. Screenshots at 1400, 1280 and 820 px go t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +27,7 @@ from tests.studio.test_studio_e2e import (
     sign_in,
     utf16_span,
     wait_saved,
+    wait_until,
 )
 
 WIDTHS = (1400, 1280, 820)
@@ -50,14 +49,6 @@ def add(server: LiveServer, project: str, location: str, text: str, **fields: An
 def stored(studio: Studio, project: str, location: str) -> dict[str, Any]:
     document: dict[str, Any] = studio.api("GET", f"{LABELING}/{project}/documents/{location}")
     return document
-
-
-def eventually(read: Callable[[], object], expected: object, timeout_s: float = 10.0) -> None:
-    """Wait until ``read()`` gives ``expected`` (a change the page sent is answered)."""
-    deadline = time.monotonic() + timeout_s
-    while (found := read()) != expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert found == expected
 
 
 def surfaces(text: str, document: dict[str, Any]) -> list[tuple[str, str]]:
@@ -173,13 +164,13 @@ def test_undo_redo_snapping_resizing_and_retagging(studio: Studio, studio_key: s
 
     page.keyboard.press("Escape")
     page.keyboard.press("Control+z")
-    eventually(lambda: surface(0), ("Microsoft", "Org"))
+    wait_until(page, lambda: surface(0) == ("Microsoft", "Org"), "the undo stored")
     page.keyboard.press("Control+z")  # the drag of the start edge
-    eventually(lambda: surface(1), ("edmond", "City"))
+    wait_until(page, lambda: surface(1) == ("edmond", "City"), "the second undo stored")
     page.keyboard.press("Control+Shift+z")
-    eventually(lambda: surface(1), ("Redmond", "City"))
+    wait_until(page, lambda: surface(1) == ("Redmond", "City"), "the redo stored")
     page.keyboard.press("Control+y")
-    eventually(lambda: surface(0), ("Microsoft", "Person"))
+    wait_until(page, lambda: surface(0) == ("Microsoft", "Person"), "the second redo stored")
     wait_saved(page)
     expect(page.locator("#redo")).to_be_disabled()
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -196,6 +196,19 @@ def length_batches(
     if rng is not None:
         rng.shuffle(batches)
     return batches
+
+
+Example = TypeVar("Example")
+
+
+def held_out_split(
+    examples: Sequence[Example], fraction: float, seed: int
+) -> tuple[list[Example], list[Example]]:
+    """``(training, held out)``: a seeded random ``fraction`` of ``examples`` (at least one)
+    held out, the rest for training; both in the same seeded random order."""
+    order = random.Random(seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
+    cut = max(1, round(len(examples) * fraction))
+    return [examples[index] for index in order[cut:]], [examples[index] for index in order[:cut]]
 
 
 def seed_everything(seed: int) -> None:

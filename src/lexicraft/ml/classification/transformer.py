@@ -73,6 +73,7 @@ from lexicraft.ml.finetune import (
     check_schedule,
     encoder_config,
     fine_tune,
+    held_out_split,
     length_batches,
     load_tokenizer,
     load_weights,
@@ -350,10 +351,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             return list(examples), []
         if not self.multi_label:
             return blend.stratified_split(examples, settings.validation_fraction, settings.seed)
-        order = random.Random(settings.seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
-        cut = max(1, round(len(examples) * settings.validation_fraction))
-        training = [examples[index] for index in order[cut:]]
-        return training, [examples[index] for index in order[:cut]]
+        return held_out_split(examples, settings.validation_fraction, settings.seed)
 
     def _fine_tune(
         self,

@@ -48,6 +48,7 @@ from lexicraft.ml.finetune import (
     check_schedule,
     encoder_config,
     fine_tune,
+    held_out_split,
     length_batches,
     load_tokenizer,
     load_weights,
@@ -268,11 +269,7 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         tunes = settings.blend_crf or settings.calibrate
         if not tunes or len(examples) < settings.min_examples_for_validation:
             return list(examples), []
-        order = random.Random(settings.seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
-        cut = max(1, round(len(examples) * settings.validation_fraction))
-        return [examples[index] for index in order[cut:]], [
-            examples[index] for index in order[:cut]
-        ]
+        return held_out_split(examples, settings.validation_fraction, settings.seed)
 
     def load(self, model_dir: Path, precision: Precision | None = None) -> TransformerNerPredictor:
         """Load a model that :meth:`train` wrote (``precision``: from that serving graph)."""
