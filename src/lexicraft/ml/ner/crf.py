@@ -138,17 +138,19 @@ class CrfNerPredictor:
         with self._lock:
             return [self._predict_one(text) for text in texts]
 
-    def marginals(self, texts: Sequence[str], tags: Sequence[str]) -> list[FloatArray]:
-        """Each text's words (:func:`~lexicraft.ml.tokenize.tokenize`) by ``tags``: the
-        probability the model gives each tag at each word (0 for a tag it never learnt).
+    def marginals(
+        self, texts: Sequence[str], words: Sequence[Sequence[Token]], tags: Sequence[str]
+    ) -> list[FloatArray]:
+        """Each text's ``words`` (its :func:`~lexicraft.ml.tokenize.tokenize` tokens, which the
+        caller has already) by ``tags``: the probability the model gives each tag at each word
+        (0 for a tag it never learnt).
 
         What a blend with another tagger of the same words needs (``ner.minilm.v2``).
         """
         with self._lock:
             known = set(self._tagger.labels())
             result = []
-            for text in texts:
-                tokens = tokenize(text)
+            for text, tokens in zip(texts, words, strict=True):
                 probabilities = np.zeros((len(tokens), len(tags)), dtype=np.float32)
                 if tokens:
                     self._tagger.set(_features(text, tokens))

@@ -425,7 +425,7 @@ class TransformerNerPredictor:
             return []
         documents, emissions, has_piece = self._emissions(texts)
         if self._crf is not None:
-            crf = self._crf.marginals(texts, self._tags)
+            crf = self._crf.marginals(texts, [d.tokens for d in documents], self._tags)
             emissions = [
                 mix(emission, marginals, self._crf_weight)
                 for emission, marginals in zip(emissions, crf, strict=True)
@@ -446,7 +446,11 @@ class TransformerNerPredictor:
             gold=[example.spans for example in examples],
             labels=self.labels,
             emissions=emissions,
-            crf=None if crf is None else crf.marginals(texts, self._tags),
+            crf=(
+                None
+                if crf is None
+                else crf.marginals(texts, [d.tokens for d in documents], self._tags)
+            ),
         )
         return choose(
             held_out,

@@ -67,16 +67,20 @@ def relabel_versions(
 ) -> None:
     """Store new labels of annotators' versions (a label renamed project-wide): each keeps
     when its annotator last saved it."""
+    if not versions:
+        return
     project = get_row(session, project_name)
     kind = ProjectKind(project.kind)
+    # One query for the project's versions rather than one per version (a rename touches
+    # hundreds).
+    rows = {
+        (row.location, row.annotator): row
+        for row in session.scalars(
+            select(DocumentAnnotationRow).where(DocumentAnnotationRow.project_id == project.id)
+        )
+    }
     for version in versions:
-        row = session.scalars(
-            select(DocumentAnnotationRow).where(
-                DocumentAnnotationRow.project_id == project.id,
-                DocumentAnnotationRow.location == version.location,
-                DocumentAnnotationRow.annotator == version.annotator,
-            )
-        ).one()
+        row = rows[(version.location, version.annotator)]
         row.annotations = stored_labels(kind, version.spans, version.classes)
     session.flush()
 
