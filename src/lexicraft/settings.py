@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     worker_stop_grace_s: float = 20.0
     job_max_attempts: int = 3
     retry_after_s: int = 1
+    # A submit route waits up to this long for its analyze job when this process's workers run
+    # it: a job done by then is answered with a 202 that has clients poll at once, and their
+    # first poll has the results (the SDKs, which poll once at once, then sleep Retry-After,
+    # never sleep). 0 answers at once.
+    submit_wait_s: float = 0.5
     analyze_job_ttl_s: float = 24 * 3600
     authoring_job_ttl_s: float = 7 * 24 * 3600
 

@@ -50,6 +50,8 @@ def lexicraft_serve(
         **NO_RATE_LIMITS_ENV,
         "LEXICRAFT_API_KEY": TEST_KEY,
         "LEXICRAFT_JOB_LEASE_S": "2",
+        # Submits answer at once: the crash must find jobs still queued behind the running one.
+        "LEXICRAFT_SUBMIT_WAIT_S": "0",
     }
     if database_url is not None:
         env["LEXICRAFT_DATABASE_URL"] = database_url

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from lexicraft.domain.jobs import JobKind
+from lexicraft.services import analysis
+from lexicraft.services.context import ServiceContext
+
+#: On a 202 for a job already finished, for clients that sleep before their first poll (scripts
+#: that honour ``Retry-After``, older azure-core pollers): azure-core reads ``retry-after-ms``
+#: instead of its own interval (5 s for text analytics) and takes 0 as absent, so 1 ms is the
+#: shortest wait it honours. Today's azure-core polls once at once anyway and finds the results.
+POLL_NOW = {"retry-after-ms": "1"}
 
 
-def accepted(location: str) -> Response:
+def accepted(location: str, headers: dict[str, str] | None = None) -> Response:
     """``202`` with the job's absolute ``Operation-Location`` and no body (spec §0).
 
     No ``Location`` header: the 5.x SDK would take it as the final resource and GET it.
     """
-    return Response(status_code=202, headers={"Operation-Location": location})
+    return Response(status_code=202, headers={"Operation-Location": location} | (headers or {}))
 
 
 def wake_workers(request: Request, kind: JobKind) -> None:
@@ -24,3 +35,41 @@ def wake_workers(request: Request, kind: JobKind) -> None:
     for pool in getattr(request.app.state, "worker_pools", ()):
         if kind in pool.kinds:
             pool.wake()
+
+
+async def accepted_after(
+    request: Request, kind: JobKind, job_id: str, location: str, wait_s: float
+) -> Response:
+    """Wake the workers for the new job, wait up to ``wait_s`` for this process's pool to
+    finish it, and answer ``202``; one that finished in time tells the client to poll now.
+
+    A short job's client then needs one poll rather than several, and the SDKs skip their
+    first sleep. Where no pool of this process runs ``kind``, the job is left to other
+    workers and the answer comes at once.
+    """
+    wake_workers(request, kind)
+    for pool in getattr(request.app.state, "worker_pools", ()):
+        if kind in pool.kinds:
+            if await pool.completions.wait(job_id, wait_s):
+                return accepted(location, POLL_NOW)
+            break
+    return accepted(location)
+
+
+async def accept_analysis(
+    request: Request,
+    context: ServiceContext,
+    body: analysis.AnalysisRequest,
+    key_id: int | None,
+    location: Callable[[str], str],
+) -> Response:
+    """Queue an analyze request (both runtime families) and answer as :func:`accepted_after`
+    does; ``location`` gives the job's absolute ``Operation-Location`` from its id.
+
+    The submit routes are ``async`` so that the wait holds no thread; the database work runs
+    in the threadpool, as the plain routes' does.
+    """
+    job = await run_in_threadpool(analysis.submit_analysis, context, body, api_key_id=key_id)
+    return await accepted_after(
+        request, JobKind.ANALYZE, job.id, location(job.id), context.settings.submit_wait_s
+    )

@@ -20,6 +20,7 @@ from lexicraft.errors import (
     ServiceUnavailable,
     internal_failure,
 )
+from lexicraft.jobs.completions import JobCompletions
 from lexicraft.storage.sql.jobs import JobQueue, LocalOwners
 from lexicraft.telemetry.metrics import JOB_DURATION
 
@@ -206,6 +207,8 @@ class WorkerPool:
         self.owner_prefix = owner_name(name)
         self._stop = threading.Event()
         self._wakeups = Wakeups(limit=threads)
+        # What a submit route in this process waits on (see jobs/completions.py).
+        self.completions = JobCompletions()
         self._threads: list[threading.Thread] = []
         # owner → the job that thread is running: what a shutdown past its grace releases,
         # and whose keys are at their jobs_per_key.
@@ -404,6 +407,7 @@ class WorkerPool:
             if lease_lost.is_set() or not self.queue.finish(job.id, owner, outcome):
                 logger.warning("job %s finished after its lease was taken over", job.id)
             else:
+                self.completions.finished(job.id)
                 JOB_DURATION.labels(job.kind.value, outcome.status.value).observe(
                     time.monotonic() - started
                 )

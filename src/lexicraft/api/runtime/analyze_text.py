@@ -3,7 +3,8 @@
 Each route validates its typed body, calls one service, renders. Any dated ``api-version``
 is accepted; custom task shapes are identical across them (spec §1.1), only the job state's
 spelling differs (see :mod:`lexicraft.api.runtime.render`). Routes are plain ``def``:
-FastAPI runs them in its threadpool, so the database work never blocks the event loop.
+FastAPI runs them in its threadpool, so the database work never blocks the event loop; the
+submit route is ``async`` (see :func:`lexicraft.api.jobs.accept_analysis`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
-from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.jobs import accept_analysis, accepted
 from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import AnalyzeTextInput, AnalyzeTextJobsInput, custom_kind
-from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import analysis
@@ -37,16 +37,20 @@ def _job_url(request: Request, job_id: str, version: str) -> str:
 
 
 @router.post(JOBS, status_code=202, response_class=Response, responses=responses.ACCEPTED)
-def submit_job(
+async def submit_job(
     body: AnalyzeTextJobsInput,
     request: Request,
     context: Context,
     version: ApiVersion,
     key_id: CallerKeyId,
 ) -> Response:
-    job = analysis.submit_analysis(context, body.to_request(), api_key_id=key_id)
-    wake_workers(request, JobKind.ANALYZE)
-    return accepted(_job_url(request, job.id, version))
+    return await accept_analysis(
+        request,
+        context,
+        body.to_request(),
+        key_id,
+        lambda job_id: _job_url(request, job_id, version),
+    )
 
 
 @router.get(JOBS + "/{job_id}", responses=responses.job_state(responses.LanguageJobState))

@@ -13,12 +13,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import CallerKeyId, Context
-from lexicraft.api.jobs import accepted, wake_workers
+from lexicraft.api.jobs import accept_analysis
 from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import LegacyAnalyzeInput
-from lexicraft.domain.jobs import JobKind
 from lexicraft.domain.users import Permission
 from lexicraft.errors import NotFound
 from lexicraft.services import analysis
@@ -55,16 +54,20 @@ LegacyVersion = Annotated[str, Depends(legacy_version)]
     response_class=Response,
     responses=responses.ACCEPTED,
 )
-def submit_job(
+async def submit_job(
     version: LegacyVersion,
     body: LegacyAnalyzeInput,
     request: Request,
     context: Context,
     key_id: CallerKeyId,
 ) -> Response:
-    job = analysis.submit_analysis(context, body.to_request(), api_key_id=key_id)
-    wake_workers(request, JobKind.ANALYZE)
-    return accepted(absolute_url(request, f"{PREFIX}/{version}/analyze/jobs/{job.id}"))
+    return await accept_analysis(
+        request,
+        context,
+        body.to_request(),
+        key_id,
+        lambda job_id: absolute_url(request, f"{PREFIX}/{version}/analyze/jobs/{job_id}"),
+    )
 
 
 @router.get(

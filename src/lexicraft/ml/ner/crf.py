@@ -7,6 +7,7 @@ The model directory holds ``config.json`` (backend name, labels, hyper-parameter
 
 from __future__ import annotations
 
+import functools
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -285,7 +286,13 @@ def _features(text: str, tokens: Sequence[Token]) -> list[list[str]]:
     return sequence
 
 
-def _word_features(word: str) -> list[str]:
+#: Words whose own features are kept (a few MB): running text repeats most of its words, and
+#: these pure functions of a word are most of a CRF's Python time when it predicts.
+_WORD_CACHE = 16_384
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _word_features(word: str) -> tuple[str, ...]:
     lower = word.lower()
     features = [
         "bias",
@@ -299,10 +306,11 @@ def _word_features(word: str) -> list[str]:
             features.append(f"prefix{size}={lower[:size]}")
             features.append(f"suffix{size}={lower[-size:]}")
     features.extend(_flags(word))
-    return features
+    return tuple(features)
 
 
-def _flags(word: str) -> list[str]:
+@functools.lru_cache(maxsize=_WORD_CACHE)
+def _flags(word: str) -> tuple[str, ...]:
     flags: list[str] = []
     if word.istitle():
         flags.append("is_title")
@@ -318,7 +326,7 @@ def _flags(word: str) -> list[str]:
         flags.append("is_punctuation")
     if is_per_character_script(word):
         flags.append("is_cjk")
-    return flags
+    return tuple(flags)
 
 
 def _shape(word: str) -> str:
@@ -338,6 +346,7 @@ def _shape(word: str) -> str:
     return "".join(characters)
 
 
+@functools.lru_cache(maxsize=_WORD_CACHE)
 def _short_shape(word: str) -> str:
     """:func:`_shape` with runs of one class collapsed: ``Xxxxx`` → ``Xx``."""
     collapsed: list[str] = []

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session, sessionmaker
 
 from lexicraft.errors import DatabaseUnavailable
+from lexicraft.storage.sql.sqlite_turns import TurnTakingConnection
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,16 @@ _CONNECT_TIMEOUT_S = 10
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Writers of this process queue on a lock rather than sleep in SQLite's busy handler
+        # (storage/sql/sqlite_turns.py).
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 30,
+                "factory": TurnTakingConnection,
+            },
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -16,13 +16,14 @@ waits for (or skips) an outcome being recorded rather than racing it.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lexicraft.domain.jobs import (
@@ -150,6 +151,64 @@ def _stopped_worker(
     return values
 
 
+@functools.cache
+def _claim_statement(kind_values: tuple[str, ...], *, skipping: bool) -> Any:
+    """:meth:`JobQueue.claim`'s ``UPDATE … RETURNING``, built once per pool's kinds.
+
+    Building and keying this statement cost more Python time than the rest of a 1-document
+    analyze job's database work; built once, the owner, the clock and the skipped keys are its
+    parameters (``claim_owner``, ``claim_now``, ``claim_expires``, ``claim_skip``). Status and
+    kind lists are plain comparisons, not ``IN`` lists, which SQLAlchemy would re-render for
+    every execution.
+    """
+    columns = JobRow.__table__.c
+    # NULL (the configured key, the CLI) is one client; stored key ids start at 1.
+    running_key = func.coalesce(JobRow.api_key_id, 0)
+    running = (
+        select(running_key.label("key"), func.count().label("jobs"))
+        .where(
+            or_(*(JobRow.status == status for status in _HELD)),
+            or_(*(JobRow.kind == kind for kind in kind_values)),
+        )
+        .group_by(running_key)
+        .subquery()
+    )
+    waiting = aliased(JobRow)
+    waiting_key = func.coalesce(waiting.api_key_id, 0)
+    pick = (
+        select(waiting.id)
+        .outerjoin(running, running.c.key == waiting_key)
+        .where(
+            waiting.status == JobStatus.NOT_STARTED.value,
+            or_(*(waiting.kind == kind for kind in kind_values)),
+        )
+        .order_by(func.coalesce(running.c.jobs, 0), waiting.created_at)
+        .limit(1)
+        # Only the waiting row is locked (the counts are an aggregate, and the nullable
+        # side of the join).
+        .with_for_update(skip_locked=True, of=waiting)
+    )
+    if skipping:
+        pick = pick.where(waiting_key.not_in(bindparam("claim_skip", expanding=True)))
+    return (
+        update(JobRow)
+        .where(
+            JobRow.id == pick.scalar_subquery(),
+            JobRow.status == JobStatus.NOT_STARTED.value,
+        )
+        .values(
+            status=require_transition(JobStatus.NOT_STARTED, JobStatus.RUNNING).value,
+            lease_owner=bindparam("claim_owner", type_=columns.lease_owner.type),
+            lease_expires_at=bindparam("claim_expires", type_=columns.lease_expires_at.type),
+            attempts=JobRow.attempts + 1,
+            started_at=bindparam("claim_now", type_=columns.started_at.type),
+            updated_at=bindparam("claim_now", type_=columns.updated_at.type),
+        )
+        .returning(JobRow)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class JobQueue:
     """Job rows as a queue; every method runs its own short transaction.
 
@@ -252,52 +311,19 @@ class JobQueue:
         ``kinds`` (to order them by their key's running jobs), which costs little at the queue
         lengths a fleet keeps.
         """
-        kind_values = [kind.value for kind in kinds]
-        # NULL (the configured key, the CLI) is one client; stored key ids start at 1.
-        running_key = func.coalesce(JobRow.api_key_id, 0)
-        running = (
-            select(running_key.label("key"), func.count().label("jobs"))
-            .where(JobRow.status.in_(_HELD), JobRow.kind.in_(kind_values))
-            .group_by(running_key)
-            .subquery()
-        )
-        waiting = aliased(JobRow)
-        waiting_key = func.coalesce(waiting.api_key_id, 0)
-        pick = (
-            select(waiting.id)
-            .outerjoin(running, running.c.key == waiting_key)
-            .where(
-                waiting.status == JobStatus.NOT_STARTED.value,
-                waiting.kind.in_(kind_values),
-            )
-            .order_by(func.coalesce(running.c.jobs, 0), waiting.created_at)
-            .limit(1)
-            # Only the waiting row is locked (the counts are an aggregate, and the nullable
-            # side of the join).
-            .with_for_update(skip_locked=True, of=waiting)
-        )
-        if skip_keys:
-            pick = pick.where(waiting_key.not_in(sorted({key or 0 for key in skip_keys})))
+        kind_values = tuple(sorted(kind.value for kind in kinds))
+        skipped = sorted({key or 0 for key in skip_keys})
         now = self.clock()
-        claim = (
-            update(JobRow)
-            .where(
-                JobRow.id == pick.scalar_subquery(),
-                JobRow.status == JobStatus.NOT_STARTED.value,
-            )
-            .values(
-                status=require_transition(JobStatus.NOT_STARTED, JobStatus.RUNNING).value,
-                lease_owner=owner,
-                lease_expires_at=now + self.lease,
-                attempts=JobRow.attempts + 1,
-                started_at=now,
-                updated_at=now,
-            )
-            .returning(JobRow)
-            .execution_options(synchronize_session=False)
-        )
+        parameters: dict[str, Any] = {
+            "claim_owner": owner,
+            "claim_now": now,
+            "claim_expires": now + self.lease,
+        }
+        if skipped:
+            parameters["claim_skip"] = skipped
+        claim = _claim_statement(kind_values, skipping=bool(skipped))
         with self.database.session() as session:
-            row = session.scalars(claim).one_or_none()
+            row = session.scalars(claim, parameters).one_or_none()
             return None if row is None else to_job(row)
 
     def heartbeat(self, job_id: str, owner: str) -> bool:
