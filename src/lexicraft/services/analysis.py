@@ -351,6 +351,13 @@ def _check_task(session: Session, task: AnalysisTask, index: int) -> AnalysisTas
             model_id=model.model_id,
             group=task.group,
         )
+    if task.deployment_name is not None:
+        # Every submit asks this: the usual answer in one narrow query (the deployment and its
+        # project's kind); the checks below name what is missing when there is none.
+        served = model_store.served_model(session, task.project_name, task.deployment_name)
+        if served is not None:
+            _check_kind(task.project_name, served[1], task, index)
+            return task
     project: Project = project_store.get_project(session, task.project_name)
     _check_kind(project.name, project.kind, task, index)
     if task.deployment_name is None:
