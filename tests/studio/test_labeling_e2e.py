@@ -183,15 +183,18 @@ def test_undo_redo_snapping_resizing_and_retagging(studio: Studio, studio_key: s
     )
     page.keyboard.press("Control+z")
     expect(page.locator("#doc-title")).to_have_text("folder/b.txt")
-    wait_saved(page)
+    wait_until(page, lambda: surface(0) == ("Microsoft", "Org"), "the undo on b.txt stored")
     assert page.evaluate("location.hash") == f"#/p/{project}/label/folder%2Fb.txt"
-    assert surfaces(MICROSOFT, stored(studio, project, "folder/b.txt"))[0] == ("Microsoft", "Org")
-    # A document's dataset is undone as well.
+    # A document's dataset is undone as well (read back from the server, as the steps above).
     page.check('#dataset-choice input[value="Test"]')
-    wait_saved(page)
+
+    def dataset() -> object:
+        return stored(studio, project, "folder/b.txt")["dataset"]
+
+    wait_until(page, lambda: dataset() == "Test", "the dataset stored")
     page.click("#undo")
+    wait_until(page, lambda: dataset() is None, "the dataset's undo stored")
     wait_saved(page)
-    assert stored(studio, project, "folder/b.txt")["dataset"] is None
     screenshots(studio, "02-labeling")
     studio.assert_offline()
 
