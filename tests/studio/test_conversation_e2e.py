@@ -12,15 +12,19 @@ another host and raise no script error.
 
 from __future__ import annotations
 
-from typing import Any
-
 from playwright.sync_api import ConsoleMessage, Response, expect
 
 from tests.integration.server import API_VERSION
 from tests.studio.clu_project import CONVERSATIONS, clu_project_file
 from tests.studio.conftest import Studio
 from tests.studio.test_labeling_e2e import open_address, screenshots
-from tests.studio.test_studio_e2e import _SELECT, go, utf16_span, wait_saved
+from tests.studio.test_studio_e2e import (
+    _SELECT,
+    answer_dialogs,
+    go,
+    utf16_span,
+    wait_saved,
+)
 
 LABELING = "/language/lexicraft/projects"
 NEW_UTTERANCE = "weather forecast for Oslo 🌦 please"
@@ -43,11 +47,8 @@ def watch_console(studio: Studio) -> list[str]:
     return problems
 
 
-def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> None:
-    page = studio.page
-    problems = watch_console(studio)
-    studio.name = "clu"
-    name = "clu-e2e"
+def import_clu_project(studio: Studio, name: str) -> None:
+    """The Studio test's CLU project file imported as project ``name``."""
     studio.server.run_job(
         "POST",
         f"{CONVERSATIONS}/{name}/:import",
@@ -55,7 +56,16 @@ def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> Non
         json=clu_project_file(name),
     )
 
+
+def test_conversation_project_end_to_end(studio: Studio, studio_key: str) -> None:
+    page = studio.page
+    problems = watch_console(studio)
+    studio.name = "clu"
+    name = "clu-e2e"
+    import_clu_project(studio, name)
+
     # Sign in; the project list shows conversation projects beside custom text ones.
+    # The console watch forbids failed requests: no wrong key first, unlike sign_in.
     page.goto(studio.url)
     page.fill("#api-key", studio_key)
     page.click("form.sign-in button[type=submit]")
@@ -222,12 +232,7 @@ def test_rename_undo_and_merge_an_entity(studio: Studio, studio_key: str) -> Non
     problems = watch_console(studio)
     studio.name = "clu-rename"
     name = "clu-rename"
-    studio.server.run_job(
-        "POST",
-        f"{CONVERSATIONS}/{name}/:import",
-        params={"api-version": API_VERSION},
-        json=clu_project_file(name),
-    )
+    import_clu_project(studio, name)
     # A learned entity Town labels Paris in one utterance, beside its City span.
     studio.api("POST", f"{LABELING}/{name}/entities", json={"category": "Town"})
     paris = "book a flight to Paris"
@@ -247,14 +252,8 @@ def test_rename_undo_and_merge_an_entity(studio: Studio, studio_key: str) -> Non
         stored = studio.api("GET", f"{LABELING}/{name}/documents/{location}")
         return [entity["category"] for entity in stored["entities"]]
 
-    dialogs: list[str] = []
-    reply = {"prompt": ""}
-
-    def answer(dialog: Any) -> None:
-        dialogs.append(dialog.type)
-        dialog.accept(reply["prompt"]) if dialog.type == "prompt" else dialog.accept()
-
-    page.on("dialog", answer)
+    dialogs, reply = answer_dialogs(page)
+    # The console watch forbids failed requests: no wrong key first, unlike sign_in.
     page.goto(studio.url)
     page.fill("#api-key", studio_key)
     page.click("form.sign-in button[type=submit]")

@@ -24,6 +24,7 @@ from tests.studio.test_studio_e2e import (
     _SELECT,
     LABELING,
     NER_TEXTS,
+    answer_dialogs,
     sign_in,
     utf16_span,
     wait_saved,
@@ -257,14 +258,7 @@ def test_search_filters_classes_bulk_datasets_rename_and_merge(
     sign_in(studio, studio_key, screenshot=False)
     open_address(studio, project)
     # Renames are typed into a prompt; a merge is confirmed.
-    dialogs: list[str] = []
-    reply = {"prompt": ""}
-
-    def answer(dialog: Any) -> None:
-        dialogs.append(dialog.type)
-        dialog.accept(reply["prompt"]) if dialog.type == "prompt" else dialog.accept()
-
-    page.on("dialog", answer)
+    dialogs, reply = answer_dialogs(page)
     items = page.locator("#doc-list .doc-item")
     expect(items).to_have_count(5)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.studio.conftest import Studio
 
@@ -88,6 +88,20 @@ def utf16_span(text: str, surface: str) -> tuple[int, int]:
 
 
 # -- steps -----------------------------------------------------------------------------------------
+
+
+def answer_dialogs(page: Page) -> tuple[list[str], dict[str, str]]:
+    """Accept every dialog the page opens, typing ``reply["prompt"]`` into prompts; returns
+    the dialogs' types as they came and the reply to set before each prompt."""
+    dialogs: list[str] = []
+    reply = {"prompt": ""}
+
+    def answer(dialog: Dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept(reply["prompt"]) if dialog.type == "prompt" else dialog.accept()
+
+    page.on("dialog", answer)
+    return dialogs, reply
 
 
 def sign_in(studio: Studio, key: str, screenshot: bool = True) -> None:

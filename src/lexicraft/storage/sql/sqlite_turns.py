@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 #: Statements that only read: they never take a turn (a write transaction already holds one).
@@ -59,7 +60,7 @@ class TurnTakingConnection(sqlite3.Connection):
         cursor: sqlite3.Cursor = self.cursor()
         return cursor.executemany(sql, parameters)
 
-    def take_turn(self, statement: str) -> None:
+    def _take_turn(self, statement: str) -> None:
         """Take the turn before ``statement`` if it may begin a write transaction."""
         if self._holding or self.in_transaction:
             return
@@ -67,10 +68,19 @@ class TurnTakingConnection(sqlite3.Connection):
             return
         self._holding = self._turn.acquire(timeout=self._patience_s)
 
-    def settle(self) -> None:
+    def _settle(self) -> None:
         """After a statement: a turn taken for one that began no transaction goes back."""
         if self._holding and not self.in_transaction:
             self._give_back()
+
+    @contextmanager
+    def turn_for(self, statement: str) -> Iterator[None]:
+        """Run ``statement`` inside: with the turn if it may write, settled afterwards."""
+        self._take_turn(statement)
+        try:
+            yield
+        finally:
+            self._settle()
 
     def commit(self) -> None:
         try:
@@ -100,17 +110,13 @@ class _TurnTakingCursor(sqlite3.Cursor):
     """Has its connection take the turn before a statement that may write."""
 
     def execute(self, sql: str, parameters: Any = (), /) -> Self:
-        connection: TurnTakingConnection = self.connection  # type: ignore[assignment]
-        connection.take_turn(sql)
-        try:
+        with self._connection().turn_for(sql):
             return super().execute(sql, parameters)
-        finally:
-            connection.settle()
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Self:
-        connection: TurnTakingConnection = self.connection  # type: ignore[assignment]
-        connection.take_turn(sql)
-        try:
+        with self._connection().turn_for(sql):
             return super().executemany(sql, parameters)
-        finally:
-            connection.settle()
+
+    def _connection(self) -> TurnTakingConnection:
+        connection: TurnTakingConnection = self.connection  # type: ignore[assignment]
+        return connection
