@@ -274,10 +274,15 @@ def test_two_apis_and_three_workers_survive_sigkill_and_sigterm(
 
     # SIGTERM while the survivor runs a long job: it finishes it, claims nothing more, exits 0.
     long_batches = [job_documents(texts, 100 + job, per_document=4800) for job in range(6)]
+    # The survivor is frozen while they are sent, so that it finds all six queued: on a fast
+    # machine it would otherwise run the first ones while the last are still being sent, and
+    # the SIGTERM would find nothing left to leave in the queue.
+    survivor.send_signal(signal.SIGSTOP)
     long_paths = [
         submit_ner(clients[job % 2], PROJECT, DEPLOYMENT, documents)
         for job, documents in enumerate(long_batches)
     ]
+    survivor.send_signal(signal.SIGCONT)
     long_ids = {job_id(path) for path in long_paths}
     running = running_job_of(database, survivor.pid, long_ids)
     survivor.send_signal(signal.SIGTERM)
