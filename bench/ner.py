@@ -9,11 +9,15 @@ own evaluation and early stopping, the Lexicraft backends do not look at it.
 Systems, each trained in a subprocess under the same wall-clock cap (``--cap-minutes``, 20 by
 default) and then predicting the test set in another subprocess:
 
-- ``lexicraft``: the NER backend of ``registry.DEFAULT_TRAINING_CONFIG_VERSION``;
+- ``lexicraft``: the NER backend of ``registry.DEFAULT_TRAINING_CONFIG_VERSION`` for a project
+  in the dataset's language (``registry.wants_multilingual``: MiniLM for English, e5 for German);
 - ``lexicraft-fast``: the NER backend of ``registry.FAST_TRAINING_CONFIG_VERSION``;
 - ``spacy-efficiency`` / ``spacy-accuracy``: spaCy ``ner`` from ``spacy init config --lang
   en|de --pipeline ner --optimize efficiency|accuracy`` without vectors, run by
-  bench/spacy_ner.py in ``.venv-bench``; the best checkpoint is kept when the cap stops it.
+  bench/spacy_ner.py in ``.venv-bench``; the best checkpoint is kept when the cap stops it;
+- ``lexicraft-minilm`` / ``lexicraft-e5`` (only when ``--systems`` names them): the default
+  recipe on each encoder (``ner.minilm.v2``, ``ner.e5.v1``), whatever the language, to compare
+  the encoders on every set.
 
 One scorer for all: ``lexicraft.ml.evaluation.evaluate_ner`` (exact span and type), run here on
 every system's predicted code-point spans. Measures: ``f1`` / ``precision`` / ``recall``
@@ -83,6 +87,8 @@ SUBSAMPLES: dict[str, dict[str, int]] = {"wikiann_de": {"train": 10_000, "dev": 
 SUBSAMPLE_SEED = 0
 TRAIN_LIMIT_SEED = 0
 SYSTEMS = ("lexicraft", "lexicraft-fast", "spacy-efficiency", "spacy-accuracy")
+#: The encoder comparison's systems (run when named) → their backend, of the default config.
+ENCODER_SYSTEMS = {"lexicraft-minilm": "ner.minilm.v2", "lexicraft-e5": "ner.e5.v1"}
 PROJECT_KIND = "CustomEntityRecognition"
 METRICS = (
     "f1", "precision", "recall", "train_s", "docs_per_s", "tokens_per_s", "single_doc_ms",
@@ -235,16 +241,19 @@ def score(task: Task, predicted: Sequence[Sequence[Sequence[Any]]]) -> dict[str,
 # --- systems ---------------------------------------------------------------------------------
 
 
-def lexicraft_backend(system: str) -> tuple[str, str]:
-    """(backend name, trainingConfigVersion) for a lexicraft system."""
+def lexicraft_backend(system: str, lang: str) -> tuple[str, str]:
+    """(backend name, trainingConfigVersion) for a lexicraft system on a ``lang`` dataset."""
     from lexicraft.ml import registry
 
+    if system in ENCODER_SYSTEMS:
+        return ENCODER_SYSTEMS[system], registry.DEFAULT_TRAINING_CONFIG_VERSION
     version = (
         registry.DEFAULT_TRAINING_CONFIG_VERSION
         if system == "lexicraft"
         else registry.FAST_TRAINING_CONFIG_VERSION
     )
-    return registry.resolve_backend_name(version, PROJECT_KIND), version
+    multilingual = registry.wants_multilingual(lang, multilingual=False)
+    return registry.resolve_backend_name(version, PROJECT_KIND, multilingual=multilingual), version
 
 
 def worker_command(*arguments: str) -> list[str]:
@@ -293,7 +302,7 @@ def run_system(
             "--batch-size", str(PREDICT_BATCH), "--single-docs", str(SINGLE_DOCS),
         ]  # fmt: skip
     else:
-        backend, version = lexicraft_backend(system)
+        backend, version = lexicraft_backend(system, task.lang)
         entry["backend"] = backend
         entry["training_config_version"] = version
         train = worker_command(
@@ -443,9 +452,11 @@ def predict_timed(model_dir: Path, texts: list[str], output: Path) -> None:
 
 def system_descriptions() -> dict[str, str]:
     descriptions = {}
-    for system in ("lexicraft", "lexicraft-fast"):
-        backend, version = lexicraft_backend(system)
-        descriptions[system] = f"{backend} (trainingConfigVersion {version})"
+    for system in ("lexicraft", "lexicraft-fast", *ENCODER_SYSTEMS):
+        english, version = lexicraft_backend(system, "en")
+        german, _ = lexicraft_backend(system, "de")
+        backends = english if english == german else f"{english} (en), {german} (de)"
+        descriptions[system] = f"{backends} (trainingConfigVersion {version})"
     for optimize in ("efficiency", "accuracy"):
         descriptions[f"spacy-{optimize}"] = (
             f"spaCy ner, init config --lang en|de --pipeline ner --optimize {optimize}, "
@@ -611,9 +622,9 @@ def main() -> int:
 
     datasets = list(dict.fromkeys(arguments.dataset or DATASETS))
     systems = arguments.systems.split(",") if arguments.systems else list(SYSTEMS)
-    unknown = sorted(set(systems) - set(SYSTEMS))
+    unknown = sorted(set(systems) - {*SYSTEMS, *ENCODER_SYSTEMS})
     if unknown:
-        parser.error(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+        parser.error(f"unknown systems {unknown}; choose from {[*SYSTEMS, *ENCODER_SYSTEMS]}")
     if any(system.startswith("spacy-") for system in systems) and not SPACY_PYTHON.is_file():
         parser.error(f"{SPACY_PYTHON} is missing: run `make .venv-bench/.installed` first")
     cap_s = arguments.cap_minutes * 60.0

@@ -95,6 +95,9 @@ def check_blend_persisted(
         {"encoder", "linear", "blend"},
     )
     assert choice["scores"]["blend"] >= choice["scores"]["encoder"]
+    # Confidences are tempered only where that made them match the held-out accuracy better.
+    before, after = choice["calibration_error_before"], choice["calibration_error_after"]
+    assert 0.0 <= after < before if choice["temperature"] != 1.0 else after >= before
     # A second load predicts the same texts identically (the same texts: batches of other
     # lengths pad differently, which moves confidences in the last digits).
     assert backend.load(model_dir).predict(texts) == predictor.predict(texts)

@@ -49,11 +49,13 @@ class LiveServer:
             assert time.monotonic() < deadline, f"job still {body['status']}: {body}"
             time.sleep(0.05)
 
-    def run_job(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def run_job(
+        self, method: str, path: str, *, timeout_s: float = 120.0, **kwargs: Any
+    ) -> dict[str, Any]:
         """Send a request that answers 202 and wait for its job; asserts it succeeded."""
         response = self.client.request(method, path, **kwargs)
         assert response.status_code == 202, response.text
-        body = self.wait_job(response.headers["Operation-Location"])
+        body = self.wait_job(response.headers["Operation-Location"], timeout_s)
         assert body["status"] == "succeeded", body
         return body
 
@@ -67,13 +69,19 @@ class LiveServer:
         )
 
     def train(
-        self, name: str, label: str, manual: bool = True, config_version: str = FAST
+        self,
+        name: str,
+        label: str,
+        manual: bool = True,
+        config_version: str = FAST,
+        timeout_s: float = 120.0,
     ) -> dict[str, Any]:
         """Train model ``label`` on project ``name`` with ``config_version`` and wait for it."""
         options = {"kind": "manual"} if manual else {"kind": "percentage"}
         return self.run_job(
             "POST",
             f"{AUTHORING}/{name}/:train",
+            timeout_s=timeout_s,
             params={"api-version": API_VERSION},
             json={
                 "modelLabel": label,

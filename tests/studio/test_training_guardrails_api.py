@@ -139,6 +139,32 @@ def test_estimates_say_nothing_until_measured_then_scale_by_documents(server: Li
     assert missing.status_code == 404, missing.text
 
 
+def test_estimates_name_the_backend_the_projects_language_trains(server: LiveServer) -> None:
+    # Entities in another language than English, or in several, train on the multilingual
+    # encoder by default; the fast CRF knows no language.
+    for name, language, multilingual in (
+        ("g-german", "de", False),
+        ("g-several", "en-us", True),
+        ("g-english", "en-us", False),
+    ):
+        created = server.client.patch(
+            f"{AUTHORING}/{name}",
+            params=V,
+            json={
+                "projectKind": "CustomEntityRecognition",
+                "language": language,
+                "multilingual": multilingual,
+                "storageInputContainerName": name,
+                "projectName": name,
+            },
+        )
+        assert created.status_code == 201, created.text
+        body = server.client.get(f"{LABELING}/{name}/training-estimates").json()
+        backends = {item["trainingConfigVersion"]: item["backend"] for item in body["value"]}
+        default = "ner.minilm.v2" if name == "g-english" else "ner.e5.v1"
+        assert backends == {"2022-05-01": default, FAST: "ner.crf.v1"}, name
+
+
 def test_evaluation_thresholds_are_the_settings(server: LiveServer) -> None:
     response = server.client.get("/language/lexicraft/evaluation-thresholds")
     assert response.status_code == 200, response.text

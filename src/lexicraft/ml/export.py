@@ -48,6 +48,7 @@ _ONNX_EXPORTERS: Mapping[str, Callable[[Path, Path], None]] = MappingProxyType(
     {
         transformer.BACKEND_NAME: transformer.export_onnx,
         transformer.V2_BACKEND_NAME: transformer.export_onnx,
+        transformer.E5_BACKEND_NAME: transformer.export_onnx,
     }
 )
 

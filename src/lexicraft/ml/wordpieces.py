@@ -1,6 +1,6 @@
 """Text to encoder input: words, their word pieces and casing, windows, padded arrays.
 
-Shared by the fine-tuned MiniLM backends. Words come from :func:`lexicraft.ml.tokenize.tokenize`
+Shared by the fine-tuned encoder backends. Words come from :func:`lexicraft.ml.tokenize.tokenize`
 (no whitespace assumption), so every word is a code-point span of the original text; word pieces
 come from the encoder's own tokenizer, run on each word. Documents longer than a window are cut
 into windows of whole words that may overlap, so no text is ever dropped.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -55,8 +55,7 @@ class WordPieces:
     def __init__(self, tokenizer: Tokenizer, max_pieces_per_word: int) -> None:
         self.tokenizer = tokenizer
         self.max_pieces = max_pieces_per_word
-        self.cls = required_id(tokenizer, "[CLS]")
-        self.sep = required_id(tokenizer, "[SEP]")
+        self.cls, self.sep = boundary_ids(tokenizer)
 
     def documents(self, texts: Sequence[str]) -> list[Document]:
         """Each text as words with their pieces (at most ``max_pieces_per_word``) and casing."""
@@ -84,7 +83,7 @@ class WordPieces:
         ]
 
     def windows(self, number: int, document: Document, size: int, overlap: int) -> list[Window]:
-        """Windows of whole words, at most ``size`` pieces with [CLS] and [SEP]."""
+        """Windows of whole words, at most ``size`` pieces with the opening and closing token."""
         room = size - 2
         counts = [min(len(pieces), room) for pieces in document.pieces]
         windows: list[Window] = []
@@ -106,7 +105,7 @@ class WordPieces:
         return windows
 
     def empty_window(self, number: int) -> Window:
-        """[CLS] [SEP] alone: what a classifier reads for a text without words."""
+        """The opening and closing token alone: what a classifier reads for a text without words."""
         return Window(number, 0, [self.cls, self.sep], [CASE_PAD, CASE_PAD], [])
 
     def _window(self, number: int, document: Document, start: int, end: int, room: int) -> Window:
@@ -121,11 +120,18 @@ class WordPieces:
         return Window(number, start, ids, cases, positions)
 
 
-def required_id(tokenizer: Tokenizer, token: str) -> int:
-    token_id = tokenizer.token_to_id(token)
-    if token_id is None:
-        raise ValueError(f"the tokenizer has no {token} token")
-    return int(token_id)
+#: The tokens that open and close an encoder's input: BERT's word-piece vocabularies (MiniLM)
+#: and XLM-R's sentencepiece one (multilingual-e5-small).
+_BOUNDARIES = (("[CLS]", "[SEP]"), ("<s>", "</s>"))
+
+
+def boundary_ids(tokenizer: Tokenizer) -> tuple[int, int]:
+    """The ids of the tokens that open and close ``tokenizer``'s encoder input."""
+    for opening, closing in _BOUNDARIES:
+        first, last = tokenizer.token_to_id(opening), tokenizer.token_to_id(closing)
+        if first is not None and last is not None:
+            return int(first), int(last)
+    raise ValueError(f"the tokenizer has none of the boundary token pairs {_BOUNDARIES}")
 
 
 IntArray = npt.NDArray[np.int64]
@@ -194,10 +200,13 @@ class OnnxNetwork:
         return np.asarray(result, dtype=np.float32)
 
 
-def log_softmax(logits: FloatArray) -> FloatArray:
-    """Log-probabilities over the last axis."""
+Scores = TypeVar("Scores", bound=npt.NDArray[np.floating[Any]])
+
+
+def log_softmax(logits: Scores) -> Scores:
+    """Log-probabilities over the last axis, in ``logits``' precision."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    result: FloatArray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    result: Scores = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return result
 
 

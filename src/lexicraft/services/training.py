@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from lexicraft.domain.conversations import NONE_INTENT
 from lexicraft.domain.jobs import Job, JobKind, JobOutcome, JobStatus
 from lexicraft.domain.models import ModelEvaluation, TrainedModel
-from lexicraft.domain.projects import Dataset, Document, ProjectKind, check_name
+from lexicraft.domain.projects import Dataset, Document, Project, ProjectKind, check_name
 from lexicraft.domain.review import is_accepted
 from lexicraft.domain.text import StringIndexType
 from lexicraft.domain.training import EvaluationOptions, TrainingRequest
@@ -222,6 +222,16 @@ def missing_label_warnings(
     return ({"code": "LabelWithoutTrainingExamples", "message": message},)
 
 
+def backend_for(project: Project, version: str) -> str:
+    """The backend training config ``version`` trains ``project`` with: its kind's, or, for a
+    project not in English or in several languages, the version's multilingual one."""
+    return registry.resolve_backend_name(
+        version,
+        project.kind.value,
+        multilingual=registry.wants_multilingual(project.language, project.multilingual),
+    )
+
+
 def submit_training(context: ServiceContext, project_name: str, request: TrainingRequest) -> Job:
     """Check a train request and queue it."""
     label = check_name(request.model_label, "modelLabel")
@@ -230,7 +240,7 @@ def submit_training(context: ServiceContext, project_name: str, request: Trainin
     with context.database.session() as session:
         project = project_store.get_project(session, project_name)
         try:
-            backend = registry.resolve_backend_name(version, project.kind.value)
+            backend = backend_for(project, version)
             # Jobs and models name the version itself, never "latest" (spec §5.5).
             resolved = registry.get_training_config_version(version).name
         except (
@@ -706,7 +716,8 @@ def training_estimates(context: ServiceContext, project_name: str) -> TrainingEs
     measured truth of this server, and ``None`` says when there is none yet.
     """
     with context.database.session() as session:
-        kind = project_store.get_project(session, project_name).kind
+        project = project_store.get_project(session, project_name)
+        kind = project.kind
         reviewed_only = review_store.get_settings(session, project_name).train_reviewed_only
         documents = len(
             training_documents(
@@ -730,7 +741,7 @@ def training_estimates(context: ServiceContext, project_name: str) -> TrainingEs
         speeds.setdefault(str(job.payload.get("backend")), []).append(seconds / count)
     estimates = []
     for version in training_config_versions(kind):
-        backend = version.backends[kind.value]
+        backend = backend_for(project, version.name)
         measured = speeds.get(backend, [])
         speed = statistics.median(measured) if measured else None
         estimates.append(

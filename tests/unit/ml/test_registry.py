@@ -32,6 +32,7 @@ from lexicraft.ml.registry import (
     ner_backends,
     resolve_backend_name,
     training_config_versions,
+    wants_multilingual,
 )
 
 
@@ -117,6 +118,41 @@ def test_every_version_maps_every_kind_to_a_registered_backend() -> None:
     for version in training_config_versions():
         assert set(version.backends) == set(PROJECT_KINDS)
         assert set(version.backends.values()) <= registered
+        assert set(version.multilingual_backends) <= set(PROJECT_KINDS)
+        assert set(version.multilingual_backends.values()) <= registered
+
+
+@pytest.mark.parametrize(
+    ("language", "multilingual", "wanted"),
+    [
+        ("en-us", False, False),
+        ("en", False, False),
+        ("EN-GB", False, False),
+        ("en-us", True, True),  # Azure: trained in one language, called in others
+        ("de", False, True),
+        ("zh-hans", False, True),
+        ("eng", False, True),  # not English's code
+    ],
+)
+def test_projects_not_in_english_or_in_several_want_a_multilingual_encoder(
+    language: str, multilingual: bool, wanted: bool
+) -> None:
+    assert wants_multilingual(language, multilingual) is wanted
+
+
+def test_the_default_trains_entities_in_other_languages_on_the_multilingual_encoder() -> None:
+    ner = "CustomEntityRecognition"
+    assert resolve_backend_name("latest", ner, multilingual=True) == "ner.e5.v1"
+    assert resolve_backend_name("latest", ner, multilingual=False) == "ner.minilm.v2"
+    # The fast config's CRF knows no language; kinds without a multilingual backend keep theirs.
+    assert resolve_backend_name(FAST_TRAINING_CONFIG_VERSION, ner, multilingual=True) == (
+        "ner.crf.v1"
+    )
+    for kind in PROJECT_KINDS:
+        if kind != ner:
+            assert resolve_backend_name("latest", kind, multilingual=True) == (
+                resolve_backend_name("latest", kind)
+            )
 
 
 def test_latest_is_the_default_accurate_version() -> None:

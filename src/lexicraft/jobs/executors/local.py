@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from lexicraft.domain.projects import ProjectKind
+from lexicraft.errors import JobFailure
 from lexicraft.jobs.scheduler import FairScheduler
 from lexicraft.ml.base import (
     ClassExample,
@@ -30,6 +31,7 @@ from lexicraft.ml.base import (
 from lexicraft.ml.batching import Batcher, BatchingOptions
 from lexicraft.ml.cache import PredictorCache
 from lexicraft.ml.checksums import ModelVerifier, write_checksums
+from lexicraft.ml.e5_build import E5NotBuiltError
 from lexicraft.ml.serving import ServingOptions
 from lexicraft.settings import Settings
 from lexicraft.storage.artifacts.base import ModelStore
@@ -50,18 +52,26 @@ def train_model(
     # context (every CLI command) does not need.
     from lexicraft.ml import registry
 
-    if kind is ProjectKind.ENTITY_RECOGNITION:
-        registry.get_ner_backend(backend).train(
-            cast(Sequence[NerExample], examples), labels, out_dir, progress
-        )
-    elif kind is ProjectKind.CONVERSATION:
-        registry.get_conversation_backend(backend).train(
-            cast(Sequence[ConversationExample], examples), labels, out_dir, progress
-        )
-    else:
-        registry.get_classification_backend(backend).train(
-            cast(Sequence[ClassExample], examples), labels, out_dir, progress
-        )
+    try:
+        if kind is ProjectKind.ENTITY_RECOGNITION:
+            registry.get_ner_backend(backend).train(
+                cast(Sequence[NerExample], examples), labels, out_dir, progress
+            )
+        elif kind is ProjectKind.CONVERSATION:
+            registry.get_conversation_backend(backend).train(
+                cast(Sequence[ConversationExample], examples), labels, out_dir, progress
+            )
+        else:
+            registry.get_classification_backend(backend).train(
+                cast(Sequence[ClassExample], examples), labels, out_dir, progress
+            )
+    except E5NotBuiltError:
+        # An installation step was skipped on this host: say which, not where it looked.
+        raise JobFailure(
+            "The multilingual encoder this model trains on is not built on the machine that "
+            "ran the training; its administrator builds it once with `make e5` (or `python -m "
+            "lexicraft.ml.e5_build`)."
+        ) from None
 
 
 def load_model(

@@ -49,6 +49,7 @@ from tokenizers import Tokenizer
 from lexicraft.ml import onnx_serving
 from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, TrainsWith, no_progress
+from lexicraft.ml.calibration import log_probabilities, tempered
 from lexicraft.ml.classification import blend
 from lexicraft.ml.classification.linear import (
     MULTI_LABEL_BACKEND_NAME as LINEAR_MULTI_LABEL_BACKEND_NAME,
@@ -67,6 +68,7 @@ from lexicraft.ml.classification.linear import (
 )
 from lexicraft.ml.classification.thresholds import CANDIDATES, LOG_CANDIDATES, best_thresholds
 from lexicraft.ml.classification.validation import check_examples
+from lexicraft.ml.encoders import MINILM
 from lexicraft.ml.finetune import (
     CasedEncoder,
     TrainedLength,
@@ -267,7 +269,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         linear_weight, thresholds, choice = self._tune(
             predictor, training, validation, linear, label_list, settings
         )
-        save_encoder_files(output_dir, config_dict)
+        save_encoder_files(output_dir, config_dict, MINILM)
         save_weights(model, output_dir)
         if linear is not None and linear_weight > 0.0:
             save_linear_model(
@@ -439,6 +441,7 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             linear,
             config.linear_weight,
             sigmoid=self.sigmoid,
+            temperature=1.0 if config.held_out is None else config.held_out.temperature,
         )
 
     def prepare_serving(self, model_dir: Path) -> bool:
@@ -504,10 +507,12 @@ class TransformerClassificationPredictor:
         linear_weight: float = 0.0,
         *,
         sigmoid: bool = False,
+        temperature: float = 1.0,
     ) -> None:
         self.labels = labels
         self.multi_label = multi_label
         self._sigmoid = sigmoid
+        self._temperature = temperature
         self._network = network
         self._linear = linear
         self._linear_weight = linear_weight
@@ -530,7 +535,7 @@ class TransformerClassificationPredictor:
     def scores(self, texts: Sequence[str]) -> FloatArray:
         """Class scores per text (texts by labels): the encoder's softmax (or, v1 multi-label,
         a sigmoid per class), blended with the linear model's scores when the blend weight is
-        above zero."""
+        above zero, then (single-label) tempered as the held-out documents chose."""
         documents = self._pieces.documents(texts)
         # A text without words is still read, as [CLS] [SEP], so it gets the scores the model
         # learned for an empty window rather than the class bias alone.
@@ -555,6 +560,8 @@ class TransformerClassificationPredictor:
             linear = self._linear
             words = blend.aligned(linear.scores(texts), linear.classes, self.labels)
             probabilities = blend.blend(probabilities, words, self._linear_weight)
+        if self._temperature != 1.0:
+            probabilities = tempered(log_probabilities(probabilities), self._temperature)
         result: FloatArray = probabilities.astype(np.float32)
         return result
 

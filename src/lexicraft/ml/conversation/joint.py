@@ -53,7 +53,6 @@ import numpy.typing as npt
 import torch
 from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
-from scipy.optimize import minimize_scalar
 from sklearn.covariance import LedoitWolf
 from tokenizers import Tokenizer
 
@@ -67,7 +66,9 @@ from lexicraft.ml.base import (
     TrainsWith,
     no_progress,
 )
+from lexicraft.ml.calibration import fit_temperature
 from lexicraft.ml.conversation.validation import check_examples, intents_of
+from lexicraft.ml.encoders import MINILM
 from lexicraft.ml.finetune import (
     CasedEncoder,
     check_schedule,
@@ -333,7 +334,7 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
             calibration = _calibrate(predictor, training, held_out, intents, settings)
         progress(0.99)
 
-        save_encoder_files(output_dir, config_dict)
+        save_encoder_files(output_dir, config_dict, MINILM)
         save_weights(model, output_dir)
         if calibration.centroids is not None and calibration.precision is not None:
             save_arrays(
@@ -431,14 +432,7 @@ def _calibrate(
     index = {intent: number for number, intent in enumerate(intents)}
     gold = np.array([index[example.intent] for example in held_out])
 
-    def negative_log_likelihood(log_temperature: float) -> float:
-        scaled = held_logits / math.exp(log_temperature)
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        log_probabilities = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        return float(-log_probabilities[np.arange(len(gold)), gold].mean())
-
-    fitted = minimize_scalar(negative_log_likelihood, bounds=(-3.0, 3.0), method="bounded")
-    temperature = float(math.exp(fitted.x))
+    temperature = fit_temperature(held_logits, gold)
 
     train_gold = np.array([index[example.intent] for example in training])
     centroids = np.stack(
