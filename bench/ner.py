@@ -510,10 +510,16 @@ def overview(results: dict[str, Any], datasets: list[str]) -> list[str]:
     """F1 per dataset and system, and the default's margin over the better spaCy."""
     rows: list[dict[str, Any]] = []
     margins: list[float] = []
+    # The encoder comparison's systems get columns where a run has them.
+    shown = [*SYSTEMS] + [
+        system
+        for system in ENCODER_SYSTEMS
+        if any(system in results["runs"][dataset] for dataset in datasets)
+    ]
     for dataset in datasets:
         systems = results["runs"][dataset]
         row: dict[str, Any] = {"dataset": dataset}
-        for system in SYSTEMS:
+        for system in shown:
             row[system] = systems.get(system, {}).get("f1")
         spacy_f1 = [row[s] for s in ("spacy-efficiency", "spacy-accuracy") if row[s] is not None]
         if row["lexicraft"] is not None and spacy_f1:
@@ -522,7 +528,7 @@ def overview(results: dict[str, Any], datasets: list[str]) -> list[str]:
         rows.append(row)
     if len(margins) > 1:
         rows.append({"dataset": "mean margin", "margin": round(statistics.fmean(margins), 2)})
-    columns = [("dataset", "dataset"), *((system, system) for system in SYSTEMS)]
+    columns = [("dataset", "dataset"), *((system, system) for system in shown)]
     columns.append(("margin", "lexicraft \u2212 best spaCy"))
     return ["## Exact-span micro F1", "", markdown_table(rows, columns), ""]
 
