@@ -98,7 +98,7 @@ axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into 
 	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
 
 test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
-	$(VENV)/bin/pytest -n 3 --dist loadfile
+	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.installed ## ruff check + format check
 	$(VENV)/bin/ruff check src tests bench && $(VENV)/bin/ruff format --check src tests bench

@@ -1,7 +1,6 @@
 """What fine-tuning a pretrained encoder (MiniLM or multilingual-e5-small) needs, whatever
 head sits on top of it.
 
-
 - :class:`CasedEncoder`: the encoder plus a learned casing embedding. all-MiniLM-L6-v2 is
   uncased (its tokenizer lower-cases), yet casing is the strongest single cue for names; a small
   embedding of each word's casing class, added to its word-piece embeddings, gives it back
