@@ -528,7 +528,9 @@ def print_entry(group: str, system: str, entry: dict[str, Any]) -> None:
         print(f"{group:<18} {system:<17} FAILED: {entry['error']}", flush=True)
         return
     cells = "  ".join(
-        f"{key}={format_cell(entry.get(key))}" for key in METRICS if entry.get(key) is not None
+        f"{key}={format_cell(entry.get(key), 4 if key == 'ece' else 1)}"
+        for key in METRICS
+        if entry.get(key) is not None
     )
     print(f"{group:<18} {system:<17} {cells}", flush=True)
 
@@ -693,7 +695,12 @@ def render_markdown(results: dict[str, Any]) -> str:
             markdown_table(
                 rows,
                 columns,
-                {"accuracy_per_seed": lambda values: " / ".join(f"{v:.1f}" for v in values or [])},
+                {
+                    "accuracy_per_seed": lambda values: " / ".join(
+                        f"{v:.1f}" for v in values or []
+                    ),
+                    "ece": lambda value: format_cell(value, 3),
+                },
             ),
             "",
         ]
