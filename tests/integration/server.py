@@ -90,11 +90,14 @@ class LiveServer:
             },
         )
 
-    def deploy(self, name: str, deployment: str, label: str) -> dict[str, Any]:
+    def deploy(
+        self, name: str, deployment: str, label: str, timeout_s: float = 120.0
+    ) -> dict[str, Any]:
         """Deploy model ``label`` of ``name`` as ``deployment`` and wait for it."""
         return self.run_job(
             "PUT",
             f"{AUTHORING}/{name}/deployments/{deployment}",
+            timeout_s=timeout_s,
             params={"api-version": API_VERSION},
             json={"trainedModelLabel": label},
         )

@@ -150,13 +150,15 @@ def people_documents() -> tuple[Document, ...]:
 
 @pytest.fixture(scope="module")
 def people_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ``ner.minilm.v1`` model of :data:`PEOPLE` (trained once for the module)."""
+    """A ``ner.minilm.v1`` model of :data:`PEOPLE`, trained and its serving graphs written
+    once for the module (writing them is the first test's business; these check the choice)."""
     folder = tmp_path_factory.mktemp("people") / "m1"
     documents = people_documents()
     settings = TransformerNerHyperparameters(epochs=1, min_steps=40, batch_size=4)
     TransformerNerBackend(settings).train(
         [NerExample(document.text, document.spans) for document in documents], ["PER"], folder
     )
+    assert registry.prepare_for_serving(folder)
     return folder
 
 

@@ -390,7 +390,15 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
     config = read_config(model_dir, TransformerNerConfig)
     if config.backend not in (BACKEND_NAME, V2_BACKEND_NAME, E5_BACKEND_NAME):
         raise ValueError(f"{model_dir} holds a {config.backend!r} model, not an encoder tagger")
-    onnx_serving.write_onnx(_load_tagger(model_dir, len(config.labels)), output_dir / ONNX_FILE)
+    served = model_dir / onnx_serving.SERVING_FILE
+    if served.is_file():
+        # A deployed folder holds this very network as ONNX already (the deploy job wrote it
+        # from the same weights, with the same exporter): a copy takes a second, exporting
+        # again up to a minute.
+        output_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(served, output_dir / ONNX_FILE)
+    else:
+        onnx_serving.write_onnx(_load_tagger(model_dir, len(config.labels)), output_dir / ONNX_FILE)
     shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
     if (model_dir / CRF_DIR).is_dir():
         shutil.copytree(model_dir / CRF_DIR, output_dir / CRF_DIR)
