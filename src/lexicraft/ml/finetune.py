@@ -22,11 +22,14 @@ head sits on top of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
 import shutil
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,11 +142,31 @@ def _cased_encoder(
     return encoder, load_tokenizer(source), config_dict
 
 
+#: The tokenizers loaded in this process, by the SHA-256 of their file, for as long as a model
+#: holds one (see :func:`load_tokenizer`).
+_LOADED_TOKENIZERS: weakref.WeakValueDictionary[str, Tokenizer] = weakref.WeakValueDictionary()
+_LOADED_TOKENIZERS_LOCK = threading.Lock()
+
+
 def load_tokenizer(folder: Path) -> Tokenizer:
-    """The word-piece tokenizer in ``folder``, without padding or truncation."""
-    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
+    """The word-piece tokenizer in ``folder``, without padding or truncation.
+
+    Every model folder of an encoder carries the same tokenizer file, so models loaded into one
+    process share one tokenizer object while any of them holds it: multilingual-e5-small's
+    (250,002 pieces, 17 MB of JSON) takes about 280 MB once loaded, more than its int8 network
+    (measured: a second e5 model in a process added 412 MiB, the tokenizer 282 of them).
+    Nothing changes a tokenizer after this function configures it, and encoding only reads
+    it, so the models may encode with it at once.
+    """
+    text = (folder / TOKENIZER_FILE).read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    with _LOADED_TOKENIZERS_LOCK:
+        tokenizer = _LOADED_TOKENIZERS.get(digest)
+        if tokenizer is None:
+            tokenizer = Tokenizer.from_str(text.decode("utf-8"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            _LOADED_TOKENIZERS[digest] = tokenizer
     return tokenizer
 
 
