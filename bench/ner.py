@@ -586,6 +586,9 @@ def render_markdown(results: dict[str, Any]) -> str:
             type_rows.append({"system": system, **per_type})
             if entry.get("error"):
                 notes.append(f"- {system}: failed: {str(entry['error']).splitlines()[0]}")
+            if system.startswith("lexicraft") and entry.get("backend"):
+                # The backend a system maps to changes between runs (Systems: says today's).
+                notes.append(f"- {system}: `{entry['backend']}`")
             if entry.get("stopped_at_cap"):
                 notes.append(f"- {system}: stopped at the cap; best checkpoint used")
             if entry.get("misaligned_entities"):
