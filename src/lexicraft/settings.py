@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     # first poll has the results (the SDKs, which poll once at once, then sleep Retry-After,
     # never sleep). 0 answers at once.
     submit_wait_s: float = 0.5
+    # A poll of an analyze job that this process's workers have queued or run waits up to
+    # this long for the job to end: a client polling tightly then sends one poll, not dozens
+    # (sixteen such clients polling every 10 ms spent the server's CPU on their polls). 0
+    # answers at once.
+    poll_wait_s: float = 0.5
     analyze_job_ttl_s: float = 24 * 3600
     authoring_job_ttl_s: float = 7 * 24 * 3600
 

@@ -51,11 +51,12 @@ class Fleet:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory, databases: Databases) -> Iterator[Fleet]:
     data_dir = tmp_path_factory.mktemp("fair")
-    # Submits answer at once (no wait for the job, Settings.submit_wait_s): the latencies
-    # compared here are a job's wait for its turn plus the client's polling, under load and
-    # idle alike. A submit that waits would take the polling out of the idle latency only
-    # (key A's jobs outlast any wait), which compares two different things.
-    with databases.serve(data_dir, submit_wait_s=0) as server:
+    # Submits and polls answer at once (no wait for the job, Settings.submit_wait_s and
+    # poll_wait_s): the latencies compared here are a job's wait for its turn plus the
+    # client's polling, under load and idle alike. A submit that waits would take the polling
+    # out of the idle latency only (key A's jobs outlast any wait), which compares two
+    # different things.
+    with databases.serve(data_dir, submit_wait_s=0, poll_wait_s=0) as server:
         server.import_project(NER, demo_project_file("demo-ner", NER))
         server.train(NER, "m1")
         server.deploy(NER, PRODUCTION, "m1")

@@ -1,11 +1,14 @@
 """An analyze submit waits for a short job (``Settings.submit_wait_s``) and, when the job is done,
-tells the client to poll at once: its first poll has the results, so the SDKs never sleep."""
+tells the client to poll at once: its first poll has the results, so the SDKs never sleep. A
+poll of a job this process's workers run waits for it the same way (``Settings.poll_wait_s``)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from azure.ai.textanalytics import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
@@ -114,21 +117,48 @@ def test_the_sdk_has_the_results_from_its_first_poll_and_never_sleeps(
     assert transport.sleeps == []
 
 
-def test_without_workers_in_the_process_the_submit_answers_at_once(
+def submit_ner(live: LiveServer) -> httpx.Response:
+    return submit(
+        live,
+        {
+            "analysisInput": documents(NER_TEXT),
+            "tasks": [task("CustomEntityRecognition", NER, PRODUCTION)],
+        },
+    )
+
+
+def own_data_dir(request: pytest.FixtureRequest, tmp_path: Path, databases: Databases) -> Path:
+    """A data dir of its own: the other server's workers would claim jobs from a shared one."""
+    templates: RuntimeTemplates = request.getfixturevalue(f"{databases.kind}_templates")
+    return templates.copy_to(databases, tmp_path / "data")
+
+
+def test_a_poll_waits_for_a_job_the_process_runs_and_has_its_results(
     request: pytest.FixtureRequest, tmp_path: Path, databases: Databases
 ) -> None:
-    # A data dir of its own: the other server's workers would claim the job from a shared one.
-    templates: RuntimeTemplates = request.getfixturevalue(f"{databases.kind}_templates")
-    data_dir = templates.copy_to(databases, tmp_path / "data")
-    with databases.serve(data_dir, run_workers=False, submit_wait_s=120) as live:
-        response = submit(
-            live,
-            {
-                "analysisInput": documents(NER_TEXT),
-                "tasks": [task("CustomEntityRecognition", NER, PRODUCTION)],
-            },
-        )
+    data_dir = own_data_dir(request, tmp_path, databases)
+    # The submit answers at once; the job (whose model loads first) is not done by the poll.
+    with databases.serve(data_dir, submit_wait_s=0, poll_wait_s=120) as live:
+        response = submit_ner(live)
+        assert response.status_code == 202, response.text
+        assert "retry-after-ms" not in response.headers
+        state = live.client.get(response.headers["Operation-Location"]).json()
+        assert state["status"] == "succeeded"
+        [document] = state["tasks"]["items"][0]["results"]["documents"]
+        found = [(entity["category"], entity["text"]) for entity in document["entities"]]
+        assert found == expected_texts(live, NER_TEXT)
+
+
+def test_without_workers_in_the_process_the_submit_and_the_poll_answer_at_once(
+    request: pytest.FixtureRequest, tmp_path: Path, databases: Databases
+) -> None:
+    data_dir = own_data_dir(request, tmp_path, databases)
+    with databases.serve(data_dir, run_workers=False, submit_wait_s=120, poll_wait_s=120) as live:
+        started = time.monotonic()
+        response = submit_ner(live)
         assert response.status_code == 202, response.text
         assert "retry-after-ms" not in response.headers
         state = live.client.get(response.headers["Operation-Location"]).json()
         assert state["status"] == "notStarted"
+        # Nothing in this process would end the job: neither waited its 120 s.
+        assert time.monotonic() - started < 60

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from lexicraft.domain.jobs import JobKind
+from lexicraft.domain.jobs import JobKind, JobStatus
+from lexicraft.jobs.worker import WorkerPool
 from lexicraft.services import analysis
 from lexicraft.services.context import ServiceContext
 
@@ -37,6 +38,15 @@ def wake_workers(request: Request, kind: JobKind) -> None:
             pool.wake()
 
 
+def local_pool(request: Request, kind: JobKind) -> WorkerPool | None:
+    """The pool of this process whose threads run jobs of ``kind``; None when none does."""
+    for pool in getattr(request.app.state, "worker_pools", ()):
+        if kind in pool.kinds and pool.threads > 0:
+            found: WorkerPool = pool
+            return found
+    return None
+
+
 async def accepted_after(
     request: Request, kind: JobKind, job_id: str, location: str, wait_s: float
 ) -> Response:
@@ -48,12 +58,40 @@ async def accepted_after(
     workers and the answer comes at once.
     """
     wake_workers(request, kind)
-    for pool in getattr(request.app.state, "worker_pools", ()):
-        if kind in pool.kinds:
-            if await pool.completions.wait(job_id, wait_s):
-                return accepted(location, POLL_NOW)
-            break
+    pool = local_pool(request, kind)
+    if pool is not None and await pool.completions.wait(job_id, wait_s):
+        return accepted(location, POLL_NOW)
     return accepted(location)
+
+
+async def await_local_end(request: Request, job_id: str, status: JobStatus, wait_s: float) -> bool:
+    """Wait up to ``wait_s`` for analyze job ``job_id``, read as ``status``, to end, where
+    this process's workers will claim it (it is queued) or run it; whether it ended.
+
+    A job another process runs is not waited for: no event of this process would say that
+    it ended, and its poll is answered at once.
+    """
+    pool = local_pool(request, JobKind.ANALYZE)
+    if pool is None or status.is_terminal:
+        return False
+    here = status is JobStatus.NOT_STARTED or pool.runs(job_id)
+    # One it ran and finished since the read is seen at once.
+    return await pool.completions.wait(job_id, wait_s if here else 0)
+
+
+async def answer_poll(
+    request: Request,
+    context: ServiceContext,
+    job_id: str,
+    answer: Callable[[], tuple[Response, JobStatus]],
+) -> Response:
+    """A poll of analyze job ``job_id``: ``answer`` (run in the threadpool) reads and renders
+    it; a job this process's workers will end soon is waited for, up to
+    ``Settings.poll_wait_s`` (see :func:`await_local_end`), and read again once it ended."""
+    response, status = await run_in_threadpool(answer)
+    if await await_local_end(request, job_id, status, context.settings.poll_wait_s):
+        response, _status = await run_in_threadpool(answer)
+    return response
 
 
 async def accept_analysis(

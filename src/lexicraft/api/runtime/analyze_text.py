@@ -4,7 +4,9 @@ Each route validates its typed body, calls one service, renders. Any dated ``api
 is accepted; custom task shapes are identical across them (spec §1.1), only the job state's
 spelling differs (see :mod:`lexicraft.api.runtime.render`). Routes are plain ``def``:
 FastAPI runs them in its threadpool, so the database work never blocks the event loop; the
-submit route is ``async`` (see :func:`lexicraft.api.jobs.accept_analysis`).
+submit and poll routes are ``async``, as they may wait for the job (see
+:func:`lexicraft.api.jobs.accept_analysis` and :func:`lexicraft.api.jobs.answer_poll`), and
+run their database work in the threadpool.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from __future__ import annotations
 from typing import NoReturn
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import ApiVersion, CallerKeyId, Context
 from lexicraft.api.errors import ERRORS
-from lexicraft.api.jobs import accept_analysis, accepted
+from lexicraft.api.jobs import accept_analysis, accepted, answer_poll
 from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import AnalyzeTextInput, AnalyzeTextJobsInput, custom_kind
+from lexicraft.domain.jobs import JobStatus
 from lexicraft.domain.users import Permission
 from lexicraft.errors import InvalidParameterValue
 from lexicraft.services import analysis
@@ -54,21 +56,22 @@ async def submit_job(
 
 
 @router.get(JOBS + "/{job_id}", responses=responses.job_state(responses.LanguageJobState))
-def get_job(job_id: str, request: Request, context: Context, version: ApiVersion) -> JSONResponse:
+async def get_job(job_id: str, request: Request, context: Context, version: ApiVersion) -> Response:
     show_stats = bool_query(request, "showStats")
-    job = analysis.get_analysis(context, job_id, ApiFamily.LANGUAGE)
-    page = render.page(
-        request,
-        len(job.documents),
-        top_name="top",
-        skip_name="skip",
-        default_top=context.settings.default_page_size,
-    )
-    return render.job_response(
-        render.render_language_job(job, page, show_stats, version),
-        job,
-        context.settings.retry_after_s,
-    )
+
+    def answer() -> tuple[Response, JobStatus]:
+        job = analysis.get_analysis(context, job_id, ApiFamily.LANGUAGE)
+        page = render.page(
+            request,
+            len(job.documents),
+            top_name="top",
+            skip_name="skip",
+            default_top=context.settings.default_page_size,
+        )
+        rendered = render.render_language_job(job, page, show_stats, version)
+        return render.job_response(rendered, job, context.settings.retry_after_s), job.status
+
+    return await answer_poll(request, context, job_id, answer)
 
 
 @router.post(

@@ -1,8 +1,9 @@
 """Legacy Text Analytics runtime routes: ``/text/analytics/{v3.x-preview…}/analyze`` (spec §2).
 
 The version is a path segment and there is no ``api-version`` query parameter. Only the
-previews that carried custom tasks are served; any other version is a 404. Routes are plain
-``def``: FastAPI runs them in its threadpool, off the event loop.
+previews that carried custom tasks are served; any other version is a 404. The submit and
+poll routes are ``async`` (they may wait for the job) and run their database work in the
+threadpool, as FastAPI runs the plain ``def`` ones, off the event loop.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from lexicraft.api.dependencies import CallerKeyId, Context
-from lexicraft.api.jobs import accept_analysis
+from lexicraft.api.jobs import accept_analysis, answer_poll
 from lexicraft.api.permissions import needs
 from lexicraft.api.requests import absolute_url, bool_query
 from lexicraft.api.runtime import render, responses
 from lexicraft.api.runtime.schemas import LegacyAnalyzeInput
+from lexicraft.domain.jobs import JobStatus
 from lexicraft.domain.users import Permission
 from lexicraft.errors import NotFound
 from lexicraft.services import analysis
@@ -74,18 +75,21 @@ async def submit_job(
     PREFIX + "/{version}/analyze/jobs/{job_id}",
     responses=responses.job_state(responses.LegacyJobState),
 )
-def get_job(
+async def get_job(
     version: LegacyVersion, job_id: str, request: Request, context: Context
-) -> JSONResponse:
+) -> Response:
     show_stats = bool_query(request, "showStats")
-    job = analysis.get_analysis(context, job_id, ApiFamily.LEGACY)
-    page = render.page(
-        request,
-        len(job.documents),
-        top_name="$top",
-        skip_name="$skip",
-        default_top=LEGACY_DEFAULT_TOP,
-    )
-    return render.job_response(
-        render.render_legacy_job(job, page, show_stats), job, context.settings.retry_after_s
-    )
+
+    def answer() -> tuple[Response, JobStatus]:
+        job = analysis.get_analysis(context, job_id, ApiFamily.LEGACY)
+        page = render.page(
+            request,
+            len(job.documents),
+            top_name="$top",
+            skip_name="$skip",
+            default_top=LEGACY_DEFAULT_TOP,
+        )
+        rendered = render.render_legacy_job(job, page, show_stats)
+        return render.job_response(rendered, job, context.settings.retry_after_s), job.status
+
+    return await answer_poll(request, context, job_id, answer)
