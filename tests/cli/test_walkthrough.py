@@ -21,6 +21,12 @@ import pytest
 from tests.cli.helpers import LEXICRAFT, record_spans, run_cli
 from tests.datasets import read_jsonl, shared_data_dir
 
+# The walkthrough trains the default config (150 steps of MiniLM and the CRF): about four and
+# a half minutes on two idle cores of a fast machine, over five beside the rest of a loaded
+# suite on a slower one. The limits guard against a hang, not a slow machine.
+pytestmark = pytest.mark.timeout(2400)
+STEP_TIMEOUT_S = 1800
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 MARKER = "<!-- walkthrough: run as written by tests/cli/test_walkthrough.py -->"
 
@@ -70,7 +76,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
                 capture_output=True,
                 text=True,
                 encoding="utf-8",
-                timeout=300,
+                timeout=STEP_TIMEOUT_S,
                 check=False,
             )
         )

@@ -152,7 +152,8 @@ def test_storage_upload_documents_a_raw_body(openapi: dict[str, Any]) -> None:
 
 def test_routes_keep_sync_work_off_the_event_loop() -> None:
     """Plain ``def`` routes run in the threadpool; the async routes offload their database
-    work: the upload's write, and the analyze submits' (which then wait for the job)."""
+    work: the upload's write, and the analyze submits' and polls' (which then wait for the
+    job)."""
     routers = (
         analyze_text_router,
         conversations_router,
@@ -169,7 +170,7 @@ def test_routes_keep_sync_work_off_the_event_loop() -> None:
         for route in router.routes
         if isinstance(route, APIRoute) and inspect.iscoroutinefunction(route.endpoint)
     }
-    assert async_routes == {"upload_document", "submit_job"}
+    assert async_routes == {"upload_document", "submit_job", "get_job"}
 
 
 # -- validation failures are Azure envelopes ---------------------------------------------------

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from lexicraft.domain.jobs import JobKind, JobStatus
-from lexicraft.jobs.worker import WorkerPool
 from lexicraft.services import analysis
 from lexicraft.services.context import ServiceContext
 
@@ -38,11 +38,28 @@ def wake_workers(request: Request, kind: JobKind) -> None:
             pool.wake()
 
 
-def local_pool(request: Request, kind: JobKind) -> WorkerPool | None:
+class Completions(Protocol):
+    """What a route waits on for a job of its process's pool (``jobs/completions.py``)."""
+
+    async def wait(self, job_id: str, timeout_s: float) -> bool: ...
+
+
+class LocalPool(Protocol):
+    """What a route sees of a worker pool of its process (``jobs/worker.WorkerPool``; the
+    API layer does not import the job layer, see tests/unit/test_architecture.py)."""
+
+    kinds: tuple[JobKind, ...]
+    threads: int
+    completions: Completions
+
+    def runs(self, job_id: str) -> bool: ...
+
+
+def local_pool(request: Request, kind: JobKind) -> LocalPool | None:
     """The pool of this process whose threads run jobs of ``kind``; None when none does."""
     for pool in getattr(request.app.state, "worker_pools", ()):
         if kind in pool.kinds and pool.threads > 0:
-            found: WorkerPool = pool
+            found: LocalPool = pool
             return found
     return None
 
