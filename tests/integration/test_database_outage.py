@@ -143,10 +143,15 @@ class CountingQueue(JobQueue):
     failed_claims = 0
 
     def claim(
-        self, owner: str, kinds: Collection[JobKind], *, skip_keys: Collection[int | None] = ()
+        self,
+        owner: str,
+        kinds: Collection[JobKind],
+        *,
+        skip_keys: Collection[int | None] = (),
+        probe: bool = True,
     ) -> Job | None:
         try:
-            return super().claim(owner, kinds, skip_keys=skip_keys)
+            return super().claim(owner, kinds, skip_keys=skip_keys, probe=probe)
         except Exception:
             self.failed_claims += 1
             raise

@@ -283,7 +283,7 @@ class WorkerPool:
         with self._running_lock:
             return dict(Counter(job.api_key_id for job in self._running.values()))
 
-    def _claim(self, owner: str) -> Job | None:
+    def _claim(self, owner: str, announced: bool) -> Job | None:
         """Claim the next job (see :meth:`JobQueue.claim`) for thread ``owner``, passing
         over the keys that already have ``jobs_per_key`` jobs running here."""
         with self._claim_lock:
@@ -292,7 +292,7 @@ class WorkerPool:
                 full = [
                     key for key, jobs in self.running_keys().items() if jobs >= self.jobs_per_key
                 ]
-            job = self.queue.claim(owner, self.kinds, skip_keys=full)
+            job = self.queue.claim(owner, self.kinds, skip_keys=full, probe=not announced)
             if job is not None:
                 with self._running_lock:
                     self._running[owner] = job
@@ -324,8 +324,8 @@ class WorkerPool:
         except Exception:
             logger.exception("job queue maintenance failed")
 
-    def _idle(self) -> None:
-        """Wait for work.
+    def _idle(self) -> bool:
+        """Wait for work; whether a wake-up (a job queued) ended the wait.
 
         One idle thread at a time is the pool's poller: it looks at the queue each interval
         (the safety net for jobs no wake-up announced); the others sleep until woken. Sixteen
@@ -333,10 +333,11 @@ class WorkerPool:
         """
         with self._poller_lock:
             polling, self._poller_taken = not self._poller_taken, True
-        self._wakeups.wait(self.poll_interval_s if polling else None)
+        woken = self._wakeups.wait(self.poll_interval_s if polling else None)
         if polling:
             with self._poller_lock:
                 self._poller_taken = False
+        return woken
 
     def _keep_a_poller(self) -> None:
         """This thread took a job: if no idle thread polls now (this one did, or all are
@@ -347,10 +348,12 @@ class WorkerPool:
 
     def _run(self, owner: str) -> None:
         backoff = Backoff(self.poll_interval_s, max(self.backoff_max_s, self.poll_interval_s))
+        # Whether a wake-up announced a job: the claim then skips its probe (see JobQueue.claim).
+        announced = False
         while not self._stop.is_set():
             self._maintain()
             try:
-                job = self._claim(owner)
+                job = self._claim(owner, announced)
             except DatabaseUnavailable:
                 # Keep trying, less and less often, instead of dying or spinning.
                 self.outage.failed()
@@ -363,8 +366,9 @@ class WorkerPool:
                 self.outage.succeeded()
                 backoff.reset()
             if job is None:
-                self._idle()
+                announced = self._idle()
                 continue
+            announced = False
             self._keep_a_poller()
             if self._stop.is_set():
                 # Told to stop while claiming: the job is another worker's to run.

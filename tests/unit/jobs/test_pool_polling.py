@@ -25,10 +25,15 @@ class CountingQueue(JobQueue):
     claims = 0
 
     def claim(
-        self, owner: str, kinds: Collection[JobKind], *, skip_keys: Collection[int | None] = ()
+        self,
+        owner: str,
+        kinds: Collection[JobKind],
+        *,
+        skip_keys: Collection[int | None] = (),
+        probe: bool = True,
     ) -> Job | None:
         self.claims += 1
-        return super().claim(owner, kinds, skip_keys=skip_keys)
+        return super().claim(owner, kinds, skip_keys=skip_keys, probe=probe)
 
 
 @pytest.fixture

@@ -309,6 +309,7 @@ class JobQueue:
         kinds: Collection[JobKind],
         *,
         skip_keys: Collection[int | None] = (),
+        probe: bool = True,
     ) -> Job | None:
         """Take a waiting job of ``kinds`` for ``owner``: the oldest waiting job of the key
         with the fewest running jobs of ``kinds`` (ties: the oldest job first), passing over
@@ -337,8 +338,9 @@ class JobQueue:
         claim = _claim_statement(kind_values, skipping=bool(skipped))
         with self.database.session() as session:
             # Most claims find nothing (a thread that finished its job looks again at once):
-            # a read tells so without the write lock the claim takes first on SQLite.
-            if session.execute(_waiting_probe(kind_values)).first() is None:
+            # a read tells so without the write lock the claim takes first on SQLite. A
+            # claimer woken for a new job skips it (``probe=False``): a job most likely waits.
+            if probe and session.execute(_waiting_probe(kind_values)).first() is None:
                 return None
             row = session.scalars(claim, parameters).one_or_none()
             return None if row is None else to_job(row)
