@@ -142,8 +142,13 @@ def studio(
     browser: Browser, studio_server: LiveServer, request: pytest.FixtureRequest
 ) -> Iterator[Studio]:
     """A fresh browser context at 1280x800 that records every request the page makes."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(20_000)
+    # Assertions wait as long as actions: beside a loaded suite on a slow machine a save took
+    # over the 5 s Playwright's assertions wait by default. The limits guard against a hang.
+    expect.set_options(timeout=20_000)
     page = context.new_page()
     session = Studio(
         server=studio_server,

@@ -183,7 +183,7 @@ def set_dataset(page: Page, dataset: str) -> None:
 
 
 def wait_until(
-    page: Page, condition: Callable[[], object], failure: str, timeout_s: float = 10.0
+    page: Page, condition: Callable[[], object], failure: str, timeout_s: float = 20.0
 ) -> None:
     """Let the page run until ``condition()`` is true; fail with ``failure`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
