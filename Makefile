@@ -59,6 +59,7 @@ $(BENCH_VENV)/.installed:
 	touch $@
 
 serve: $(VENV)/.installed $(E5_DIR)/checksums.json ## Install, migrate, make a key, deploy the demo projects, serve on :5000
+	$(VENV)/bin/python -m compileall -q src
 	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
 
 # The Studio's browser tests drive Debian's Chromium; the emoji font makes their screenshots legible.
@@ -97,7 +98,12 @@ axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into 
 .tools/axe/node_modules/axe-core/axe.min.js:
 	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
 
+# Lexicraft's own modules as bytecode, written up front: where PYTHONDONTWRITEBYTECODE is set
+# (these machines set it) no process writes its own, and each of the suite's hundreds of CLI,
+# server and worker processes compiled the package again from source (a fifth of a CLI's
+# start-up). A stale file is not read: Python compares it with the source first.
 test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
+	$(VENV)/bin/python -m compileall -q src
 	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.installed ## ruff check + format check

@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -68,6 +67,10 @@ class JobWakeups:
         self._thread.join(5)
 
     def _run(self) -> None:
+        # Imported here, where only a PostgreSQL deployment gets: the driver is a tenth of a
+        # second of every process's start-up (each CLI command's included).
+        import psycopg
+
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
