@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import runtime
+from common import machine_info
 from runtime import RESULTS, client, concurrent_clients, deploy_demo, latencies, serve
 
 from lexicraft.ml import registry
@@ -118,13 +118,6 @@ def median_of(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
-
-
 def markdown(results: dict[str, Any]) -> str:
     sides = ("this", "baseline")
     rows = [
@@ -188,7 +181,7 @@ def main() -> None:
         "rounds": arguments.rounds,
         "by_round": rounds,
         "cpus": os.cpu_count(),
-        "machine": cpu_model(),
+        "machine": machine_info()["cpu"],
         "command": "python bench/http_jobs.py " + " ".join(sys.argv[1:]),
     }
     arguments.results_dir.mkdir(parents=True, exist_ok=True)

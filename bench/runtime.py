@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -67,6 +66,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from common import machine_info
 
 from lexicraft.ml import registry
 from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE
@@ -549,8 +549,9 @@ def main() -> None:
             "rounds": arguments.rounds,
             "inprocess_docs_per_s_by_round": [round(rate, 1) for rate in inprocess_rates],
             "http_docs_per_s_by_round": [round(rate, 1) for rate in http_rates],
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
+            # This kind of machine changes from day to day (its GEMM peak by 4x): the
+            # ratios compare within one run, and the CPU says which machine ran it.
+            "machine": machine_info(),
             "server_worker_threads": arguments.worker_threads,
             "client_jobs": arguments.client_jobs,
             "serving_threads": speed["ner"]["threads"],
@@ -601,6 +602,8 @@ def main() -> None:
         ),
     ]
     rows += serving_rows(results)
+    machine = results["setup"]["machine"]
+    rows.append(("machine", f"{machine['cpu']}, {machine['usable_cpus']} usable CPUs"))
     table = "\n".join(["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
     (output / "runtime.md").write_text(table + "\n", encoding="utf-8")
     print(table)

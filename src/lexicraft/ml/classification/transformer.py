@@ -76,10 +76,10 @@ from lexicraft.ml.finetune import (
     encoder_config,
     fine_tune,
     held_out_split,
-    length_batches,
     load_tokenizer,
     load_weights,
     pick_device,
+    prediction_batches,
     pretrained_encoder,
     save_encoder_files,
     save_weights,
@@ -549,7 +549,7 @@ class TransformerClassificationPredictor:
         weights = np.zeros(len(texts), dtype=np.float64)
         lengths = [len(window.ids) for window in windows]
         with self._lock:
-            for batch in length_batches(lengths, 64, 64 * self._window, None):
+            for batch in prediction_batches(lengths):
                 chosen = [windows[index] for index in batch]
                 for window, row in zip(chosen, self._network.logits(*padded(chosen)), strict=True):
                     summed[window.document] += len(window.ids) * row

@@ -74,10 +74,10 @@ from lexicraft.ml.finetune import (
     check_schedule,
     encoder_config,
     fine_tune,
-    length_batches,
     load_tokenizer,
     load_weights,
     pick_device,
+    prediction_batches,
     pretrained_encoder,
     save_encoder_files,
     save_weights,
@@ -538,7 +538,7 @@ class JointConversationPredictor:
         weights = np.zeros(len(documents))
         lengths = [len(window.ids) for window in windows]
         with self._lock:
-            for batch in length_batches(lengths, 64, 64 * 128, None):
+            for batch in prediction_batches(lengths):
                 chosen = [windows[index] for index in batch]
                 output = self._network.logits(*padded(chosen))
                 slot_rows = log_softmax(output[:, :, :tags])

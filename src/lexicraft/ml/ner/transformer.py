@@ -55,10 +55,10 @@ from lexicraft.ml.finetune import (
     encoder_config,
     fine_tune,
     held_out_split,
-    length_batches,
     load_tokenizer,
     load_weights,
     pick_device,
+    prediction_batches,
     pretrained_encoder,
     save_encoder_files,
     save_weights,
@@ -506,7 +506,7 @@ class TransformerNerPredictor:
         best_margin = [np.full(len(document.tokens), -1) for document in documents]
         lengths = [len(window.ids) for window in windows]
         with self._lock:
-            for batch in length_batches(lengths, 64, 64 * 128, None):
+            for batch in prediction_batches(lengths):
                 chosen = [windows[index] for index in batch]
                 rows = log_softmax(self._network.logits(*padded(chosen)))
                 for window, row in zip(chosen, rows, strict=True):
