@@ -7,7 +7,7 @@ PORT ?= 5000
 DATASET ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help e5 serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-gpu bench-runtime bench-memory bench-scale bench-reliability clean
+.PHONY: help e5 bytecode serve test lint typecheck chromium postgresql redis azurite axe bench-ner bench-classify bench-clu bench-gpu bench-runtime bench-memory bench-scale bench-reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -58,8 +58,7 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/python -c 'import spacy; print("spaCy", spacy.__version__)'
 	touch $@
 
-serve: $(VENV)/.installed $(E5_DIR)/checksums.json ## Install, migrate, make a key, deploy the demo projects, serve on :5000
-	$(VENV)/bin/python -m compileall -q src
+serve: $(VENV)/.installed $(E5_DIR)/checksums.json bytecode ## Install, migrate, make a key, deploy the demo projects, serve on :5000
 	$(VENV)/bin/lexicraft demo --port $(PORT) && $(VENV)/bin/lexicraft serve --port $(PORT)
 
 # The Studio's browser tests drive Debian's Chromium; the emoji font makes their screenshots legible.
@@ -99,11 +98,13 @@ axe: .tools/axe/node_modules/axe-core/axe.min.js ## Install axe-core (npm) into 
 	npm install --prefix .tools/axe axe-core@4 --no-audit --no-fund
 
 # Lexicraft's own modules as bytecode, written up front: where PYTHONDONTWRITEBYTECODE is set
-# (these machines set it) no process writes its own, and each of the suite's hundreds of CLI,
-# server and worker processes compiled the package again from source (a fifth of a CLI's
-# start-up). A stale file is not read: Python compares it with the source first.
-test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe ## Install everything and run the whole suite
+# (these machines set it) no process writes its own, and each CLI, server and worker process
+# (hundreds in the suite) compiled the package again from source, a fifth of a CLI's start-up.
+# A stale file is never read: Python compares it with the source first.
+bytecode: $(VENV)/.installed ## Compile the package's modules to bytecode (faster process start-up)
 	$(VENV)/bin/python -m compileall -q src
+
+test: $(VENV)/.installed $(E5_DIR)/checksums.json $(CLIENTS)/textanalytics6/.installed $(CLIENTS)/conversations11/.installed $(CLIENTS)/conversations-authoring/.installed chromium postgresql redis azurite axe bytecode ## Install everything and run the whole suite
 	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 lint: $(VENV)/.installed ## ruff check + format check

@@ -130,9 +130,9 @@ def run_server(
     ``run_workers`` it runs no job workers (``lexicraft serve --no-workers``), so the jobs
     it takes stay waiting.
     """
-    # A lease of a few seconds (30 s in production) lets the tests that leave a job behind
-    # see it taken over soon; under 10 s, a heartbeat a loaded two-core machine delayed by
-    # two seconds lost a live training job to the pool's own poller (CI, stop 34).
+    # Shorter than production's 30 s, so a job left behind is taken over soon; not much
+    # shorter: with 3 s, a heartbeat that a loaded two-core CI machine delayed by two seconds
+    # lost a live training to the pool's own poller, which ran it again.
     settings = Settings(
         data_dir=data_dir, api_key=TEST_KEY, job_lease_s=10.0, **{**NO_RATE_LIMITS, **overrides}
     )

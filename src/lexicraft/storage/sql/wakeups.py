@@ -67,8 +67,8 @@ class JobWakeups:
         self._thread.join(5)
 
     def _run(self) -> None:
-        # Imported here, where only a PostgreSQL deployment gets: the driver is a tenth of a
-        # second of every process's start-up (each CLI command's included).
+        # Imported here, so only a PostgreSQL deployment loads the driver: it is a tenth of a
+        # second of a process's start-up, which every CLI command would pay.
         import psycopg
 
         while not self._stop.is_set():
