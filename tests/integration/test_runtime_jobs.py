@@ -215,14 +215,18 @@ def test_tasks_resolve_their_deployment_when_they_run(data_dir: Path, databases:
 
 
 def test_cancel_a_running_job(data_dir: Path, databases: Databases) -> None:
-    # One document per batch: the job checks for cancellation between every document.
-    with databases.serve(data_dir, predict_batch_size=1) as server:
-        long_text = (NER_TEXT + " ") * 80
+    # One document per batch: the job checks for cancellation between every document. 25
+    # tasks over 25 long documents (the request's cost limit raised for it) keep the job
+    # running for seconds, so the cancel cannot come after it has finished.
+    tasks = 25
+    long_text = (NER_TEXT + " ") * 80
+    cost = tasks * 25 * len(long_text)
+    with databases.serve(data_dir, predict_batch_size=1, max_request_cost=cost) as server:
         body = {
             "analysisInput": documents(*[long_text] * 25),
             "tasks": [
-                task("CustomEntityRecognition", NER, PRODUCTION, "first"),
-                task("CustomEntityRecognition", NER, PRODUCTION, "second"),
+                task("CustomEntityRecognition", NER, PRODUCTION, f"task-{number}")
+                for number in range(tasks)
             ],
         }
         location = submit(server, body).headers["Operation-Location"]

@@ -36,7 +36,7 @@ from lexicraft.errors import (
 )
 from lexicraft.ml.base import ClassScore, PredictedSpan
 from lexicraft.ml.offsets import OffsetMap
-from lexicraft.services import training
+from lexicraft.services import cancellation, training
 from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
 from lexicraft.services.job_context import JobContext
@@ -664,11 +664,4 @@ def _pending_task(task: AnalysisTask, job_status: JobStatus, updated: str) -> Ta
 
 def cancel_analysis(context: ServiceContext, job_id: str, family: ApiFamily) -> None:
     """Cancel a waiting job at once or ask a running one to stop; a finished job is a 400."""
-    with context.database.session() as session:
-        status = context.queue.get(session, job_id, [JobKind.ANALYZE], target=family.value).status
-    if context.queue.request_cancel(job_id) is None:
-        raise InvalidParameterValue(
-            f"job {job_id!r} has already {status.value}; only notStarted or running jobs "
-            "can be cancelled",
-            target="jobId",
-        )
+    cancellation.cancel_job(context, job_id, [JobKind.ANALYZE], target=family.value)

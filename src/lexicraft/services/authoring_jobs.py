@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from lexicraft.domain.jobs import AUTHORING_KINDS, Job, JobKind
-from lexicraft.errors import InvalidParameterValue
+from lexicraft.services import cancellation
 from lexicraft.services.context import ServiceContext
 
 
@@ -44,10 +44,4 @@ def get_job(
 
 def cancel_job(context: ServiceContext, job_id: str) -> Job:
     """Cancel a waiting job at once, or ask the worker running it to stop."""
-    status = get_job(context, job_id).status
-    if context.queue.request_cancel(job_id) is None:
-        raise InvalidParameterValue(
-            f"job {job_id!r} has already {status.value}; only waiting or running jobs can be "
-            "cancelled"
-        )
-    return get_job(context, job_id)
+    return cancellation.cancel_job(context, job_id, AUTHORING_KINDS)

@@ -51,6 +51,7 @@ from lexicraft.ml.base import (
 from lexicraft.ml.checksums import ModelDamagedError
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
 from lexicraft.ml.offsets import OffsetMap
+from lexicraft.services import cancellation
 from lexicraft.services.artifacts import attempt_tag, release_artifacts
 from lexicraft.services.compute import ModelOutput
 from lexicraft.services.context import ServiceContext
@@ -765,12 +766,4 @@ def list_training_jobs(context: ServiceContext, project_name: str) -> list[Job]:
 
 def cancel_training(context: ServiceContext, project_name: str, job_id: str) -> None:
     """Cancel a waiting or running training job; a finished one cannot be cancelled."""
-    with context.database.session() as session:
-        status = context.queue.get(
-            session, job_id, [JobKind.TRAIN], project_name=project_name
-        ).status
-    if context.queue.request_cancel(job_id) is None:
-        raise InvalidParameterValue(
-            f"training job {job_id!r} has already {status.value}; only waiting or running "
-            "jobs can be cancelled"
-        )
+    cancellation.cancel_job(context, job_id, [JobKind.TRAIN], project_name=project_name)
