@@ -5,7 +5,8 @@ stalls whenever another thread of the server (an HTTP poll, a heartbeat) or anot
 wants one of the cores. ONNX Runtime runs the whole graph in one call, without the GIL, which
 is what a 1-document analyze job needs. A deployed model's network is therefore written once as
 ``serving.onnx`` beside its weights (:func:`prepare`, run by the deploy job), with an int8 copy
-``serving.int8.onnx`` (:func:`quantize`), and loaded from there when the machine has no CUDA
+``serving.int8.onnx`` (:func:`quantize`), both with ONNX Runtime's transformer fusions
+(:func:`write_onnx`), and loaded from there when the machine has no CUDA
 (:func:`serving_network`; which of the two, and with how many threads: :mod:`lexicraft.ml.serving`);
 on a GPU, PyTorch serves it.
 
@@ -21,10 +22,11 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
+from transformers import BertModel
 
 from lexicraft.ml import serving
 from lexicraft.ml.finetune import pick_device
@@ -42,87 +44,122 @@ __all__ = [
 
 INPUT_NAMES = ("ids", "cases", "mask")
 OUTPUT_NAME = "logits"
+#: The TorchScript exporter's opset (ONNX Runtime's transformer fusions are tested on it).
+OPSET = 17
 
 
 def write_onnx(model: torch.nn.Module, path: Path, *, replace: bool = True) -> None:
-    """Write ``model`` (ids, cases, mask → logits) to ``path`` as ONNX, atomically.
+    """Write ``model`` (ids, cases, mask → logits) to ``path`` as ONNX with ONNX Runtime's
+    transformer fusions, atomically.
+
+    The graph comes from PyTorch's TorchScript exporter with the encoder's attention in its
+    eager form, then ONNX Runtime's BERT optimizer fuses each layer's attention into one
+    ``Attention`` operator, its residual adds into ``SkipLayerNormalization`` and its GELU into
+    ``BiasGelu`` (operators of ONNX Runtime's ``com.microsoft`` domain: the graph needs ONNX
+    Runtime). The optimizer recognises the patterns that exporter writes, not those of the
+    ``torch.export`` one (whose graph, optimized the same way, fuses no attention). Measured on
+    MiniLM-L6 and multilingual-e5-small, 2 cores: fp32 1.1 to 1.3x and int8 1.3 to 1.6x the
+    ``torch.export`` graph's speed, logits within 1e-6 of it.
 
     Readers never see a half-written file: the graph goes to a temporary file beside ``path``
     and is renamed over it. With ``replace`` False a file already at ``path`` is kept (the
     temporary is dropped): two deploys of one model may write it at the same time, and the
     checksum one of them records must stay the checksum of the file that stays.
     """
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    encoder = next(module for module in model.modules() if isinstance(module, BertModel))
+    # Scaled-dot-product attention exports as one opaque operator the optimizer cannot fuse.
+    encoder.set_attn_implementation("eager")
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in INPUT_NAMES)
-    batch, pieces = torch.export.Dim("batch"), torch.export.Dim("pieces")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".onnx", dir=path.parent)
-    os.close(handle)
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    # The exporter reports its steps on stdout and logs and warns about its own internals (e.g.
-    # that torchvision is missing); none of it concerns the user, and a failed export raises.
-    exporter_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
+    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as folder:
+        exported, optimized = Path(folder) / "exported.onnx", Path(folder) / "optimized.onnx"
+        # The exporter and the optimizer report their steps on stdout and the root logger,
+        # and warn about their own internals (the exporter's deprecation among them); none of
+        # it concerns the user, and a failed export raises.
+        with _quiet():
             torch.onnx.export(
                 model.eval(),
                 example,
-                temporary,
+                str(exported),
                 input_names=list(INPUT_NAMES),
                 output_names=[OUTPUT_NAME],
-                dynamic_shapes={name: {0: batch, 1: pieces} for name in INPUT_NAMES},
-                dynamo=True,
-                external_data=False,
-                opset_version=18,
+                dynamic_axes={name: {0: "batch", 1: "pieces"} for name in INPUT_NAMES},
+                dynamo=False,
+                opset_version=OPSET,
             )
+            fused = optimize_model(
+                str(exported),
+                model_type="bert",
+                num_heads=encoder.config.num_attention_heads,
+                hidden_size=encoder.config.hidden_size,
+            )
+            fused.save_model_to_file(str(optimized))
         if replace:
-            Path(temporary).replace(path)
+            optimized.replace(path)
         else:
-            publish_once(Path(temporary), path)
+            publish_once(optimized, path)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence what ONNX tooling prints, warns and logs on the root logger (not errors)."""
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    from_onnxruntime = _FromOnnxRuntime()
+    logging.getLogger().addFilter(from_onnxruntime)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
     finally:
+        logging.getLogger().removeFilter(from_onnxruntime)
         exporter_log.setLevel(level)
-        Path(temporary).unlink(missing_ok=True)
 
 
 def quantize(source: Path, path: Path, *, embeddings: bool = False) -> None:
-    """Write the fp32 graph ``source`` with its MatMuls dynamically quantized to int8 to
-    ``path`` (kept if a file is there already, as :func:`write_onnx` with ``replace`` False).
+    """Write the fp32 graph ``source`` with its MatMuls and fused attention dynamically
+    quantized to int8 to ``path`` (kept if a file is there already, as :func:`write_onnx` with
+    ``replace`` False).
 
     Dynamic quantization: weights are int8 (per output channel: an encoder's columns differ
     in range by orders of magnitude, and one scale per tensor loses the small ones),
     activations are quantized per batch at run time, so no calibration data is needed. Only
-    MatMul: LayerNorm and Softmax stay fp32, where int8 costs accuracy and saves little time,
+    the matrix products: layer norms and GELUs stay fp32, where int8 costs accuracy and saves
+    little time,
     and so do the embedding tables (Gather) unless ``embeddings``: a large vocabulary's table
     is most of the graph (multilingual-e5-small's 250,002 pieces: 384 MB of 408), and int8
     makes it a quarter of that (the deploy's int8 check still decides whether it serves).
     """
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".onnx", dir=path.parent)
     os.close(handle)
-    # The quantizer logs advice (pre-processing, which was measured no faster here) on the
-    # root logger; it does not concern the user.
-    advice = _FromQuantizer()
-    logging.getLogger().addFilter(advice)
+    # Fused attention is quantized too (its input projection is most of a layer's MatMul
+    # work); the fused operators' outputs have no inferred type, so the quantizer is told
+    # that tensors are fp32 unless it knows better.
+    operators = ["MatMul", "Attention", "Gather"] if embeddings else ["MatMul", "Attention"]
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
+        with _quiet():
             quantize_dynamic(
                 source,
                 temporary,
-                op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"],
+                op_types_to_quantize=operators,
                 per_channel=True,
                 weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
         publish_once(Path(temporary), path)
     finally:
-        logging.getLogger().removeFilter(advice)
         Path(temporary).unlink(missing_ok=True)
 
 
-class _FromQuantizer(logging.Filter):
-    """Drops the records ONNX Runtime's quantizer logs on the root logger."""
+class _FromOnnxRuntime(logging.Filter):
+    """Drops the records ONNX Runtime's tools (optimizer, quantizer) log on the root logger:
+    advice and progress that do not concern the user."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "onnxruntime" not in record.pathname
