@@ -57,9 +57,11 @@ def write_onnx(model: torch.nn.Module, path: Path, *, replace: bool = True) -> N
     ``Attention`` operator, its residual adds into ``SkipLayerNormalization`` and its GELU into
     ``BiasGelu`` (operators of ONNX Runtime's ``com.microsoft`` domain: the graph needs ONNX
     Runtime). The optimizer recognises the patterns that exporter writes, not those of the
-    ``torch.export`` one (whose graph, optimized the same way, fuses no attention). Measured on
-    MiniLM-L6 and multilingual-e5-small, 2 cores: fp32 1.1 to 1.3x and int8 1.3 to 1.6x the
-    ``torch.export`` graph's speed, logits within 1e-6 of it.
+    ``torch.export`` one (whose graph, optimized the same way, fuses no attention). Side by
+    side in one process on 2 cores (MiniLM-L6 and multilingual-e5-small, batches of 1 to 64
+    windows): fp32 1.1 to 1.3x and int8 1.3 to 1.6x the ``torch.export`` graph's speed, logits
+    within 1e-6 of it; ``bench/runtime.py`` measures the served result. ``model``'s encoder
+    is left with eager attention (same outputs): callers pass a network built for the export.
 
     Readers never see a half-written file: the graph goes to a temporary file beside ``path``
     and is renamed over it. With ``replace`` False a file already at ``path`` is kept (the
@@ -128,10 +130,10 @@ def quantize(source: Path, path: Path, *, embeddings: bool = False) -> None:
     in range by orders of magnitude, and one scale per tensor loses the small ones),
     activations are quantized per batch at run time, so no calibration data is needed. Only
     the matrix products: layer norms and GELUs stay fp32, where int8 costs accuracy and saves
-    little time,
-    and so do the embedding tables (Gather) unless ``embeddings``: a large vocabulary's table
-    is most of the graph (multilingual-e5-small's 250,002 pieces: 384 MB of 408), and int8
-    makes it a quarter of that (the deploy's int8 check still decides whether it serves).
+    little time, and so do the embedding tables (Gather) unless ``embeddings``: a large
+    vocabulary's table is most of the graph (multilingual-e5-small's 250,002 pieces: 384 MB
+    of 408), and int8 makes it a quarter of that (the deploy's int8 check still decides
+    whether it serves).
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic

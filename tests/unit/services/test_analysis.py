@@ -400,6 +400,24 @@ def test_cancel_between_batches_keeps_finished_tasks(context: ServiceContext) ->
         analysis.cancel_analysis(context, job.id, analysis.ApiFamily.LANGUAGE)
 
 
+def test_a_job_that_ends_while_being_cancelled_is_refused_with_how_it_ended(
+    context: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_deployment(context, "people", ProjectKind.ENTITY_RECOGNITION, "prod", CapitalsModel())
+    job = analysis.submit_analysis(context, request("Ann"))
+    assert context.queue.claim("test", [JobKind.ANALYZE]) is not None  # running when read
+    request_cancel = context.queue.request_cancel
+
+    def worker_finishes_first(job_id: str) -> JobStatus | None:
+        # The job's worker records its outcome between the cancel's read and its update.
+        assert context.queue.finish(job_id, "test", JobOutcome(JobStatus.SUCCEEDED, {}))
+        return request_cancel(job_id)
+
+    monkeypatch.setattr(context.queue, "request_cancel", worker_finishes_first)
+    with pytest.raises(InvalidParameterValue, match="has already succeeded"):
+        analysis.cancel_analysis(context, job.id, analysis.ApiFamily.LANGUAGE)
+
+
 def test_jobs_are_found_only_under_their_family(context: ServiceContext) -> None:
     add_deployment(context, "people", ProjectKind.ENTITY_RECOGNITION, "prod", CapitalsModel())
     job = analysis.submit_analysis(context, request("Ann"))
