@@ -116,7 +116,7 @@ typecheck: $(VENV)/.installed ## mypy --strict on src
 bench-ner: $(VENV)/.installed $(E5_DIR)/checksums.json $(BENCH_VENV)/.installed ## NER benchmark → bench/results/ner.json (DATASET=… for one set)
 	$(VENV)/bin/python bench/ner.py $(if $(DATASET),--dataset $(DATASET))
 
-bench-classify: $(VENV)/.installed $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
+bench-classify: $(VENV)/.installed $(E5_DIR)/checksums.json $(BENCH_VENV)/.installed ## Classification benchmark → bench/results/classify.json
 	$(VENV)/bin/python bench/classify.py $(if $(DATASET),--dataset $(DATASET))
 
 bench-clu: $(VENV)/.installed ## CLU benchmark (atis_clu, out-of-scope) → bench/results/clu.json

@@ -11,6 +11,9 @@ then predicting the test set in another subprocess:
 - ``lexicraft``: the classification backend of ``registry.DEFAULT_TRAINING_CONFIG_VERSION``;
 - ``lexicraft-fast``: the backend of ``registry.FAST_TRAINING_CONFIG_VERSION`` (falls back to
   ``textcat.linear.v1`` / ``textcat.linear-multi.v1`` while that constant does not exist);
+- ``lexicraft-e5`` (only when ``--systems`` names it): the default recipe on the multilingual
+  encoder (``textcat.e5.v1`` / ``textcat.e5-multi.v1``, what the default config trains for
+  projects not in English), to compare it with MiniLM (``lexicraft`` on these English sets);
 - ``tfidf-logreg``: scikit-learn, TF-IDF of word 1-2-grams + character 2-5-grams (``char_wb``),
   sublinear tf, logistic regression with C=10 (multi-label: one-vs-rest, threshold 0.5);
 - ``spacy-efficiency`` / ``spacy-accuracy``: spaCy ``textcat`` (``textcat_multilabel`` for
@@ -89,6 +92,8 @@ FEW_SHOT_DATASET = "banking77"
 FEW_SHOT_SIZES = (8, 32)
 FEW_SHOT_SEEDS = (0, 1, 2)
 FEW_SHOT_SYSTEMS = ("lexicraft", "lexicraft-fast")
+#: System → (single-label, multi-label) backend: the default config's recipe on one encoder.
+ENCODER_SYSTEMS = {"lexicraft-e5": ("textcat.e5.v1", "textcat.e5-multi.v1")}
 #: Used while ``registry.FAST_TRAINING_CONFIG_VERSION`` does not exist yet.
 FALLBACK_BACKENDS = {False: "textcat.linear.v1", True: "textcat.linear-multi.v1"}
 METRICS = (
@@ -228,6 +233,8 @@ def lexicraft_backend(system: str, multi_label: bool) -> tuple[str, str | None]:
     """(backend name, trainingConfigVersion or None when falling back) for a lexicraft system."""
     from lexicraft.ml import registry
 
+    if system in ENCODER_SYSTEMS:
+        return ENCODER_SYSTEMS[system][multi_label], registry.DEFAULT_TRAINING_CONFIG_VERSION
     kind = (
         registry.CUSTOM_MULTI_LABEL_CLASSIFICATION
         if multi_label
@@ -485,7 +492,7 @@ def predict_timed(kind: str, model_dir: Path, texts: list[str], output: Path) ->
 
 def system_descriptions() -> dict[str, str]:
     descriptions = {}
-    for system in ("lexicraft", "lexicraft-fast"):
+    for system in ("lexicraft", "lexicraft-fast", *ENCODER_SYSTEMS):
         single, version = lexicraft_backend(system, False)
         multi, _ = lexicraft_backend(system, True)
         source = (
@@ -739,9 +746,9 @@ def main() -> int:
     datasets = arguments.dataset or ([] if arguments.few_shot else list(DATASETS))
     default_systems = SYSTEMS if datasets else FEW_SHOT_SYSTEMS
     systems = arguments.systems.split(",") if arguments.systems else list(default_systems)
-    unknown = sorted(set(systems) - set(SYSTEMS))
+    unknown = sorted(set(systems) - {*SYSTEMS, *ENCODER_SYSTEMS})
     if unknown:
-        parser.error(f"unknown systems {unknown}; choose from {list(SYSTEMS)}")
+        parser.error(f"unknown systems {unknown}; choose from {[*SYSTEMS, *ENCODER_SYSTEMS]}")
     if any(system.startswith("spacy-") for system in systems) and not SPACY_PYTHON.is_file():
         parser.error(f"{SPACY_PYTHON} is missing: run `make .venv-bench/.installed` first")
     few_shot_systems = arguments.systems.split(",") if arguments.systems else FEW_SHOT_SYSTEMS

@@ -18,7 +18,7 @@ from lexicraft.ml.classification import blend
 from lexicraft.ml.evaluation import evaluate_classification
 from lexicraft.ml.registry import classification_backends
 from tests.contract.schedules import on_fixed_schedule
-from tests.contract.test_classification_backends import TRAINED_BACKENDS
+from tests.contract.test_classification_backends import MULTILINGUAL_BACKENDS, TRAINED_BACKENDS
 from tests.datasets import read_jsonl
 
 
@@ -35,10 +35,14 @@ def read_examples(name: str, split: str, limit: int | None = None) -> list[Class
 #: 0.44 at 40 and 50 (threshold 0.39: the most frequent class's 0.31 + 0.08). The defaults'
 #: minutes of training are the benchmarks' business.
 QUALITY_STEPS = {"textcat.minilm.v2": 20, "textcat.minilm-multi.v2": 60}
+#: The multilingual e5 backends are checked for what they are chosen for, classifying
+#: languages they were not trained on (test_classification_backends.py); the benchmarks
+#: measure them on the English sets (at 20 steps, 0.84 on this ag_news check, in a minute).
+QUALITY_BACKENDS = [name for name in TRAINED_BACKENDS if name not in MULTILINGUAL_BACKENDS]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", TRAINED_BACKENDS)
+@pytest.mark.parametrize("name", QUALITY_BACKENDS)
 def test_quality(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
     steps = QUALITY_STEPS.get(name)

@@ -140,18 +140,26 @@ def test_estimates_say_nothing_until_measured_then_scale_by_documents(server: Li
 
 
 def test_estimates_name_the_backend_the_projects_language_trains(server: LiveServer) -> None:
-    # Entities in another language than English, or in several, train on the multilingual
-    # encoder by default; the fast CRF knows no language.
-    for name, language, multilingual in (
-        ("g-german", "de", False),
-        ("g-several", "en-us", True),
-        ("g-english", "en-us", False),
+    # Entities and classes in another language than English, or in several, train on the
+    # multilingual encoder by default; the fast CRF and TF-IDF models know no language.
+    for name, kind, language, multilingual, default, fast in (
+        ("g-german", "CustomEntityRecognition", "de", False, "ner.e5.v1", "ner.crf.v1"),
+        ("g-several", "CustomEntityRecognition", "en-us", True, "ner.e5.v1", "ner.crf.v1"),
+        ("g-english", "CustomEntityRecognition", "en-us", False, "ner.minilm.v2", "ner.crf.v1"),
+        (
+            "g-german-classes",
+            "CustomSingleLabelClassification",
+            "de",
+            False,
+            "textcat.e5.v1",
+            "textcat.linear.v1",
+        ),
     ):
         created = server.client.patch(
             f"{AUTHORING}/{name}",
             params=V,
             json={
-                "projectKind": "CustomEntityRecognition",
+                "projectKind": kind,
                 "language": language,
                 "multilingual": multilingual,
                 "storageInputContainerName": name,
@@ -161,8 +169,7 @@ def test_estimates_name_the_backend_the_projects_language_trains(server: LiveSer
         assert created.status_code == 201, created.text
         body = server.client.get(f"{LABELING}/{name}/training-estimates").json()
         backends = {item["trainingConfigVersion"]: item["backend"] for item in body["value"]}
-        default = "ner.minilm.v2" if name == "g-english" else "ner.e5.v1"
-        assert backends == {"2022-05-01": default, FAST: "ner.crf.v1"}, name
+        assert backends == {"2022-05-01": default, FAST: fast}, name
 
 
 def test_evaluation_thresholds_are_the_settings(server: LiveServer) -> None:
