@@ -715,7 +715,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         if notes:
             lines += [*notes]
         lines.append("")
-    systems_meta = meta.get("systems", {})
+    measured = {system for systems in results["runs"].values() for system in systems}
+    systems_meta = {
+        name: text for name, text in meta.get("systems", {}).items() if name in measured
+    }
     if systems_meta:
         lines += ["Systems:", ""]
         lines += [f"- `{name}`: {text}" for name, text in systems_meta.items()]

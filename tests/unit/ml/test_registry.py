@@ -146,7 +146,7 @@ def test_projects_not_in_english_or_in_several_want_a_multilingual_encoder(
         ("CustomEntityRecognition", "ner.minilm.v2", "ner.e5.v1"),
         ("CustomSingleLabelClassification", "textcat.minilm.v2", "textcat.e5.v1"),
         ("CustomMultiLabelClassification", "textcat.minilm-multi.v2", "textcat.e5-multi.v1"),
-        # e5 learned atis_clu's intents more slowly than MiniLM (the registry's comment).
+        # e5 was well behind MiniLM on atis_clu (the registry's comment).
         ("Conversation", "clu.minilm.v1", "clu.minilm.v1"),
     ],
 )
