@@ -113,7 +113,7 @@ LINEAR_DIR = "linear"
 
 @dataclass(frozen=True, slots=True)
 class TransformerClassifierHyperparameters:
-    """Training settings for the fine-tuned MiniLM classifiers."""
+    """Training settings for the fine-tuned encoder classifiers (MiniLM, e5)."""
 
     epochs: int = 4
     learning_rate: float = 1e-4
@@ -183,7 +183,7 @@ class _Classifier(torch.nn.Module):
 
 
 class TransformerClassifierConfig(ModelConfig):
-    """A MiniLM classifier folder's ``config.json``."""
+    """An encoder classifier folder's ``config.json``."""
 
     multi_label: bool
     #: Multi-label: each class's decision threshold on its score (single-label: unused).
@@ -536,7 +536,7 @@ class E5MultiLabelClassificationBackend(TransformerMultiLabelClassificationBacke
 
 
 class TransformerClassificationPredictor:
-    """A loaded fine-tuned MiniLM classifier."""
+    """A loaded fine-tuned encoder classifier (MiniLM or e5)."""
 
     def __init__(
         self,
