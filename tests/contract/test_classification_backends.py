@@ -23,7 +23,7 @@ from lexicraft.ml.registry import (
     prepare_for_serving,
     resolve_backend_name,
 )
-from tests.contract.schedules import on_fixed_schedule, on_tiny_schedule
+from tests.contract.schedules import CLASSIFICATION_TINY_STEPS, on_fixed_schedule
 
 #: "Weather" has a single example and "Unused" none: both must be handled.
 SINGLE_LABELS = ("Sports", "Cooking", "Travel", "Weather", "Unused")
@@ -126,7 +126,9 @@ def trained(
     """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
     reported: list[float] = []
-    on_tiny_schedule(backend).train(corpus, labels, directory, progress=reported.append)
+    on_fixed_schedule(backend, CLASSIFICATION_TINY_STEPS).train(
+        corpus, labels, directory, progress=reported.append
+    )
     return directory, reported
 
 
@@ -337,7 +339,9 @@ FOREIGN_TEST = (
 @pytest.mark.parametrize("name", TRAINED_BACKENDS)
 def test_trains_and_predicts_german_and_french(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
-    on_tiny_schedule(backend).train(FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model")
+    on_fixed_schedule(backend, CLASSIFICATION_TINY_STEPS).train(
+        FOREIGN_TRAIN, FOREIGN_LABELS, tmp_path / "model"
+    )
     predictor = backend.load(tmp_path / "model")
 
     predicted = predictor.predict([document.text for document in FOREIGN_TEST])
@@ -384,7 +388,9 @@ GERMAN_TEST = (
 @pytest.mark.parametrize("name", MULTILINGUAL_BACKENDS[:1])
 def test_multilingual_backend_classifies_a_language_it_never_saw(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
-    on_tiny_schedule(backend).train(ENGLISH_TRAIN, ENGLISH_LABELS, tmp_path / "model")
+    on_fixed_schedule(backend, CLASSIFICATION_TINY_STEPS).train(
+        ENGLISH_TRAIN, ENGLISH_LABELS, tmp_path / "model"
+    )
 
     predicted = backend.load(tmp_path / "model").predict([doc.text for doc in GERMAN_TEST])
 

@@ -27,7 +27,7 @@ from lexicraft.ml.registry import (
     ner_backends,
     prepare_for_serving,
 )
-from tests.contract.schedules import on_fixed_schedule, on_tiny_schedule
+from tests.contract.schedules import NER_TINY_STEPS, on_fixed_schedule
 from tests.datasets import read_jsonl
 
 LABELS = ("PER", "LOC", "ORG")
@@ -151,7 +151,9 @@ def trained(
     """
     directory = tmp_path_factory.mktemp(backend.name) / "model"
     reported: list[float] = []
-    on_tiny_schedule(backend).train(TINY_CORPUS, LABELS, directory, progress=reported.append)
+    on_fixed_schedule(backend, NER_TINY_STEPS).train(
+        TINY_CORPUS, LABELS, directory, progress=reported.append
+    )
     return directory, reported
 
 
