@@ -315,7 +315,8 @@ def run_system(
         train_run = run_capped(train, cap_s, log_path=log_path)
         checked(train_run, log_path, f"{system} training", cap_s)
         fit_s = json.loads((work / "fit.json").read_text(encoding="utf-8"))["fit_s"]
-        entry.update(trained_length(model_dir))
+        if kind == "lexicraft":  # TF-IDF's folder is the bench's own, with no config.json
+            entry.update(trained_length(model_dir))
         predict = worker_command(
             "predict", "--kind", kind, "--model", str(model_dir), "--test", str(paths["test"]),
             "--output", str(predictions_path),
