@@ -122,18 +122,16 @@ def _quiet() -> Iterator[None]:
     # (their folder is put on sys.path): a logger's filter sees only its own records, so the
     # filter goes on the handlers every record reaches (lastResort: when none is configured).
     root = logging.getLogger()
-    filtered = [root, *root.handlers, logging.lastResort]
+    filtered = [each for each in (root, *root.handlers, logging.lastResort) if each is not None]
     for each in filtered:
-        if each is not None:
-            each.addFilter(from_onnxruntime)
+        each.addFilter(from_onnxruntime)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             yield
     finally:
         for each in filtered:
-            if each is not None:
-                each.removeFilter(from_onnxruntime)
+            each.removeFilter(from_onnxruntime)
         exporter_log.setLevel(level)
 
 

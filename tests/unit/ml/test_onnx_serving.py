@@ -4,6 +4,7 @@ quantized."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -72,3 +73,21 @@ def test_the_graph_gives_pytorchs_logits_at_any_batch_and_length(
         expected = tagger(*(torch.from_numpy(array) for array in (ids, cases, mask))).numpy()
     real = mask.astype(bool)
     np.testing.assert_allclose(logits[real], expected[real], atol=1e-4)
+
+
+def test_writing_a_graph_logs_nothing_of_onnx_runtimes_tools(
+    graphs: tuple[torch.nn.Module, Path, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The optimizer's and quantizer's module loggers warn about their own internals (the
+    # optimizer, with shape inference off, that it is disabled): not the user's concern.
+    tagger, _, _ = graphs
+    with caplog.at_level(logging.DEBUG):
+        onnx_serving.write_onnx(tagger, tmp_path / "serving.onnx")
+        onnx_serving.quantize(tmp_path / "serving.onnx", tmp_path / "serving.int8.onnx")
+
+    assert [r.getMessage() for r in caplog.records if "onnxruntime" in r.pathname] == []
+    # The filters are gone afterwards: the process's own logging is untouched.
+    assert not logging.getLogger().filters
+    assert all(not handler.filters for handler in logging.getLogger().handlers)
