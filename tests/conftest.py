@@ -24,7 +24,6 @@ from tests.redis import RedisUnavailable, redis_server
 LONGEST_FILES = (
     "tests/contract/test_ner_backends.py",
     "tests/cli/test_walkthrough.py",
-    "tests/integration/test_multilingual_ner.py",
     "tests/contract/test_classification_quality.py",
     "tests/integration/test_schema_fuzz.py",
     "tests/contract/test_classification_backends.py",

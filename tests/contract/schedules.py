@@ -25,7 +25,10 @@ def on_fixed_schedule(backend: Backend, steps: int) -> Backend:
     settings = getattr(backend, "hyperparameters", None)
     if not dataclasses.is_dataclass(settings) or not hasattr(settings, "min_steps"):
         return backend
+    # One epoch may hold more than ``steps`` batches, and the planner runs whole epochs up to
+    # its word-piece cap, never under ``min_steps``: a cap of one piece leaves exactly
+    # ``min_steps`` (finetune.plan_steps).
     fixed = dataclasses.replace(  # type: ignore[type-var]
-        settings, epochs=1, min_steps=steps, time_budget_s=None
+        settings, epochs=1, min_steps=steps, max_train_pieces=1, time_budget_s=None
     )
     return type(backend)(fixed)  # type: ignore[call-arg]

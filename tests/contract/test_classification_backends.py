@@ -95,6 +95,10 @@ MULTILINGUAL_BACKENDS = tuple(
     resolve_backend_name(DEFAULT_TRAINING_CONFIG_VERSION, kind, multilingual=True)
     for kind in (CUSTOM_SINGLE_LABEL_CLASSIFICATION, CUSTOM_MULTI_LABEL_CLASSIFICATION)
 )
+#: Backends whose training the seed and language checks below train: all but the multi-label
+#: e5 one, which is textcat.minilm-multi.v2's class on textcat.e5.v1's encoder (each checked
+#: here) and adds no code of its own; an e5 training costs a minute of the suite's two cores.
+TRAINING_CHECKED_BACKENDS = [name for name in TRAINED_BACKENDS if name != MULTILINGUAL_BACKENDS[1]]
 
 
 @pytest.fixture(scope="module", params=BACKEND_NAMES)
@@ -260,10 +264,10 @@ def test_training_reports_progress_up_to_one(trained: tuple[Path, list[float]]) 
 
 #: Steps of the two trainings that must agree: sameness needs no well-learnt model, and each
 #: step is a random draw (batch order, dropout) that could make them differ.
-SAME_MODEL_STEPS = 15
+SAME_MODEL_STEPS = 8
 
 
-@pytest.mark.parametrize("name", TRAINED_BACKENDS)
+@pytest.mark.parametrize("name", TRAINING_CHECKED_BACKENDS)
 def test_same_data_config_and_seed_train_the_same_model(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
     corpus = MULTI_CORPUS if backend.multi_label else SINGLE_CORPUS
@@ -336,7 +340,7 @@ FOREIGN_TEST = (
 )
 
 
-@pytest.mark.parametrize("name", TRAINED_BACKENDS)
+@pytest.mark.parametrize("name", TRAINING_CHECKED_BACKENDS)
 def test_trains_and_predicts_german_and_french(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
     on_fixed_schedule(backend, CLASSIFICATION_TINY_STEPS).train(
@@ -383,8 +387,7 @@ GERMAN_TEST = (
 )
 
 
-# The single-label backend only: the multi-label one fine-tunes the same encoder, and reads
-# German in test_trains_and_predicts_german_and_french.
+# The single-label backend only: the multi-label one fine-tunes the same encoder.
 @pytest.mark.parametrize("name", MULTILINGUAL_BACKENDS[:1])
 def test_multilingual_backend_classifies_a_language_it_never_saw(name: str, tmp_path: Path) -> None:
     backend = classification_backends()[name]
