@@ -1,8 +1,11 @@
 """NER benchmark: Lexicraft's default and fast NER beside spaCy's blank ``ner`` pipelines.
 
 Datasets (../shared/data): conll2003, mit_restaurant and wnut17 (English) and wikiann_de
-(German). wikiann_de is subsampled with a fixed seed to 10,000 training sentences (of 20,000)
-and 2,000 dev sentences (of 10,000); its test set is used whole (see bench/README.md for why).
+(German); and, when named, ``conll2003-to-wikiann_de``: Azure's multilingual project, trained in
+one language and called in another (conll2003's English training set without MISC, scored on
+wikiann_de's German test set; the project is English and ``multilingual``). wikiann_de is
+subsampled with a fixed seed to 10,000 training sentences (of 20,000) and 2,000 dev sentences
+(of 10,000); its test set is used whole (see bench/README.md for why).
 Every system trains on ``train`` and is scored on ``test``; spaCy also reads ``dev`` for its
 own evaluation and early stopping, the Lexicraft backends do not look at it.
 
@@ -10,7 +13,8 @@ Systems, each trained in a subprocess under the same wall-clock cap (``--cap-min
 default) and then predicting the test set in another subprocess:
 
 - ``lexicraft``: the NER backend of ``registry.DEFAULT_TRAINING_CONFIG_VERSION`` for a project
-  in the dataset's language (``registry.wants_multilingual``: MiniLM for English, e5 for German);
+  in the dataset's language (``registry.wants_multilingual``: MiniLM for English, e5 for German
+  and for the multilingual project);
 - ``lexicraft-fast``: the NER backend of ``registry.FAST_TRAINING_CONFIG_VERSION``;
 - ``spacy-efficiency`` / ``spacy-accuracy``: spaCy ``ner`` from ``spacy init config --lang
   en|de --pipeline ner --optimize efficiency|accuracy`` without vectors, run by
@@ -82,6 +86,11 @@ DATASETS: dict[str, str] = {
     "wnut17": "en",
     "wikiann_de": "de",
 }
+#: Cross-lingual sets, run only when named: set → (training dataset, test dataset, the entity
+#: types both have). Their project is English and ``multilingual``.
+CROSS_LINGUAL: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "conll2003-to-wikiann_de": ("conll2003", "wikiann_de", ("LOC", "ORG", "PER")),
+}
 #: Dataset → split → how many documents a fixed seeded subsample keeps (see bench/README.md).
 SUBSAMPLES: dict[str, dict[str, int]] = {"wikiann_de": {"train": 10_000, "dev": 2_000}}
 SUBSAMPLE_SEED = 0
@@ -116,6 +125,7 @@ class Task:
     dev: list[dict[str, Any]]
     test: list[dict[str, Any]]
     labels: list[str]
+    multilingual: bool = False
 
     def write(self, folder: Path) -> dict[str, Path]:
         """Write train/dev/test JSON Lines and labels.json into ``folder``; their paths."""
@@ -150,6 +160,8 @@ def seeded_subset(records: list[dict[str, Any]], size: int, seed: int) -> list[d
 
 
 def load_task(dataset: str, train_limit: int | None) -> Task:
+    if dataset in CROSS_LINGUAL:
+        return load_cross_lingual_task(dataset, train_limit)
     subsample = SUBSAMPLES.get(dataset, {})
     splits: dict[str, list[dict[str, Any]]] = {}
     for split in ("train", "dev", "test"):
@@ -163,6 +175,32 @@ def load_task(dataset: str, train_limit: int | None) -> Task:
         {entity["category"] for record in splits["train"] for entity in record["entities"]}
     )
     return Task(dataset, DATASETS[dataset], splits["train"], splits["dev"], splits["test"], labels)
+
+
+def load_cross_lingual_task(name: str, train_limit: int | None) -> Task:
+    """Train (and dev, for spaCy) from one dataset, test from another: only the entity types
+    both have are kept."""
+    source, target, types = CROSS_LINGUAL[name]
+    trained, tested = load_task(source, train_limit), load_task(target, None)
+
+    def kept(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "text": record["text"],
+                "entities": [e for e in record["entities"] if e["category"] in types],
+            }
+            for record in records
+        ]
+
+    return Task(
+        name,
+        trained.lang,
+        kept(trained.train),
+        kept(trained.dev),
+        kept(tested.test),
+        list(types),
+        multilingual=True,
+    )
 
 
 def dataset_tokens(records: Sequence[dict[str, Any]]) -> int:
@@ -241,8 +279,9 @@ def score(task: Task, predicted: Sequence[Sequence[Sequence[Any]]]) -> dict[str,
 # --- systems ---------------------------------------------------------------------------------
 
 
-def lexicraft_backend(system: str, lang: str) -> tuple[str, str]:
-    """(backend name, trainingConfigVersion) for a lexicraft system on a ``lang`` dataset."""
+def lexicraft_backend(system: str, lang: str, multilingual: bool = False) -> tuple[str, str]:
+    """(backend name, trainingConfigVersion) for a lexicraft system on a ``lang`` dataset (of a
+    ``multilingual`` project)."""
     from lexicraft.ml import registry
 
     if system in ENCODER_SYSTEMS:
@@ -252,8 +291,8 @@ def lexicraft_backend(system: str, lang: str) -> tuple[str, str]:
         if system == "lexicraft"
         else registry.FAST_TRAINING_CONFIG_VERSION
     )
-    multilingual = registry.wants_multilingual(lang, multilingual=False)
-    return registry.resolve_backend_name(version, PROJECT_KIND, multilingual=multilingual), version
+    wanted = registry.wants_multilingual(lang, multilingual=multilingual)
+    return registry.resolve_backend_name(version, PROJECT_KIND, multilingual=wanted), version
 
 
 def worker_command(*arguments: str) -> list[str]:
@@ -302,7 +341,7 @@ def run_system(
             "--batch-size", str(PREDICT_BATCH), "--single-docs", str(SINGLE_DOCS),
         ]  # fmt: skip
     else:
-        backend, version = lexicraft_backend(system, task.lang)
+        backend, version = lexicraft_backend(system, task.lang, task.multilingual)
         entry["backend"] = backend
         entry["training_config_version"] = version
         train = worker_command(
@@ -455,7 +494,11 @@ def system_descriptions() -> dict[str, str]:
     for system in ("lexicraft", "lexicraft-fast", *ENCODER_SYSTEMS):
         english, version = lexicraft_backend(system, "en")
         german, _ = lexicraft_backend(system, "de")
-        backends = english if english == german else f"{english} (en), {german} (de)"
+        backends = (
+            english
+            if english == german
+            else f"{english} (en), {german} (de and multilingual projects)"
+        )
         descriptions[system] = f"{backends} (trainingConfigVersion {version})"
     for optimize in ("efficiency", "accuracy"):
         descriptions[f"spacy-{optimize}"] = (
@@ -553,8 +596,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
     ]
     groups = meta.get("groups", {})
-    datasets = [name for name in DATASETS if name in results["runs"]]
-    datasets += sorted(name for name in results["runs"] if name not in DATASETS)
+    known = [*DATASETS, *CROSS_LINGUAL]
+    datasets = [name for name in known if name in results["runs"]]
+    datasets += sorted(name for name in results["runs"] if name not in known)
     if datasets:
         lines += overview(results, datasets)
     for dataset in datasets:
@@ -618,7 +662,10 @@ def main() -> int:
         return worker_main(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--dataset", action="append", choices=list(DATASETS), help="repeatable; default: all four"
+        "--dataset",
+        action="append",
+        choices=[*DATASETS, *CROSS_LINGUAL],
+        help="repeatable; default: the four datasets",
     )
     parser.add_argument("--systems", help=f"comma-separated; default: {','.join(SYSTEMS)}")
     parser.add_argument("--cap-minutes", type=float, default=20.0, help="training cap per system")
@@ -653,7 +700,7 @@ def main() -> int:
             task = load_task(dataset, arguments.train_limit)
             subsample = SUBSAMPLES.get(dataset)
             group_meta = {
-                "lang": task.lang,
+                "lang": f"{task.lang}, multilingual" if task.multilingual else task.lang,
                 "date": date,
                 "cap_minutes": arguments.cap_minutes,
                 "command": meta["command"],

@@ -30,10 +30,10 @@ def read_examples(name: str, split: str, limit: int | None = None) -> list[Class
 
 
 #: Optimiser steps of an encoder backend in the quality checks (batches of 32), measured clear
-#: of each check's threshold: ag_news accuracy 0.854 at 20 steps (0.878 at 29; the TF-IDF
-#: blend carries it early; threshold 0.70); goemotions micro-F1 0.429 at 60 steps, 0.48 at 114
-#: (threshold 0.39: the most frequent class's 0.31 + 0.08). The defaults' minutes of training
-#: are the benchmarks' business.
+#: of each check's threshold: ag_news accuracy 0.840 at 20 steps on its 300 test articles
+#: (0.878 at 29 steps on 500; the TF-IDF blend carries it early; threshold 0.70); goemotions
+#: micro-F1 0.429 at 60 steps, 0.48 at 114 (threshold 0.39: the most frequent class's 0.31 +
+#: 0.08). The defaults' minutes of training are the benchmarks' business.
 QUALITY_STEPS = {"textcat.minilm.v2": 20, "textcat.minilm-multi.v2": 60}
 #: The multilingual e5 backends are checked for what they are chosen for in
 #: test_classification_backends.py (the single-label one learns German and French documents
@@ -56,8 +56,8 @@ def test_quality(name: str, tmp_path: Path) -> None:
 
 def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     train = read_examples("ag_news", "train", limit=1000)
-    # 500 test articles: accuracy well clear of the threshold, known within a few points.
-    test = read_examples("ag_news", "test", limit=500)
+    # 300 test articles: accuracy well clear of the threshold, known within a few points.
+    test = read_examples("ag_news", "test", limit=300)
     labels = sorted({category for document in train + test for category in document.classes})
     started = time.perf_counter()
 
@@ -77,7 +77,7 @@ def check_ag_news(backend: ClassificationBackend, tmp_path: Path) -> None:
     print(f"{backend.name}: ag_news test accuracy={accuracy:.4f} in {elapsed:.1f} s")
     assert accuracy >= 0.7
     if backend.name == "textcat.minilm.v2":
-        check_blend_persisted(backend, model_dir, texts[:200], predictor)
+        check_blend_persisted(backend, model_dir, texts[:100], predictor)
 
 
 def check_blend_persisted(

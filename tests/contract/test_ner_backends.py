@@ -352,13 +352,16 @@ def test_training_reports_progress_up_to_one(trained: tuple[Path, list[float]]) 
 #: Optimiser steps of each of the two trainings the reproducibility test compares: enough to
 #: move the weights from where they start, few enough to train twice in seconds.
 REPRODUCIBILITY_STEPS = 8
+#: Backends trained twice: ner.e5.v1 is ner.minilm.v2's code on another encoder's weights, so
+#: every random draw it makes is one checked here (and two e5 trainings cost a minute).
+REPRODUCIBILITY_BACKENDS = [name for name in BACKEND_NAMES if name != "ner.e5.v1"]
 
 
-def test_same_data_config_and_seed_train_the_same_model(
-    backend: NerBackend, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("name", REPRODUCIBILITY_BACKENDS)
+def test_same_data_config_and_seed_train_the_same_model(name: str, tmp_path: Path) -> None:
     # Trained twice with the same settings: the length comes from the data, never the clock,
     # and every random draw from the seed, so this machine gives the same model.
+    backend = ner_backends()[name]
     short = on_fixed_schedule(backend, REPRODUCIBILITY_STEPS)
     folders = [tmp_path / "one", tmp_path / "two"]
     for folder in folders:
