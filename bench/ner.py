@@ -585,8 +585,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         "# NER benchmark",
         "",
         f"Written by `bench/ner.py`, last run {meta.get('date', '?')} on "
-        f"{machine.get('cpu', '?')} ({machine.get('usable_cpus', '?')} CPUs), "
-        f"spaCy {meta.get('spacy_version', '?')}. F1, P and R are exact-span micro figures in "
+        f"{machine.get('cpu', '?')} ({machine.get('usable_cpus', '?')} CPUs)"
+        + (f", spaCy {meta['spacy_version']}" if meta.get("spacy_version") else "")
+        + ". F1, P and R are exact-span micro figures in "
         "points (0-100) from `lexicraft.ml.evaluation.evaluate_ner`; ECE is the expected "
         f"calibration error of entity confidences ({ECE_BINS} bins, 0-1; \u2013 where a system "
         "gives none); train s is the wall-clock of the training subprocess (imports "
