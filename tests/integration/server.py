@@ -24,6 +24,10 @@ from tests.ports import free_port
 TEST_KEY = "test-key-0123456789"
 AUTHORING = "/language/authoring/analyze-text/projects"
 API_VERSION = "2023-04-01"
+#: Seconds a test waits for one HTTP answer: a loaded two-core machine can stall a request for
+#: several seconds (httpx's default of 5 timed out in a full `make test`); a hung server still
+#: fails the test.
+HTTP_TIMEOUT_S = 60
 #: The fast training configuration. Tests about the API rather than about a model's predictions
 #: train it: it takes seconds, the accurate default minutes.
 FAST = "2022-05-01-fast"
@@ -154,7 +158,7 @@ def run_server(
         time.sleep(0.02)
     base_url = f"http://127.0.0.1:{port}"
     with httpx.Client(
-        base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
+        base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=HTTP_TIMEOUT_S
     ) as client:
         try:
             yield LiveServer(base_url=base_url, settings=settings, client=client)

@@ -11,7 +11,13 @@ import pytest
 
 from lexicraft.bootstrap import open_context
 from lexicraft.services import keys
-from tests.integration.server import API_VERSION, AUTHORING, LiveServer, demo_project_file
+from tests.integration.server import (
+    API_VERSION,
+    AUTHORING,
+    HTTP_TIMEOUT_S,
+    LiveServer,
+    demo_project_file,
+)
 
 V = {"api-version": API_VERSION}
 NAME = "errors-ner"
@@ -211,21 +217,30 @@ def test_unknown_route_is_an_envelope(deployed: LiveServer) -> None:
 
 def test_auth_missing_wrong_and_revoked_keys(deployed: LiveServer) -> None:
     url = f"{deployed.base_url}{AUTHORING}"
-    missing = httpx.get(url, params=V)
+    missing = httpx.get(url, params=V, timeout=HTTP_TIMEOUT_S)
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "401"
-    wrong = httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": "wrong"})
+    wrong = httpx.get(
+        url, params=V, headers={"Ocp-Apim-Subscription-Key": "wrong"}, timeout=HTTP_TIMEOUT_S
+    )
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "401"
 
     context = open_context(deployed.settings)
     created, key = keys.create_key(context.database, "temporary")
-    assert httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key}).status_code == 200
+    assert (
+        httpx.get(
+            url, params=V, headers={"Ocp-Apim-Subscription-Key": key}, timeout=HTTP_TIMEOUT_S
+        ).status_code
+        == 200
+    )
     keys.revoke_key(context.database, created.id)
     # The server remembers a key's check for key_cache_ttl_s: revocation takes effect within it.
     deadline = time.monotonic() + deployed.settings.key_cache_ttl_s + 5
     while (
-        revoked := httpx.get(url, params=V, headers={"Ocp-Apim-Subscription-Key": key})
+        revoked := httpx.get(
+            url, params=V, headers={"Ocp-Apim-Subscription-Key": key}, timeout=HTTP_TIMEOUT_S
+        )
     ).status_code == 200:
         assert time.monotonic() < deadline, "a revoked key was still accepted after the TTL"
         time.sleep(0.2)
@@ -233,8 +248,16 @@ def test_auth_missing_wrong_and_revoked_keys(deployed: LiveServer) -> None:
     assert revoked.json()["error"]["code"] == "401"
     context.database.engine.dispose()
     # Every /language/… route is protected, even before routing or body parsing.
-    assert httpx.post(f"{url}/{NAME}/:import", params=V, content=b"{bad").status_code == 401
     assert (
-        httpx.get(f"{deployed.base_url}/text/analytics/v3.2-preview.2/analyze/jobs/x").status_code
+        httpx.post(
+            f"{url}/{NAME}/:import", params=V, content=b"{bad", timeout=HTTP_TIMEOUT_S
+        ).status_code
+        == 401
+    )
+    assert (
+        httpx.get(
+            f"{deployed.base_url}/text/analytics/v3.2-preview.2/analyze/jobs/x",
+            timeout=HTTP_TIMEOUT_S,
+        ).status_code
         == 401
     )

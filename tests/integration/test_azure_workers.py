@@ -35,6 +35,7 @@ from tests.integration.runtime_fixtures import JOBS, task
 from tests.integration.server import (
     API_VERSION,
     AUTHORING,
+    HTTP_TIMEOUT_S,
     TEST_KEY,
     LiveServer,
     demo_project_file,
@@ -88,7 +89,9 @@ class Cluster:
         wait_healthy(base_url, server, self.log)
         client = self.processes.enter_context(
             httpx.Client(
-                base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
+                base_url=base_url,
+                headers={"Ocp-Apim-Subscription-Key": TEST_KEY},
+                timeout=HTTP_TIMEOUT_S,
             )
         )
         return LiveServer(base_url=base_url, settings=Settings(), client=client)

@@ -26,7 +26,7 @@ from lexicraft.storage.sql.jobs import JobQueue
 from lexicraft.storage.sql.tables import JobRow
 from tests.integration.operations import scrape, value
 from tests.integration.runtime_fixtures import JOBS, task
-from tests.integration.server import API_VERSION, demo_project_file, run_server
+from tests.integration.server import API_VERSION, HTTP_TIMEOUT_S, demo_project_file, run_server
 from tests.postgres import PostgresUnavailable, ThrowawayCluster, fresh_database
 
 PROJECT = "outage-ner"
@@ -112,17 +112,20 @@ def test_the_server_answers_503_while_the_database_is_down_and_recovers_by_itsel
                 f"{live.base_url}/language/authoring/analyze-text/projects",
                 params={"api-version": API_VERSION},
                 headers={"Ocp-Apim-Subscription-Key": "never-seen-key"},
+                timeout=HTTP_TIMEOUT_S,
             )
             assert unknown.status_code == 503, unknown.text
             assert unknown.headers["Retry-After"] == str(RETRY_AFTER_S)
 
-            not_ready = httpx.get(f"{live.base_url}/health/ready")
+            not_ready = httpx.get(f"{live.base_url}/health/ready", timeout=HTTP_TIMEOUT_S)
             assert not_ready.status_code == 503
             assert not_ready.headers["Retry-After"] == str(RETRY_AFTER_S)
             details = not_ready.json()["error"]["details"]
             assert [detail["target"] for detail in details] == ["database"]
             assert str(cluster.port) not in not_ready.text
-            assert httpx.get(f"{live.base_url}/health/live").status_code == 200
+            assert (
+                httpx.get(f"{live.base_url}/health/live", timeout=HTTP_TIMEOUT_S).status_code == 200
+            )
             # Metrics still answer; the queue's gauges say they could not be read.
             assert value(scrape(f"{live.base_url}/metrics"), "lexicraft_database_up") == 0
         finally:

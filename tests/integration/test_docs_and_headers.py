@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.server import API_VERSION, AUTHORING, TEST_KEY, LiveServer, run_server
+from tests.integration.server import (
+    API_VERSION,
+    AUTHORING,
+    HTTP_TIMEOUT_S,
+    TEST_KEY,
+    LiveServer,
+    run_server,
+)
 
 # Any absolute or protocol-relative URL (a CDN, a font host, a favicon elsewhere).
 _EXTERNAL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}""")
@@ -31,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.mark.parametrize("path", [*DOC_PAGES, "/openapi.json"])
 def test_the_docs_need_the_key(server: LiveServer, path: str) -> None:
-    anonymous = httpx.get(f"{server.base_url}{path}")
+    anonymous = httpx.get(f"{server.base_url}{path}", timeout=HTTP_TIMEOUT_S)
     assert anonymous.status_code == 401, anonymous.text
     assert server.client.get(path).status_code == 200
 
@@ -46,7 +53,7 @@ def test_the_doc_pages_load_everything_from_this_server(server: LiveServer, page
     for asset in assets:
         assert asset.startswith("/docs/static/"), asset
         # The page's own scripts and styles need no key: they hold nothing about the API.
-        served = httpx.get(f"{server.base_url}{asset}")
+        served = httpx.get(f"{server.base_url}{asset}", timeout=HTTP_TIMEOUT_S)
         assert served.status_code == 200, asset
         assert len(served.content) > 1_000, asset
     assert "/openapi.json" in response.text
@@ -55,9 +62,15 @@ def test_the_doc_pages_load_everything_from_this_server(server: LiveServer, page
 def test_public_docs_need_no_key(tmp_path_factory: pytest.TempPathFactory) -> None:
     with run_server(tmp_path_factory.mktemp("public-docs"), docs_public=True) as live:
         for path in (*DOC_PAGES, "/openapi.json"):
-            assert httpx.get(f"{live.base_url}{path}").status_code == 200, path
+            assert httpx.get(f"{live.base_url}{path}", timeout=HTTP_TIMEOUT_S).status_code == 200, (
+                path
+            )
         # The API itself still needs the key.
-        api = httpx.get(f"{live.base_url}{AUTHORING}", params={"api-version": API_VERSION})
+        api = httpx.get(
+            f"{live.base_url}{AUTHORING}",
+            params={"api-version": API_VERSION},
+            timeout=HTTP_TIMEOUT_S,
+        )
         assert api.status_code == 401
 
 
@@ -93,6 +106,7 @@ def test_every_response_carries_the_security_headers(
         params={"api-version": API_VERSION},
         headers=headers,
         content=content,
+        timeout=HTTP_TIMEOUT_S,
     )
     assert response.status_code == status, response.text
     for name, value in SECURITY.items():
@@ -100,6 +114,6 @@ def test_every_response_carries_the_security_headers(
 
 
 def test_the_studio_keeps_its_own_policy(server: LiveServer) -> None:
-    response = httpx.get(f"{server.base_url}/studio")
+    response = httpx.get(f"{server.base_url}/studio", timeout=HTTP_TIMEOUT_S)
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers.get_list("referrer-policy") == ["no-referrer"]

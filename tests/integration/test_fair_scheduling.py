@@ -28,7 +28,7 @@ from lexicraft.storage.sql.engine import Database
 from lexicraft.storage.sql.tables import JobRow
 from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import JOBS, NER, NER_TEXT, PRODUCTION, documents, task
-from tests.integration.server import API_VERSION, LiveServer, demo_project_file
+from tests.integration.server import API_VERSION, HTTP_TIMEOUT_S, LiveServer, demo_project_file
 
 #: Idle runs of B's job; the baseline is their median.
 IDLE_RUNS = 3
@@ -132,7 +132,7 @@ def test_a_small_job_of_another_key_waits_at_most_twice_its_idle_latency(fleet: 
     heavy = httpx.Client(
         base_url=fleet.server.base_url,
         headers={"Ocp-Apim-Subscription-Key": fleet.key_a},
-        timeout=60,
+        timeout=HTTP_TIMEOUT_S,
     )
     with heavy:
         body = maximal_request(fleet.server.settings)

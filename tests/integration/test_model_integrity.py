@@ -13,7 +13,7 @@ import httpx
 from lexicraft.ml.checksums import CHECKSUMS_FILE
 from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import NER_TEXT, documents, model_dir, submit, task
-from tests.integration.server import LiveServer, demo_project_file
+from tests.integration.server import HTTP_TIMEOUT_S, LiveServer, demo_project_file
 
 PROJECT = "integrity"
 
@@ -50,7 +50,9 @@ def test_a_damaged_model_fails_its_jobs_at_once_and_is_reported(
         assert {
             (entry["deploymentName"], entry["modelFiles"]) for entry in health.json()["deployments"]
         } == {("broken", "verified"), ("intact", "verified")}
-        assert httpx.get(f"{server.base_url}/health/models").status_code == 401  # names projects
+        assert (
+            httpx.get(f"{server.base_url}/health/models", timeout=HTTP_TIMEOUT_S).status_code == 401
+        )  # names projects
 
         # Damage the largest file of the deployed model (its weights), as a disk fault would.
         weights = max(

@@ -25,6 +25,7 @@ from tests.integration.processes import start, stop, wait_terminal
 from tests.integration.runtime_fixtures import JOBS, task
 from tests.integration.server import (
     API_VERSION,
+    HTTP_TIMEOUT_S,
     TEST_KEY,
     LiveServer,
     demo_project_file,
@@ -68,9 +69,9 @@ def test_health_endpoints_need_no_key(deployed: LiveServer) -> None:
         ("/health/live", {"status": "ok"}),
         ("/health/ready", {"status": "ready"}),
     ):
-        response = httpx.get(f"{deployed.base_url}{path}")
+        response = httpx.get(f"{deployed.base_url}{path}", timeout=HTTP_TIMEOUT_S)
         assert (response.status_code, response.json()) == (200, body)
-    assert httpx.get(f"{deployed.base_url}/health").json()["status"] == "ok"
+    assert httpx.get(f"{deployed.base_url}/health", timeout=HTTP_TIMEOUT_S).json()["status"] == "ok"
 
 
 def test_metrics_follow_the_queue_and_a_worker_serves_its_own(
@@ -148,23 +149,23 @@ def test_metrics_follow_the_queue_and_a_worker_serves_its_own(
 
 def test_metrics_can_require_the_key(tmp_path: Path) -> None:
     with run_server(tmp_path, metrics_require_key=True) as live:
-        denied = httpx.get(f"{live.base_url}/metrics")
+        denied = httpx.get(f"{live.base_url}/metrics", timeout=HTTP_TIMEOUT_S)
         assert denied.status_code == 401
         assert denied.json()["error"]["code"] == "401"
         assert live.client.get("/metrics").status_code == 200
-        assert httpx.get(f"{live.base_url}/health/ready").status_code == 200
+        assert httpx.get(f"{live.base_url}/health/ready", timeout=HTTP_TIMEOUT_S).status_code == 200
 
 
 def not_ready(live: LiveServer) -> tuple[list[str], dict[str, Any]]:
     """The targets a 503 from /health/ready names, and its body; liveness stays 200."""
-    response = httpx.get(f"{live.base_url}/health/ready")
+    response = httpx.get(f"{live.base_url}/health/ready", timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == str(RETRY_AFTER_S)
     body: dict[str, Any] = response.json()
     assert body["error"]["code"] == "ServiceUnavailable"
     assert body["error"]["innererror"]["code"] == "NotReady"
     assert str(live.settings.data_dir) not in response.text  # no paths or URLs
-    assert httpx.get(f"{live.base_url}/health/live").status_code == 200
+    assert httpx.get(f"{live.base_url}/health/live", timeout=HTTP_TIMEOUT_S).status_code == 200
     return [detail["target"] for detail in body["error"]["details"]], body
 
 
@@ -176,7 +177,7 @@ def test_not_ready_while_the_storage_folder_is_gone(tmp_path: Path) -> None:
         assert targets == ["storage"]
         assert body["error"]["details"][0]["innererror"]["code"] == "StorageUnavailable"
         storage.mkdir()
-        assert httpx.get(f"{live.base_url}/health/ready").status_code == 200
+        assert httpx.get(f"{live.base_url}/health/ready", timeout=HTTP_TIMEOUT_S).status_code == 200
 
 
 def test_not_ready_while_the_schema_is_not_this_versions(tmp_path: Path) -> None:
@@ -191,4 +192,4 @@ def test_not_ready_while_the_schema_is_not_this_versions(tmp_path: Path) -> None
         assert "lexicraft migrate" in body["error"]["details"][0]["message"]
         with sqlite3.connect(database) as connection:
             connection.execute("UPDATE alembic_version SET version_num = ?", (head,))
-        assert httpx.get(f"{live.base_url}/health/ready").status_code == 200
+        assert httpx.get(f"{live.base_url}/health/ready", timeout=HTTP_TIMEOUT_S).status_code == 200

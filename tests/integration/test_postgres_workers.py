@@ -39,6 +39,7 @@ from tests.integration.server import (
     API_VERSION,
     AUTHORING,
     FAST,
+    HTTP_TIMEOUT_S,
     TEST_KEY,
     LiveServer,
     demo_project_file,
@@ -161,7 +162,7 @@ def client_for(processes: ExitStack, port: int) -> httpx.Client:
         httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
             headers={"Ocp-Apim-Subscription-Key": TEST_KEY},
-            timeout=60,
+            timeout=HTTP_TIMEOUT_S,
         )
     )
 

@@ -23,6 +23,7 @@ from tests.integration.runtime_fixtures import JOBS
 from tests.integration.server import (
     API_VERSION,
     AUTHORING,
+    HTTP_TIMEOUT_S,
     TEST_KEY,
     LiveServer,
     free_port,
@@ -33,9 +34,6 @@ from tests.integration.server import (
 RUNTIME_BUDGET = 3
 AUTHORING_BUDGET = 2
 V = {"api-version": API_VERSION}
-#: Seconds a request may take: httpx's default of 5 is not enough on a loaded two-core machine
-#: (the suite's own client waits 60, tests/integration/server.py).
-TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +59,13 @@ def new_key(server: LiveServer) -> dict[str, str]:
 def poll(server: LiveServer, key: dict[str, str]) -> httpx.Response:
     """A runtime request: a poll of a job that does not exist (404 while within budget)."""
     return httpx.get(
-        f"{server.base_url}{JOBS}/{uuid.uuid4()}", params=V, headers=key, timeout=TIMEOUT_S
+        f"{server.base_url}{JOBS}/{uuid.uuid4()}", params=V, headers=key, timeout=HTTP_TIMEOUT_S
     )
 
 
 def list_projects(server: LiveServer, key: dict[str, str]) -> httpx.Response:
     """An authoring request (200 while within budget)."""
-    return httpx.get(f"{server.base_url}{AUTHORING}", params=V, headers=key, timeout=TIMEOUT_S)
+    return httpx.get(f"{server.base_url}{AUTHORING}", params=V, headers=key, timeout=HTTP_TIMEOUT_S)
 
 
 def assert_throttled(response: httpx.Response, setting: str, budget: int, what: str) -> None:
@@ -92,7 +90,7 @@ def test_the_request_after_the_runtime_budget_is_refused(server: LiveServer) -> 
     # Submitting counts against the same budget as polling, and is refused before its
     # body is read.
     submit = httpx.post(
-        f"{server.base_url}{JOBS}", params=V, headers=key, json={}, timeout=TIMEOUT_S
+        f"{server.base_url}{JOBS}", params=V, headers=key, json={}, timeout=HTTP_TIMEOUT_S
     )
     assert submit.status_code == 429
 
@@ -121,7 +119,7 @@ def test_runtime_and_authoring_budgets_are_separate(server: LiveServer) -> None:
     )
     # The Studio's labeling API and the storage routes are authoring requests too.
     storage = httpx.get(
-        f"{server.base_url}/language/lexicraft/storage/c/a.txt", headers=key, timeout=TIMEOUT_S
+        f"{server.base_url}/language/lexicraft/storage/c/a.txt", headers=key, timeout=HTTP_TIMEOUT_S
     )
     assert storage.status_code == 429
     # A fresh key still has both.
@@ -138,7 +136,9 @@ def test_operations_endpoints_are_not_limited(server: LiveServer) -> None:
     for path in ("/health", "/health/live", "/health/ready", "/metrics", "/openapi.json"):
         for _ in range(RUNTIME_BUDGET + AUTHORING_BUDGET + 1):
             assert (
-                httpx.get(f"{server.base_url}{path}", headers=key, timeout=TIMEOUT_S).status_code
+                httpx.get(
+                    f"{server.base_url}{path}", headers=key, timeout=HTTP_TIMEOUT_S
+                ).status_code
                 == 200
             ), path
 
@@ -200,7 +200,7 @@ def test_processes_sharing_redis_share_each_keys_budget(redis_url: str, tmp_path
 
         def poll_at(url: str) -> int:
             response = httpx.get(
-                f"{url}{JOBS}/{uuid.uuid4()}", params=V, headers=headers, timeout=TIMEOUT_S
+                f"{url}{JOBS}/{uuid.uuid4()}", params=V, headers=headers, timeout=HTTP_TIMEOUT_S
             )
             return response.status_code
 
@@ -211,7 +211,7 @@ def test_processes_sharing_redis_share_each_keys_budget(redis_url: str, tmp_path
         # Authoring has no budget on these servers: it is not limited at all.
         for _ in range(6):
             response = httpx.get(
-                f"{second}{AUTHORING}", params=V, headers=headers, timeout=TIMEOUT_S
+                f"{second}{AUTHORING}", params=V, headers=headers, timeout=HTTP_TIMEOUT_S
             )
             assert response.status_code == 200
     finally:

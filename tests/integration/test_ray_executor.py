@@ -40,6 +40,7 @@ from tests.integration.server import (
     API_VERSION,
     AUTHORING,
     FAST,
+    HTTP_TIMEOUT_S,
     NO_RATE_LIMITS_ENV,
     TEST_KEY,
     LiveServer,
@@ -207,7 +208,9 @@ def deployed(
         for worker in workers:
             wait_ready(worker, log)
         with httpx.Client(
-            base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
+            base_url=base_url,
+            headers={"Ocp-Apim-Subscription-Key": TEST_KEY},
+            timeout=HTTP_TIMEOUT_S,
         ) as client:
             live = LiveServer(base_url=base_url, settings=Settings(), client=client)
             live.import_project(PROJECT, demo_project_file("demo-ner", PROJECT))

@@ -17,7 +17,14 @@ import pytest
 
 from lexicraft.wire.json_limits import JsonLimits
 from tests.integration.runtime_fixtures import JOBS, documents, task
-from tests.integration.server import API_VERSION, AUTHORING, TEST_KEY, LiveServer, run_server
+from tests.integration.server import (
+    API_VERSION,
+    AUTHORING,
+    HTTP_TIMEOUT_S,
+    TEST_KEY,
+    LiveServer,
+    run_server,
+)
 
 RUNTIME_LIMIT = 2_000
 IMPORT_LIMIT = 6_000
@@ -165,7 +172,9 @@ def test_other_bodies_have_the_authoring_limit(server: LiveServer, method: str, 
 
 
 def test_the_key_is_checked_before_the_size(server: LiveServer) -> None:
-    response = httpx.put(f"{server.base_url}{STORAGE}/up/anon.txt", content=b"a" * 5_000)
+    response = httpx.put(
+        f"{server.base_url}{STORAGE}/up/anon.txt", content=b"a" * 5_000, timeout=HTTP_TIMEOUT_S
+    )
     assert response.status_code == 401
 
 

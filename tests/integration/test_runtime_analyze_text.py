@@ -32,7 +32,7 @@ from tests.integration.runtime_fixtures import (
     task,
     text_elements,
 )
-from tests.integration.server import LiveServer
+from tests.integration.server import HTTP_TIMEOUT_S, LiveServer
 
 JOB_KEYS = {
     "jobId", "createdDateTime", "lastUpdatedDateTime", "expirationDateTime", "status", "errors",
@@ -539,7 +539,10 @@ def test_api_version_is_required(deployed: LiveServer) -> None:
 
 def test_a_key_is_required(deployed: LiveServer) -> None:
     response = httpx.post(
-        f"{deployed.base_url}{JOBS}", params={"api-version": "2023-04-01"}, json=ner_body("x")
+        f"{deployed.base_url}{JOBS}",
+        params={"api-version": "2023-04-01"},
+        json=ner_body("x"),
+        timeout=HTTP_TIMEOUT_S,
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "401"

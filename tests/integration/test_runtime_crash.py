@@ -28,6 +28,7 @@ from tests.integration.databases import Databases
 from tests.integration.runtime_fixtures import JOBS, NER, PRODUCTION, artifact_dir, task
 from tests.integration.server import (
     API_VERSION,
+    HTTP_TIMEOUT_S,
     NO_RATE_LIMITS_ENV,
     TEST_KEY,
     demo_project_file,
@@ -65,7 +66,9 @@ def lexicraft_serve(
     try:
         wait_healthy(base_url, process, log)
         with httpx.Client(
-            base_url=base_url, headers={"Ocp-Apim-Subscription-Key": TEST_KEY}, timeout=60
+            base_url=base_url,
+            headers={"Ocp-Apim-Subscription-Key": TEST_KEY},
+            timeout=HTTP_TIMEOUT_S,
         ) as client:
             yield process, client
     finally:

@@ -35,8 +35,8 @@ from tests.integration.schema_fuzz import FuzzReport, Targets, fuzz
 from tests.integration.server import API_VERSION, AUTHORING, TEST_KEY, LiveServer, run_server
 
 #: Cases per operation and pass (documented examples, valid, invalid; fewer where an
-#: operation has fewer distinct inputs): some 2,500 in all over the 114 operations. At 20 (when
-#: there were fewer operations) they were 5,451 and took 226 s on two idle cores.
+#: operation has fewer distinct inputs): some 2,470 in all over the 114 operations, about 100 s
+#: alone on two cores. At 20 (chosen when there were fewer operations) they were 5,451: 226 s.
 EXAMPLES = 9
 MINIMUM_CASES = 2_000
 #: The sacrificial project every write is aimed at.

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.server import API_VERSION, LiveServer, run_server
+from tests.integration.server import API_VERSION, HTTP_TIMEOUT_S, LiveServer, run_server
 from tests.studio.clu_project import CONVERSATIONS, clu_project_file
 
 LABELING = "/language/lexicraft/projects"
@@ -338,7 +338,10 @@ def test_default_training_config_version(server: LiveServer) -> None:
     response = server.client.get("/language/lexicraft/training-config-versions/default")
     assert response.status_code == 200, response.text
     assert response.json() == {"trainingConfigVersion": "2022-05-01"}
-    response = httpx.get(server.base_url + "/language/lexicraft/training-config-versions/default")
+    response = httpx.get(
+        server.base_url + "/language/lexicraft/training-config-versions/default",
+        timeout=HTTP_TIMEOUT_S,
+    )
     assert response.status_code == 401
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.server import API_VERSION, AUTHORING, LiveServer, run_server
+from tests.integration.server import API_VERSION, AUTHORING, HTTP_TIMEOUT_S, LiveServer, run_server
 
 LABELING = "/language/lexicraft/projects"
 V = {"api-version": API_VERSION}
@@ -268,7 +268,7 @@ def test_other_bad_requests(server: LiveServer, ner: str, single: str) -> None:
 
 
 def test_the_key_is_required(server: LiveServer, ner: str) -> None:
-    response = httpx.get(f"{server.base_url}{LABELING}/{ner}/documents")
+    response = httpx.get(f"{server.base_url}{LABELING}/{ner}/documents", timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "401"
 

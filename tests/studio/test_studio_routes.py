@@ -10,7 +10,7 @@ from importlib.resources.abc import Traversable
 import httpx
 import pytest
 
-from tests.integration.server import LiveServer, run_server
+from tests.integration.server import HTTP_TIMEOUT_S, LiveServer, run_server
 
 # Any absolute or protocol-relative URL in a script, style or page.
 _EXTERNAL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}""")
@@ -42,15 +42,15 @@ def static_files() -> list[tuple[str, Traversable]]:
 
 
 def test_the_page_needs_no_key_and_forbids_other_hosts(server: LiveServer) -> None:
-    response = httpx.get(f"{server.base_url}/studio")
+    response = httpx.get(f"{server.base_url}/studio", timeout=HTTP_TIMEOUT_S)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
     for asset in _ASSET.findall(response.text):
-        served = httpx.get(f"{server.base_url}{asset}")
+        served = httpx.get(f"{server.base_url}{asset}", timeout=HTTP_TIMEOUT_S)
         assert served.status_code == 200, asset
-    slash = httpx.get(f"{server.base_url}/studio/", follow_redirects=False)
+    slash = httpx.get(f"{server.base_url}/studio/", follow_redirects=False, timeout=HTTP_TIMEOUT_S)
     assert slash.status_code == 308
     assert slash.headers["location"] == "/studio"
 
@@ -58,10 +58,10 @@ def test_the_page_needs_no_key_and_forbids_other_hosts(server: LiveServer) -> No
 def test_every_static_file_is_served_with_its_type(server: LiveServer) -> None:
     types = {".js": "javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg"}
     for path, _file in static_files():
-        response = httpx.get(f"{server.base_url}/studio/static/{path}")
+        response = httpx.get(f"{server.base_url}/studio/static/{path}", timeout=HTTP_TIMEOUT_S)
         assert response.status_code == 200, path
         assert types[path[path.rindex(".") :]] in response.headers["content-type"], path
-    missing = httpx.get(f"{server.base_url}/studio/static/nope.js")
+    missing = httpx.get(f"{server.base_url}/studio/static/nope.js", timeout=HTTP_TIMEOUT_S)
     assert missing.status_code == 404
 
 
