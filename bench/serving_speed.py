@@ -45,10 +45,10 @@ from lexicraft.ml import serving
 from lexicraft.ml.base import ClassExample, NerExample, Span
 from lexicraft.ml.classification.transformer import TransformerClassificationBackend
 from lexicraft.ml.evaluation import evaluate_classification, evaluate_ner
+from lexicraft.ml.finetune import TorchNetwork
 from lexicraft.ml.ner.transformer import TransformerNerBackend
 from lexicraft.ml.registry import prepare_for_serving
 from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE
-from lexicraft.ml.wordpieces import TorchNetwork
 
 #: Multiply-adds x 2 per word piece of MiniLM-L6 (hidden 384, FFN 1536): per layer Q, K, V
 #: and output projections (4 x 384 x 384) and the FFN (2 x 384 x 1536), six layers; the

@@ -177,10 +177,10 @@ def worker_pools(
 
 
 def import_backends_in_background() -> threading.Thread:
-    """Import the model backends (PyTorch, transformers, scikit-learn: seconds) in a daemon
-    thread. A serving process calls it once its workers start: it answers at once, and its
-    first job does not wait for the imports (a CLI command never pays for them unless it
-    trains or predicts)."""
+    """Import the model backends (scikit-learn and the tokenizers; PyTorch only when a job
+    trains or deploys) in a daemon thread. A serving process calls it once its workers start:
+    it answers at once, and its first job does not wait for the imports (a CLI command never
+    pays for them unless it trains or predicts)."""
     from lexicraft.ml import registry
 
     thread = threading.Thread(target=registry.import_backends, name="import-backends", daemon=True)

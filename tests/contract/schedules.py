@@ -27,7 +27,7 @@ def on_fixed_schedule(backend: Backend, steps: int) -> Backend:
         return backend
     # One epoch may hold more than ``steps`` batches, and the planner runs whole epochs up to
     # its word-piece cap, never under ``min_steps``: a cap of one piece leaves exactly
-    # ``min_steps`` (finetune.plan_steps).
+    # ``min_steps`` (training_plan.plan_steps).
     fixed = dataclasses.replace(  # type: ignore[type-var]
         settings, epochs=1, min_steps=steps, max_train_pieces=1, time_budget_s=None
     )

@@ -12,8 +12,8 @@ from lexicraft.ml.base import (
     ClassExample,
     ClassificationBackend,
     ClassificationPredictor,
+    ClassScore,
 )
-from lexicraft.ml.onnx_serving import SERVING_FILE
 from lexicraft.ml.registry import (
     CUSTOM_MULTI_LABEL_CLASSIFICATION,
     CUSTOM_SINGLE_LABEL_CLASSIFICATION,
@@ -23,6 +23,8 @@ from lexicraft.ml.registry import (
     prepare_for_serving,
     resolve_backend_name,
 )
+from lexicraft.ml.serving import SERVING_FILE
+from tests.contract import fresh_process
 from tests.contract.schedules import CLASSIFICATION_TINY_STEPS, on_fixed_schedule
 
 #: "Weather" has a single example and "Unused" none: both must be handled.
@@ -79,6 +81,8 @@ ENCODER_BACKENDS = (
     "textcat.e5.v1",
     "textcat.e5-multi.v1",
 )
+#: Backends that embed texts with frozen MiniLM in PyTorch: they have no serving graph.
+PYTORCH_SERVED_BACKENDS = ("textcat.hybrid.v1", "textcat.hybrid-multi.v1")
 #: Kept to load the folders they trained, never trained by a config version any more: the
 #: contract holds for them, but the quality bar is for what users train today (a sigmoid per
 #: class stays under the goemotions baseline within the quality budget, and the hybrids' quality
@@ -197,6 +201,20 @@ def test_prepared_for_serving_predicts_the_same(
 
     prepared = prepare_for_serving(copy)
 
+    # A fresh process serves the folder as this one does, without importing PyTorch (seconds,
+    # hundreds of megabytes) unless CUDA serves an encoder or the backend has no graph.
+    elsewhere = fresh_process.serve("load_classification_predictor", copy, texts_of(corpus))
+    assert bool(elsewhere.pytorch) == (
+        backend.name in PYTORCH_SERVED_BACKENDS
+        or (elsewhere.cuda and backend.name in ENCODER_BACKENDS)
+    )
+    in_process = load_classification_predictor(copy)
+    assert elsewhere.runtime == getattr(in_process, "runtime", None)
+    same_scores(
+        fresh_process.classification_predictions(elsewhere),
+        in_process.predict(texts_of(corpus)),
+        1e-4,
+    )
     if backend.name not in ENCODER_BACKENDS:
         assert not prepared
         assert sorted(path.name for path in copy.iterdir()) == before
@@ -204,17 +222,21 @@ def test_prepared_for_serving_predicts_the_same(
     assert prepared
     assert (copy / SERVING_FILE).is_file()
     assert not prepare_for_serving(copy)  # written once
-    served = load_classification_predictor(copy)
-    assert getattr(served, "runtime", None) == "onnxruntime"
+    assert getattr(in_process, "runtime", None) == "onnxruntime"
     assert getattr(predictor, "runtime", None) == "pytorch"
-    expected = predictor.predict(texts_of(corpus))
-    found = served.predict(texts_of(corpus))
+    same_scores(in_process.predict(texts_of(corpus)), predictor.predict(texts_of(corpus)), 1e-4)
+
+
+def same_scores(
+    found: list[list[ClassScore]], expected: list[list[ClassScore]], tolerance: float
+) -> None:
+    """The same classes in the same order for every text, confidences within ``tolerance``."""
     assert [[s.category for s in scores] for scores in found] == [
         [s.category for s in scores] for scores in expected
     ]
     for found_scores, expected_scores in zip(found, expected, strict=True):
         for one, other in zip(found_scores, expected_scores, strict=True):
-            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
+            assert one.confidence == pytest.approx(other.confidence, abs=tolerance)
 
 
 def test_batch_equals_one_at_a_time(

@@ -22,12 +22,13 @@ from lexicraft.ml.base import (
     Span,
 )
 from lexicraft.ml.evaluation import evaluate_ner
-from lexicraft.ml.onnx_serving import SERVING_FILE
 from lexicraft.ml.registry import (
     conversation_backends,
     load_conversation_predictor,
     prepare_for_serving,
 )
+from lexicraft.ml.serving import SERVING_FILE
+from tests.contract import fresh_process
 from tests.contract.schedules import on_fixed_schedule
 from tests.datasets import read_jsonl
 
@@ -273,15 +274,21 @@ def test_prepared_for_serving_predicts_the_same(
 
     prepared = prepare_for_serving(copy)
 
+    # A fresh process serves the folder as this one does, without importing PyTorch (seconds,
+    # hundreds of megabytes) unless CUDA serves an encoder.
+    texts = [example.text for example in TEST[:50]] + list(UNSEEN)
+    elsewhere = fresh_process.serve("load_conversation_predictor", copy, texts)
+    assert bool(elsewhere.pytorch) == (elsewhere.cuda and backend.name in ONNX_BACKENDS)
+    served = load_conversation_predictor(copy)
+    assert elsewhere.runtime == getattr(served, "runtime", None)
+    same_outputs(fresh_process.conversation_predictions(elsewhere), served.predict(texts), 1e-4)
     if backend.name not in ONNX_BACKENDS:
         assert not prepared
         assert sorted(path.name for path in copy.iterdir()) == before
         return
     assert prepared
     assert (copy / SERVING_FILE).is_file()
-    served = load_conversation_predictor(copy)
     assert getattr(served, "runtime", None) == "onnxruntime"
-    texts = [example.text for example in TEST[:50]] + list(UNSEEN)
     same_outputs(served.predict(texts), predictor.predict(texts), 1e-4)
 
 

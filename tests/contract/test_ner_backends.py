@@ -20,13 +20,14 @@ from lexicraft.ml.base import NerBackend, NerExample, NerPredictor, PredictedSpa
 from lexicraft.ml.evaluation import evaluate_ner
 from lexicraft.ml.export import ModelCard, export_model, load_exported
 from lexicraft.ml.ner.transformer import TransformerNerConfig
-from lexicraft.ml.onnx_serving import SERVING_FILE, SERVING_INT8_FILE
 from lexicraft.ml.registry import (
     CUSTOM_ENTITY_RECOGNITION,
     load_ner_predictor,
     ner_backends,
     prepare_for_serving,
 )
+from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE
+from tests.contract import fresh_process
 from tests.contract.schedules import NER_TINY_STEPS, on_fixed_schedule
 from tests.datasets import read_jsonl
 
@@ -252,14 +253,7 @@ def test_onnx_export_predicts_the_same_entities(
     assert not list(exported.glob("*.safetensors"))
     _, onnx_predictor = load_exported(exported)
     texts = all_texts()
-    expected = predictor.predict(texts)
-    found = onnx_predictor.predict(texts)
-    assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
-        [(s.start, s.end, s.category) for s in spans] for spans in expected
-    ]
-    for found_spans, expected_spans in zip(found, expected, strict=True):
-        for one, other in zip(found_spans, expected_spans, strict=True):
-            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
+    same_entities(onnx_predictor.predict(texts), predictor.predict(texts), 1e-4)
 
 
 def test_prepared_for_serving_predicts_the_same_entities(
@@ -287,14 +281,22 @@ def test_prepared_for_serving_predicts_the_same_entities(
     assert getattr(served, "runtime", None) == "onnxruntime"
     assert getattr(predictor, "runtime", None) == "pytorch"
     texts = all_texts()
-    expected = predictor.predict(texts)
-    found = served.predict(texts)
-    assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
-        [(s.start, s.end, s.category) for s in spans] for spans in expected
-    ]
-    for found_spans, expected_spans in zip(found, expected, strict=True):
-        for one, other in zip(found_spans, expected_spans, strict=True):
-            assert one.confidence == pytest.approx(other.confidence, abs=1e-4)
+    same_entities(served.predict(texts), predictor.predict(texts), 1e-4)
+
+
+def test_prepared_folder_serves_without_pytorch(
+    backend: NerBackend, prepared: tuple[Path, bool]
+) -> None:
+    copy = prepared[0]
+    in_process = load_ner_predictor(copy)
+
+    served = fresh_process.serve("load_ner_predictor", copy, all_texts())
+
+    # With CUDA, PyTorch serves an encoder; without, ONNX Runtime does and PyTorch (seconds,
+    # hundreds of megabytes) is never imported. The CRF never needs it.
+    assert bool(served.pytorch) == (served.cuda and backend.name in ONNX_BACKENDS)
+    assert served.runtime == getattr(in_process, "runtime", None)
+    same_entities(fresh_process.ner_predictions(served), in_process.predict(all_texts()), 1e-4)
 
 
 def refuse_to_export(*_args: object, **_kwargs: object) -> None:
@@ -469,10 +471,16 @@ def check_served_like_trained(
     served = load_ner_predictor(model_dir)
     assert getattr(served, "runtime", None) == "onnxruntime"
     for other in (served, from_export):
-        found = other.predict(texts)
-        assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
-            [(s.start, s.end, s.category) for s in spans] for spans in expected
-        ]
-        for found_spans, expected_spans in zip(found, expected, strict=True):
-            for one, two in zip(found_spans, expected_spans, strict=True):
-                assert one.confidence == pytest.approx(two.confidence, abs=1e-3)
+        same_entities(other.predict(texts), expected, 1e-3)
+
+
+def same_entities(
+    found: list[list[PredictedSpan]], expected: list[list[PredictedSpan]], tolerance: float
+) -> None:
+    """The same entities in every text, confidences within ``tolerance``."""
+    assert [[(s.start, s.end, s.category) for s in spans] for spans in found] == [
+        [(s.start, s.end, s.category) for s in spans] for spans in expected
+    ]
+    for found_spans, expected_spans in zip(found, expected, strict=True):
+        for one, other in zip(found_spans, expected_spans, strict=True):
+            assert one.confidence == pytest.approx(other.confidence, abs=tolerance)

@@ -18,7 +18,7 @@ rows), so many 1-document jobs run alone reach a fraction of what one large batc
   ``window_s`` for them (until the batch is full or every running job waits here) before it
   asks for its slot, never while holding one.
 - **length buckets**: the predictors themselves cut a batch into length-sorted sub-batches of
-  word-piece windows (:func:`lexicraft.ml.finetune.length_batches`), so texts of different
+  word-piece windows (:func:`lexicraft.ml.wordpieces.length_batches`), so texts of different
   lengths from different calls cost no more padding than in one call.
 
 Each caller's ``then`` (rendering its outputs) runs in the leader's turn, as it did in its own:

@@ -1,40 +1,32 @@
-"""What fine-tuning a pretrained encoder (MiniLM or multilingual-e5-small) needs, whatever
-head sits on top of it.
+"""Fine-tuning a pretrained encoder (MiniLM or multilingual-e5-small) in PyTorch, whatever head
+sits on top of it; the one module, with the backends' ``*_network`` modules, that imports
+PyTorch and transformers (seconds and some 400 MB), so that a process serving prepared models
+through ONNX Runtime never loads them (:mod:`lexicraft.ml.networks`).
 
 - :class:`CasedEncoder`: the encoder plus a learned casing embedding. all-MiniLM-L6-v2 is
   uncased (its tokenizer lower-cases), yet casing is the strongest single cue for names; a small
-  embedding of each word's casing class, added to its word-piece embeddings, gives it back
-  (+2.7 F1 on conll2003 in ../shared/design/ML-NOTES.md).
-- :func:`length_batches`: batches of similar length, so that padding stays a few percent;
-  :func:`prediction_batches`, those a prediction runs.
-- :func:`plan_steps`: how long training is, decided by the data alone (epochs over the
-  examples, at least ``min_steps``, at most ``max_train_pieces`` word pieces read), so the same
-  project trains the same model however busy the machine is.
-- :class:`StepSchedule`: linear warm-up and decay over the planned steps; with an explicit
-  time budget its end moves in when the measured step time says the plan would not fit, so
-  training still ends with a fully decayed learning rate inside the budget (and says so).
+  embedding of each word's casing class (:func:`lexicraft.ml.wordpieces.word_case`), added to
+  its word-piece embeddings, gives it back (+2.7 F1 on conll2003 in
+  ../shared/design/ML-NOTES.md).
+- :func:`fine_tune`: batches of similar length, AdamW, and the length and learning-rate
+  schedule :mod:`lexicraft.ml.training_plan` decides from the data.
 - :func:`seed_everything`: every random number training draws comes from the seed.
 - weights saved as safetensors (no pickle), the encoder's config and tokenizer copied beside
   them so that a model folder is self-contained.
 - :func:`pretrained_encoder`: one of the two encoders a backend fine-tunes, by name: the
   packaged MiniLM (English, uncased) or multilingual-e5-small (cased, ~100 languages, the
   folder ``make e5`` builds with ``ml/e5_build.py``).
+- :class:`TorchNetwork`: a network run by PyTorch (in training, and on CUDA).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import random
 import shutil
-import threading
-import time
-import weakref
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,34 +36,25 @@ from transformers import BertConfig, BertModel
 
 from lexicraft.ml.e5_build import E5, e5_dir, verified_e5_dir
 from lexicraft.ml.encoders import MINILM, minilm_dir
-
-#: Casing classes of a word; index 0 is for padding and special tokens.
-CASE_PAD, CASE_LOWER, CASE_UPPER, CASE_TITLE, CASE_MIXED, CASE_NONE = range(6)
-CASE_CLASSES = 6
+from lexicraft.ml.networks import cuda_available
+from lexicraft.ml.training_plan import FineTuneSettings, StepSchedule, TrainedLength, plan_steps
+from lexicraft.ml.wordpieces import (
+    CASE_CLASSES,
+    TOKENIZER_FILE,
+    FloatArray,
+    IntArray,
+    length_batches,
+    load_tokenizer,
+)
 
 ENCODER_CONFIG_FILE = "encoder_config.json"
-TOKENIZER_FILE = "tokenizer.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
-def word_case(word: str) -> int:
-    """The casing class of ``word`` (``CASE_*``)."""
-    letters = [character for character in word if character.isalpha()]
-    if not letters:
-        return CASE_NONE
-    if all(character.islower() for character in letters):
-        return CASE_LOWER
-    if all(character.isupper() for character in letters):
-        # One capital letter ("I", "A") is a title-cased word, not an acronym.
-        return CASE_UPPER if len(letters) > 1 else CASE_TITLE
-    if letters[0].isupper() and all(character.islower() for character in letters[1:]):
-        return CASE_TITLE
-    return CASE_MIXED
-
-
 def pick_device() -> torch.device:
-    """CUDA when this machine has it, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when this machine has it (:func:`lexicraft.ml.networks.cuda_available`), else the
+    CPU."""
+    return torch.device("cuda" if cuda_available() else "cpu")
 
 
 class CasedEncoder(torch.nn.Module):
@@ -143,34 +126,6 @@ def _cased_encoder(
     return encoder, load_tokenizer(source), config_dict
 
 
-#: The tokenizers loaded in this process, by the SHA-256 of their file, for as long as a model
-#: holds one (see :func:`load_tokenizer`).
-_LOADED_TOKENIZERS: weakref.WeakValueDictionary[str, Tokenizer] = weakref.WeakValueDictionary()
-_LOADED_TOKENIZERS_LOCK = threading.Lock()
-
-
-def load_tokenizer(folder: Path) -> Tokenizer:
-    """The word-piece tokenizer in ``folder``, without padding or truncation.
-
-    Every model folder of an encoder carries the same tokenizer file, so models loaded into one
-    process share one tokenizer object while any of them holds it: multilingual-e5-small's
-    (250,002 pieces, 17 MB of JSON) takes about 280 MB once loaded, more than its int8 network
-    (measured: a second e5 model in a process added 412 MiB, the tokenizer 282 of them).
-    Nothing changes a tokenizer after this function configures it, and encoding only reads
-    it, so the models may encode with it at once.
-    """
-    text = (folder / TOKENIZER_FILE).read_bytes()
-    digest = hashlib.sha256(text).hexdigest()
-    with _LOADED_TOKENIZERS_LOCK:
-        tokenizer = _LOADED_TOKENIZERS.get(digest)
-        if tokenizer is None:
-            tokenizer = Tokenizer.from_str(text.decode("utf-8"))
-            tokenizer.no_padding()
-            tokenizer.no_truncation()
-            _LOADED_TOKENIZERS[digest] = tokenizer
-    return tokenizer
-
-
 def save_encoder_files(model_dir: Path, encoder_config: dict[str, Any], encoder: str) -> None:
     """Write the encoder's config and copy the tokenizer of ``encoder`` (its name) into
     ``model_dir``."""
@@ -201,90 +156,6 @@ def encoder_config(model_dir: Path) -> BertConfig:
     return BertConfig.from_dict(config_dict)
 
 
-def length_batches(
-    lengths: Sequence[int],
-    max_batch: int,
-    max_tokens: int,
-    rng: random.Random | None,
-    *,
-    max_padding: float | None = None,
-) -> list[list[int]]:
-    """Indexes grouped into batches of similar length.
-
-    A batch holds at most ``max_batch`` items and at most ``max_tokens`` padded tokens. With
-    ``rng`` the items are shuffled within runs of similar length and the batches shuffled, so
-    every epoch sees different batches in a different order; without it the order is fixed.
-    With ``max_padding`` a batch of more than ``_SMALL_BATCH_TOKENS`` padded tokens is closed
-    before padding would make up more than that share of it.
-    """
-    order = sorted(range(len(lengths)), key=lambda index: lengths[index])
-    if rng is not None:
-        # Shuffle inside coarse length buckets so that equal-length items mix across epochs.
-        keyed = [(lengths[index] // 8, rng.random(), index) for index in order]
-        order = [index for _, _, index in sorted(keyed)]
-    batches: list[list[int]] = []
-    current: list[int] = []
-    longest = 0
-    tokens = 0
-    for index in order:
-        length = max(1, lengths[index])
-        padded = max(longest, length) * (len(current) + 1)
-        if current and (
-            len(current) >= max_batch
-            or padded > max_tokens
-            or (
-                max_padding is not None
-                and padded > _SMALL_BATCH_TOKENS
-                and padded - (tokens + length) > max_padding * padded
-            )
-        ):
-            batches.append(current)
-            current, longest, tokens = [], 0, 0
-        current.append(index)
-        longest = max(longest, length)
-        tokens += length
-    if current:
-        batches.append(current)
-    if rng is not None:
-        rng.shuffle(batches)
-    return batches
-
-
-#: Windows of one forward pass in prediction, and padded tokens (bounding its memory).
-PREDICT_BATCH = 64
-PREDICT_TOKENS = 64 * 128
-#: The share of a prediction batch's tokens that may be padding. A call's texts differ in
-#: length (a job's documents; conll2003's test sentences: 1 to 124 words), and one batch
-#: padded to the longest computed 2.8 times the tokens it read on 1,000 of them (5.5 times the
-#: attention scores); on a CPU, batches of a few similar windows run as fast per token.
-PREDICT_MAX_PADDING = 0.25
-#: Below this many padded tokens a batch takes any window: a forward pass has a fixed cost,
-#: which a handful of short windows would otherwise pay one by one.
-_SMALL_BATCH_TOKENS = 512
-
-
-def prediction_batches(lengths: Sequence[int]) -> list[list[int]]:
-    """Indexes of windows of ``lengths`` word pieces in the batches a prediction runs: similar
-    lengths together, little padding (:data:`PREDICT_MAX_PADDING`), at most
-    :data:`PREDICT_BATCH` windows and :data:`PREDICT_TOKENS` padded tokens."""
-    return length_batches(
-        lengths, PREDICT_BATCH, PREDICT_TOKENS, None, max_padding=PREDICT_MAX_PADDING
-    )
-
-
-Example = TypeVar("Example")
-
-
-def held_out_split(
-    examples: Sequence[Example], fraction: float, seed: int
-) -> tuple[list[Example], list[Example]]:
-    """``(training, held out)``: a seeded random ``fraction`` of ``examples`` (at least one)
-    held out, the rest for training; both in the same seeded random order."""
-    order = random.Random(seed).sample(range(len(examples)), len(examples))  # noqa: S311 - a split, not a secret
-    cut = max(1, round(len(examples) * fraction))
-    return [examples[index] for index in order[cut:]], [examples[index] for index in order[:cut]]
-
-
 def seed_everything(seed: int) -> None:
     """Seed every random source training draws from: Python's and NumPy's global generators
     (libraries may use them) and PyTorch's (weight initialisation, dropout), CUDA included.
@@ -297,140 +168,6 @@ def seed_everything(seed: int) -> None:
     # The legacy global generator, which libraries may draw from.
     np.random.seed(seed)
     torch.manual_seed(seed)  # every device's generator, CUDA's too
-
-
-def check_schedule(settings: FineTuneSettings) -> None:
-    """Raise ``ValueError`` unless ``settings``' schedule can run: the one check every MiniLM
-    backend's hyperparameters make of their shared fields."""
-    if settings.epochs < 1 or settings.batch_size < 1 or settings.min_steps < 0:
-        raise ValueError("epochs and batch_size must be >= 1 and min_steps >= 0")
-    if settings.max_train_pieces is not None and settings.max_train_pieces < 1:
-        raise ValueError("max_train_pieces must be >= 1 (or None for no cap)")
-    if settings.time_budget_s is not None and settings.time_budget_s <= 0:
-        raise ValueError("time_budget_s must be above 0 (or None for no cap)")
-
-
-def plan_steps(lengths: Sequence[int], settings: FineTuneSettings, window: int) -> int:
-    """Optimiser steps to train examples of ``lengths`` word pieces: decided by the data alone.
-
-    ``settings.epochs`` passes over the examples, more when that is under ``settings.min_steps``
-    (whole epochs either way), then cut to the steps that read at most
-    ``settings.max_train_pieces`` word pieces (padding included; never under ``min_steps``).
-    A step's time is proportional to the pieces it reads (measured on two cores: 1.4 ms per
-    piece for the tagger, 0.9 ms for the classifier), so the cap bounds training time on a
-    given machine without ever looking at the clock.
-    """
-    max_tokens = settings.batch_size * window
-    batches = length_batches(lengths, settings.batch_size, max_tokens, None)
-    per_epoch = max(1, len(batches))
-    epochs = max(settings.epochs, math.ceil(settings.min_steps / per_epoch))
-    steps = epochs * per_epoch
-    if settings.max_train_pieces is not None:
-        padded = sum(len(batch) * max(max(1, lengths[i]) for i in batch) for batch in batches)
-        pieces_per_step = max(1.0, padded / per_epoch)
-        affordable = int(settings.max_train_pieces / pieces_per_step)
-        steps = min(steps, max(settings.min_steps, affordable))
-    return max(1, steps)
-
-
-class StepSchedule:
-    """Learning-rate factor: linear warm-up, then linear decay to zero at the last step.
-
-    The last step is ``planned_steps``. Only with ``budget_s`` (an explicit wall-clock cap)
-    does it move, and only earlier: after each step the end is re-estimated from the measured
-    time per step, so the decay completes within the budget, and :attr:`stopped_early` tells
-    that it did.
-    ``clock`` tells the time (tests pass their own).
-    """
-
-    def __init__(
-        self,
-        planned_steps: int,
-        budget_s: float | None = None,
-        warmup_fraction: float = 0.06,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.planned_steps = max(1, planned_steps)
-        self.total_steps = self.planned_steps
-        self.budget_s = budget_s
-        self.warmup_steps = max(1, math.ceil(warmup_fraction * self.planned_steps))
-        self.step = 0
-        self._clock = clock
-        self._started = clock()
-
-    def factor(self) -> float:
-        """The learning-rate multiplier for the next step."""
-        if self.step < self.warmup_steps:
-            return (self.step + 1) / self.warmup_steps
-        remaining = self.total_steps - self.step
-        return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
-
-    @property
-    def seconds_per_step(self) -> float | None:
-        """Measured seconds per step so far (None before the first step)."""
-        if self.step == 0:
-            return None
-        return (self._clock() - self._started) / self.step
-
-    def advance(self) -> None:
-        """Count one step done and, under a budget, re-estimate where training must end."""
-        self.step += 1
-        if self.budget_s is not None and self.step >= 10:
-            per_step = self.seconds_per_step or 0.0
-            affordable = int(self.budget_s / per_step) if per_step > 0 else self.planned_steps
-            # The end only ever moves in: a budget that never binds leaves the planned
-            # schedule untouched (the same model as without it), and one that bound for a
-            # while (a busy spell) does not hand back steps whose learning rates were already
-            # spent on the shorter plan.
-            self.total_steps = max(self.step, min(self.total_steps, affordable))
-
-    @property
-    def done(self) -> bool:
-        return self.step >= self.total_steps
-
-    @property
-    def stopped_early(self) -> bool:
-        """Whether the budget cut training short of the planned steps."""
-        return self.total_steps < self.planned_steps
-
-    @property
-    def fraction(self) -> float:
-        """How much of the (current estimate of the) training is done, 0 … 1."""
-        return min(1.0, self.step / self.total_steps)
-
-
-@dataclass(frozen=True, slots=True)
-class TrainedLength:
-    """How long :func:`fine_tune` trained: the steps the data asked for and those taken."""
-
-    planned_steps: int
-    trained_steps: int
-
-    @property
-    def stopped_early(self) -> bool:
-        """Whether a wall-clock budget cut training short (fewer steps than planned)."""
-        return self.trained_steps < self.planned_steps
-
-
-class FineTuneSettings(Protocol):
-    """The hyperparameters :func:`fine_tune` reads (both MiniLM backends have them)."""
-
-    @property
-    def epochs(self) -> int: ...
-    @property
-    def min_steps(self) -> int: ...
-    @property
-    def max_train_pieces(self) -> int | None: ...
-    @property
-    def batch_size(self) -> int: ...
-    @property
-    def learning_rate(self) -> float: ...
-    @property
-    def head_learning_rate(self) -> float: ...
-    @property
-    def weight_decay(self) -> float: ...
-    @property
-    def time_budget_s(self) -> float | None: ...
 
 
 def fine_tune(
@@ -481,7 +218,18 @@ def fine_tune(
     return TrainedLength(schedule.planned_steps, schedule.step)
 
 
-def batches_of(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    """``items`` in consecutive slices of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+class TorchNetwork:
+    """A PyTorch module that maps (ids, cases, mask) to logits, on CUDA when there is one."""
+
+    runtime = "pytorch"
+    path: Path | None = None
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self._device = pick_device()
+        self._model = model.to(self._device).eval()
+
+    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
+        with torch.inference_mode():
+            inputs = [torch.from_numpy(array).to(self._device) for array in (ids, cases, mask)]
+            result: FloatArray = self._model(*inputs).float().cpu().numpy()
+            return result

@@ -7,8 +7,9 @@ is what a 1-document analyze job needs. A deployed model's network is therefore 
 ``serving.onnx`` beside its weights (:func:`prepare`, run by the deploy job), with an int8 copy
 ``serving.int8.onnx`` (:func:`quantize`), both with ONNX Runtime's transformer fusions
 (:func:`write_onnx`), and loaded from there when the machine has no CUDA
-(:func:`serving_network`; which of the two, and with how many threads: :mod:`lexicraft.ml.serving`);
-on a GPU, PyTorch serves it.
+(:func:`lexicraft.ml.networks.serving_network`; which of the two, and with how many threads:
+:mod:`lexicraft.ml.serving`); on a GPU, PyTorch serves it. Writing the graphs needs PyTorch;
+serving them does not, so only deploys and exports import this module.
 
 The networks take ``ids``, ``cases`` and ``mask`` (batch by word pieces, int64) and give
 ``logits``.
@@ -28,17 +29,13 @@ from pathlib import Path
 import torch
 from transformers import BertModel
 
-from lexicraft.ml import serving
-from lexicraft.ml.finetune import pick_device
-from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE, Precision, publish_once
-from lexicraft.ml.wordpieces import Network, OnnxNetwork, TorchNetwork
+from lexicraft.ml.serving import SERVING_FILE, SERVING_INT8_FILE, publish_once
 
 __all__ = [
     "SERVING_FILE",
     "SERVING_INT8_FILE",
     "prepare",
     "quantize",
-    "serving_network",
     "write_onnx",
 ]
 
@@ -197,22 +194,3 @@ def prepare(
         quantize(path, quantized, embeddings=quantize_embeddings)
         wrote = True
     return wrote
-
-
-def serving_network(
-    model_dir: Path, build: Callable[[], torch.nn.Module], precision: Precision | None = None
-) -> Network:
-    """The network to serve ``model_dir`` with: ONNX Runtime on a CPU when it was prepared
-    (the graph :func:`lexicraft.ml.serving.graph_to_serve` picks, or the ``precision`` one),
-    else PyTorch."""
-    if pick_device().type == "cpu":
-        path: Path | None
-        if precision is not None:
-            path = model_dir / serving.GRAPH_FILES[precision]
-            if not path.exists():
-                raise FileNotFoundError(f"{model_dir} has no {precision} serving graph")
-        else:
-            path = serving.graph_to_serve(model_dir)
-        if path is not None:
-            return OnnxNetwork(path)
-    return TorchNetwork(build())

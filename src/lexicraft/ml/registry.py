@@ -150,9 +150,11 @@ _TRAINING_CONFIG_VERSIONS: tuple[TrainingConfigVersion, ...] = (
 )
 
 
-# The backends' modules import PyTorch, transformers and scikit-learn (seconds): the registry
-# imports them on first use, so a process that never trains or loads a model (a CLI command
-# importing a project, a server answering authoring calls) does not pay for them.
+# The backends' modules import scikit-learn, tokenizers and python-crfsuite (a second or two):
+# the registry imports them on first use, so a process that never trains or loads a model (a
+# CLI command importing a project, a server answering authoring calls) does not pay for them.
+# PyTorch and transformers (seconds more, some 400 MB) only come with training, writing
+# serving graphs, or serving a folder no graph serves (:mod:`lexicraft.ml.networks`).
 
 
 @functools.cache
@@ -216,8 +218,8 @@ def conversation_backends() -> Mapping[str, ConversationBackend]:
 
 
 def import_backends() -> None:
-    """Import every backend now (PyTorch and all): a long-running server or worker calls it
-    in the background at start, so that its first job does not wait seconds for the imports."""
+    """Import every backend now (not PyTorch: see above): a long-running server or worker calls
+    it in the background at start, so that its first job does not wait for the imports."""
     ner_backends()
     classification_backends()
     conversation_backends()

@@ -1,31 +1,82 @@
-"""Text to encoder input: words, their word pieces and casing, windows, padded arrays.
+"""Text to encoder input: words, their word pieces and casing, windows, padded batches.
 
-Shared by the fine-tuned encoder backends. Words come from :func:`lexicraft.ml.tokenize.tokenize`
-(no whitespace assumption), so every word is a code-point span of the original text; word pieces
-come from the encoder's own tokenizer, run on each word. Documents longer than a window are cut
-into windows of whole words that may overlap, so no text is ever dropped.
-
-The network of a loaded model runs in PyTorch or, for an exported model, in ONNX Runtime;
-:class:`Network` is what both offer.
+Shared by the fine-tuned encoder backends, in training and in serving (no PyTorch here). Words
+come from :func:`lexicraft.ml.tokenize.tokenize` (no whitespace assumption), so every word is a
+code-point span of the original text; word pieces come from the encoder's own tokenizer
+(:func:`load_tokenizer`), run on each word, and each word has a casing class
+(:func:`word_case`). Documents longer than a window are cut into windows of whole words that
+may overlap, so no text is ever dropped; windows of similar length are batched together
+(:func:`length_batches`, :func:`prediction_batches`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from tokenizers import Tokenizer
 
-from lexicraft.ml.finetune import CASE_PAD, pick_device, word_case
-from lexicraft.ml.serving import ServingOptions, session_options
 from lexicraft.ml.tokenize import Token, tokenize
 
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+#: Every encoder model folder's copy of its encoder's tokenizer.
+TOKENIZER_FILE = "tokenizer.json"
+
+#: Casing classes of a word; index 0 is for padding and special tokens.
+CASE_PAD, CASE_LOWER, CASE_UPPER, CASE_TITLE, CASE_MIXED, CASE_NONE = range(6)
+CASE_CLASSES = 6
+
+
+def word_case(word: str) -> int:
+    """The casing class of ``word`` (``CASE_*``)."""
+    letters = [character for character in word if character.isalpha()]
+    if not letters:
+        return CASE_NONE
+    if all(character.islower() for character in letters):
+        return CASE_LOWER
+    if all(character.isupper() for character in letters):
+        # One capital letter ("I", "A") is a title-cased word, not an acronym.
+        return CASE_UPPER if len(letters) > 1 else CASE_TITLE
+    if letters[0].isupper() and all(character.islower() for character in letters[1:]):
+        return CASE_TITLE
+    return CASE_MIXED
+
+
+#: The tokenizers loaded in this process, by the SHA-256 of their file, for as long as a model
+#: holds one (see :func:`load_tokenizer`).
+_LOADED_TOKENIZERS: weakref.WeakValueDictionary[str, Tokenizer] = weakref.WeakValueDictionary()
+_LOADED_TOKENIZERS_LOCK = threading.Lock()
+
+
+def load_tokenizer(folder: Path) -> Tokenizer:
+    """The word-piece tokenizer in ``folder``, without padding or truncation.
+
+    Every model folder of an encoder carries the same tokenizer file, so models loaded into one
+    process share one tokenizer object while any of them holds it: multilingual-e5-small's
+    (250,002 pieces, 17 MB of JSON) takes about 280 MB once loaded, more than its int8 network
+    (measured: a second e5 model in a process added 412 MiB, the tokenizer 282 of them).
+    Nothing changes a tokenizer after this function configures it, and encoding only reads
+    it, so the models may encode with it at once.
+    """
+    text = (folder / TOKENIZER_FILE).read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    with _LOADED_TOKENIZERS_LOCK:
+        tokenizer = _LOADED_TOKENIZERS.get(digest)
+        if tokenizer is None:
+            tokenizer = Tokenizer.from_str(text.decode("utf-8"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            _LOADED_TOKENIZERS[digest] = tokenizer
+    return tokenizer
 
 
 @dataclass(slots=True)
@@ -134,9 +185,6 @@ def boundary_ids(tokenizer: Tokenizer) -> tuple[int, int]:
     raise ValueError(f"the tokenizer has none of the boundary token pairs {_BOUNDARIES}")
 
 
-IntArray = npt.NDArray[np.int64]
-
-
 def padded(windows: Sequence[Window]) -> tuple[IntArray, IntArray, IntArray]:
     """Word-piece ids, casing classes and attention mask of ``windows``, padded to the longest."""
     longest = max(len(window.ids) for window in windows)
@@ -151,53 +199,75 @@ def padded(windows: Sequence[Window]) -> tuple[IntArray, IntArray, IntArray]:
     return ids, cases, mask
 
 
-class Network(Protocol):
-    """The network of a loaded model, in whichever runtime runs it."""
+def length_batches(
+    lengths: Sequence[int],
+    max_batch: int,
+    max_tokens: int,
+    rng: random.Random | None,
+    *,
+    max_padding: float | None = None,
+) -> list[list[int]]:
+    """Indexes grouped into batches of similar length.
 
-    #: Which runtime runs it: ``"pytorch"`` or ``"onnxruntime"``.
-    runtime: str
-    #: The ONNX graph it runs (None: PyTorch).
-    path: Path | None
+    A batch holds at most ``max_batch`` items and at most ``max_tokens`` padded tokens. With
+    ``rng`` the items are shuffled within runs of similar length and the batches shuffled, so
+    every epoch sees different batches in a different order; without it the order is fixed.
+    With ``max_padding`` a batch of more than ``_SMALL_BATCH_TOKENS`` padded tokens is closed
+    before padding would make up more than that share of it.
+    """
+    order = sorted(range(len(lengths)), key=lambda index: lengths[index])
+    if rng is not None:
+        # Shuffle inside coarse length buckets so that equal-length items mix across epochs.
+        keyed = [(lengths[index] // 8, rng.random(), index) for index in order]
+        order = [index for _, _, index in sorted(keyed)]
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    tokens = 0
+    for index in order:
+        length = max(1, lengths[index])
+        padded = max(longest, length) * (len(current) + 1)
+        if current and (
+            len(current) >= max_batch
+            or padded > max_tokens
+            or (
+                max_padding is not None
+                and padded > _SMALL_BATCH_TOKENS
+                and padded - (tokens + length) > max_padding * padded
+            )
+        ):
+            batches.append(current)
+            current, longest, tokens = [], 0, 0
+        current.append(index)
+        longest = max(longest, length)
+        tokens += length
+    if current:
+        batches.append(current)
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
 
-    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
-        """The network's output for a padded batch of windows (see :func:`padded`)."""
-        ...
+
+#: Windows of one forward pass in prediction, and padded tokens (bounding its memory).
+PREDICT_BATCH = 64
+PREDICT_TOKENS = 64 * 128
+#: The share of a prediction batch's tokens that may be padding. A call's texts differ in
+#: length (a job's documents; conll2003's test sentences: 1 to 124 words), and one batch
+#: padded to the longest computed 2.8 times the tokens it read on 1,000 of them (5.5 times the
+#: attention scores); on a CPU, batches of a few similar windows run as fast per token.
+PREDICT_MAX_PADDING = 0.25
+#: Below this many padded tokens a batch takes any window: a forward pass has a fixed cost,
+#: which a handful of short windows would otherwise pay one by one.
+_SMALL_BATCH_TOKENS = 512
 
 
-class TorchNetwork:
-    """A PyTorch module that maps (ids, cases, mask) to logits, on CUDA when there is one."""
-
-    runtime = "pytorch"
-    path: Path | None = None
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        self._device = pick_device()
-        self._model = model.to(self._device).eval()
-
-    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
-        with torch.inference_mode():
-            inputs = [torch.from_numpy(array).to(self._device) for array in (ids, cases, mask)]
-            result: FloatArray = self._model(*inputs).float().cpu().numpy()
-            return result
-
-
-class OnnxNetwork:
-    """The same network exported as ONNX (inputs ids, cases, mask; output logits), in one
-    session with this process's serving thread settings (:mod:`lexicraft.ml.serving`)."""
-
-    runtime = "onnxruntime"
-
-    def __init__(self, path: Path, options: ServingOptions | None = None) -> None:
-        import onnxruntime
-
-        self.path: Path | None = path
-        self._session = onnxruntime.InferenceSession(
-            str(path), sess_options=session_options(options), providers=onnx_providers()
-        )
-
-    def logits(self, ids: IntArray, cases: IntArray, mask: IntArray) -> FloatArray:
-        (result,) = self._session.run(["logits"], {"ids": ids, "cases": cases, "mask": mask})
-        return np.asarray(result, dtype=np.float32)
+def prediction_batches(lengths: Sequence[int]) -> list[list[int]]:
+    """Indexes of windows of ``lengths`` word pieces in the batches a prediction runs: similar
+    lengths together, little padding (:data:`PREDICT_MAX_PADDING`), at most
+    :data:`PREDICT_BATCH` windows and :data:`PREDICT_TOKENS` padded tokens."""
+    return length_batches(
+        lengths, PREDICT_BATCH, PREDICT_TOKENS, None, max_padding=PREDICT_MAX_PADDING
+    )
 
 
 Scores = TypeVar("Scores", bound=npt.NDArray[np.floating[Any]])
@@ -208,11 +278,3 @@ def log_softmax(logits: Scores) -> Scores:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     result: Scores = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return result
-
-
-def onnx_providers() -> list[str]:
-    """ONNX Runtime providers to use: CUDA when available, else the CPU."""
-    import onnxruntime
-
-    available = onnxruntime.get_available_providers()
-    return [name for name in ("CUDAExecutionProvider", "CPUExecutionProvider") if name in available]

@@ -30,7 +30,8 @@ from lexicraft.ml.e5_build import (
     convert,
     dequantize_q4_0,
 )
-from lexicraft.ml.finetune import load_tokenizer, pretrained_e5_encoder
+from lexicraft.ml.finetune import pretrained_e5_encoder
+from lexicraft.ml.wordpieces import load_tokenizer
 
 SENTENCES = [
     "Apple opened a new store in Berlin on Monday.",

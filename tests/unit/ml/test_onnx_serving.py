@@ -16,7 +16,7 @@ import torch
 
 from lexicraft.ml import onnx_serving
 from lexicraft.ml.finetune import MINILM, pretrained_encoder
-from lexicraft.ml.ner.transformer import _Tagger
+from lexicraft.ml.ner.tagger_network import Tagger
 
 LAYERS = 6  # all-MiniLM-L6-v2
 
@@ -25,7 +25,7 @@ LAYERS = 6  # all-MiniLM-L6-v2
 def graphs(tmp_path_factory: pytest.TempPathFactory) -> tuple[torch.nn.Module, Path, Path]:
     encoder, _, _ = pretrained_encoder(MINILM)
     torch.manual_seed(0)
-    tagger = _Tagger(encoder, 9).eval()
+    tagger = Tagger(encoder, 9).eval()
     folder = tmp_path_factory.mktemp("graphs")
     fp32, int8 = folder / "serving.onnx", folder / "serving.int8.onnx"
     onnx_serving.write_onnx(tagger, fp32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from lexicraft.ml.finetune import (
+from lexicraft.ml.wordpieces import (
     PREDICT_BATCH,
     PREDICT_MAX_PADDING,
     PREDICT_TOKENS,

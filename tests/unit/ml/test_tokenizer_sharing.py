@@ -1,4 +1,4 @@
-"""Models loaded into one process share the tokenizer of their encoder (ml/finetune.py)."""
+"""Models loaded into one process share the tokenizer of their encoder (ml/wordpieces.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 
 from lexicraft.ml.encoders import minilm_dir
-from lexicraft.ml.finetune import TOKENIZER_FILE, load_tokenizer
+from lexicraft.ml.wordpieces import TOKENIZER_FILE, load_tokenizer
 
 
 def folder_with(tmp_path: Path, name: str, tokenizer: Path) -> Path:

@@ -14,8 +14,8 @@ from lexicraft.ml.classification.transformer import (
     TransformerClassifierHyperparameters,
     TransformerMultiLabelClassificationBackend,
 )
-from lexicraft.ml.finetune import StepSchedule, plan_steps
 from lexicraft.ml.ner.transformer import TransformerNerBackend, TransformerNerHyperparameters
+from lexicraft.ml.training_plan import StepSchedule, plan_steps
 
 
 class FakeClock:

@@ -39,8 +39,8 @@ from lexicraft.ml.classification.transformer import (
     TransformerClassificationPredictor,
     TransformerClassifierHyperparameters,
 )
-from lexicraft.ml.onnx_serving import SERVING_FILE
 from lexicraft.ml.registry import load_classification_predictor, prepare_for_serving
+from lexicraft.ml.serving import SERVING_FILE
 
 pytestmark = pytest.mark.slow  # fine-tunes the packaged encoder once (a few seconds of CPU)
 

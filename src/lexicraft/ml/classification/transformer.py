@@ -36,20 +36,18 @@ trained.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from tokenizers import Tokenizer
 
-from lexicraft.ml import onnx_serving
+from lexicraft.ml import networks
 from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
 from lexicraft.ml.base import ClassExample, ClassScore, Progress, TrainsWith, no_progress
 from lexicraft.ml.calibration import log_probabilities, tempered
@@ -73,31 +71,19 @@ from lexicraft.ml.classification.thresholds import CANDIDATES, LOG_CANDIDATES, b
 from lexicraft.ml.classification.validation import check_examples
 from lexicraft.ml.e5_build import E5
 from lexicraft.ml.encoders import MINILM
-from lexicraft.ml.finetune import (
-    CasedEncoder,
-    TrainedLength,
-    check_schedule,
-    encoder_config,
-    fine_tune,
-    held_out_split,
-    load_tokenizer,
-    load_weights,
-    pick_device,
-    prediction_batches,
-    pretrained_encoder,
-    save_encoder_files,
-    save_weights,
-    seed_everything,
-)
+from lexicraft.ml.networks import Network
 from lexicraft.ml.serving import Precision
+from lexicraft.ml.training_plan import check_schedule, held_out_split
 from lexicraft.ml.wordpieces import (
     FloatArray,
-    Network,
-    TorchNetwork,
-    Window,
     WordPieces,
+    load_tokenizer,
     padded,
+    prediction_batches,
 )
+
+if TYPE_CHECKING:
+    from lexicraft.ml.classification.classifier_network import Classifier
 
 SINGLE_LABEL_BACKEND_NAME = "textcat.minilm.v2"
 MULTI_LABEL_BACKEND_NAME = "textcat.minilm-multi.v2"
@@ -124,7 +110,7 @@ class TransformerClassifierHyperparameters:
     #: Small training sets still get this many updates (more epochs).
     min_steps: int = 150
     #: Large training sets stop after reading this many word pieces (padding included; see
-    #: :func:`lexicraft.ml.finetune.plan_steps`), whatever the clock says. Chosen so the
+    #: :func:`lexicraft.ml.training_plan.plan_steps`), whatever the clock says. Chosen so the
     #: benchmark sets train as long as they did under the former 540 s budget on two cores
     #: (bench/results/classify.json): a step costs about 0.9 ms per piece there (atis: 4 epochs,
     #: 560 steps of 443 pieces in 225 s), so 540 s read about 600,000 pieces. banking77 (9,002
@@ -165,21 +151,6 @@ class TransformerClassifierHyperparameters:
             raise ValueError("window must hold 8 … 512 word pieces")
         if not 0.0 < self.validation_fraction < 1.0 or not 0.0 < self.default_threshold < 1.0:
             raise ValueError("validation_fraction and default_threshold must be in (0, 1)")
-
-
-class _Classifier(torch.nn.Module):
-    def __init__(self, encoder: CasedEncoder, class_count: int) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = torch.nn.Dropout(0.1)
-        self.head = torch.nn.Linear(encoder.hidden_size, class_count)
-
-    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(ids, cases, mask)
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        logits: torch.Tensor = self.head(self.dropout(pooled))
-        return logits
 
 
 class TransformerClassifierConfig(ModelConfig):
@@ -244,6 +215,15 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             )
         label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list, self.multi_label)
+        # PyTorch only now: a process that merely serves models never imports it.
+        from lexicraft.ml.classification.classifier_network import fine_tune_classifier
+        from lexicraft.ml.finetune import (
+            TorchNetwork,
+            save_encoder_files,
+            save_weights,
+            seed_everything,
+        )
+
         progress(0.0)
         seed_everything(settings.seed)
         started = time.monotonic()
@@ -265,8 +245,13 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         budget = settings.time_budget_s
         if budget is not None:
             budget = max(budget / 2, budget - (time.monotonic() - started))
-        model, tokenizer, config_dict, length = self._fine_tune(
-            training, label_list, progress, replace(settings, time_budget_s=budget)
+        model, tokenizer, config_dict, length = fine_tune_classifier(
+            self.encoder,
+            training,
+            label_list,
+            replace(settings, time_budget_s=budget),
+            progress,
+            sigmoid=self.sigmoid,
         )
         predictor = TransformerClassificationPredictor(
             TorchNetwork(model),
@@ -366,75 +351,13 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
             return blend.stratified_split(examples, settings.validation_fraction, settings.seed)
         return held_out_split(examples, settings.validation_fraction, settings.seed)
 
-    def _fine_tune(
-        self,
-        examples: Sequence[ClassExample],
-        labels: tuple[str, ...],
-        progress: Progress,
-        settings: TransformerClassifierHyperparameters,
-    ) -> tuple[_Classifier, Tokenizer, dict[str, object], TrainedLength]:
-        rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
-        encoder, tokenizer, config_dict = pretrained_encoder(self.encoder)
-        encoder.freeze_word_embeddings()
-        pieces = WordPieces(tokenizer, settings.max_pieces_per_word)
-        index = {label: number for number, label in enumerate(labels)}
-        windows: list[Window] = []
-        targets: list[list[float]] = []
-        documents = pieces.documents([example.text for example in examples])
-        for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
-            if self.sigmoid:
-                # Each class is its own yes/no question.
-                target = [float(label in example.classes) for label in labels]
-            else:
-                # A document's classes share its probability; one without any spreads it
-                # evenly, which teaches low scores for every class.
-                share = 1.0 / len(example.classes) if example.classes else 1.0 / len(labels)
-                target = [0.0 if example.classes else share] * len(labels)
-                for category in example.classes:
-                    target[index[category]] = share
-            document_windows = pieces.windows(number, document, settings.window, 0)
-            for window in document_windows[: settings.max_train_windows] or [
-                pieces.empty_window(number)
-            ]:
-                windows.append(window)
-                targets.append(target)
-        device = pick_device()
-        model = _Classifier(encoder, len(labels)).to(device).train()
-        gold_all = torch.tensor(targets, dtype=torch.float32)
-
-        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
-            ids, cases, mask = (
-                torch.from_numpy(array).to(device)
-                for array in padded([windows[number] for number in batch])
-            )
-            gold = gold_all[list(batch)].to(device)
-            logits = model(ids, cases, mask)
-            if self.sigmoid:
-                return torch.nn.functional.binary_cross_entropy_with_logits(logits, gold)
-            return torch.nn.functional.cross_entropy(
-                logits, gold, label_smoothing=settings.label_smoothing
-            )
-
-        length = fine_tune(
-            model,
-            model.encoder,
-            model.head,
-            [len(window.ids) for window in windows],
-            batch_loss,
-            settings,
-            settings.window,
-            rng,
-            lambda fraction: progress(min(0.99, 0.97 * fraction)),
-        )
-        return model.eval(), tokenizer, config_dict, length
-
     def load(
         self, model_dir: Path, precision: Precision | None = None
     ) -> TransformerClassificationPredictor:
         """Load a model that :meth:`train` wrote (``precision``: from that ONNX graph)."""
         config = read_config(model_dir, TransformerClassifierConfig, self.name)
         labels = config.labels
-        network = onnx_serving.serving_network(
+        network = networks.serving_network(
             model_dir, lambda: _load_classifier(model_dir, len(labels)), precision
         )
         # A folder records the weight it was trained with: v1 folders from before the blend
@@ -457,6 +380,8 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
 
     def prepare_serving(self, model_dir: Path) -> bool:
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
+        from lexicraft.ml import onnx_serving
+
         labels = read_config(model_dir, TransformerClassifierConfig, self.name).labels
         return onnx_serving.prepare(
             model_dir,
@@ -465,10 +390,10 @@ class TransformerClassificationBackend(TrainsWith[TransformerClassifierHyperpara
         )
 
 
-def _load_classifier(model_dir: Path, class_count: int) -> _Classifier:
-    model = _Classifier(CasedEncoder(encoder_config(model_dir)), class_count)
-    load_weights(model, model_dir)
-    return model.eval()
+def _load_classifier(model_dir: Path, class_count: int) -> Classifier:
+    from lexicraft.ml.classification.classifier_network import load_classifier
+
+    return load_classifier(model_dir, class_count)
 
 
 class TransformerMultiLabelClassificationBackend(TransformerClassificationBackend):

@@ -47,16 +47,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
-from sklearn.covariance import LedoitWolf
 from tokenizers import Tokenizer
 
-from lexicraft.ml import onnx_serving
+from lexicraft.ml import networks
 from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
 from lexicraft.ml.base import (
     ClassScore,
@@ -69,41 +68,30 @@ from lexicraft.ml.base import (
 from lexicraft.ml.calibration import fit_temperature
 from lexicraft.ml.conversation.validation import check_examples, intents_of
 from lexicraft.ml.encoders import MINILM
-from lexicraft.ml.finetune import (
-    CasedEncoder,
-    check_schedule,
-    encoder_config,
-    fine_tune,
-    load_tokenizer,
-    load_weights,
-    pick_device,
-    prediction_batches,
-    pretrained_encoder,
-    save_encoder_files,
-    save_weights,
-    seed_everything,
-)
 from lexicraft.ml.ner.transformer import (
     allowed_transitions,
     bio_tag_names,
     decode_all,
     keep_best,
 )
+from lexicraft.ml.networks import Network
 from lexicraft.ml.serving import Precision
-from lexicraft.ml.tokenize import align_spans_to_tokens
+from lexicraft.ml.training_plan import check_schedule
 from lexicraft.ml.wordpieces import (
     Document,
-    Network,
-    TorchNetwork,
     Window,
     WordPieces,
+    load_tokenizer,
     log_softmax,
     padded,
+    prediction_batches,
 )
+
+if TYPE_CHECKING:
+    from lexicraft.ml.conversation.joint_network import Joint
 
 BACKEND_NAME = "clu.minilm.v1"
 CALIBRATION_FILE = "calibration.safetensors"
-_IGNORE = -100
 #: The in-scope factor of the median held-out utterance (sets the factor's slope).
 _MEDIAN_FACTOR = 0.99
 
@@ -123,7 +111,7 @@ class JointHyperparameters:
     #: Small training sets still get this many updates (more epochs).
     min_steps: int = 150
     #: Large training sets stop after reading this many word pieces (padding included; see
-    #: :func:`lexicraft.ml.finetune.plan_steps`), whatever the clock says: about 9 minutes on
+    #: :func:`lexicraft.ml.training_plan.plan_steps`), whatever the clock says: about 9 minutes on
     #: two cores (a step costs about 0.9 ms per piece there).
     max_train_pieces: int | None = 600_000
     #: Word pieces per window, special tokens included.
@@ -171,42 +159,6 @@ class JointConfig(ModelConfig):
     #: The in-scope factor's midpoint and slope in Mahalanobis distance (None: no factor).
     distance_midpoint: float | None
     distance_scale: float | None
-
-
-class _Joint(torch.nn.Module):
-    def __init__(self, encoder: CasedEncoder, tag_count: int, intent_count: int) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = torch.nn.Dropout(0.1)
-        self.slots = torch.nn.Linear(encoder.hidden_size, tag_count)
-        self.intents = torch.nn.Linear(encoder.hidden_size, intent_count)
-
-    def parts(
-        self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Slot logits (batch x pieces x tags), intent logits, pooled embedding."""
-        hidden = self.encoder(ids, cases, mask)
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        slots: torch.Tensor = self.slots(self.dropout(hidden))
-        intents: torch.Tensor = self.intents(self.dropout(pooled))
-        return slots, intents, pooled
-
-    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        # One output for the shared ONNX export and runtime (see the module docstring).
-        slots, intents, pooled = self.parts(ids, cases, mask)
-        pieces = slots.shape[1]
-        per_utterance = torch.cat([intents, pooled], dim=-1).unsqueeze(1)
-        return torch.cat([slots, per_utterance.expand(-1, pieces, -1)], dim=-1)
-
-
-class _Heads(torch.nn.Module):
-    """Both heads as one module: what :func:`fine_tune` trains at the faster rate."""
-
-    def __init__(self, model: _Joint) -> None:
-        super().__init__()
-        self.slots = model.slots
-        self.intents = model.intents
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,69 +215,22 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
         label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list)
         intents = intents_of(examples)
+        # PyTorch only now: a process that merely serves models never imports it.
+        from lexicraft.ml.conversation.joint_network import fine_tune_joint
+        from lexicraft.ml.finetune import (
+            TorchNetwork,
+            save_encoder_files,
+            save_weights,
+            seed_everything,
+        )
+
         progress(0.0)
         seed_everything(settings.seed)
         rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
         training, held_out = _split(examples, settings)
-        encoder, tokenizer, config_dict = pretrained_encoder()
-        encoder.freeze_word_embeddings()
-        tag_names = bio_tag_names(label_list)
-        tag_index = {tag: index for index, tag in enumerate(tag_names)}
-        intent_index = {intent: index for index, intent in enumerate(intents)}
-        vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
-
-        windows: list[Window] = []
-        slot_targets: list[list[int]] = []
-        intent_targets: list[int] = []
-        documents = vocabulary.documents([example.text for example in training])
-        for number, (example, document) in enumerate(zip(training, documents, strict=True)):
-            tags = align_spans_to_tokens(document.tokens, example.spans)
-            for window in vocabulary.windows(number, document, settings.train_window, 0) or [
-                vocabulary.empty_window(number)
-            ]:
-                target = [_IGNORE] * len(window.ids)
-                for offset, position in enumerate(window.positions):
-                    if position >= 0:
-                        target[position] = tag_index[tags[window.first_word + offset]]
-                windows.append(window)
-                slot_targets.append(target)
-                intent_targets.append(intent_index[example.intent])
-
-        device = pick_device()
-        model = _Joint(encoder, len(tag_names), len(intents)).to(device).train()
-        all_intents = torch.tensor(intent_targets, dtype=torch.long)
-
-        def batch_loss(batch: Sequence[int]) -> torch.Tensor:
-            ids, cases, mask = (
-                torch.from_numpy(array).to(device)
-                for array in padded([windows[index] for index in batch])
-            )
-            gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
-            for row, index in enumerate(batch):
-                gold[row, : len(slot_targets[index])] = torch.tensor(slot_targets[index])
-            slots, intent_logits, _ = model.parts(ids, cases, mask)
-            slot_loss = torch.nn.functional.cross_entropy(
-                slots.reshape(-1, slots.shape[-1]),
-                gold.to(device).reshape(-1),
-                ignore_index=_IGNORE,
-            )
-            intent_loss = torch.nn.functional.cross_entropy(
-                intent_logits, all_intents[list(batch)].to(device)
-            )
-            return slot_loss + intent_loss
-
-        length = fine_tune(
-            model,
-            model.encoder,
-            _Heads(model),
-            [len(window.ids) for window in windows],
-            batch_loss,
-            settings,
-            settings.train_window,
-            rng,
-            lambda fraction: progress(min(0.9, 0.9 * fraction)),
+        model, tokenizer, config_dict, length = fine_tune_joint(
+            training, label_list, intents, settings, rng, progress
         )
-        model.eval()
         calibration = _Calibration()
         if held_out:
             predictor = JointConversationPredictor(
@@ -347,7 +252,7 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
                 backend=BACKEND_NAME,
                 labels=label_list,
                 intents=intents,
-                tags=tuple(tag_names),
+                tags=tuple(bio_tag_names(label_list)),
                 hyperparameters=settings,
                 trained_steps=length.trained_steps,
                 planned_steps=length.planned_steps,
@@ -376,7 +281,7 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
             centroids,
             covariance_inverse,
         )
-        network = onnx_serving.serving_network(
+        network = networks.serving_network(
             model_dir, lambda: _load_joint(model_dir, config), precision
         )
         return JointConversationPredictor(
@@ -390,14 +295,16 @@ class JointConversationBackend(TrainsWith[JointHyperparameters]):
 
     def prepare_serving(self, model_dir: Path) -> bool:
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
+        from lexicraft.ml import onnx_serving
+
         config = read_config(model_dir, JointConfig, BACKEND_NAME)
         return onnx_serving.prepare(model_dir, lambda: _load_joint(model_dir, config))
 
 
-def _load_joint(model_dir: Path, config: JointConfig) -> _Joint:
-    model = _Joint(CasedEncoder(encoder_config(model_dir)), len(config.tags), len(config.intents))
-    load_weights(model, model_dir)
-    return model.eval()
+def _load_joint(model_dir: Path, config: JointConfig) -> Joint:
+    from lexicraft.ml.conversation.joint_network import load_joint
+
+    return load_joint(model_dir, config)
 
 
 def _split(
@@ -442,6 +349,9 @@ def _calibrate(
     # own), shrunk towards a scaled identity so that 384 dimensions from a few thousand
     # utterances still invert well.
     residuals = train_pooled - centroids[train_gold]
+    # scikit-learn only here, in training: a process serving models need not import it.
+    from sklearn.covariance import LedoitWolf
+
     precision = LedoitWolf(assume_centered=True).fit(residuals).get_precision()
     calibration = _Calibration(temperature, None, None, centroids, precision)
     distances = calibration.distances(held_pooled)

@@ -28,58 +28,43 @@ holds ``model.onnx`` instead of the safetensors and encoder config, and runs in 
 
 from __future__ import annotations
 
-import random
 import shutil
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from tokenizers import Tokenizer
 
-from lexicraft.ml import onnx_serving
+from lexicraft.ml import networks
 from lexicraft.ml.artifacts import ModelConfig, read_config, write_config
 from lexicraft.ml.base import NerExample, PredictedSpan, Progress, TrainsWith, no_progress
 from lexicraft.ml.e5_build import E5
 from lexicraft.ml.encoders import MINILM
-from lexicraft.ml.finetune import (
-    TOKENIZER_FILE,
-    CasedEncoder,
-    TrainedLength,
-    check_schedule,
-    encoder_config,
-    fine_tune,
-    held_out_split,
-    load_tokenizer,
-    load_weights,
-    pick_device,
-    prediction_batches,
-    pretrained_encoder,
-    save_encoder_files,
-    save_weights,
-    seed_everything,
-)
 from lexicraft.ml.ner.blend import Calibration, HeldOut, HeldOutChoice, choose, mix
 from lexicraft.ml.ner.crf import CrfNerBackend, CrfNerPredictor
 from lexicraft.ml.ner.validation import check_examples
-from lexicraft.ml.serving import Precision
-from lexicraft.ml.tokenize import align_spans_to_tokens
+from lexicraft.ml.networks import Network, OnnxNetwork
+from lexicraft.ml.serving import SERVING_FILE, Precision
+from lexicraft.ml.training_plan import check_schedule, held_out_split
 from lexicraft.ml.wordpieces import (
+    TOKENIZER_FILE,
     Document,
     FloatArray,
-    Network,
-    OnnxNetwork,
-    TorchNetwork,
     Window,
     WordPieces,
+    load_tokenizer,
     log_softmax,
     padded,
+    prediction_batches,
 )
+
+if TYPE_CHECKING:
+    from lexicraft.ml.ner.tagger_network import Tagger
 
 BACKEND_NAME = "ner.minilm.v1"
 V2_BACKEND_NAME = "ner.minilm.v2"
@@ -91,7 +76,6 @@ _CRF_PROGRESS = 0.1
 ONNX_FILE = "model.onnx"
 #: ``config.json``'s ``"runtime"`` when the folder holds the network as ONNX (see export_onnx).
 RUNTIME_ONNX = "onnx"
-_IGNORE = -100
 #: ``ner.e5.v1``'s cap on word pieces read in training (see ``max_train_pieces``).
 E5_TRAIN_PIECES = 320_000
 
@@ -110,7 +94,7 @@ class TransformerNerHyperparameters:
     #: Small training sets still get this many updates (more epochs), enough to learn them.
     min_steps: int = 150
     #: Large training sets stop after reading this many word pieces (padding included; see
-    #: :func:`lexicraft.ml.finetune.plan_steps`), whatever the clock says. Chosen so the
+    #: :func:`lexicraft.ml.training_plan.plan_steps`), whatever the clock says. Chosen so the
     #: benchmark sets train as long as they did under the former 900 s budget on two cores
     #: (bench/results/ner.json): a step costs about 1.45 ms per piece there (mit_restaurant:
     #: 4 epochs, 960 steps of 380 pieces in 531 s; wnut17: 428 steps of 1,003 in 614 s), so
@@ -153,18 +137,6 @@ class TransformerNerHyperparameters:
             raise ValueError("windows must hold 8 … 512 word pieces")
         if not 0 <= self.predict_overlap < self.predict_window // 2:
             raise ValueError("predict_overlap must be below half the prediction window")
-
-
-class _Tagger(torch.nn.Module):
-    def __init__(self, encoder: CasedEncoder, tag_count: int) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = torch.nn.Dropout(0.1)
-        self.classifier = torch.nn.Linear(encoder.hidden_size, tag_count)
-
-    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        logits: torch.Tensor = self.classifier(self.dropout(self.encoder(ids, cases, mask)))
-        return logits
 
 
 def bio_tag_names(labels: Sequence[str]) -> list[str]:
@@ -226,6 +198,15 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
             )
         label_list = tuple(dict.fromkeys(labels))
         check_examples(examples, label_list)
+        # PyTorch only now: a process that merely serves models never imports it.
+        from lexicraft.ml.finetune import (
+            TorchNetwork,
+            save_encoder_files,
+            save_weights,
+            seed_everything,
+        )
+        from lexicraft.ml.ner.tagger_network import fine_tune_tagger
+
         progress(0.0)
         seed_everything(settings.seed)
         started = time.monotonic()
@@ -246,7 +227,7 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         budget = settings.time_budget_s
         if budget is not None:
             budget = max(budget / 2, budget - (time.monotonic() - started))
-        model, tokenizer, config_dict, length = _fine_tune(
+        model, tokenizer, config_dict, length = fine_tune_tagger(
             self.encoder,
             training,
             label_list,
@@ -299,7 +280,7 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         if config.runtime == RUNTIME_ONNX:
             network = OnnxNetwork(model_dir / ONNX_FILE)
         else:
-            network = onnx_serving.serving_network(
+            network = networks.serving_network(
                 model_dir, lambda: _load_tagger(model_dir, len(labels)), precision
             )
         return TransformerNerPredictor(
@@ -310,6 +291,8 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         """Write the network as ONNX for serving (see :mod:`lexicraft.ml.onnx_serving`)."""
         if (model_dir / ONNX_FILE).exists():
             return False  # an exported folder already runs in ONNX Runtime
+        from lexicraft.ml import onnx_serving
+
         labels = read_config(model_dir, TransformerNerConfig, self.name).labels
         return onnx_serving.prepare(
             model_dir,
@@ -318,74 +301,10 @@ class TransformerNerBackend(TrainsWith[TransformerNerHyperparameters]):
         )
 
 
-def _fine_tune(
-    encoder_name: str,
-    examples: Sequence[NerExample],
-    labels: Sequence[str],
-    settings: TransformerNerHyperparameters,
-    progress: Progress,
-) -> tuple[_Tagger, Tokenizer, dict[str, Any], TrainedLength]:
-    """The encoder ``encoder_name`` fine-tuned as a tagger of ``labels`` on ``examples``, its
-    tokenizer and config, and how long it trained."""
-    rng = random.Random(settings.seed)  # noqa: S311 - shuffling, not secrets
-    device = pick_device()
-    encoder, tokenizer, config_dict = pretrained_encoder(encoder_name)
-    encoder.freeze_word_embeddings()
-    tag_names = bio_tag_names(labels)
-    tag_index = {tag: index for index, tag in enumerate(tag_names)}
-    vocabulary = WordPieces(tokenizer, settings.max_pieces_per_word)
+def _load_tagger(model_dir: Path, label_count: int) -> Tagger:
+    from lexicraft.ml.ner.tagger_network import load_tagger
 
-    windows: list[Window] = []
-    targets: list[list[int]] = []
-    documents = vocabulary.documents([example.text for example in examples])
-    for number, (example, document) in enumerate(zip(examples, documents, strict=True)):
-        tags = align_spans_to_tokens(document.tokens, example.spans)
-        for window in vocabulary.windows(number, document, settings.train_window, 0):
-            target = [_IGNORE] * len(window.ids)
-            for offset, position in enumerate(window.positions):
-                if position >= 0:
-                    target[position] = tag_index[tags[window.first_word + offset]]
-            windows.append(window)
-            targets.append(target)
-    if not windows:
-        raise ValueError("no training example has any token; add documents with text")
-
-    model = _Tagger(encoder, len(tag_names)).to(device).train()
-    lengths = [len(window.ids) for window in windows]
-
-    def batch_loss(batch: Sequence[int]) -> torch.Tensor:
-        ids, cases, mask = (
-            torch.from_numpy(array).to(device)
-            for array in padded([windows[index] for index in batch])
-        )
-        gold = torch.full(ids.shape, _IGNORE, dtype=torch.long)
-        for row, index in enumerate(batch):
-            gold[row, : len(targets[index])] = torch.tensor(targets[index])
-        logits = model(ids, cases, mask)
-        return torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]),
-            gold.to(device).reshape(-1),
-            ignore_index=_IGNORE,
-        )
-
-    length = fine_tune(
-        model,
-        model.encoder,
-        model.classifier,
-        lengths,
-        batch_loss,
-        settings,
-        settings.train_window,
-        rng,
-        progress,
-    )
-    return model, tokenizer, config_dict, length
-
-
-def _load_tagger(model_dir: Path, label_count: int) -> _Tagger:
-    model = _Tagger(CasedEncoder(encoder_config(model_dir)), 1 + 2 * label_count)
-    load_weights(model, model_dir)
-    return model.eval()
+    return load_tagger(model_dir, label_count)
 
 
 def export_onnx(model_dir: Path, output_dir: Path) -> None:
@@ -397,7 +316,7 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
     config = read_config(model_dir, TransformerNerConfig)
     if config.backend not in (BACKEND_NAME, V2_BACKEND_NAME, E5_BACKEND_NAME):
         raise ValueError(f"{model_dir} holds a {config.backend!r} model, not an encoder tagger")
-    served = model_dir / onnx_serving.SERVING_FILE
+    served = model_dir / SERVING_FILE
     if served.is_file():
         # A deployed folder holds this very network as ONNX already (the deploy job wrote it
         # from the same weights, with the same exporter): a copy takes a second, exporting
@@ -405,6 +324,8 @@ def export_onnx(model_dir: Path, output_dir: Path) -> None:
         output_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(served, output_dir / ONNX_FILE)
     else:
+        from lexicraft.ml import onnx_serving
+
         onnx_serving.write_onnx(_load_tagger(model_dir, len(config.labels)), output_dir / ONNX_FILE)
     shutil.copyfile(model_dir / TOKENIZER_FILE, output_dir / TOKENIZER_FILE)
     if (model_dir / CRF_DIR).is_dir():
