@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.integration.server import LiveServer
 from tests.studio.clu_project import CONVERSATIONS, clu_project_file
@@ -186,21 +186,33 @@ def test_undo_redo_snapping_resizing_and_retagging(studio: Studio, studio_key: s
     expect(page.locator("#doc-title")).to_have_text("folder/b.txt")
     wait_until(page, lambda: surface(0) == ("Microsoft", "Org"), "the undo on b.txt stored")
     assert page.evaluate("location.hash") == f"#/p/{project}/label/folder%2Fb.txt"
-    # A document's dataset is undone as well (read back from the server, as the steps above).
+    # A document's dataset is undone as well (read back from the server, as the steps above),
+    # and Undo clicked while the change is still being saved waits for it: it undoes that
+    # change, not the one before (the save is held until the click).
+    held: list[Route] = []
+
+    def hold_first_save(route: Route) -> None:
+        if route.request.method == "PATCH" and not held:
+            held.append(route)  # answered below; the undo's own save goes through
+        else:
+            route.continue_()
+
+    page.route("**/documents/folder/b.txt*", hold_first_save)
     page.check('#dataset-choice input[value="Test"]')
+    wait_until(page, lambda: held, "the dataset's save sent")
+    page.click("#undo")
+    held[0].continue_()
 
     def dataset() -> object:
         return stored(studio, project, "folder/b.txt")["dataset"]
 
-    wait_until(page, lambda: dataset() == "Test", "the dataset stored")
-    # The page records the step once its save has finished (after the server stored it and the
-    # labels were read again): on a loaded machine a click in between undid the step before.
-    expect(page.locator("#undo")).to_have_attribute(
-        "title", "Undo the dataset of folder/b.txt (Ctrl+Z)"
-    )
-    page.click("#undo")
     wait_until(page, lambda: dataset() is None, "the dataset's undo stored")
     wait_saved(page)
+    page.unroute("**/documents/folder/b.txt*", hold_first_save)
+    assert surface(0) == ("Microsoft", "Org")  # the step before stayed done
+    expect(page.locator("#redo")).to_have_attribute(
+        "title", "Redo the dataset of folder/b.txt (Ctrl+Shift+Z)"
+    )
     screenshots(studio, "02-labeling")
     studio.assert_offline()
 

@@ -70,6 +70,14 @@ export function undoHistory({ open, current }) {
   const undo = () => (queue = queue.then(() => move(done, undone, "undo")));
   const redo = () => (queue = queue.then(() => move(undone, done, "redo")));
 
+  // A change being saved, which records its step once the server took it: an undo or redo
+  // asked for meanwhile waits for it, so Ctrl+Z right after an edit undoes that edit, never
+  // the step before it. Resolves as work does.
+  function saving(work) {
+    queue = queue.then(() => work.then(() => undefined, () => undefined));
+    return work;
+  }
+
   // ↶ Undo and ↷ Redo buttons for the editor's head.
   function controls() {
     buttons.undo = h("button", { type: "button", class: "secondary small", id: "undo", onclick: undo }, "↶ Undo");
@@ -98,7 +106,7 @@ export function undoHistory({ open, current }) {
     return () => window.document.removeEventListener("keydown", onKeyDown);
   }
 
-  return { record, forget, undo, redo, controls, listen, idle: () => queue };
+  return { record, saving, forget, undo, redo, controls, listen, idle: () => queue };
 }
 
 // The fields of item that body changes, as a PATCH would set them back (item as the labeling

@@ -88,7 +88,7 @@ export async function labelingPage(container, context) {
   const selectAll = h("input", { type: "checkbox", id: "select-all", "aria-label": "Select every listed document" });
   const bulkCount = h("span", { class: "muted small", id: "bulk-count" });
   const bulkButtons = [["Train", "Train"], ["Test", "Test"], ["", "Unassigned"]].map(([dataset, text]) =>
-    h("button", { type: "button", class: "secondary small", id: `bulk-${(dataset || "none").toLowerCase()}`, disabled: true, onclick: (event) => busy(event.currentTarget, () => assignChecked(dataset || null)) }, `→ ${text}`),
+    h("button", { type: "button", class: "secondary small", id: `bulk-${(dataset || "none").toLowerCase()}`, disabled: true, onclick: (event) => busy(event.currentTarget, () => undoable.saving(assignChecked(dataset || null))) }, `→ ${text}`),
   );
   const countsLine = h("p", { class: "counts", id: "doc-counts" });
   const list = h("ul", { id: "doc-list", "aria-label": "Documents" });
@@ -252,10 +252,12 @@ export async function labelingPage(container, context) {
     const doc = own.viewOf(state.documents.find((item) => item.location === location));
     const before = doc ? stateOf(doc, body) : null;
     const what = `${"dataset" in body ? "the dataset" : ner ? "the spans" : "the classes"} of ${location}`;
-    return save(location, body).then((ok) => {
-      if (ok && before) undoable.record({ location, what, undo: () => save(location, before), redo: () => save(location, body) });
-      return ok;
-    });
+    return undoable.saving(
+      save(location, body).then((ok) => {
+        if (ok && before) undoable.record({ location, what, undo: () => save(location, before), redo: () => save(location, body) });
+        return ok;
+      }),
+    );
   }
 
   const undoable = undoHistory({
@@ -595,7 +597,7 @@ export async function labelingPage(container, context) {
           "data-needs": "author",
           "aria-label": `Rename ${labelWord} ${label}`,
           title: `Rename (another ${labelWord}'s name merges the two)`,
-          onclick: (event) => busy(event.currentTarget, () => askRename(label)),
+          onclick: (event) => busy(event.currentTarget, () => undoable.saving(askRename(label))),
         }, "Rename"),
         h("button", {
           type: "button",
@@ -637,10 +639,11 @@ export async function labelingPage(container, context) {
     return true;
   }
 
-  async function setLabels(labels) {
+  function setLabels(labels) {
     const before = [...state.labels];
-    await putLabels(labels);
-    undoable.record({ location: null, what: `the ${labelWord} list`, undo: () => putLabels(before), redo: () => putLabels(labels) });
+    return undoable.saving(
+      putLabels(labels).then(() => undoable.record({ location: null, what: `the ${labelWord} list`, undo: () => putLabels(before), redo: () => putLabels(labels) })),
+    );
   }
 
   // Rename a label everywhere in one request (the server's, atomic); a name the project has

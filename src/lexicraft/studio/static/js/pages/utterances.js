@@ -136,10 +136,12 @@ export async function utterancesPage(container, context) {
   function change(location, body) {
     const utterance = own.viewOf(state.utterances.find((item) => item.location === location));
     const before = utterance ? stateOf(utterance, body) : null;
-    return save(location, body).then((ok) => {
-      if (ok && before) undoable.record({ location, what: `the change to “${utterance.text}”`, undo: () => save(location, before), redo: () => save(location, body) });
-      return ok;
-    });
+    return undoable.saving(
+      save(location, body).then((ok) => {
+        if (ok && before) undoable.record({ location, what: `the change to “${utterance.text}”`, undo: () => save(location, before), redo: () => save(location, body) });
+        return ok;
+      }),
+    );
   }
 
   const undoable = undoHistory({
@@ -362,26 +364,28 @@ export async function utterancesPage(container, context) {
 
   function labelActions(what, name, path) {
     const rename = h("button", { type: "button", class: "secondary small", "aria-label": `Rename ${what} ${name}`, title: `Rename (another ${what}'s name merges the two)` }, "Rename");
+    // The rename is a change being saved: an undo asked for meanwhile waits for it.
     rename.addEventListener("click", () =>
-      busy(rename, async () => {
-        const wanted = window.prompt(`Rename ${what} “${name}” to (the name of another ${what} merges the two):`, name);
-        const to = wanted === null ? "" : wanted.trim();
-        if (!to || to === name) return;
-        const labels = what === "intent" ? state.intents : state.entities;
-        const merging = labels.some((label) => label.category === to);
-        if (merging) {
-          const count = labels.find((label) => label.category === name)?.utteranceCount || 0;
-          const components = what === "entity" ? ` Its list, prebuilt and regex components join ${to}'s.` : "";
-          if (!window.confirm(`Merge ${what} “${name}” into “${to}”? Every ${name} becomes ${to} in ${count} utterance(s).${components} A merge cannot be undone.`)) return;
-        }
-        const body = await renameLabel(path, name, to);
-        showMessage(`${merging ? "Merged" : "Renamed"} ${what} “${name}” → “${to}” in ${body.changedUtterances} utterance(s).`, "success");
-        // Earlier steps name a label a merge removed; a plain rename is undone by renaming back
-        // (undoing the steps before it needs the old name, which undoing it restores).
-        if (merging) undoable.forget();
-        else undoable.record({ location: null, what: `renaming ${what} ${name} to ${to}`, undo: () => renameLabel(path, to, name).then(Boolean), redo: () => renameLabel(path, name, to).then(Boolean) });
-      }),
+      busy(rename, () => undoable.saving(renameAndRecord())),
     );
+    async function renameAndRecord() {
+      const wanted = window.prompt(`Rename ${what} “${name}” to (the name of another ${what} merges the two):`, name);
+      const to = wanted === null ? "" : wanted.trim();
+      if (!to || to === name) return;
+      const labels = what === "intent" ? state.intents : state.entities;
+      const merging = labels.some((label) => label.category === to);
+      if (merging) {
+        const count = labels.find((label) => label.category === name)?.utteranceCount || 0;
+        const components = what === "entity" ? ` Its list, prebuilt and regex components join ${to}'s.` : "";
+        if (!window.confirm(`Merge ${what} “${name}” into “${to}”? Every ${name} becomes ${to} in ${count} utterance(s).${components} A merge cannot be undone.`)) return;
+      }
+      const body = await renameLabel(path, name, to);
+      showMessage(`${merging ? "Merged" : "Renamed"} ${what} “${name}” → “${to}” in ${body.changedUtterances} utterance(s).`, "success");
+      // Earlier steps name a label a merge removed; a plain rename is undone by renaming back
+      // (undoing the steps before it needs the old name, which undoing it restores).
+      if (merging) undoable.forget();
+      else undoable.record({ location: null, what: `renaming ${what} ${name} to ${to}`, undo: () => renameLabel(path, to, name).then(Boolean), redo: () => renameLabel(path, name, to).then(Boolean) });
+    }
     const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove ${what} ${name}` }, "Remove");
     remove.addEventListener("click", () => busy(remove, () => changeLabels("DELETE", `${path}/${encodeURIComponent(name)}`)));
     return h("span", { class: "actions", "data-needs": "author" }, rename, remove);
