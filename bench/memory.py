@@ -45,6 +45,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from runtime import MEMORY_KEYS, wait
 
+from lexicraft.ml.registry import CUSTOM_ENTITY_RECOGNITION, resolve_backend_name
+
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = "bench-key-0123456789"
 #: Rate limits off: the bench polls jobs faster than a key's default budget allows.
@@ -344,7 +346,7 @@ def main() -> None:
         "setup": {
             "models": f"{measured} demo-ner projects, each trained on its first "
             f"{arguments.documents} documents with trainingConfigVersion {CONFIG} "
-            "(ner.minilm.v1, served by ONNX Runtime)",
+            f"({resolve_backend_name(CONFIG, CUSTOM_ENTITY_RECOGNITION)}, served by ONNX Runtime)",
             "model_folder_mib": [round(size, 1) for size in model_files_mib],
             "rss_after_each_job_mb": [round(value, 1) for value in main_run.after_each_mib],
             "load_s": [round(value, 3) for value in main_run.load_s],
