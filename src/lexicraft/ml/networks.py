@@ -15,6 +15,7 @@ The networks take ``ids``, ``cases`` and ``mask`` (batch by word pieces, int64) 
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -74,10 +75,12 @@ def onnx_providers() -> list[str]:
     return [name for name in ("CUDAExecutionProvider", "CPUExecutionProvider") if name in available]
 
 
+@functools.cache
 def cuda_available() -> bool:
     """Whether PyTorch runs on CUDA here (``torch.cuda.is_available()``), without importing
     PyTorch on a machine where it cannot: CUDA needs the NVIDIA driver's library, and where
-    that does not load PyTorch's own check says no."""
+    that does not load PyTorch's own check says no. Asked once per process (every model load
+    and training asks)."""
     if "torch" not in sys.modules:
         try:
             ctypes.CDLL(_CUDA_DRIVER)
