@@ -1,4 +1,8 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers.
+
+They are ``async``: none waits for anything, and FastAPI runs a plain ``def`` dependency in its
+threadpool, a trip from the event loop and back on every request for each of them.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,11 @@ def service_context(request: Request) -> ServiceContext:
     return context
 
 
-def caller_key_id(request: Request) -> int | None:
+async def _service_context(request: Request) -> ServiceContext:
+    return service_context(request)
+
+
+async def caller_key_id(request: Request) -> int | None:
     """The id of the stored key that sent the request (None: the configured key).
 
     The key middleware put it in the request's state after checking the key.
@@ -29,12 +37,12 @@ def caller_key_id(request: Request) -> int | None:
     return key_id if isinstance(key_id, int) else None
 
 
-Context = Annotated[ServiceContext, Depends(service_context)]
+Context = Annotated[ServiceContext, Depends(_service_context)]
 ApiVersion = Annotated[str, Depends(api_version)]
 CallerKeyId = Annotated[int | None, Depends(caller_key_id)]
 
 
-def storable_parameters(request: Request) -> None:
+async def storable_parameters(request: Request) -> None:
     """Refuse a path or query parameter that :func:`string_problem` refuses (a NUL: ``%00``).
 
     Every route depends on it (``create_app``), ahead of its own parameters and body, so a

@@ -56,7 +56,8 @@ class Access:
         """The permission a ``method`` request needs."""
         return self.read if method.upper() in _READS else self.write
 
-    def __call__(self, request: Request) -> Actor:
+    async def __call__(self, request: Request) -> Actor:
+        # async: a plain def dependency would cost a trip through the threadpool per request.
         actor = request_actor(request)
         permission = self.needed(request.method)
         if permission is not None and not actor.may(permission):

@@ -19,7 +19,7 @@ _API_VERSION = re.compile(API_VERSION_PATTERN)
 API_VERSION_REQUIRED = "the api-version query parameter is required, e.g. api-version=2023-04-01"
 
 
-def api_version(
+async def api_version(
     # Declared, so /openapi.json documents it (clients and the schema fuzzer send it); the
     # pattern is documented but checked below, where the error can say what is allowed.
     version: Annotated[

@@ -35,7 +35,7 @@ PREFIX = "/text/analytics"
 router = APIRouter(tags=["runtime-legacy"], dependencies=[needs(Permission.ANALYZE)])
 
 
-def legacy_version(version: str) -> str:
+async def legacy_version(version: str) -> str:
     """The path's version, if served. A dependency, so an unserved version is a 404 before
     its body is validated."""
     if version not in LEGACY_VERSIONS:
