@@ -1,7 +1,9 @@
 """Fine-tuning a pretrained encoder (MiniLM or multilingual-e5-small) in PyTorch, whatever head
-sits on top of it; the one module, with the backends' ``*_network`` modules, that imports
-PyTorch and transformers (seconds and some 400 MB), so that a process serving prepared models
-through ONNX Runtime never loads them (:mod:`lexicraft.ml.networks`).
+sits on top of it. PyTorch and transformers (seconds and some 400 MB to import) are imported at
+module level only here, in the backends' ``*_network`` modules and in
+:mod:`lexicraft.ml.onnx_serving`, all of them imported by training, deploying and exporting
+alone, so that a process serving prepared models through ONNX Runtime never loads them
+(:mod:`lexicraft.ml.networks`).
 
 - :class:`CasedEncoder`: the encoder plus a learned casing embedding. all-MiniLM-L6-v2 is
   uncased (its tokenizer lower-cases), yet casing is the strongest single cue for names; a small
