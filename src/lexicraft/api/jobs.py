@@ -91,7 +91,7 @@ async def await_local_end(request: Request, job_id: str, status: JobStatus, wait
     pool = local_pool(request, JobKind.ANALYZE)
     if pool is None or status.is_terminal:
         return False
-    here = status is JobStatus.NOT_STARTED or pool.runs(job_id)
+    here = status is JobStatus.NOT_STARTED or await run_in_threadpool(pool.runs, job_id)
     # One it ran and finished since the read is seen at once.
     return await pool.completions.wait(job_id, wait_s if here else 0)
 

@@ -269,8 +269,14 @@ class WorkerPool:
         return released
 
     def runs(self, job_id: str) -> bool:
-        """Whether a thread of this pool runs job ``job_id`` now."""
-        with self._running_lock:
+        """Whether a thread of this pool runs job ``job_id`` now.
+
+        A claim in flight is waited for: its job is running in the database a moment before
+        the claiming thread has it, and a caller that read the job as running must not be
+        told that this pool does not run it. May wait for a database query: not for the
+        event loop.
+        """
+        with self._claim_lock, self._running_lock:
             return any(job.id == job_id for job in self._running.values())
 
     def running(self) -> int:
