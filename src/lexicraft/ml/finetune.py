@@ -39,7 +39,13 @@ from transformers import BertConfig, BertModel
 from lexicraft.ml.e5_build import E5, e5_dir, verified_e5_dir
 from lexicraft.ml.encoders import MINILM, minilm_dir
 from lexicraft.ml.networks import cuda_available
-from lexicraft.ml.training_plan import FineTuneSettings, StepSchedule, TrainedLength, plan_steps
+from lexicraft.ml.training_plan import (
+    FineTuneSettings,
+    StepSchedule,
+    TrainedLength,
+    padded_pieces,
+    plan_steps,
+)
 from lexicraft.ml.wordpieces import (
     CASE_CLASSES,
     TOKENIZER_FILE,
@@ -205,7 +211,10 @@ def fine_tune(
     )
     base_rates = [group["lr"] for group in optimizer.param_groups]
     while not schedule.done:
-        for batch in length_batches(lengths, settings.batch_size, max_tokens, rng):
+        batches = length_batches(lengths, settings.batch_size, max_tokens, rng)
+        pieces = [padded_pieces(batch, lengths) for batch in batches]
+        schedule.expect(pieces)
+        for batch, batch_pieces in zip(batches, pieces, strict=True):
             for group, rate in zip(optimizer.param_groups, base_rates, strict=True):
                 group["lr"] = rate * schedule.factor()
             loss = batch_loss(batch)
@@ -213,7 +222,7 @@ def fine_tune(
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-            schedule.advance()
+            schedule.advance(batch_pieces)
             progress(schedule.fraction)
             if schedule.done:
                 break
