@@ -124,13 +124,6 @@ class StepSchedule:
         remaining = self.total_steps - self.step
         return max(0.0, remaining / max(1, self.total_steps - self.warmup_steps))
 
-    @property
-    def seconds_per_step(self) -> float | None:
-        """Measured seconds per step so far (None before the first step)."""
-        if self.step == 0:
-            return None
-        return (self._clock() - self._started) / self.step
-
     def expect(self, pieces: Sequence[float]) -> None:
         """Say how many word pieces each of the coming steps reads (an epoch's batches, in
         order; steps beyond them read their average)."""
